@@ -1,0 +1,104 @@
+"""One editable settings object: KPI targets (kpis.md), diagnostic thresholds and the points scheme.
+
+Settings are immutable and serialisable: the app edits them by replacing fields, sessions save them
+as JSON, and `digest()` keys caches so that results follow the settings that produced them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Default targets from kpis.md (ratios as fractions)."""
+
+    attainment: float = 1.0
+    pipeline_coverage: float = 3.0
+    meetings_per_week: float = 5.0
+    presentations_per_quarter: float = 1.0
+    workshops_per_quarter: float = 1.0
+    call_plan_adherence: float = 0.80
+    on_time_follow_up_rate: float = 1.0
+    days_late: float = 0.0
+    overdue_open_follow_ups: float = 0.0
+    knowledge_quotient: float = 80.0
+    competency_gap: float = 0.0
+    competency_trend: float = 0.0
+    pay_for_performance: float = 0.7
+    potential_index_low: float = 85.0
+    potential_index_high: float = 115.0
+    balance_cv: float = 0.15
+    quota_fairness_cv: float = 0.15
+    coverage: float = 0.90
+    overlap: float = 0.05
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a rep-level signal counts as a problem (diagnostics.md; all editable)."""
+
+    ramp_months: int = 9
+    potential_index_low: float = 85.0
+    quota_per_potential_excess: float = 0.20   # quota/potential this much above the team's
+    on_time_follow_up_min: float = 0.90
+    days_late_max: float = 3.0
+    knowledge_min: float = 80.0
+    competency_gap_min: float = -0.5           # below expected by more than this
+    self_minus_manager_max: float = 1.0
+    meetings_shortfall: float = 0.80           # below 80 % of the meetings target
+    plan_adherence_min: float = 0.80
+    buyer_admin_share_min: float = 0.15
+    pipeline_coverage_min: float = 3.0
+    win_rate_gap: float = 0.10                 # this far below the team's win rate
+    churn_excess: float = 0.10                 # churn this far above the team's
+    quarter_end_share_max: float = 0.50        # share of a quarter's revenue in its last 3 weeks
+    pay_for_performance_min: float = 0.50
+    reps_at_goal_min: float = 0.50
+    false_discovery_rate: float = 0.10         # Benjamini-Hochberg level when flagging many reps
+
+
+@dataclass(frozen=True)
+class Points:
+    """The leaderboard scheme (kpis.md): points per action, and per training score point."""
+
+    meeting: float = 10.0
+    presentation: float = 20.0
+    workshop: float = 50.0
+    follow_up_on_time: float = 10.0
+    training_per_score_point: float = 0.1
+
+
+@dataclass(frozen=True)
+class Settings:
+    targets: Targets = field(default_factory=Targets)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    points: Points = field(default_factory=Points)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def digest(self) -> str:
+        """A short content hash, for cache keys."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+        """Rebuild settings, ignoring unknown keys and keeping defaults for missing ones."""
+        parts = {}
+        for f, typ in (("targets", Targets), ("thresholds", Thresholds), ("points", Points)):
+            given = data.get(f) or {}
+            known = {x.name for x in fields(typ)}
+            parts[f] = typ(**{k: type(getattr(typ(), k))(v) for k, v in given.items() if k in known})
+        return cls(**parts)
+
+    def with_target(self, name: str, value: float) -> "Settings":
+        return replace(self, targets=replace(self.targets, **{name: value}))
+
+
+DEFAULT_SETTINGS = Settings()
