@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -75,6 +76,15 @@ class Dataset:
     def rep_names(self) -> dict[str, str]:
         reps = self.table("reps")
         return dict(zip(reps["rep_id"], reps["rep_name"]))
+
+    def date_span(self) -> tuple[date, date] | None:
+        """First and last day with sales (or, without sales, with opportunities closing)."""
+        for name, col in (("sales", "date"), ("opportunities", "close_date")):
+            if self.has(name):
+                d = self.tables[name][col].dropna()
+                if len(d):
+                    return d.min().date(), d.max().date()
+        return None
 
     def missing(self, *names: str) -> list[str]:
         """The tables among `names` that are absent or empty."""

@@ -11,12 +11,14 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from core.errors import UserError
+
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 _MONTH = re.compile(r"^\s*(\d{4})\s*-\s*(\d{1,2})\s*$")
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError):
     """A period label or range a user gave cannot be understood."""
 
 

@@ -1,0 +1,43 @@
+"""Numbers in words people read: money, percentages, counts — and "n/a" for anything missing."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+NA = "n/a"
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NaN, NaT and pandas NA."""
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # list-likes are not missing scalars
+        return False
+
+
+def fmt_money(x: Any, compact: bool = True) -> str:
+    """$1.2M / $845k / $950 (compact), or $1,234,567 (full)."""
+    if is_missing(x):
+        return NA
+    v = float(x)
+    sign = "-" if v < 0 else ""
+    a = abs(v)
+    if not compact:
+        return f"{sign}${a:,.0f}"
+    if a >= 1e9:
+        return f"{sign}${a / 1e9:.1f}B"
+    if a >= 1e6:
+        return f"{sign}${a / 1e6:.2f}M"
+    if a >= 1e4:
+        return f"{sign}${a / 1e3:.0f}k"
+    return f"{sign}${a:,.0f}"
+
+
+def fmt_pct(x: Any, digits: int = 0) -> str:
+    """A fraction as a percentage: 0.873 → '87%'."""
+    return NA if is_missing(x) else f"{float(x) * 100:.{digits}f}%"
+
+
+def fmt_num(x: Any, digits: int = 1) -> str:
+    return NA if is_missing(x) else f"{float(x):,.{digits}f}"

@@ -1,0 +1,87 @@
+"""The sidebar every page shares: data source, period and scope."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from core import periods
+from core.dataset import Dataset, Scope
+from core.errors import UserError
+from core.periods import Period
+from core.schema import UNASSIGNED
+from ui.state import CTX_KEY, OVERRIDES_KEY, UPLOAD_KEY, Ctx, sample_dataset, settings, uploaded_dataset
+
+SAMPLE, MINE = "Sample team (demo data)", "My files"
+KINDS = {"Quarter": "quarter", "Month": "month", "Year": "year", "Custom range": "custom"}
+ALL = "All"
+
+
+def _dataset(source: str) -> tuple[Dataset, str]:
+    if source == MINE and st.session_state.get(UPLOAD_KEY):
+        files = st.session_state[UPLOAD_KEY]
+        label = ", ".join(name for name, _ in files[:3]) + (" …" if len(files) > 3 else "")
+        return uploaded_dataset(files, st.session_state.get(OVERRIDES_KEY)), label
+    return sample_dataset(), "the bundled sample team"
+
+
+def _period_choices(kind: str, first: date, last: date) -> list[Period]:
+    """Every period of `kind` the data touches, most recent first."""
+    out, p = [], periods.period_of(kind, last)
+    while p.end >= first:
+        out.append(p)
+        p = p.previous()
+    return out
+
+
+def _period(ds: Dataset) -> Period:
+    span = ds.date_span()
+    kind = KINDS[st.selectbox("Period", list(KINDS), key="period_kind",
+                              help="Month, quarter or year — or any range of days.")]
+    if span is None:
+        raise UserError("The data has no dates with sales or closed deals, so no period can be chosen.")
+    first, last = span
+    if kind == "custom":
+        picked = st.date_input("From – to", value=(max(first, last - pd.Timedelta(days=89).to_pytimedelta()),
+                                                  last), min_value=first, max_value=last, key="period_custom")
+        start, end = (picked if isinstance(picked, tuple) and len(picked) == 2 else (picked[0], picked[0]))
+        return periods.custom(start, end)
+    choices = _period_choices(kind, first, last)
+    latest_full = periods.latest_complete(kind, last)
+    default = next((i for i, p in enumerate(choices) if p == latest_full), 0)
+    return st.selectbox("Which", choices, index=default, key=f"period_{kind}",
+                        format_func=lambda p: p.label + (" (to date)" if p.end > last else ""))
+
+
+def _scope(ds: Dataset) -> Scope:
+    reps = ds.table("reps")
+    region = st.selectbox("Region", [ALL, *sorted(reps["region"].fillna(UNASSIGNED).unique())], key="scope_region")
+    in_region = reps if region == ALL else reps[reps["region"].fillna(UNASSIGNED) == region]
+    territory = st.selectbox("Territory", [ALL, *sorted(in_region["territory_id"].fillna(UNASSIGNED).unique())],
+                             key="scope_territory")
+    in_terr = in_region if territory == ALL else in_region[in_region["territory_id"].fillna(UNASSIGNED) == territory]
+    names = dict(zip(in_terr["rep_id"], in_terr["rep_name"]))
+    rep = st.selectbox("Rep", [ALL, *sorted(names, key=lambda r: str(names[r]))], key="scope_rep",
+                       format_func=lambda r: r if r == ALL else f"{names[r]} ({r})" if names[r] != r else r)
+    return Scope(None if region == ALL else region, None if territory == ALL else territory,
+                 None if rep == ALL else rep)
+
+
+def render() -> Ctx | None:
+    """Draw the sidebar and store the session's context; None when no data can be shown."""
+    with st.sidebar:
+        has_upload = bool(st.session_state.get(UPLOAD_KEY))
+        source = st.radio("Data", [SAMPLE, MINE] if has_upload else [SAMPLE], key="source",
+                          help="Upload your own files on the Data page.")
+        try:
+            ds, label = _dataset(source)
+            period = _period(ds)
+            scope = _scope(ds)
+        except UserError as err:
+            st.error(str(err))
+            return None
+        st.caption(f"Showing **{label}** · {period.label} · {scope.label}")
+    ctx = Ctx(ds, period, scope, settings(), label)
+    st.session_state[CTX_KEY] = ctx
+    return ctx

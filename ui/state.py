@@ -1,0 +1,96 @@
+"""The one place pages get their data: the session's context and a content-keyed cache.
+
+Datasets are held once per distinct content (st.cache_resource keyed by a digest of the uploaded
+bytes and the column matches), never by a name a user chooses, so sessions cannot see each other's
+data. Results are cached with st.cache_data keyed by the Dataset's fingerprint (a digest of every
+row), the period, the scope and the settings.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+from core.dataset import Dataset, Scope
+from core.ingest import ingest, ingest_paths
+from core.periods import Period
+from core.settings import Settings
+
+SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"
+UPLOAD_KEY = "uploaded_files"      # list[tuple[name, bytes]] held in this session only
+OVERRIDES_KEY = "column_overrides"  # JSON-able dict of the user's table/column corrections
+SETTINGS_KEY = "settings"
+CTX_KEY = "ctx"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    ds: Dataset
+    period: Period
+    scope: Scope
+    settings: Settings
+    source_label: str
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the sample team…")
+def sample_dataset() -> Dataset:
+    return ingest_paths([SAMPLE_PATH])
+
+
+@st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner="Reading your files…")
+def _uploaded_dataset(digest: str, _files: tuple[tuple[str, bytes], ...], overrides_json: str) -> Dataset:
+    return ingest(list(_files), json.loads(overrides_json) or None)
+
+
+def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256()
+    for name, data in files:
+        h.update(name.encode())
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def uploaded_dataset(files: Sequence[tuple[str, bytes]], overrides: dict | None) -> Dataset:
+    """The Dataset for these uploaded files and corrections (parsed once per distinct content)."""
+    overrides_json = json.dumps(overrides or {}, sort_keys=True)
+    return _uploaded_dataset(files_digest(files) + hashlib.sha256(overrides_json.encode()).hexdigest(),
+                             tuple(files), overrides_json)
+
+
+def settings() -> Settings:
+    return st.session_state.get(SETTINGS_KEY) or Settings()
+
+
+def context() -> Ctx:
+    """The data, period, scope and settings the sidebar chose for this session."""
+    return st.session_state[CTX_KEY]
+
+
+def _key(value: Any) -> str:
+    if isinstance(value, Dataset):
+        return "ds:" + value.fingerprint
+    if isinstance(value, Settings):
+        return "settings:" + value.digest()
+    return repr(value)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(key: str, _fn: Callable, _args: tuple, _kwargs: dict) -> Any:
+    return _fn(*_args, **_kwargs)
+
+
+def cached_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """fn(*args, **kwargs), computed once per distinct content of its arguments."""
+    key = "|".join([f"{fn.__module__}.{fn.__qualname__}", *map(_key, args),
+                    *(f"{k}={_key(v)}" for k, v in sorted(kwargs.items()))])
+    return _cached(key, fn, args, kwargs)
+
+
+def not_available(what: str, tables: Sequence[str]) -> None:
+    """Say plainly what is missing instead of showing zeros."""
+    names = ", ".join(f"**{t}**" for t in tables)
+    st.info(f"{what}: not available — upload {names} to enable it (Data page).", icon="ℹ️")
