@@ -1,18 +1,36 @@
 """GoalGap — why is my team missing its goals? Entry point: shared sidebar + page navigation."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import sidebar
 
 st.set_page_config(page_title="GoalGap — why is my team missing goal?", page_icon="🎯", layout="wide")
 
-PAGES = {
-    "Why we miss goal": [
-        st.Page("pages/settings.py", title="Targets & settings", icon="⚙️"),
-    ],
+HERE = Path(__file__).parent
+SECTIONS = {
+    "Why we miss goal": [("overview", "Overview", "🎯"), ("diagnostic", "Diagnostic", "🩺")],
+    "Performance": [("trends", "Trends & forecast", "📈"), ("activity", "Activity & follow-up", "📅"),
+                    ("pipeline", "Pipeline", "🧪")],
+    "Territories & people": [("territories", "Territories", "🗺️"), ("rep_profile", "Rep profile", "👤"),
+                             ("team_competencies", "Team competencies", "🧭"),
+                             ("leaderboard", "Leaderboard", "🏆")],
+    "Your data": [("data", "Data", "📂"), ("export", "Export & sessions", "📤"),
+                  ("settings", "Targets & settings", "⚙️")],
 }
-DATA_ONLY = [st.Page("pages/settings.py", title="Targets & settings", icon="⚙️")]
+
+
+def _page(name: str, title: str, icon: str) -> st.Page:
+    return st.Page(f"pages/{name}.py", title=title, icon=icon, url_path=name)
+
+
+def _pages(data_only: bool) -> dict[str, list[st.Page]]:
+    sections = {"Your data": SECTIONS["Your data"]} if data_only else SECTIONS
+    return {section: [_page(*p) for p in pages if (HERE / "pages" / f"{p[0]}.py").exists()]
+            for section, pages in sections.items()}
+
 
 ctx = sidebar.render()
-st.navigation(PAGES if ctx is not None else DATA_ONLY).run()
+st.navigation(_pages(data_only=ctx is None)).run()
