@@ -47,6 +47,7 @@ class Table:
 
 
 _REP = ("rep", "sales rep", "rep name", "owner", "opportunity owner", "deal owner", "sales agent",
+        "call owner", "owner full name", "opportunity owner full name",
         "agent", "salesperson", "sales person", "account owner", "user", "employee", "ownerid",
         "owner id", "owner name", "rep id", "representative", "credited rep", "assigned to")
 _ACCOUNT = ("account", "account name", "customer", "customer name", "hospital", "facility",
@@ -123,11 +124,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), synonyms=("quotas", "quota", "targets", "goals", "plan", "sales plan")),
     Table("activities", "Calls, meetings, presentations, workshops, demos, case support.", (
         Column("date", DATE, True, "Date of the activity.",
-               ("date", "call date", "activity date", "meeting date", "visit date", "date of call")),
-        Column("rep_id", STR, True, "Rep who did it.", _REP + ("call owner", "created by")),
+               ("date", "call date", "activity date", "meeting date", "visit date", "date of call",
+                "call datetime", "start date")),
+        Column("rep_id", STR, True, "Rep who did it.", _REP + ("created by", "assigned")),
         Column("activity_type", STR, True, "meeting, presentation, workshop, demo, case_support, phone, "
                "email or other.", ("activity type", "call type", "type", "activity", "interaction type",
-                                   "channel")),
+                                   "channel", "task type", "event type", "subtype")),
         Column("account_id", STR, False, "Account visited.", _ACCOUNT),
         Column("planned", BOOL, False, "Was it in the call plan before the week began?",
                ("planned", "in call plan", "call plan", "scheduled")),
@@ -146,16 +148,20 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), synonyms=("follow ups", "follow-ups", "followups", "follow up", "commitments", "tasks due")),
     Table("opportunities", "The pipeline.", (
         Column("opportunity_id", STR, True, "Unique opportunity id.",
-               ("opportunity id", "opportunity", "deal id", "record id", "id", "opportunity name")),
+               ("opportunity id", "opportunity", "deal id", "record id", "id", "opportunity name", "deal name",
+                "deal", "opportunity number")),
         Column("rep_id", STR, True, "Owner of the opportunity.", _REP),
         Column("created_date", DATE, True, "Date created (or engaged).",
-               ("created date", "create date", "engage date", "created", "open date", "createddate")),
+               ("created date", "create date", "engage date", "created", "open date", "createddate",
+                "created on", "date created")),
         Column("stage", STR, True, "CRM stage (free text).", ("stage", "deal stage", "stagename",
-                                                             "opportunity stage", "status")),
+                                                             "stage name", "opportunity stage", "status",
+                                                             "pipeline stage", "sales stage")),
         Column("status", STR, False, "won / lost / open; derived from stage when absent.",
                ("status", "outcome", "won/lost")),
         Column("close_date", DATE, False, "Close date (actual or expected).",
-               ("close date", "closedate", "closed date", "expected close date")),
+               ("close date", "closedate", "closed date", "expected close date", "closed on",
+                "date closed")),
         Column("amount", FLOAT, False, "Deal value in $.", ("amount", "close value", "deal value",
                                                             "value", "expected revenue", "deal amount")),
         Column("account_id", STR, False, "Account.", _ACCOUNT),
@@ -195,6 +201,16 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Column("component", STR, False, "commission, bonus, SPIF, or the product it pays on.",
                ("component", "type", "plan component", "incentive type")),
     ), synonyms=("incentives", "payouts", "commissions", "compensation", "comp", "incentive pay")),
+    Table("products", "Optional reference list of products (not in data.md's twelve tables): product "
+          "names here are the canonical spelling other tables are matched to.", (
+        Column("product", STR, True, "Product name, spelled as it should appear.",
+               ("product", "product name", "item", "sku", "name", "product family")),
+        Column("list_price", FLOAT, False, "List price per unit in $.",
+               ("list price", "sales price", "price", "unit price", "msrp", "retail price")),
+        Column("series", STR, False, "Product line or series the product belongs to.",
+               ("series", "product line", "line", "family", "category", "brand")),
+    ), key="product", synonyms=("products", "product list", "product catalog", "catalog",
+                                "price list", "portfolio")),
 )}
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
