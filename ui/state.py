@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import pandas as pd
 import streamlit as st
 
 from core.dataset import Dataset, Scope
@@ -75,6 +76,9 @@ def _key(value: Any) -> str:
         return "ds:" + value.fingerprint
     if isinstance(value, Settings):
         return "settings:" + value.digest()
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(value, index=True).values.tobytes())
+        return f"frame:{value.shape}:{digest.hexdigest()}"
     return repr(value)
 
 

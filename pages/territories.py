@@ -1,0 +1,235 @@
+"""Territories: is each rep's goal fair for the opportunity they were given? Balance, coverage and
+overlap per territory, a map of accounts, and a proposed realignment to download.
+Every number comes from core via the cache; this page only lays it out."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
+import streamlit as st
+
+from core.errors import UserError
+from core.geo import geocode_report
+from core.realign import moves_workbook, propose_realignment
+from core.territory import (COVERED, UNCOVERED, UNCOVERED_HIGH, account_map, balance_summary,
+                            territory_balance, underserved_pockets)
+from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, region_colors, style
+from ui.state import cached_call, context, not_available
+
+STATUS_COLORS = {COVERED: [44, 160, 44, 170], UNCOVERED_HIGH: [214, 39, 40, 230],
+                 UNCOVERED: [150, 150, 150, 140], "n/a": [31, 119, 180, 160]}
+MOVED_COLOR = [255, 127, 14, 255]
+
+ctx = context()
+ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
+t = settings.targets
+
+st.title("Territories")
+st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+if ds.missing("accounts", "territories") == ["accounts", "territories"]:
+    not_available("Territory balance, coverage and maps", ["accounts", "territories"])
+    st.stop()
+
+balance = cached_call(territory_balance, ds, period, settings)
+summary = balance_summary(balance, settings)  # a few sums over one row per territory
+
+
+def _in_scope(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a per-territory or per-account frame inside the sidebar's scope."""
+    region = balance.set_index("territory_id")["region"]
+    keep = pd.Series(True, index=frame.index)
+    if scope.region:
+        keep &= frame["territory_id"].map(region).eq(scope.region)
+    if scope.territory_id:
+        keep &= frame["territory_id"].eq(scope.territory_id)
+    if scope.rep_id:
+        own = ds.table("reps").set_index("rep_id")["territory_id"].get(scope.rep_id)
+        keep &= frame["territory_id"].eq(own)
+    return frame[keep]
+
+
+# ------------------------------------------------------------------ team balance
+c = st.columns(4)
+c[0].metric("Potential balance (CV)", fmt_num(summary["cv"], 2), f"healthy ≤ {t.balance_cv:.2f}",
+            delta_color="off", help="Standard deviation / mean of territory potentials.")
+c[1].metric("Gini of potential", fmt_num(summary["gini"], 2), "0 = all equal", delta_color="off")
+c[2].metric("Quota fairness (CV of quota / potential)", fmt_num(summary["quota_fairness_cv"], 2),
+            f"healthy ≤ {t.quota_fairness_cv:.2f}", delta_color="off")
+c[3].metric("Territories with potential index in band", fmt_pct(summary["share_in_band"]),
+            f"{t.potential_index_low:.0f}–{t.potential_index_high:.0f} of {summary['n']}", delta_color="off")
+
+missing = ds.missing("accounts", "activities", "quotas", "sales")
+if missing:
+    not_available("Some balance measures (workload, coverage, overlap, attainment)", missing)
+
+shown = _in_scope(balance)
+
+# ------------------------------------------------------------------ map
+st.subheader("Accounts on the map")
+if not ds.has("accounts"):
+    not_available("The account map", ["accounts"])
+else:
+    placed = geocode_report(ds.table("accounts"))  # a merge on a cached ZIP table
+    accounts = _in_scope(cached_call(account_map, ds, period, settings))
+    if placed["unplaced"]:
+        st.caption(f"{placed['unplaced']} of {placed['accounts']} accounts have no coordinates and no known "
+                   "ZIP, so they are not on the map (their numbers still count).")
+    if accounts["potential"].isna().all():
+        st.info("The accounts have no potential: points are drawn at one size, and the balance uses "
+                "the territories' market potential where given.")
+    pts = accounts.dropna(subset=["latitude", "longitude"]).copy()
+    if pts.empty:
+        st.info("No account can be placed: add latitude/longitude or a US ZIP to the accounts table.")
+    else:
+        colour_by = st.radio("Colour accounts by", ["Territory", "Coverage (last 90 days)"], horizontal=True,
+                             key="terr_colour")
+        heat = st.checkbox("Heat map of high-potential accounts not covered in the last 90 days",
+                           key="terr_heat")
+        terr_ids = sorted(balance["territory_id"])
+        rgb = {tid: [int(PALETTE[i % len(PALETTE)][k:k + 2], 16) for k in (1, 3, 5)] + [190]
+               for i, tid in enumerate(terr_ids)}
+        pts["color"] = (pts["territory_id"].map(rgb) if colour_by == "Territory"
+                        else pts["status"].map(STATUS_COLORS))
+        pts["radius"] = (pts["potential"].fillna(pts["potential"].median()).clip(lower=0) ** 0.5 * 15).fillna(2000)
+        pts["potential_text"] = pts["potential"].map(fmt_money)
+        pts["last_text"] = pts["last_activity"].dt.strftime("%Y-%m-%d").fillna("none")
+        pts = pts.drop(columns=["last_activity"])
+        cents = _in_scope(balance).dropna(subset=["lat", "lon"])[["territory_id", "territory_name", "lat", "lon"]]
+        layers = [
+            pdk.Layer("ScatterplotLayer", pts, get_position=["longitude", "latitude"], get_radius="radius",
+                      get_fill_color="color", pickable=True, radius_min_pixels=2, radius_max_pixels=30),
+            pdk.Layer("TextLayer", cents, get_position=["lon", "lat"], get_text="territory_id", get_size=14,
+                      get_color=[20, 20, 20, 230], get_alignment_baseline="'center'"),
+        ]
+        if heat:
+            gaps = pts[pts["status"] == UNCOVERED_HIGH]
+            layers.insert(0, pdk.Layer("HeatmapLayer", gaps, get_position=["longitude", "latitude"],
+                                       get_weight="potential", radius_pixels=60, opacity=0.6))
+        view = pdk.ViewState(latitude=float(pts["latitude"].mean()), longitude=float(pts["longitude"].mean()),
+                             zoom=3.3 if scope.region is None else 5)
+        tooltip = {"html": "<b>{account_name}</b><br/>{account_type}<br/>Potential {potential_text}"
+                           "<br/>Last activity {last_text}<br/>Territory {territory_id} · {rep_name}"
+                           "<br/>{status}"}
+        st.pydeck_chart(pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
+                                 tooltip=tooltip), height=520)
+        st.caption("Point size = account potential. Coverage: green = an activity in the 90 days to the "
+                   "period end, red = top-quartile potential in its territory and not covered, grey = "
+                   "other accounts not covered. Labels mark territory centres. The map needs no internet: "
+                   "without map tiles it shows the points on a plain background.")
+
+# ------------------------------------------------------------------ table + scatter
+st.subheader("Balance per territory")
+table = shown[["territory_id", "territory_name", "region", "rep_name", "potential", "potential_index", "quota",
+               "quota_per_potential", "accounts", "workload_index", "coverage", "overlap", "attainment",
+               "spread_km"]].sort_values("potential_index")
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "territory_id": "Territory", "territory_name": "Name", "region": "Region", "rep_name": "Rep",
+    "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar"),
+    "potential_index": st.column_config.NumberColumn("Potential index", format="%.0f",
+                                                     help="Potential / mean × 100; healthy 85–115."),
+    "quota": st.column_config.NumberColumn(f"Quota {period.label}", format="dollar"),
+    "quota_per_potential": st.column_config.NumberColumn("Quota / potential", format="%.3f"),
+    "accounts": st.column_config.NumberColumn("Accounts", format="%d"),
+    "workload_index": st.column_config.NumberColumn(
+        "Workload index", format="%.0f",
+        help="Visits a year needed (top-quartile accounts monthly, others quarterly) / mean × 100."),
+    "coverage": st.column_config.NumberColumn("Coverage", format="percent",
+                                              help="Top-quartile accounts seen in the last 90 days."),
+    "overlap": st.column_config.NumberColumn("Overlap", format="percent",
+                                             help="The rep's activities on other territories' accounts."),
+    "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+    "spread_km": st.column_config.NumberColumn("Spread (km)", format="%.0f",
+                                               help="Mean distance of accounts to the territory centre."),
+})
+
+pts_att = shown.dropna(subset=["potential_index", "attainment"])
+if pts_att.empty:
+    not_available("Attainment vs potential", [n for n in ("quotas", "sales") if not ds.has(n)] or ["accounts"])
+else:
+    colors = region_colors(balance["region"])
+    fig = go.Figure()
+    fig.add_vrect(x0=t.potential_index_low, x1=t.potential_index_high, fillcolor="#2ca02c", opacity=0.08,
+                  line_width=0, annotation_text="healthy band", annotation_position="top left")
+    fig.add_hline(y=t.attainment * 100, line_dash="dot", line_color="#7f7f7f")
+    for region, grp in pts_att.groupby("region"):
+        fig.add_trace(go.Scatter(
+            x=grp["potential_index"], y=grp["attainment"] * 100, mode="markers", name=region,
+            marker={"color": colors[region], "size": 11},
+            customdata=grp[["rep_name", "territory_id"]].to_numpy(),
+            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>Potential index %{x:.0f}"
+                          "<br>Attainment %{y:.0f}%<extra></extra>"))
+    style(fig, "Attainment vs territory potential: reps in poor territories sit left and low",
+          "Attainment (%)", "Territory potential index (mean = 100)")
+    st.plotly_chart(fig, width="stretch")
+
+if ds.has("activities") and ds.has("accounts"):
+    pockets = _in_scope(cached_call(underserved_pockets, ds, period, settings))
+    st.subheader(f"Underserved high-potential accounts ({len(pockets)})")
+    st.caption("Top-quartile potential in their territory, no activity in the 90 days to the period end.")
+    st.dataframe(pockets.drop(columns=["latitude", "longitude"]), hide_index=True, width="stretch",
+                 column_config={"potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar")})
+
+# ------------------------------------------------------------------ proposal
+st.subheader("A better alignment to propose")
+try:
+    proposal = cached_call(propose_realignment, ds, settings)
+except UserError as err:
+    st.info(str(err))
+    st.stop()
+s = proposal.summary
+c = st.columns(4)
+c[0].metric("Territories in band", f"{s['in_band_after']} of {s['territories']}",
+            f"{s['in_band_after'] - s['in_band_before']:+d} vs today")
+c[1].metric("Potential CV", fmt_num(s["cv_after"], 3), f"{s['cv_after'] - s['cv_before']:+.3f}",
+            delta_color="inverse")
+c[2].metric("Accounts moved", f"{s['accounts_moved']}", f"revenue changing hands {fmt_money(s['revenue_moved'])}",
+            delta_color="off")
+c[3].metric("Mean km to territory centre", fmt_num(s["compactness_after"], 0),
+            f"{fmt_num(s['compactness_after'] - s['compactness_before'], 1)} km", delta_color="inverse")
+st.caption(proposal.method)
+
+if proposal.moves.empty:
+    st.success("Every territory it can reach is already inside the band: nothing to move.")
+else:
+    st.download_button("Download the moves (.xlsx)", data=lambda: moves_workbook(proposal),
+                       file_name="goalgap_realignment.xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.dataframe(proposal.moves, hide_index=True, width="stretch", column_config={
+        "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar"),
+        "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar"),
+        "distance_km": st.column_config.NumberColumn("km to new territory centre", format="%.0f")})
+    side = proposal.before.merge(proposal.after[["territory_id", "potential", "potential_index", "accounts",
+                                                 "compactness"]], on="territory_id", suffixes=(" before", " after"))
+    side = _in_scope(side)
+    changed = side[side["accounts before"] != side["accounts after"]]
+    st.dataframe(changed.drop(columns=["in_band"]), hide_index=True, width="stretch", column_config={
+        "potential before": st.column_config.NumberColumn(format="dollar"),
+        "potential after": st.column_config.NumberColumn(format="dollar"),
+        "potential_index before": st.column_config.NumberColumn(format="%.0f"),
+        "potential_index after": st.column_config.NumberColumn(format="%.0f"),
+        "compactness before": st.column_config.NumberColumn("km to centre before", format="%.0f"),
+        "compactness after": st.column_config.NumberColumn("km to centre after", format="%.0f")})
+
+    if ds.has("accounts"):
+        pts = cached_call(account_map, ds, period, settings).dropna(subset=["latitude", "longitude"])
+        pts = pts[pts["territory_id"].isin(changed["territory_id"])]
+        move_to = dict(zip(proposal.moves["account_id"], proposal.moves["to_territory"]))
+        ids = sorted(changed["territory_id"])
+        rgb = {tid: [int(PALETTE[i % len(PALETTE)][k:k + 2], 16) for k in (1, 3, 5)] + [170]
+               for i, tid in enumerate(ids)}
+        if not pts.empty:
+            view = pdk.ViewState(latitude=float(pts["latitude"].mean()), longitude=float(pts["longitude"].mean()),
+                                 zoom=4.5)
+            cols = st.columns(2)
+            for col, label, terr in ((cols[0], "Today", pts["territory_id"]),
+                                     (cols[1], "Proposed", pts["account_id"].map(move_to).fillna(pts["territory_id"]))):
+                frame = pts.assign(terr=terr, color=terr.map(rgb)).drop(columns=["last_activity"])
+                moved = frame[frame["account_id"].isin(move_to)]
+                col.markdown(f"**{label}** — territories that change; moved accounts ringed in orange")
+                col.pydeck_chart(pdk.Deck(layers=[
+                    pdk.Layer("ScatterplotLayer", frame, get_position=["longitude", "latitude"],
+                              get_fill_color="color", get_radius=6000, radius_min_pixels=3, pickable=True),
+                    pdk.Layer("ScatterplotLayer", moved, get_position=["longitude", "latitude"], get_radius=9000,
+                              filled=False, stroked=True, get_line_color=MOVED_COLOR, line_width_min_pixels=2),
+                ], initial_view_state=view, map_provider=None, map_style=None,
+                    tooltip={"html": "<b>{account_name}</b><br/>{terr}"}), height=380)

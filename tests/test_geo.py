@@ -1,0 +1,65 @@
+"""Offline ZIP → coordinates: normalisation of what spreadsheets do to ZIPs, unknown ZIPs, distances."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.geo import geocode, geocode_report, haversine_km, normalise_zip, zip_table
+
+CAMBRIDGE = (42.377, -71.1256)     # 02138 in the zipcodes package
+HOLTSVILLE = (40.8154, -73.0451)   # 00501
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("02138", "02138"), ("2138", "02138"), ("02138-1234", "02138"), (" 02138 1234 ", "02138"),
+    ("021381234", "02138"), ("2138.0", "02138"), ("501", "00501"),
+    ("5011234", "00501"), ("abc", None), ("", None), ("12345678901", None), ("12", None), (None, None),
+])
+def test_normalise_zip_text(raw, expected):
+    out = normalise_zip(pd.Series([raw], dtype="str"))[0]
+    assert (pd.isna(out) and expected is None) or out == expected
+
+
+def test_normalise_zip_from_numbers():
+    """A ZIP column Excel read as numbers: 2138.0 and 501 regain their leading zeros."""
+    assert normalise_zip(pd.Series([2138.0, 501.0, np.nan])).tolist()[:2] == ["02138", "00501"]
+
+
+def test_geocode_fills_only_missing_coordinates():
+    acc = pd.DataFrame({
+        "account_id": ["four", "plus4", "float", "given", "bad", "none", "zero"],
+        "zip": pd.Series(["2138", "02138-1234", "2138.0", "2138", "99999", None, "501"], dtype="str"),
+        "latitude": [np.nan, np.nan, np.nan, 10.0, np.nan, np.nan, 0.0],
+        "longitude": [np.nan, np.nan, np.nan, 20.0, np.nan, np.nan, 0.0],
+    })
+    out = geocode(acc).set_index("account_id")
+    for a in ("four", "plus4", "float"):
+        assert tuple(out.loc[a, ["latitude", "longitude"]]) == pytest.approx(CAMBRIDGE)
+    assert tuple(out.loc["given", ["latitude", "longitude"]]) == (10.0, 20.0)
+    assert out.loc[["bad", "none"], "latitude"].isna().all()
+    assert tuple(out.loc["zero", ["latitude", "longitude"]]) == pytest.approx(HOLTSVILLE)  # (0, 0) = blank
+    assert list(acc["latitude"].isna()) == [True, True, True, False, True, True, False]  # input untouched
+
+
+def test_geocode_without_coordinate_columns():
+    out = geocode(pd.DataFrame({"zip": pd.Series(["02138"], dtype="str")}))
+    assert out["latitude"].dtype == "float64" and out.loc[0, "latitude"] == pytest.approx(CAMBRIDGE[0])
+
+
+def test_geocode_report_counts():
+    acc = pd.DataFrame({"zip": pd.Series(["2138", "99999", None], dtype="str"),
+                        "latitude": [np.nan, np.nan, 5.0], "longitude": [np.nan, np.nan, 6.0]})
+    assert geocode_report(acc) == {"accounts": 3, "given": 1, "from_zip": 1, "unplaced": 1}
+
+
+def test_zip_table_is_built_once_and_complete():
+    t = zip_table()
+    assert t is zip_table()
+    assert len(t) > 40_000 and t["zip"].is_unique and t["zip"].str.len().eq(5).all()
+
+
+def test_haversine_one_degree_of_latitude():
+    assert haversine_km(40.0, -100.0, 41.0, -100.0) == pytest.approx(6371.0088 * math.pi / 180)
+    d = haversine_km(np.array([0.0, np.nan]), np.array([0.0, 0.0]), np.array([0.0, 1.0]), np.array([90.0, 0.0]))
+    assert d[0] == pytest.approx(6371.0088 * math.pi / 2) and np.isnan(d[1])

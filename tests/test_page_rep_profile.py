@@ -1,0 +1,48 @@
+"""Rep profile page: scorecard, revenue, competency small multiples with trend arrows, knowledge,
+activity and coaching focus for the chosen rep; plain messages when tables are missing."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core import competency
+from core.dataset import Scope
+from core.sample import generate
+from tests.test_page_team_competencies import CTX_KEY, run_page
+
+PAGE = "pages/rep_profile.py"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return generate(n_reps=12, seed=5)
+
+
+def _titles(at) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def test_profile_of_scoped_rep_with_every_section(sample):
+    rep = next(r for r, cause in sample.planted.items() if cause == "training_gap")
+    at = run_page(PAGE, sample.tables, Scope(rep_id=rep))
+    assert not at.exception
+    assert at.selectbox(key="profile_rep").value == rep
+    titles = " | ".join(_titles(at))
+    for part in ("revenue vs quota", "Competency ratings", "Knowledge check", "meetings per week"):
+        assert part.lower() in titles.lower()
+    ctx = at.session_state[CTX_KEY]
+    table = competency.competency_table(ctx.ds, ctx.settings, ctx.period.end)
+    focus = competency.coaching_focus(table[table["rep_id"] == rep], ctx.ds, ctx.settings, ctx.period.end)
+    shown = " ".join(m.value for m in at.markdown)
+    assert len(focus) and all(reason in shown for reason in focus["reason"])
+
+
+def test_switching_rep_and_missing_tables(sample):
+    tables = {k: v for k, v in sample.tables.items() if k not in ("assessments", "training")}
+    at = run_page(PAGE, tables)
+    other = at.selectbox(key="profile_rep").options[-1]
+    at.selectbox(key="profile_rep").set_value(other).run()
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "upload **assessments**" in infos and "upload **training**" in infos

@@ -1,0 +1,66 @@
+"""Territories page on the bundled sample: balance metrics from core, the offline account map and
+its colour switch, attainment vs potential with the healthy band, and the proposal."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.fmt import fmt_num, fmt_pct
+from core.realign import propose_realignment
+from core.territory import balance_summary, territory_balance
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
+                                reason="the bundled sample workbook is not built yet")
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/territories.py")
+    at.run()
+    return at
+
+
+def test_balance_metrics_come_from_core(page):
+    at = page
+    assert not at.exception
+    ctx = at.session_state["ctx"]
+    s = balance_summary(territory_balance(ctx.ds, ctx.period, ctx.settings), ctx.settings)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Potential balance (CV)"] == fmt_num(s["cv"], 2)
+    assert shown["Territories with potential index in band"] == fmt_pct(s["share_in_band"])
+
+
+def test_map_draws_offline_and_switches_colouring(page):
+    at = page
+    decks = at.get("deck_gl_json_chart")
+    spec = json.loads(decks[0].proto.json)
+    assert spec.get("mapProvider") in (None, "") and not spec.get("mapStyle")
+    assert [layer["@@type"] for layer in spec["layers"]] == ["ScatterplotLayer", "TextLayer"]
+    at.radio(key="terr_colour").set_value("Coverage (last 90 days)").run()
+    at.checkbox(key="terr_heat").check().run()
+    assert not at.exception
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert [layer["@@type"] for layer in spec["layers"]][0] == "HeatmapLayer"
+
+
+def test_attainment_vs_potential_has_the_band(page):
+    fig = json.loads(page.get("plotly_chart")[0].proto.spec)
+    band = [s for s in fig["layout"]["shapes"] if s.get("type") == "rect"]
+    assert band and (band[0]["x0"], band[0]["x1"]) == (85, 115)
+    assert "potential" in fig["layout"]["title"]["text"].lower()
+
+
+def test_proposal_summary_matches_core(page):
+    at = page
+    ctx = at.session_state["ctx"]
+    s = propose_realignment(ctx.ds, ctx.settings).summary
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Territories in band"] == f"{s['in_band_after']} of {s['territories']}"
+    assert shown["Accounts moved"] == str(s["accounts_moved"])
+    assert at.get("download_button")
