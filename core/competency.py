@@ -384,6 +384,8 @@ def coaching_focus(table: pd.DataFrame, ds: Dataset, settings: Settings, as_of: 
 
 def _reasons(t: pd.DataFrame) -> pd.Series:
     """ "Objection handling: 2.1 vs 3.5 expected for a Senior Sales Rep, falling 0.4 a quarter"."""
+    if t.empty:
+        return pd.Series(index=t.index, dtype="str")
     trend = t["trend_per_90d"]
     direction = np.select([trend.isna(), trend <= -STEADY, trend >= STEADY],
                           ["trend unknown (too few assessments)",

@@ -250,3 +250,10 @@ def test_new_rep_gets_foundations_and_senior_goes_deeper():
     assert by["S2"] == ["Negotiation", "Pitch"]                # both clearly short
     assert "OK" not in by.index
     assert "expected for a Senior Sales Rep, falling 0.2 a quarter" in f.loc[f["rep_id"] == "S", "reason"].iloc[0]
+
+
+def test_focus_for_a_rep_with_nothing_to_work_on_is_empty():
+    """A rep at or above every expected level gets no focus rows (and no error)."""
+    t = _focus_table([("OK", "Sales Rep", "Pitch", 3.5, 3.0, 0.2)])
+    f = coaching_focus(t, Dataset({"reps": reps(["OK"], hired=["2020-01-01"])}), Settings(), AS_OF)
+    assert f.empty and "reason" in f.columns
