@@ -67,7 +67,15 @@ def settings() -> Settings:
 
 
 def context() -> Ctx:
-    """The data, period, scope and settings the sidebar chose for this session."""
+    """The data, period, scope and settings the sidebar chose for this session.
+
+    app.py draws the sidebar before any page runs; a page opened before the navigation exists
+    (Streamlit's first run of a new session) draws it itself rather than failing.
+    """
+    if CTX_KEY not in st.session_state:
+        from ui import sidebar
+        if sidebar.render() is None:
+            st.stop()
     return st.session_state[CTX_KEY]
 
 

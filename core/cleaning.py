@@ -1,0 +1,436 @@
+"""Value parsers: the text and numbers people type, read into canonical values a column at a time.
+
+Every parser takes a raw column (text from a CSV, or the typed cells of a workbook: str, float,
+datetime) and returns a `Parsed`: the canonical values plus a mask of the cells that held something
+but could not be read, so ingest can reject the row or blank the cell with a warning. Nothing is
+guessed silently: a column whose dates could be read either day-first or month-first says so in
+`note`.
+
+Work is vectorised: pandas string methods over the column, or over its distinct values (dates and
+labels repeat a lot) mapped back onto the rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.schema import ACTIVITY_TYPES
+
+# Excel error values and spreadsheet "no value" markers read as a blank cell.
+_BLANK_MARKERS = ("#N/A", "#N/A N/A", "#NULL!", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Excel reads a two-digit year 00-29 as 20xx and 30-99 as 19xx.
+_TWO_DIGIT_PIVOT = 30
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Canonical values, the cells that held something unreadable, and a note for the user."""
+
+    values: pd.Series
+    bad: pd.Series
+    note: str = ""
+
+
+# --------------------------------------------------------------------------------------- text
+def _kinds(s: pd.Series) -> pd.Series:
+    """The Python type of each cell of an object column (workbook cells mix str, float, datetime)."""
+    return s.map(type)
+
+
+def _float_text(x: pd.Series) -> pd.Series:
+    """Numbers as a person reads them: 1001.0 -> "1001", 2.5 -> "2.5"."""
+    f = x.astype("float64")
+    integral = np.isfinite(f) & (f == np.round(f))
+    out = f.astype("str")
+    ints = f[integral].astype("int64").astype("str")
+    return out.mask(integral, ints)
+
+
+def to_text(s: pd.Series) -> pd.Series:
+    """Cells as stripped text (`str` dtype); blanks and Excel errors ("#N/A") become missing."""
+    if s.dtype == object:
+        kinds = _kinds(s)
+        num = kinds.isin((float, int, np.float64, np.int64))
+        stamp = kinds.isin((dt.datetime, pd.Timestamp, dt.date))
+        out = s.astype("str")
+        if num.any():
+            out = out.mask(num, _float_text(s[num]))
+        if stamp.any():
+            out = out.mask(stamp, pd.to_datetime(s[stamp]).dt.strftime("%Y-%m-%d"))
+        s = out
+    elif s.dtype.kind in "fi":
+        s = _float_text(s).mask(s.isna())
+    elif s.dtype.kind == "M":
+        s = s.dt.strftime("%Y-%m-%d")
+    text = s.astype("str").str.strip()
+    return text.mask(text.eq("") | text.isin(_BLANK_MARKERS) | s.isna())
+
+
+def is_blank(s: pd.Series) -> pd.Series:
+    """True where a cell holds nothing (empty, whitespace, #N/A)."""
+    return to_text(s).isna()
+
+
+# --------------------------------------------------------------------------------------- numbers
+_NUMBER_KINDS = (float, int, np.float64, np.int64)
+_CURRENCY = re.compile(r"(?i)^(?:[a-z]{3}|[$€£¥])|(?:[a-z]{3}|[$€£¥])$")
+_SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "bn": 1e9}
+_ONE_GROUP = r"^\d{1,3}[.,]\d{3}$"          # "1,054" / "1.054": thousands or decimals?
+
+
+def _decimal_comma(body: pd.Series) -> pd.Series:
+    """Per value: True = the comma is the decimal mark, False = the dot is, NA = cannot tell.
+
+    With both marks the last one is the decimal ("1.054,00" vs "1,054.00"); a single mark followed
+    by exactly three digits ("1,054", "1.054") could be either and stays NA; a lone comma with one,
+    two or four+ digits after it ("12,5", "1,2k") is a decimal comma.
+    """
+    comma, dot = body.str.rfind(","), body.str.rfind(".")
+    out = pd.Series(pd.NA, index=body.index, dtype="boolean")
+    both = (comma >= 0) & (dot >= 0)
+    out[both] = comma[both] > dot[both]
+    one_group = body.str.match(_ONE_GROUP)
+    comma_only = (comma >= 0) & (dot < 0)
+    dot_only = (dot >= 0) & (comma < 0)
+    many_commas, many_dots = body.str.count(",") > 1, body.str.count(r"\.") > 1
+    out[comma_only & many_commas] = False
+    out[dot_only & many_dots] = True
+    out[comma_only & ~many_commas & ~one_group] = True
+    out[dot_only & ~many_dots & ~one_group] = False
+    return out
+
+
+def _text_to_number(text: pd.Series) -> pd.Series:
+    """Money as people write it: "USD 1,054.00", "$1,054", "(1,054)", "1.054,00 €", "1,2k", "85%".
+
+    Whether "1,054" means one thousand or one point nought five four is decided for the whole
+    column by the values that are unmistakable; the US reading wins when nothing tells.
+    """
+    t = text.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    negative = t.str.match(r"^\(.*\)$") | t.str.match(r"^-") | t.str.match(r".*-$")
+    t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.strip("+-")
+    t = t.str.replace(_CURRENCY, "", regex=True).str.strip("+-").str.rstrip("%")
+    suffix = t.str.extract(r"(?i)(k|mm|m|bn)$", expand=False).str.lower()
+    scale = suffix.map(_SCALE).astype("float64").fillna(1.0)
+    body = t.str.replace(r"(?i)(k|mm|m|bn)$", "", regex=True)
+    decimal_comma = _decimal_comma(body)
+    column_comma = bool(decimal_comma.sum() > (~decimal_comma).sum())
+    decimal_comma = decimal_comma.fillna(column_comma).astype(bool)
+    body = body.mask(decimal_comma, body.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    body = body.mask(~decimal_comma, body.str.replace(",", "", regex=False))
+    valid = body.str.fullmatch(r"\d+(?:\.\d*)?|\.\d+")
+    number = pd.to_numeric(body.where(valid), errors="coerce").astype("float64")
+    return number * scale * np.where(negative, -1.0, 1.0)
+
+
+def _arrow_float(s: pd.Series) -> pd.Series | None:
+    """Plain numeric text cast in one go by pyarrow (None when any cell needs the careful path)."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        blank = pc.equal(pc.utf8_length(arr), 0)
+        values = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), arr), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=s.index, dtype="float64")
+
+
+def parse_number(s: pd.Series) -> Parsed:
+    """Numbers and money, whatever the currency sign, separators, brackets or k/m suffix."""
+    if s.dtype.kind in "fi":
+        values = s.astype("float64")
+        return Parsed(values, pd.Series(False, index=s.index))
+    values = pd.Series(np.nan, index=s.index, dtype="float64")
+    numeric = _kinds(s).isin(_NUMBER_KINDS) if s.dtype == object else pd.Series(False, index=s.index)
+    if numeric.any():
+        values[numeric] = s[numeric].astype("float64")
+    fast = _arrow_float(s) if not numeric.any() else None
+    if fast is not None:
+        return Parsed(fast, pd.Series(False, index=s.index))
+    text = pd.Series(pd.NA, index=s.index, dtype="str")
+    if not numeric.all():
+        text[~numeric] = to_text(s[~numeric])
+    has_text = text.notna()
+    if has_text.any():
+        t = text[has_text]
+        plain = pd.to_numeric(t, errors="coerce")
+        hard = plain.isna() | t.str.match(_ONE_GROUP)
+        if hard.any():
+            plain[hard] = _text_to_number(t[hard])
+        values[has_text] = plain.astype("float64")
+    return Parsed(values, has_text & values.isna())
+
+
+# --------------------------------------------------------------------------------------- dates
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})(?:[ T].*)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def _excel_serial(x: pd.Series) -> pd.Series:
+    """Excel day numbers (45000 = 2023-03-15) and yyyymmdd integers (20230315) as dates."""
+    f = pd.to_numeric(x, errors="coerce").astype("float64")
+    serial = (f >= 1) & (f < 2958466)
+    compact = (f >= 19000101) & (f <= 29991231) & (f == np.round(f))
+    days = pd.to_timedelta(np.floor(f.where(serial)), unit="D")
+    out = pd.Series(_EXCEL_EPOCH + days, index=x.index)
+    ymd = pd.to_datetime(f.where(compact).astype("Int64").astype("str"), format="%Y%m%d", errors="coerce")
+    return out.mask(compact, ymd)
+
+
+def _year(c: pd.Series) -> pd.Series:
+    two_digit = c < 100
+    return c.where(~two_digit, np.where(c < _TWO_DIGIT_PIVOT, 2000 + c, 1900 + c))
+
+
+def _numeric_dates(text: pd.Series) -> tuple[pd.Series, str]:
+    """Dates written with numbers and separators: ISO, US m/d/Y, day-first d/m/Y, d.m.Y, 2-digit years.
+
+    Day-first or month-first is decided for the whole column: a first number above 12 means
+    day-first, a second number above 12 means month-first. When no value settles it, the US
+    reading is used and the note says so.
+    """
+    parts = text.str.extract(_NUMERIC_DATE).astype("float64")
+    a, b, c = parts[0], parts[1], parts[2]
+    iso = text.str.match(r"^\d{4}")
+    other = ~iso & a.notna()
+    day_first_hint = bool((a[other] > 12).any())
+    month_first_hint = bool((b[other] > 12).any())
+    note = ""
+    if day_first_hint and not month_first_hint:
+        day_first = True
+    elif month_first_hint and not day_first_hint:
+        day_first = False
+    else:
+        day_first = False
+        undecided = other & (a != b)
+        if (day_first_hint and month_first_hint) or undecided.any():
+            note = ("dates could be read day-first or month-first; read month-first (US, m/d/y) — "
+                    "values that do not fit that reading are reported")
+    day = np.where(iso, c, np.where(day_first, a, b))
+    month = np.where(iso, b, np.where(day_first, b, a))
+    year = np.where(iso, a, _year(c))
+    frame = pd.DataFrame({"year": year, "month": month, "day": day}, index=text.index)
+    ok = frame.notna().all(axis=1)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if ok.any():
+        out[ok] = pd.to_datetime(frame[ok].astype("int64"), errors="coerce")
+    return out, note
+
+
+def _text_dates(text: pd.Series) -> pd.Series:
+    """Dates with month names ("Mar 1, 2024", "1-Mar-24"); only a few distinct values reach here."""
+    if text.empty:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    has_letters = text.str.contains(r"[A-Za-z]{3}", regex=True)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if has_letters.any():
+        read = pd.to_datetime(text[has_letters], format="mixed", errors="coerce", dayfirst=True)
+        out[has_letters] = read.dt.tz_localize(None) if read.dt.tz is not None else read
+    return out
+
+
+def _parse_unique_dates(u: pd.Series) -> tuple[pd.Series, str]:
+    """Read the distinct cells of one date column (typed workbook cells or text)."""
+    out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+    kinds = _kinds(u) if u.dtype == object else pd.Series(type(None), index=u.index)
+    stamps = kinds.isin((dt.datetime, pd.Timestamp, dt.date))
+    if u.dtype.kind == "M":
+        return pd.Series(u.values, index=u.index).astype("datetime64[ns]"), ""
+    if stamps.any():
+        out[stamps] = pd.to_datetime(u[stamps].astype("object"), errors="coerce")
+    numbers = kinds.isin(_NUMBER_KINDS) if u.dtype == object else pd.Series(u.dtype.kind in "fi",
+                                                                             index=u.index)
+    if numbers.any():
+        out[numbers] = _excel_serial(u[numbers])
+    rest = ~stamps & ~numbers
+    note = ""
+    if rest.any():
+        text = to_text(u[rest])
+        numeric_text = text.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False)
+        if numeric_text.any():
+            out[numeric_text[numeric_text].index] = _excel_serial(text[numeric_text])
+        words = text[~numeric_text].dropna()
+        numeric, note = _numeric_dates(words)
+        out[numeric.index] = numeric
+        unread = numeric.isna()
+        out[unread[unread].index] = _text_dates(words[unread])
+    return out.dt.normalize(), note
+
+
+def parse_date(s: pd.Series) -> Parsed:
+    """Calendar days (midnight, datetime64[ns]) from ISO, US, day-first, Excel serial and datetime cells."""
+    if s.dtype.kind == "M":
+        values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        return Parsed(values.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=s.index))
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    blank_u = is_blank(uniq).to_numpy()
+    read, note = _parse_unique_dates(uniq[~blank_u])
+    read_all = pd.Series(pd.NaT, index=uniq.index, dtype="datetime64[ns]")
+    read_all[~blank_u] = read.astype("datetime64[ns]")
+    taken = read_all.to_numpy()[np.where(codes >= 0, codes, 0)] if len(uniq) else \
+        np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    values = pd.Series(taken, index=s.index, dtype="datetime64[ns]").where(codes >= 0)
+    filled = pd.Series((codes >= 0), index=s.index) & ~pd.Series(
+        blank_u[np.where(codes >= 0, codes, 0)] if len(uniq) else np.zeros(len(s), bool), index=s.index)
+    return Parsed(values, filled & values.isna(), note)
+
+
+# --------------------------------------------------------------------------------------- other types
+_TRUE = ("yes", "y", "true", "t", "1", "x", "✓", "✔", "planned")
+_FALSE = ("no", "n", "false", "f", "0", "unplanned", "not planned")
+
+
+def parse_bool(s: pd.Series) -> Parsed:
+    """yes/no, true/false, 1/0, y/n and a ticked "x" as a nullable boolean."""
+    text = to_text(s).str.lower()
+    values = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    values[text.isin(_TRUE).fillna(False)] = True
+    values[text.isin(_FALSE).fillna(False)] = False
+    return Parsed(values, text.notna() & values.isna())
+
+
+def parse_zip(s: pd.Series) -> Parsed:
+    """US ZIP codes as five-digit text: 2138 -> "02138", "02138-1234" -> "02138", 2138.0 -> "02138"."""
+    text = to_text(s).str.replace(r"\.0+$", "", regex=True)
+    m = text.str.extract(r"^(\d{3,5})(?:-?\d{4})?$", expand=False)
+    nine = text.str.fullmatch(r"\d{9}").fillna(False)
+    values = m.str.zfill(5).mask(nine, text.str[:5])
+    return Parsed(values.astype("str"), text.notna() & values.isna())
+
+
+def parse_text(s: pd.Series) -> Parsed:
+    text = to_text(s)
+    return Parsed(text, pd.Series(False, index=s.index))
+
+
+# --------------------------------------------------------------------------------------- labels
+# First rule that matches wins; a value that is already canonical keeps its name.
+_ACTIVITY_RULES: tuple[tuple[str, str], ...] = (
+    ("email", r"e-?mail|\bmail\b|newsletter"),
+    ("case_support", r"\bcase\b|\bor\b|surgery|surgical|procedure|coverage"),
+    ("workshop", r"in-?\s?service|workshop|training|wet ?lab|hands-?on|course"),
+    ("presentation", r"presentation|group detail|lunch (?:and|&|n) learn|speaker|symposium|"
+                     r"grand rounds|webinar|congress|conference"),
+    ("demo", r"demo|evaluation|\beval\b|trial|product test"),
+    ("phone", r"phone|\bcall\b|tele|virtual|video|remote|zoom|teams"),
+    ("meeting", r"meeting|face.?to.?face|\bf2f\b|detail|visit|in.?person|lunch|sample|"
+                r"appointment|\bmeet\b"),
+)
+
+
+def activity_type(text: pd.Series) -> pd.Series:
+    """CRM activity / call types mapped to the canonical set; anything unrecognised is "other"."""
+    uniq = pd.Series(text.dropna().unique(), dtype="str")
+    key = uniq.str.lower().str.strip()
+    canon = pd.Series(pd.NA, index=uniq.index, dtype="str")
+    snake = key.str.replace(r"[\s-]+", "_", regex=True)
+    canon = canon.mask(snake.isin(ACTIVITY_TYPES), snake)
+    for name, pattern in _ACTIVITY_RULES:
+        hit = canon.isna() & key.str.contains(pattern, regex=True)
+        canon = canon.mask(hit, name)
+    lookup = pd.Series(canon.fillna("other").values, index=uniq.values)
+    return text.map(lookup).astype("str")
+
+
+_WON = r"^(?:closed ?won|won|close ?won|win|booked|signed|won closed|closed(?: and)? won)$"
+_LOST = r"^(?:closed ?lost|lost|close ?lost|dead|closed not won|lost closed|no decision|" \
+        r"closed(?: and)? lost|disqualified)$"
+
+
+def status_from_stage(stage: pd.Series) -> pd.Series:
+    """won / lost / open from a CRM stage: "Closed Won", "Won", "closedwon" (HubSpot) -> won."""
+    key = stage.str.lower().str.replace(r"[^a-z]+", " ", regex=True).str.strip()
+    won = key.str.contains(_WON, regex=True) | key.str.contains(r"\bwon\b", regex=True)
+    lost = key.str.contains(_LOST, regex=True) | key.str.contains(r"\blost\b", regex=True)
+    out = pd.Series("open", index=stage.index, dtype="str")
+    out = out.mask(won.fillna(False), "won").mask(lost.fillna(False) & ~won.fillna(False), "lost")
+    return out
+
+
+def normalise_status(status: pd.Series) -> pd.Series:
+    """A given status column read as won / lost / open; values it cannot place become missing."""
+    key = status.str.lower().str.replace(r"[^a-z]+", " ", regex=True).str.strip()
+    placed = status_from_stage(status)
+    known = key.str.contains(r"won|lost|open|win|dead|booked|signed|active|pipeline|in progress",
+                             regex=True).fillna(False)
+    return placed.where(known)
+
+
+def name_key(s: pd.Series) -> pd.Series:
+    """Spelling-insensitive key: lower case, letters and digits only ("GTX-Pro " -> "gtxpro")."""
+    return s.str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+
+
+def canonical_spellings(values: pd.Series, reference: pd.Series | None = None) -> dict[str, str]:
+    """Map each spelling variant to its canonical spelling ("GTXPro" -> "GTX Pro").
+
+    The canonical spelling is the one in `reference` (e.g. the products list the user uploaded)
+    when it has that key, else the most frequent spelling among `values`. Only variants that
+    differ from their canonical spelling are returned.
+    """
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return {}
+    spell = pd.DataFrame({"spelling": counts.index.astype("str"), "n": counts.values})
+    spell["key"] = name_key(spell["spelling"])
+    spell = spell.sort_values(["key", "n", "spelling"], ascending=[True, False, True])
+    canonical = spell.drop_duplicates("key").set_index("key")["spelling"]
+    if reference is not None and len(reference.dropna()):
+        ref = pd.Series(reference.dropna().astype("str").unique(), dtype="str")
+        ref_map = pd.Series(ref.values, index=name_key(ref).values)
+        ref_map = ref_map[~ref_map.index.duplicated()]
+        canonical = ref_map.reindex(canonical.index).fillna(canonical)
+    spell["canonical"] = spell["key"].map(canonical)
+    variants = spell[spell["spelling"] != spell["canonical"]]
+    return dict(zip(variants["spelling"], variants["canonical"]))
+
+
+_QUARTER_LABEL = re.compile(r"(?i)^(?:(\d{4})\s*[-/ ]?\s*q([1-4])|q([1-4])\s*[-/ ]?\s*(\d{4}))$")
+_MONTH_LABEL = re.compile(r"^(?:(\d{4})\s*[-/.]\s*(\d{1,2})|(\d{1,2})\s*[-/.]\s*(\d{4}))$")
+
+
+def parse_period_label(s: pd.Series) -> Parsed:
+    """Quota / incentive periods as "YYYY", "YYYY-Qn" or "YYYY-MM" ("Q3 2025", "07/2025", a date cell)."""
+    text = to_text(s)
+    out = pd.Series(pd.NA, index=s.index, dtype="str")
+    year = text.str.fullmatch(r"\d{4}").fillna(False)
+    out[year] = text[year]
+    q = text.str.extract(_QUARTER_LABEL)
+    has_q = q.notna().any(axis=1)
+    out[has_q] = q[0].fillna(q[3])[has_q] + "-Q" + q[1].fillna(q[2])[has_q]
+    m = text.str.extract(_MONTH_LABEL)
+    yy, mm = m[0].fillna(m[3]), m[1].fillna(m[2])
+    has_m = yy.notna() & mm.astype("float64").between(1, 12)
+    out[has_m] = yy[has_m] + "-" + mm[has_m].str.zfill(2)
+    rest = text.notna() & out.isna()
+    if rest.any():
+        as_date = parse_date(s[rest])
+        out[rest] = as_date.values.dt.strftime("%Y-%m")
+    return Parsed(out, text.notna() & out.isna())
+
+
+_ROLE_RULES: tuple[tuple[str, str], ...] = (
+    ("admin", r"admin|c-?suite|\bceo\b|\bcfo\b|\bcoo\b|\bcno\b|executive|director|\bvp\b|president|chief"),
+    ("buyer", r"buyer|purchas|procure|value analysis|materials|supply|contract|sourcing"),
+    ("user", r"user|clinic|surgeon|physician|doctor|nurse|\bmd\b|\brn\b|\bdr\b|technician|therapist|"
+             r"cardiologist|specialist"),
+)
+
+
+def contact_role(text: pd.Series) -> Parsed:
+    """Contact roles as user (clinician) / buyer (purchasing) / admin (C-suite); others unreadable."""
+    key = text.str.lower()
+    out = pd.Series(pd.NA, index=text.index, dtype="str")
+    for name, pattern in _ROLE_RULES:
+        out = out.mask(out.isna() & key.str.contains(pattern, regex=True).fillna(False), name)
+    return Parsed(out, text.notna() & out.isna())

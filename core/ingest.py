@@ -1,0 +1,742 @@
+"""Whatever a user uploads (workbooks, CSVs, CRM exports) into the canonical tables of a Dataset.
+
+The pipeline, one step a function:
+1. read every file into raw sheets (core.readers: header found, footers and blank rows set apart);
+2. decide which table each sheet is (user override, its name, else its columns) and match its
+   columns to canonical columns (user override, exact, synonym, fuzzy);
+3. parse each column into its canonical type (core.cleaning), reject the rows that cannot be used;
+4. stack the sheets of one table, drop exact duplicate rows and repeated ids (keeping the first);
+5. link the tables: rep names to roster ids, account names to ids, product spellings, reps taken
+   from the other tables when no roster was given, sales derived from won deals, orphans reported.
+
+Every row that is read ends up either in a table or in `Dataset.issues` with its source and row
+number as Excel shows it; every sheet gets a `SourceInfo` saying what it became.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core import cleaning
+from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
+from core.errors import UserError
+from core.readers import RawSheet, ReadError, read_file
+from core.schema import (BOOL, DATE, DEFAULT_ROLE, FLOAT, TABLE_ORDER, TABLES, UNASSIGNED, Column,
+                         Table, empty_table, pandas_dtype)
+
+DERIVED_SALES_SOURCE = "derived: sales from won opportunities"
+DERIVED_REPS_SOURCE = "derived: reps from the rep columns of the other tables"
+REP_TABLES = ("sales", "quotas", "activities", "follow_ups", "opportunities", "training",
+              "assessments", "incentives")
+ACCOUNT_TABLES = ("sales", "activities", "follow_ups", "opportunities")
+PRODUCT_TABLES = ("sales", "opportunities", "activities", "quotas")
+EARLIEST = pd.Timestamp("1990-01-01")
+EARLIEST_HIRE = pd.Timestamp("1950-01-01")
+_GENERIC_NAMES = re.compile(r"^(?:sheet|tabelle|feuil|hoja|data|export|report|query|results?|table|"
+                            r"page|untitled|book|workbook|download|file|list)\s*\d*$")
+_DOC_NAMES = re.compile(r"^(?:read ?me|instructions?|notes?|about|help|(?:data )?dictionary|legend|"
+                        r"info|documentation|cover|contents)$")
+_FUZZY_CUTOFF = 0.88
+
+# Required columns the loader can fill when the file has no such column.
+_FILLABLE = {
+    ("reps", "rep_id"): "rep_name", ("reps", "rep_name"): "rep_id",
+    ("accounts", "account_id"): "account_name", ("accounts", "account_name"): "account_id",
+    ("opportunities", "stage"): "status",
+}
+_DEFAULTABLE = {("reps", "region"), ("reps", "territory_id"), ("accounts", "territory_id"),
+                ("opportunities", "opportunity_id"), ("opportunities", "created_date")}
+# Required columns whose blank cells are allowed (warned once per sheet, not rejected):
+# CRMs leave the created / engage date empty on early-stage deals.
+_BLANK_ALLOWED = {("opportunities", "created_date")}
+# Allowed ranges (low, high, low excluded?) and the reason a row outside them is rejected.
+_RANGES = {("quotas", "quota"): (0, None, True, "must be greater than 0"),
+           ("incentives", "payout"): (0, None, False, "must be 0 or more"),
+           ("assessments", "rating"): (1, 5, False, "must be between 1 and 5"),
+           ("expected_levels", "expected_rating"): (1, 5, False, "must be between 1 and 5"),
+           ("training", "score"): (0, 100, False, "must be between 0 and 100")}
+_VEEVA_STATUS = ("status", "call status", "status vod", "call status vod")
+
+
+# --------------------------------------------------------------------------------------- issues
+_SEQ = (pd.Series, pd.Index, np.ndarray, list, pd.api.extensions.ExtensionArray)
+
+
+def _issues(table: str | None, source: str, rows: object, column: str | None, problem: object,
+            value: object = "", kind: str = "rejected") -> pd.DataFrame:
+    """Issue rows; `rows`, `problem` and `value` may be scalars or aligned sequences (rows None = n/a)."""
+    n = max([len(x) for x in (rows, problem, value) if isinstance(x, _SEQ)], default=1)
+    if n == 0:
+        return empty_issues()
+    if rows is None:
+        row_values = [pd.NA] * n
+    elif isinstance(rows, _SEQ):
+        row_values = np.asarray(rows)
+    else:
+        row_values = [rows] * n
+    frame = pd.DataFrame({
+        "Table": table or "", "Source": source, "Row": pd.array(row_values, dtype="Int64"),
+        "Column": column or "", "Problem": _strs(problem), "Value": _strs(value), "Kind": kind,
+    }, index=range(n))
+    return frame.astype({c: "str" for c in ISSUE_COLUMNS if c != "Row"})
+
+
+def _strs(x: object) -> object:
+    if isinstance(x, _SEQ):
+        return pd.Series(np.asarray(x, dtype=object)).fillna("").astype("str").str.slice(0, 200).values
+    return "" if x is None else str(x)
+
+
+# --------------------------------------------------------------------------------------- matching
+def _norm(text: object) -> str:
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text))
+    text = re.sub(r"(?i)\b__c\b|_c$", "", text)  # Salesforce custom-field suffix
+    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+
+
+@functools.cache
+def _names(col: Column) -> tuple[str, ...]:
+    return (_norm(col.name), *(_norm(s) for s in col.synonyms))
+
+
+_KNOWN = frozenset(n for t in TABLES.values() for c in t.columns for n in _names(c))
+
+
+_KNOWN_COMPACT = frozenset(k.replace(" ", "") for k in _KNOWN)
+
+
+def _is_known(label: str) -> bool:
+    """Is a header label (already loosened) one that some canonical column goes by?"""
+    return label in _KNOWN or label.replace(" ", "") in _KNOWN_COMPACT
+
+
+@functools.cache
+def _tier(label: str, col: Column) -> tuple[int, float]:
+    """How well a source column label fits a canonical column: (3 exact | 2 synonym | 1 fuzzy, rank)."""
+    names = _names(col)
+    compact = label.replace(" ", "")
+    if label == names[0] or compact == names[0].replace(" ", ""):
+        return 3, 0.0
+    for i, name in enumerate(names[1:]):
+        if label == name or compact == name.replace(" ", ""):
+            return 2, -float(i)
+    for name in names:
+        longest = max(len(label), len(name))
+        if abs(len(label) - len(name)) > (1 - _FUZZY_CUTOFF) * longest + 1:
+            continue  # cannot reach the cutoff; skip the costly comparison
+        ratio = difflib.SequenceMatcher(None, label, name).ratio()
+        if ratio >= _FUZZY_CUTOFF:
+            return 1, ratio
+    words = label.split()
+    for name in names:
+        if len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", label) and len(words) - len(name.split()) <= 2:
+            return 1, 0.5 + len(name) / 100
+    return 0, 0.0
+
+
+def match_columns(columns: Sequence[str], table: Table,
+                  user: dict[str, str | None] | None = None) -> list[ColumnMatch]:
+    """Each source column to at most one canonical column of `table`, best fits first."""
+    user = {k: v for k, v in (user or {}).items() if k in columns}
+    taken = {v for v in user.values() if v}
+    candidates = []
+    for pos, label in enumerate(columns):
+        if label in user:
+            continue
+        loose = _norm(label)
+        for c_pos, col in enumerate(table.columns):
+            tier, rank = _tier(loose, col)
+            if tier:
+                candidates.append((tier, rank, -pos, -c_pos, label, col.name))
+    chosen: dict[str, tuple[str, str]] = {}
+    hows = {3: "exact", 2: "synonym", 1: "fuzzy"}
+    for tier, _, _, _, label, canonical in sorted(candidates, reverse=True):
+        if label in chosen or canonical in taken:
+            continue
+        chosen[label] = (canonical, hows[tier])
+        taken.add(canonical)
+    out = []
+    for label in columns:
+        if label in user:
+            target = user[label] if user[label] in table.column_names else None
+            out.append(ColumnMatch(label, target, "user" if target else "unused"))
+        elif label in chosen:
+            out.append(ColumnMatch(label, *chosen[label]))
+        else:
+            out.append(ColumnMatch(label, None, "unused"))
+    return out
+
+
+def missing_required(table: Table, matches: Sequence[ColumnMatch]) -> list[str]:
+    """Required columns neither matched nor fillable from another column or a default."""
+    have = {m.canonical for m in matches if m.canonical}
+    out = []
+    for name in table.required:
+        fill_from = _FILLABLE.get((table.name, name))
+        if name in have or (fill_from and fill_from in have) or (table.name, name) in _DEFAULTABLE:
+            continue
+        out.append(name)
+    return out
+
+
+def table_from_name(name: str) -> str | None:
+    """The table a sheet or file name points to ("Sales Reps", "reps", "Roster" -> reps), if any."""
+    loose = _norm(name)
+    if not loose or _GENERIC_NAMES.match(loose):
+        return None
+    best, best_len = None, 0
+    for table in TABLES.values():
+        for syn in (table.name, *table.synonyms):
+            s = _norm(syn)
+            if loose == s or loose.replace(" ", "") == s.replace(" ", ""):
+                return table.name
+            if re.search(rf"\b{re.escape(s)}\b", loose) and len(s) > best_len:
+                best, best_len = table.name, len(s)
+    return best
+
+
+def _column_fit(sheet: RawSheet, table: Table, user: dict | None) -> tuple[int, int, list[ColumnMatch]]:
+    matches = match_columns(sheet.columns, table, user)
+    used = [m for m in matches if m.canonical]
+    feasible = not missing_required(table, matches) and len(used) >= 2
+    n_required = sum(m.canonical in table.required for m in used)
+    return (int(feasible), len(used) + n_required), n_required, matches
+
+
+def choose_table(sheet: RawSheet, overrides: _Overrides) -> tuple[str | None, list[ColumnMatch], str]:
+    """The table a sheet becomes, its column matches, and how the table was chosen."""
+    user_cols = overrides.columns.get(sheet.source)
+    if sheet.source in overrides.tables:
+        chosen = overrides.tables[sheet.source]
+        if chosen not in TABLES:
+            return None, [ColumnMatch(c, None, "unused") for c in sheet.columns], "ignored (your choice)"
+        return chosen, match_columns(sheet.columns, TABLES[chosen], user_cols), "chosen by you"
+    if _DOC_NAMES.match(_norm(sheet.name)):
+        return None, [ColumnMatch(c, None, "unused") for c in sheet.columns], "ignored (documentation sheet)"
+    named = table_from_name(sheet.name)
+    if named is None and sheet.sheet_count == 1 and sheet.name != Path(sheet.file_name).stem:
+        named = table_from_name(Path(sheet.file_name).stem)
+    if named:
+        fit = _column_fit(sheet, TABLES[named], user_cols)
+        if fit[0][0]:
+            return named, fit[2], "by its name"
+    fits = {name: _column_fit(sheet, t, user_cols) for name, t in TABLES.items()}
+    by_columns = max(TABLE_ORDER, key=lambda n: (fits[n][0], -TABLE_ORDER.index(n)))
+    if fits[by_columns][0][0]:
+        return by_columns, fits[by_columns][2], "by its columns"
+    if named:
+        return named, fits[named][2], "by its name"
+    return None, [ColumnMatch(c, None, "unused") for c in sheet.columns], "not recognised"
+
+
+@dataclass
+class _Overrides:
+    tables: dict[str, str | None] = field(default_factory=dict)
+    columns: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: dict | None) -> _Overrides:
+        raw = raw or {}
+        return cls(dict(raw.get("tables") or {}), {k: dict(v) for k, v in (raw.get("columns") or {}).items()})
+
+
+# --------------------------------------------------------------------------------------- loading
+@dataclass
+class _Loaded:
+    frame: pd.DataFrame                      # canonical columns + _source, _row
+    issues: list[pd.DataFrame]
+    notes: list[str]
+
+
+def _type_name(col: Column) -> str:
+    return {DATE: "a date", FLOAT: "a number", BOOL: "yes/no"}.get(col.dtype, "text")
+
+
+def _parse_column(col: Column, raw: pd.Series) -> cleaning.Parsed:
+    if col.name == "zip":
+        return cleaning.parse_zip(raw)
+    if col.name == "period":
+        return cleaning.parse_period_label(raw)
+    if col.dtype == DATE:
+        return cleaning.parse_date(raw)
+    if col.dtype == FLOAT:
+        return cleaning.parse_number(raw)
+    if col.dtype == BOOL:
+        return cleaning.parse_bool(raw)
+    text = cleaning.to_text(raw)
+    if col.name == "activity_type":
+        return cleaning.Parsed(cleaning.activity_type(text), pd.Series(False, index=raw.index))
+    if col.name == "status":
+        return cleaning.Parsed(cleaning.normalise_status(text), pd.Series(False, index=raw.index))
+    if col.name == "contact_role":
+        return cleaning.contact_role(text)
+    return cleaning.Parsed(text, pd.Series(False, index=raw.index))
+
+
+def _date_limits(col: Column, values: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, str]:
+    floor = EARLIEST_HIRE if col.name == "hire_date" else EARLIEST
+    latest = today + pd.DateOffset(years=1)
+    out = values.notna() & ((values < floor) | (values > latest))
+    return out, f"date before {floor.year} or more than a year in the future"
+
+
+def _range_check(table: str, col: Column, values: pd.Series) -> tuple[pd.Series, str]:
+    if (table, col.name) not in _RANGES:
+        return pd.Series(False, index=values.index), ""
+    lo, hi, lo_excluded, reason = _RANGES[(table, col.name)]
+    bad = (values <= lo) if lo_excluded else (values < lo)
+    if hi is not None:
+        bad |= values > hi
+    return bad.fillna(False).astype(bool), reason
+
+
+def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
+               today: pd.Timestamp) -> _Loaded:
+    """Parse a matched sheet into canonical columns; reject rows that cannot be used."""
+    data, src, issues, notes = sheet.data, sheet.source, [], []
+    mapping = {m.canonical: m.source_column for m in matches if m.canonical}
+    frame = pd.DataFrame(index=data.index)
+    reject = pd.Series(False, index=data.index)
+    for col in table.columns:
+        if col.name not in mapping:
+            continue
+        raw = data[mapping[col.name]]
+        parsed = _parse_column(col, raw)
+        values = parsed.values
+        label = f"{mapping[col.name]} → {col.name}"
+        if parsed.note:
+            issues.append(_issues(table.name, src, None, mapping[col.name], parsed.note, "", "ambiguous"))
+        shown = _Shown(raw)
+        bad = parsed.bad.copy()
+        if col.dtype == DATE:
+            out_of_range, why = _date_limits(col, values, today)
+            _flag(issues, table.name, src, col, mapping, out_of_range, why, shown, reject)
+            values = values.mask(out_of_range)
+        if col.dtype == FLOAT:
+            out_of_range, why = _range_check(table.name, col, values)
+            if out_of_range.any():
+                issues.append(_issues(table.name, src, data.index[out_of_range], mapping[col.name],
+                                      f"{col.name} {why}", shown[out_of_range]))
+                reject |= out_of_range
+        if bad.any():
+            kind = "rejected" if col.required and (table.name, col.name) not in _BLANK_ALLOWED else "warning"
+            why = f"cannot read as {_type_name(col)}" + ("" if kind == "rejected" else "; left blank")
+            issues.append(_issues(table.name, src, data.index[bad], label, why, shown[bad], kind))
+            if kind == "rejected":
+                reject |= bad
+        frame[col.name] = values
+    _fill_columns(table, frame, mapping, src, issues, notes)
+    if table.name == "opportunities":
+        frame["status"] = frame["status"].fillna(cleaning.status_from_stage(frame["stage"]))
+    if table.name == "assessments":
+        frame["assessor"] = frame["assessor"].str.lower().fillna("manager")
+    if table.name == "reps":
+        frame["role"] = frame["role"].fillna(DEFAULT_ROLE)
+    for name in table.required:
+        blank = frame[name].isna() & ~reject
+        if not blank.any():
+            continue
+        if (table.name, name) in _BLANK_ALLOWED:
+            rows = data.index[blank]
+            issues.append(_issues(table.name, src, rows[0], mapping.get(name, name),
+                                  f"{int(blank.sum()):,} rows have no {name} (rows {_row_list(rows)}); "
+                                  "kept, left out of measures that need it", "", "warning"))
+            continue
+        issues.append(_issues(table.name, src, data.index[blank], mapping.get(name, name),
+                              f"missing {name} (required)"))
+        reject |= blank
+    frame, dropped = _veeva_submitted(table, frame, sheet, matches, reject)
+    issues.extend(dropped)
+    frame = frame[~reject]
+    frame["_source"] = src
+    frame["_row"] = frame.index.astype("int64")
+    return _Loaded(frame, issues, notes)
+
+
+class _Shown:
+    """The cells of a raw column as text, converted only for the rows an issue reports."""
+
+    def __init__(self, raw: pd.Series) -> None:
+        self.raw = raw
+
+    def __getitem__(self, mask: pd.Series) -> pd.Series:
+        return cleaning.to_text(self.raw[mask])
+
+
+def _flag(issues: list, table: str, src: str, col: Column, mapping: dict, bad: pd.Series, why: str,
+          shown: pd.Series, reject: pd.Series) -> None:
+    if not bad.any():
+        return
+    hard = col.required and (table, col.name) not in _BLANK_ALLOWED
+    issues.append(_issues(table, src, bad[bad].index, mapping[col.name],
+                          why + ("" if hard else "; left blank"), shown[bad],
+                          "rejected" if hard else "warning"))
+    if hard:
+        reject |= bad
+
+
+def _row_list(rows: pd.Index, limit: int = 5) -> str:
+    head = ", ".join(str(r) for r in rows[:limit])
+    return head + (", …" if len(rows) > limit else "")
+
+
+def _fill_columns(table: Table, frame: pd.DataFrame, mapping: dict, src: str,
+                  issues: list, notes: list) -> None:
+    """Fill required columns the sheet lacks: from a sibling column, a default, or row numbers."""
+    for name in table.required:
+        if name in frame:
+            continue
+        sibling = _FILLABLE.get((table.name, name))
+        if sibling and sibling in frame:
+            frame[name] = frame[sibling]
+            notes.append(f"{name} taken from {sibling}")
+        elif (table.name, name) in _DEFAULTABLE:
+            frame[name] = _default(table, name, frame, src)
+            problem = (f"no {name} column; " +
+                       ("every row set to 'Unassigned'" if name in ("region", "territory_id")
+                        else "ids made from the source and row number" if name == "opportunity_id"
+                        else "left blank"))
+            issues.append(_issues(table.name, src, None, name, problem, "", "warning"))
+    for col in table.columns:
+        if col.name not in frame:
+            frame[col.name] = pd.Series(index=frame.index, dtype=pandas_dtype(col))
+
+
+def _default(table: Table, name: str, frame: pd.DataFrame, src: str) -> pd.Series:
+    if name in ("region", "territory_id"):
+        return pd.Series(UNASSIGNED, index=frame.index, dtype="str")
+    if name == "opportunity_id":
+        return pd.Series(src + " #" + frame.index.astype("str"), index=frame.index, dtype="str")
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+
+
+def _veeva_submitted(table: Table, frame: pd.DataFrame, sheet: RawSheet, matches: Sequence[ColumnMatch],
+                     reject: pd.Series) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Veeva call exports: only submitted calls happened; saved / planned ones are set apart."""
+    if table.name != "activities":
+        return frame, []
+    status_col = next((m.source_column for m in matches
+                       if m.canonical is None and _norm(m.source_column) in _VEEVA_STATUS), None)
+    if status_col is None:
+        return frame, []
+    status = cleaning.to_text(sheet.data[status_col])
+    not_submitted = ~status.str.lower().eq("submitted").fillna(False) & ~reject
+    if not not_submitted.any():
+        return frame, []
+    issue = _issues(table.name, sheet.source, sheet.data.index[not_submitted], status_col,
+                    "call not submitted; only submitted calls count", status[not_submitted], "info")
+    reject |= not_submitted
+    return frame, [issue]
+
+
+# --------------------------------------------------------------------------------------- combining
+def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Stack the sheets of one table; report and drop exact duplicates and repeated ids."""
+    table = TABLES[name]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    cols = table.column_names
+    issues = []
+    twins = frame.duplicated(cols, keep=False)
+    if twins.any():
+        group = frame[twins]
+        first = group.groupby(cols, dropna=False, sort=False)[["_source", "_row"]].transform("first")
+        extra = group.duplicated(cols, keep="first")
+        for src, part in group[extra].groupby("_source", sort=False):
+            f = first.loc[part.index]
+            issues.append(_issues(name, src, part["_row"], "", "exact duplicate row; kept once",
+                                  "same as row " + f["_row"].astype("str") + " of " + f["_source"],
+                                  "duplicate"))
+        frame = frame[~frame.index.isin(group[extra].index)]
+    if table.key:
+        key = frame[table.key]
+        repeat = key.duplicated(keep="first") & key.notna()
+        if repeat.any():
+            first_src = frame.drop_duplicates(table.key).set_index(table.key)[["_source", "_row"]]
+            for src, part in frame[repeat].groupby("_source", sort=False):
+                f = first_src.loc[part[table.key]]
+                issues.append(_issues(name, src, part["_row"], table.key,
+                                      f"{table.key} appears more than once; the first is kept (row " +
+                                      f["_row"].astype("str").values + " of " + f["_source"].values + ")",
+                                      part[table.key], "duplicate"))
+            frame = frame[~repeat]
+    return frame.reset_index(drop=True), issues
+
+
+# --------------------------------------------------------------------------------------- linking
+def _loose_key(s: pd.Series) -> pd.Series:
+    return s.str.lower().str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _map_names_to_ids(tables: dict[str, pd.DataFrame], ref: pd.DataFrame, id_col: str, name_col: str,
+                      targets: Sequence[str], what: str) -> list[pd.DataFrame]:
+    """Replace names used as ids (e.g. "Opportunity Owner" = a rep's name) by the roster's ids."""
+    ids = set(ref[id_col].dropna())
+    lookup = pd.concat([pd.Series(ref[id_col].values, index=_loose_key(ref[name_col]).values),
+                        pd.Series(ref[id_col].values, index=_loose_key(ref[id_col]).values)])
+    lookup = lookup[~lookup.index.duplicated()]
+    issues = []
+    for name in targets:
+        t = tables.get(name)
+        if t is None or id_col not in t:
+            continue
+        unknown = t[id_col].notna() & ~t[id_col].isin(ids)
+        mapped = _loose_key(t.loc[unknown, id_col]).map(lookup)
+        hit = mapped.notna()
+        if hit.any():
+            t.loc[hit[hit].index, id_col] = mapped[hit]
+            issues.append(_issues(name, "", None, id_col,
+                                  f"{int(hit.sum()):,} rows name the {what} instead of giving its id; "
+                                  f"matched to the {what} list", "", "info"))
+    return issues
+
+
+def _derive_reps(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    columns = [tables[n]["rep_id"] for n in REP_TABLES if n in tables]
+    if not columns:
+        return empty_table("reps")
+    ids = pd.concat(columns, ignore_index=True)
+    ids = pd.Series(ids.dropna().unique(), dtype="str").sort_values(ignore_index=True)
+    reps = empty_table("reps").reindex(range(len(ids)))
+    reps["rep_id"] = ids
+    reps["rep_name"] = ids
+    reps["region"] = UNASSIGNED
+    reps["territory_id"] = UNASSIGNED
+    reps["role"] = DEFAULT_ROLE
+    return reps
+
+
+def _canonical_products(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """Match product spellings that differ only in spacing, case or punctuation ("GTXPro" -> "GTX Pro")."""
+    present = [n for n in PRODUCT_TABLES if n in tables]
+    if not present:
+        return []
+    values = pd.concat([tables[n]["product"] for n in present], ignore_index=True)
+    reference = tables["products"]["product"] if "products" in tables else None
+    mapping = cleaning.canonical_spellings(values, reference)
+    issues = []
+    if not mapping:
+        return issues
+    for name in present:
+        col = tables[name]["product"]
+        hit = col.isin(list(mapping))
+        if not hit.any():
+            continue
+        counts = col[hit].value_counts()
+        issues.append(_issues(name, "", None, "product",
+                              [f"product spelled '{v}' matched to '{mapping[v]}'" for v in counts.index],
+                              [f"{v} → {mapping[v]}, {n:,} rows" for v, n in counts.items()], "info"))
+        tables[name]["product"] = col.replace(mapping)
+    return issues
+
+
+def _sales_from_won(opps: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    won = opps[opps["status"].eq("won")]
+    usable = won["close_date"].notna() & won["amount"].notna()
+    issues = []
+    for src, part in won[~usable].groupby("_source", sort=False):
+        issues.append(_issues("sales", src, part["_row"], "close_date / amount",
+                              "won deal without close date or amount; not counted as a sale",
+                              part["opportunity_id"], "warning"))
+    won = won[usable]
+    sales = pd.DataFrame({"date": won["close_date"], "rep_id": won["rep_id"], "account_id": won["account_id"],
+                          "product": won["product"], "revenue": won["amount"],
+                          "units": np.nan, "_source": DERIVED_SALES_SOURCE, "_row": won["_row"]})
+    return sales.reset_index(drop=True), issues
+
+
+def _orphans(tables: dict[str, pd.DataFrame], ref_table: str, column: str, targets: Sequence[str],
+             what: str) -> list[pd.DataFrame]:
+    """Rows that refer to ids missing from a table the user uploaded: reported, kept."""
+    known = set(tables[ref_table][column].dropna())
+    issues = []
+    for name in targets:
+        t = tables.get(name)
+        if t is None or column not in t:
+            continue
+        orphan = t[column].notna() & ~t[column].isin(known)
+        if not orphan.any():
+            continue
+        part = t[orphan]
+        summary = part.groupby(["_source", column], sort=False)["_row"].agg(["first", "size"]).reset_index()
+        for src, group in summary.groupby("_source", sort=False):
+            issues.append(_issues(name, src, group["first"], column,
+                                  what + " '" + group[column] + "' is not in " + ref_table + " (" +
+                                  group["size"].map("{:,}".format) + " rows); kept",
+                                  group[column], "orphan"))
+    return issues
+
+
+# --------------------------------------------------------------------------------------- entry points
+@dataclass
+class _SourceDraft:
+    sheet: RawSheet | None
+    source: str
+    table: str | None
+    matches: tuple[ColumnMatch, ...] = ()
+    header_row: int = 1
+    rows_read: int = 0
+    how: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_all(files: Sequence[tuple[str, bytes]]) -> tuple[list[RawSheet], list[_SourceDraft], list]:
+    sheets, drafts, issues = [], [], []
+    for name, data in files:
+        try:
+            read = read_file(name, data, _is_known)
+        except ReadError as err:
+            issues.append(_issues(None, name, None, None, str(err), "", "rejected"))
+            drafts.append(_SourceDraft(None, name, None, notes=[str(err)]))
+            continue
+        for sheet in read:
+            sheet.sheet_count = len(read)
+            sheets.append(sheet)
+    return sheets, drafts, issues
+
+
+def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) -> Dataset:
+    """Turn uploaded files (name, bytes) into a Dataset of canonical tables plus a full issue report.
+
+    Raises UserError only when nothing usable is left (no sales and no opportunities).
+    """
+    if not files:
+        raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
+    today = pd.Timestamp.today().normalize()
+    chosen = _Overrides.parse(overrides)
+    sheets, drafts, issues = _read_all(files)
+    pieces: dict[str, list[pd.DataFrame]] = {}
+    for sheet in sheets:
+        draft = _load_one(sheet, chosen, today, pieces, issues)
+        drafts.append(draft)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLE_ORDER:
+        if name in pieces:
+            tables[name], dup_issues = _combine(name, pieces[name])
+            issues.extend(dup_issues)
+    extra_sources = _link(tables, issues)
+    if not _has_rows(tables, "sales") and not _has_rows(tables, "opportunities"):
+        raise UserError(_nothing_to_sell(drafts))
+    sources = _finish_sources(drafts, tables) + extra_sources
+    issues_frame = pd.concat([empty_issues(), *issues], ignore_index=True) if issues else empty_issues()
+    final = {name: _canonical(name, t) for name, t in tables.items()}
+    return Dataset(tables=final, issues=issues_frame.astype({"Row": "Int64"}), sources=sources)
+
+
+def ingest_paths(paths: Sequence[str | Path], overrides: dict | None = None) -> Dataset:
+    """Read files from disk and ingest them."""
+    return ingest([(Path(p).name, Path(p).read_bytes()) for p in paths], overrides)
+
+
+def _has_rows(tables: dict[str, pd.DataFrame], name: str) -> bool:
+    return name in tables and len(tables[name]) > 0
+
+
+def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
+              pieces: dict[str, list[pd.DataFrame]], issues: list) -> _SourceDraft:
+    table_name, matches, how = choose_table(sheet, chosen)
+    draft = _SourceDraft(sheet, sheet.source, table_name, tuple(matches), sheet.header_row,
+                         sheet.rows_read, how)
+    issues.append(_issues(table_name, sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
+                          sheet.dropped["Value"], "info"))
+    if sheet.duplicate_columns:
+        issues.append(_issues(table_name, sheet.source, sheet.header_row, ", ".join(sheet.duplicate_columns),
+                              "column name appears more than once; later copies renamed "
+                              "'<name> (2)' and only the best match is used", "", "warning"))
+    if table_name is None:
+        if sheet.rows_read:
+            kind = "info" if how.startswith("ignored") else "warning"
+            issues.append(_issues(None, sheet.source, None, None,
+                                  f"{how}: this sheet was not loaded ({sheet.rows_read:,} rows). "
+                                  "Choose its table on the Data page if it should be used.",
+                                  ", ".join(sheet.columns[:12]), kind))
+        return draft
+    table = TABLES[table_name]
+    missing = missing_required(table, matches)
+    if missing:
+        issues.append(_issues(table_name, sheet.source, None, ", ".join(missing),
+                              f"required column(s) {', '.join(missing)} not found, so this sheet was not "
+                              f"loaded as {table_name}. Rename the column(s) or match them on the Data page.",
+                              ", ".join(sheet.columns[:12]), "rejected"))
+        draft.notes.append(f"not loaded: missing {', '.join(missing)}")
+        return draft
+    loaded = load_sheet(sheet, table, matches, today)
+    issues.extend(loaded.issues)
+    draft.notes.extend(loaded.notes)
+    pieces.setdefault(table_name, []).append(loaded.frame)
+    return draft
+
+
+def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
+    """Cross-table steps; returns SourceInfo rows for derived tables."""
+    extra = []
+    roster = _has_rows(tables, "reps")
+    if roster:
+        issues.extend(_map_names_to_ids(tables, tables["reps"], "rep_id", "rep_name", REP_TABLES, "rep"))
+    if _has_rows(tables, "accounts"):
+        issues.extend(_map_names_to_ids(tables, tables["accounts"], "account_id", "account_name",
+                                        ACCOUNT_TABLES, "account"))
+    issues.extend(_canonical_products(tables))
+    if not _has_rows(tables, "sales") and _has_rows(tables, "opportunities"):
+        tables["sales"], sale_issues = _sales_from_won(tables["opportunities"])
+        issues.extend(sale_issues)
+        extra.append(SourceInfo(DERIVED_SALES_SOURCE, "sales", len(tables["sales"]),
+                                note="No sales table was uploaded: each won opportunity counts as a sale "
+                                     "of its amount on its close date (rep, account and product kept)."))
+    if not roster:
+        reps = _derive_reps(tables)
+        if len(reps):
+            tables["reps"] = reps.assign(_source=DERIVED_REPS_SOURCE, _row=0)
+            extra.append(SourceInfo(DERIVED_REPS_SOURCE, "reps", len(reps),
+                                    note="No reps roster was uploaded: reps are the people named in the rep "
+                                         "columns of the other tables, with region and territory "
+                                         f"'{UNASSIGNED}'."))
+    else:
+        issues.extend(_orphans(tables, "reps", "rep_id", REP_TABLES, "rep"))
+    if _has_rows(tables, "accounts"):
+        issues.extend(_orphans(tables, "accounts", "account_id", ACCOUNT_TABLES, "account"))
+    if _has_rows(tables, "territories"):
+        issues.extend(_orphans(tables, "territories", "territory_id", ("reps", "accounts"), "territory"))
+    return extra
+
+
+def _nothing_to_sell(drafts: list[_SourceDraft]) -> str:
+    found = sorted({d.table for d in drafts if d.table})
+    seen = f" Found: {', '.join(found)}." if found else " No sheet was recognised."
+    return ("There must be something to sell: upload a sales table (date, rep, product, revenue) or an "
+            "opportunity export (owner, stage, amount, close date)." + seen)
+
+
+def _finish_sources(drafts: list[_SourceDraft], tables: dict[str, pd.DataFrame]) -> list[SourceInfo]:
+    loaded = pd.concat([t["_source"] for t in tables.values() if "_source" in t], ignore_index=True) \
+        .value_counts() if tables else pd.Series(dtype="int64")
+    out = []
+    for d in drafts:
+        n = int(loaded.get(d.source, 0)) if d.table else 0
+        parts = [f"table {d.how}" if d.table else d.how] if d.how else []
+        if d.sheet is not None:
+            parts.append(f"{d.rows_read:,} rows read, {n:,} loaded")
+        parts.extend(d.notes)
+        out.append(SourceInfo(d.source, d.table, d.rows_read, d.matches, d.header_row, "; ".join(parts)))
+    return out
+
+
+def _canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Exactly the canonical columns, in order, with their canonical dtypes."""
+    table = TABLES[name]
+    out = frame[table.column_names].reset_index(drop=True)
+    return out.astype({c.name: pandas_dtype(c) for c in table.columns})
+
+
+# The template and the validation report are part of ingest's public API; they live in
+# core.template to keep this module about reading.
+from core.template import issues_workbook, template_workbook  # noqa: E402
+
+__all__ = ["ingest", "ingest_paths", "template_workbook", "issues_workbook", "match_columns",
+           "table_from_name", "DERIVED_SALES_SOURCE", "DERIVED_REPS_SOURCE"]
