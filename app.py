@@ -26,11 +26,8 @@ def _page(name: str, title: str, icon: str) -> st.Page:
     return st.Page(f"pages/{name}.py", title=title, icon=icon, url_path=name)
 
 
-def _pages(data_only: bool) -> dict[str, list[st.Page]]:
-    sections = {"Your data": SECTIONS["Your data"]} if data_only else SECTIONS
-    return {section: [_page(*p) for p in pages if (HERE / "pages" / f"{p[0]}.py").exists()]
-            for section, pages in sections.items()}
-
-
-ctx = sidebar.render()
-st.navigation(_pages(data_only=ctx is None)).run()
+# Navigation first: until st.navigation is called, Streamlit lists the pages/ folder on its own.
+page = st.navigation({section: [_page(*p) for p in pages if (HERE / "pages" / f"{p[0]}.py").exists()]
+                      for section, pages in SECTIONS.items()})
+sidebar.render()
+page.run()

@@ -80,6 +80,7 @@ def render() -> Ctx | None:
             scope = _scope(ds)
         except UserError as err:
             st.error(str(err))
+            st.session_state[CTX_KEY] = None
             return None
         st.caption(f"Showing **{label}** · {period.label} · {scope.label}")
     ctx = Ctx(ds, period, scope, settings(), label)

@@ -74,9 +74,13 @@ def context() -> Ctx:
     """
     if CTX_KEY not in st.session_state:
         from ui import sidebar
-        if sidebar.render() is None:
-            st.stop()
-    return st.session_state[CTX_KEY]
+        sidebar.render()
+    ctx = st.session_state[CTX_KEY]
+    if ctx is None:
+        st.info("No data to show yet: open the **Data** page to upload your files, or choose the "
+                "sample team in the sidebar.")
+        st.stop()
+    return ctx
 
 
 def _key(value: Any) -> str:

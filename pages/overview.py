@@ -1,0 +1,146 @@
+"""Overview: is the team on goal, where is the period heading, how attainment is spread over the
+reps, who is furthest from goal and who moved most. Every number comes from core via the cache."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import forecast, metrics
+from ui.charts import BAD, GOOD, WARN, fmt_money, fmt_pct, region_colors, style
+from ui.state import cached_call, context, not_available
+
+BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
+SPARK_MONTHS = 12
+TOP = 5
+
+ctx = context()
+ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
+target = settings.targets.attainment
+
+st.title("Overview")
+st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+if not metrics.has_sales(ds):
+    not_available("Revenue, quota and attainment", ["sales"])
+    st.stop()
+
+team = cached_call(metrics.team_kpis, ds, period, settings, scope)
+reps = cached_call(metrics.rep_kpis, ds, period, settings, scope)
+
+
+def _known(x: float) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+# ------------------------------------------------------------------ headline numbers vs goal
+cols = st.columns(4)
+cols[0].metric("Revenue", fmt_money(team["revenue"]),
+               delta=f"{fmt_pct(team['growth'])} vs a year earlier" if _known(team["growth"]) else None,
+               help="Σ sales in the period (returns and credits netted).")
+cols[1].metric("Quota", fmt_money(team["quota"]), help="Σ quota of the months of the period "
+               "(a quarterly quota is spread evenly over its months).")
+cols[2].metric("Attainment", fmt_pct(team["attainment"]),
+               delta=(f"{(team['attainment'] - target) * 100:+.0f} pts vs {fmt_pct(target)} target"
+                      if _known(team["attainment"]) else None),
+               help="Σ revenue ÷ Σ quota of the reps with a quota — not an average of the reps' percentages.")
+cols[3].metric("Gap to goal", fmt_money(team["gap"]),
+               delta=(f"shortfall of reps below goal {fmt_money(team['remaining_quota'])}"
+                      if _known(team["remaining_quota"]) else None), delta_color="off",
+               help="Quota − revenue (negative = ahead). The shortfall adds up only the reps below quota.")
+if metrics.missing_inputs(ds, "attainment"):
+    not_available("Quota, attainment and gap to goal", metrics.missing_inputs(ds, "attainment"))
+
+# ------------------------------------------------------------------ forecast
+fc = cached_call(forecast.team_forecast, ds, period, settings, scope)
+if fc.remaining_working_days:
+    st.subheader("Where the period is heading")
+    cols = st.columns(4)
+    cols[0].metric("Projected revenue", fmt_money(fc.projected),
+                   delta=f"{fmt_money(fc.projected - fc.quota)} vs quota" if _known(fc.quota) else None,
+                   help="Revenue to date plus the forecast of the working days left.")
+    cols[1].metric("80 % range", f"{fmt_money(fc.low)} – {fmt_money(fc.high)}",
+                   help="Eight times in ten the period should end inside this range.")
+    cols[2].metric("Chance of reaching quota", fmt_pct(fc.p_goal))
+    cols[3].metric("Needed per working day", fmt_money(fc.needed_per_day),
+                   help=f"Revenue per working day to reach quota over the {fc.remaining_working_days} left.")
+    st.caption(f"Forecast model: {fc.method}. More on the Trends page.")
+else:
+    st.caption(f"{period.label} is over: the numbers above are final. Choose the current period in the "
+               "sidebar to see where it is heading.")
+
+# ------------------------------------------------------------------ attainment distribution
+dist = metrics.attainment_distribution(reps)
+st.subheader("How attainment is spread over the reps")
+if dist["n"] == 0:
+    not_available("The attainment distribution", metrics.missing_inputs(ds, "attainment") or ["quotas"])
+else:
+    fig = go.Figure(go.Bar(
+        x=list(dist["counts"]), y=list(dist["counts"].values()),
+        marker_color=[BAND_COLORS[b] for b in dist["counts"]],
+        text=[fmt_pct(s) for s in dist["bands"].values()], textposition="outside",
+        customdata=list(dist["bands"].values()),
+        hovertemplate="%{x} of quota: %{y} reps (%{customdata:.0%})<extra></extra>"))
+    style(fig, f"Reps per attainment band, {period.label} ({dist['n']} reps with a quota)",
+          "Reps", x_title="Attainment (revenue ÷ quota)", height=340)
+    st.plotly_chart(fig, width="stretch")
+    st.caption(f"Median attainment {fmt_pct(dist['median'])}; the middle half of the reps lies between "
+               f"{fmt_pct(dist['q1'])} and {fmt_pct(dist['q3'])} (spread {fmt_pct(dist['spread'])}). "
+               f"{fmt_pct(dist['share_at_goal'])} of the reps are at or above goal.")
+
+# ------------------------------------------------------------------ rep table
+st.subheader("Every rep")
+spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
+by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
+spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
+table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota", "attainment",
+              "gap", "growth"]].assign(trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist()
+                                                                if r in spark.index else []))
+money = {"format": "dollar"}
+st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=True, width="stretch",
+             column_config={
+                 "rep_name": st.column_config.TextColumn("Rep"),
+                 "region": "Region", "territory_id": "Territory", "role": "Role",
+                 "ramping": st.column_config.CheckboxColumn(
+                     "Ramping", help=f"Hired less than {settings.thresholds.ramp_months} months before period end"),
+                 "revenue": st.column_config.NumberColumn("Revenue", **money),
+                 "quota": st.column_config.NumberColumn("Quota", **money),
+                 "attainment": st.column_config.ProgressColumn(
+                     "Attainment", format="percent", min_value=0.0, max_value=1.5,
+                     help=f"Revenue ÷ quota; target {fmt_pct(target)}"),
+                 "gap": st.column_config.NumberColumn("Gap to goal", **money, help="Quota − revenue"),
+                 "growth": st.column_config.NumberColumn("Growth", format="percent",
+                                                         help="vs the same period a year earlier"),
+                 "trend": st.column_config.LineChartColumn(f"Revenue, last {SPARK_MONTHS} months"),
+             })
+
+# ------------------------------------------------------------------ biggest gaps and movers
+left, right = st.columns(2)
+colors = region_colors(reps["region"])
+gaps = reps.dropna(subset=["gap"]).nlargest(TOP, "gap")
+with left:
+    if gaps.empty:
+        not_available("Biggest gaps to goal", metrics.missing_inputs(ds, "gap") or ["quotas"])
+    else:
+        fig = go.Figure()
+        for region, part in gaps.groupby("region", sort=True):
+            fig.add_bar(x=part["gap"], y=part["rep_name"], orientation="h", name=str(region),
+                        marker_color=colors[str(region)], customdata=part[["attainment"]].to_numpy(),
+                        hovertemplate="%{y}: %{x:$,.0f} short (attainment %{customdata[0]:.0%})<extra></extra>")
+        fig.update_yaxes(categoryorder="total ascending")
+        st.plotly_chart(style(fig, f"Biggest gaps to goal, {period.label}", None, x_title="Quota − revenue ($)",
+                              height=320), width="stretch")
+movers = cached_call(metrics.biggest_movers, ds, period, settings, scope, n=TOP)
+with right:
+    if movers.empty:
+        not_available("Biggest movers", metrics.missing_inputs(ds, "attainment") or ["quotas"])
+    else:
+        fig = go.Figure(go.Bar(
+            x=movers["change"] * 100, y=movers["rep_name"], orientation="h",
+            marker_color=[GOOD if c > 0 else BAD for c in movers["change"]],
+            customdata=movers[["attainment_previous", "attainment"]].to_numpy(),
+            hovertemplate="%{y}: %{customdata[0]:.0%} → %{customdata[1]:.0%} (%{x:+.0f} pts)<extra></extra>"))
+        fig.update_yaxes(categoryorder="array", categoryarray=movers["rep_name"].tolist()[::-1])
+        st.plotly_chart(style(fig, f"Biggest attainment changes vs {period.previous().label}", None,
+                              x_title="Change in attainment (percentage points)", height=320), width="stretch")

@@ -1,0 +1,119 @@
+"""Pipeline: do the reps win the deals they work, how long deals take, and is there enough open
+pipeline to close the rest of the gap — with the stage funnel, per rep. Every number comes from
+core via the cache."""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import metrics
+from ui.charts import NEUTRAL, fmt_money, fmt_num, fmt_pct, region_colors, style
+from ui.state import cached_call, context, not_available
+
+HEADLINE = ["win_rate", "sales_cycle_days", "pipeline_coverage", "open_pipeline"]
+STATUS_COLORS = {"won": "#2ca02c", "lost": "#d62728"}
+OPEN_COLORS = ("#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
+
+ctx = context()
+ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
+coverage_target = settings.targets.pipeline_coverage
+
+st.title("Pipeline")
+st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+if not ds.has("opportunities"):
+    not_available("Win rate, sales cycle, pipeline coverage and the stage funnel", ["opportunities"])
+    st.stop()
+
+team = cached_call(metrics.team_kpis, ds, period, settings, scope)
+reps = cached_call(metrics.rep_kpis, ds, period, settings, scope)
+colors = region_colors(reps["region"])
+
+
+def _known(x: object) -> bool:
+    return isinstance(x, (int, float)) and not math.isnan(x)
+
+
+# ------------------------------------------------------------------ headline
+cols = st.columns(4)
+cols[0].metric("Win rate", fmt_pct(team["win_rate"]),
+               help=f"Won ÷ (won + lost) of deals closed in {period.label}: "
+                    f"{fmt_num(team['won'], 0)} won, {fmt_num(team['lost'], 0)} lost. Open deals do not count.")
+cols[1].metric("Sales cycle", fmt_num(team["sales_cycle_days"], 0) + (" days" if _known(team["sales_cycle_days"]) else ""),
+               help="Median days from created to close of the deals won in the period.")
+cols[2].metric("Pipeline coverage", fmt_num(team["pipeline_coverage"], 1) + ("×" if _known(team["pipeline_coverage"]) else ""),
+               delta=(f"{team['pipeline_coverage'] - coverage_target:+.1f}× vs target {coverage_target:.0f}×"
+                      if _known(team["pipeline_coverage"]) else None),
+               help="Open pipeline ÷ the quota still to win (Σ over the reps below quota).")
+cols[3].metric("Open pipeline", fmt_money(team["open_pipeline"]),
+               help=f"Quota still to win: {fmt_money(team['remaining_quota'])}.")
+if metrics.missing_inputs(ds, "pipeline_coverage"):
+    not_available("Pipeline coverage", metrics.missing_inputs(ds, "pipeline_coverage"))
+elif not _known(team["pipeline_coverage"]):
+    st.caption("Pipeline coverage is n/a: every rep in scope has reached quota (nothing left to cover).")
+
+# ------------------------------------------------------------------ stage funnel
+st.subheader("Stage funnel")
+funnel = cached_call(metrics.stage_funnel, ds, period, scope)
+if funnel.empty:
+    st.info("No open deals now and none closed in the period.")
+else:
+    left, right = st.columns(2)
+    open_ = funnel[funnel["status"] == "open"]
+    with left:
+        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="value+percent initial",
+                                  customdata=open_[["amount"]].to_numpy(), marker_color="#4292c6",
+                                  hovertemplate="%{y}: %{x} open deals, %{customdata[0]:$,.0f}<extra></extra>"))
+        st.plotly_chart(style(fig, "Open deals per stage (now)", None, height=360), width="stretch")
+    with right:
+        closed = funnel[funnel["status"] != "open"]
+        fig = go.Figure(go.Bar(x=closed["stage"], y=closed["opportunities"],
+                               marker_color=[STATUS_COLORS[s] for s in closed["status"]],
+                               customdata=closed[["amount"]].to_numpy(),
+                               hovertemplate="%{x}: %{y} deals, %{customdata[0]:$,.0f}<extra></extra>"))
+        st.plotly_chart(style(fig, f"Deals closed in {period.label}", "Deals", height=360), width="stretch")
+
+    by_rep = cached_call(metrics.stage_funnel, ds, period, scope, by_rep=True)
+    by_rep = by_rep[by_rep["status"] == "open"].merge(reps[["rep_id", "rep_name"]], on="rep_id")
+    if not by_rep.empty:
+        order = by_rep.groupby("rep_name")["amount"].sum().sort_values().index.tolist()
+        fig = go.Figure()
+        for stage, color in zip(open_["stage"], OPEN_COLORS * (len(open_) // len(OPEN_COLORS) + 1)):
+            part = by_rep[by_rep["stage"] == stage]
+            fig.add_bar(x=part["amount"], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
+                        customdata=part[["opportunities"]].to_numpy(),
+                        hovertemplate="%{y} · " + str(stage) + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
+        fig.update_layout(barmode="stack")
+        fig.update_yaxes(categoryorder="array", categoryarray=order)
+        st.plotly_chart(style(fig, "Open pipeline per rep by stage (now)", None, x_title="Open amount ($)",
+                              height=160 + 18 * len(order)), width="stretch")
+
+# ------------------------------------------------------------------ per rep
+st.subheader("Per rep")
+
+
+def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float | None = None,
+          hover: str = "%{y:,.1f}") -> None:
+    k = metrics.KPIS[kpi]
+    data = reps.dropna(subset=[kpi]).sort_values(kpi, ascending=not k.higher_is_better)
+    if data.empty:
+        st.info(f"{k.label}: n/a for every rep in {period.label}.")
+        return
+    fig = go.Figure()
+    for region, part in data.groupby("region", sort=True):
+        fig.add_bar(x=part["rep_name"], y=part[kpi] * scale, name=str(region), marker_color=colors[str(region)],
+                    hovertemplate="%{x}: " + hover + "<extra>%{fullData.name}</extra>")
+    fig.update_xaxes(categoryorder="array", categoryarray=data["rep_name"].tolist())
+    if target is not None:
+        fig.add_hline(y=target * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
+    st.plotly_chart(style(fig, title, y_title, height=380), width="stretch")
+    if len(data) < len(reps):
+        st.caption(f"{len(reps) - len(data)} rep(s) not shown: n/a ({k.label.lower()} has nothing to "
+                   "compute it from for them).")
+
+
+_bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")
+_bars("pipeline_coverage", f"Pipeline coverage per rep (open pipeline ÷ quota left), {period.label}",
+      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×")
+_bars("sales_cycle_days", f"Median sales cycle of deals won in {period.label}", "Days", hover="%{y:.0f} days")

@@ -1,0 +1,362 @@
+"""KPI engine: every KPI against a small hand-computed team (three reps, 2025-Q1 = 90 days)."""
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import metrics as m
+from core.dataset import Dataset, Scope
+from core.periods import custom, month, quarter
+from core.schema import TABLES, pandas_dtype
+from core.settings import Settings
+
+Q1 = quarter(2025, 1)
+S = Settings()
+
+
+def _table(name, rows):
+    """A canonical frame of table `name` from (partial) row dicts."""
+    frame = pd.DataFrame(rows).reindex(columns=TABLES[name].column_names)
+    return frame.astype({c.name: pandas_dtype(c) for c in TABLES[name].columns})
+
+
+def _t(s):
+    return pd.Timestamp(s)
+
+
+REPS = _table("reps", [
+    {"rep_id": "R1", "rep_name": "Ann", "region": "East", "territory_id": "T1", "role": "Sales Rep",
+     "hire_date": _t("2020-05-01")},
+    {"rep_id": "R2", "rep_name": "Bob", "region": "East", "territory_id": "T2", "role": "Senior Sales Rep",
+     "hire_date": _t("2025-01-15")},
+    {"rep_id": "R3", "rep_name": "Cy", "region": "West", "territory_id": "T3", "role": "Sales Rep"},
+])
+TERRITORIES = _table("territories", [
+    {"territory_id": "T1", "market_potential": 1000.0}, {"territory_id": "T2"},
+    {"territory_id": "T3", "market_potential": 600.0}])
+ACCOUNTS = _table("accounts", [
+    {"account_id": a, "account_name": a, "territory_id": t, "potential": p}
+    for a, t, p in [("A1", "T1", 1.0), ("A2", "T1", 1.0), ("A6", "T1", 1.0), ("A7", "T1", 1.0),
+                    ("A3", "T2", 400.0), ("A5", "T2", 100.0), ("A4", "T3", 5.0)]])
+SALES = _table("sales", [
+    {"date": _t(d), "rep_id": r, "account_id": a, "product": p, "revenue": v}
+    for d, r, a, p, v in [
+        ("2025-01-10", "R1", "A1", "P1", 100.0), ("2025-02-05", "R1", "A1", "P1", -20.0),  # a return
+        ("2025-03-01", "R1", "A2", "P2", 50.0), ("2025-02-01", "R2", "A3", "P1", 200.0),
+        ("2025-01-02", "R3", "A4", "P2", 60.0),
+        ("2024-11-05", "R1", "A1", "P1", 80.0), ("2024-10-30", "R1", "A5", "P1", 30.0),
+        ("2024-12-15", "R1", "A1", "P1", 40.0),
+        ("2024-02-01", "R1", "A1", "P1", 100.0), ("2024-03-01", "R3", "A4", "P2", 30.0),
+        ("2025-04-10", "R3", "A4", "P2", 10.0)]])
+QUOTAS = _table("quotas", [
+    {"rep_id": "R1", "period": "2025-Q1", "quota": 300.0},
+    {"rep_id": "R1", "period": "2025-Q1", "quota": 150.0, "product": "P1"},  # breaks the total down
+    {"rep_id": "R1", "period": "2024", "quota": 1200.0},
+    {"rep_id": "R2", "period": "2025", "quota": 1200.0},
+    {"rep_id": "R3", "period": "2025-01", "quota": 60.0}, {"rep_id": "R3", "period": "2025-02", "quota": 60.0},
+    {"rep_id": "R3", "period": "2025-03", "quota": 60.0}])
+OPPS = _table("opportunities", [
+    {"opportunity_id": o, "rep_id": r, "created_date": _t(c), "close_date": _t(d), "stage": st,
+     "status": status, "amount": a}
+    for o, r, c, d, st, status, a in [
+        ("O1", "R1", "2025-01-01", "2025-02-01", "Closed Won", None, 500.0),
+        ("O2", "R1", "2024-12-01", "2025-03-02", "Closed Won", None, 100.0),
+        ("O3", "R1", "2025-01-10", "2025-01-20", "Closed Lost", None, 0.0),
+        ("O4", "R1", "2025-01-10", "2025-06-30", "Negotiation", None, 300.0),
+        ("O5", "R2", "2024-11-01", "2024-12-20", "Closed Won", None, 700.0),
+        ("O6", "R2", "2025-01-05", "2025-03-31", "Closed Lost", None, 0.0),
+        ("O7", "R2", "2025-02-01", "2025-05-01", "Proposal", "open", 600.0),
+        ("O8", "R1", "2025-03-05", "2025-03-15", "Won", "won", 80.0)]])
+ACTIVITIES = _table("activities", [
+    {"date": _t(d), "rep_id": r, "activity_type": k, "account_id": a, "planned": p, "contact_role": c}
+    for d, r, k, a, p, c in [
+        ("2025-01-06", "R1", "meeting", "A1", True, "user"),
+        ("2025-01-20", "R1", "presentation", "A2", False, "buyer"),
+        ("2025-02-11", "R1", "workshop", "A1", None, "admin"),
+        ("2025-02-12", "R1", "phone", "A5", True, None),
+        ("2025-03-03", "R1", "demo", "A4", None, "user"),
+        ("2025-02-10", "R2", "meeting", "A3", True, "user"),
+        ("2024-12-31", "R2", "meeting", "A3", True, "user")]])
+FOLLOW_UPS = _table("follow_ups", [
+    {"rep_id": r, "due_date": _t(d), "completed_date": (_t(c) if c else pd.NaT)}
+    for r, d, c in [
+        ("R1", "2025-01-10", "2025-01-09"), ("R1", "2025-02-01", "2025-02-04"),   # on time; 3 days late
+        ("R1", "2025-03-20", None), ("R1", "2025-03-25", "2025-04-10"),          # open: 11; 16 days late
+        ("R1", "2024-12-15", None), ("R1", "2025-04-15", None),                  # overdue; not yet due
+        ("R2", "2025-02-10", "2025-02-10")]])
+TRAINING = _table("training", [
+    {"rep_id": r, "date": _t(d), "topic": "product", "score": s}
+    for r, d, s in [("R1", "2025-01-15", 80.0), ("R1", "2025-03-15", 90.0), ("R1", "2025-04-15", 50.0),
+                    ("R2", "2025-02-15", 70.0)]])
+INCENTIVES = _table("incentives", [{"rep_id": "R1", "period": "2025-Q1", "payout": 300.0},
+                                   {"rep_id": "R2", "period": "2025-01", "payout": 50.0}])
+ALL = {"reps": REPS, "territories": TERRITORIES, "accounts": ACCOUNTS, "sales": SALES, "quotas": QUOTAS,
+       "opportunities": OPPS, "activities": ACTIVITIES, "follow_ups": FOLLOW_UPS, "training": TRAINING,
+       "incentives": INCENTIVES}
+
+
+@pytest.fixture(scope="module")
+def kpis():
+    return m.rep_kpis(Dataset(dict(ALL)), Q1, S).set_index("rep_id")
+
+
+def test_columns_and_roster(kpis):
+    """Every roster rep has a row (R3 has no activity at all), columns in the contract's order."""
+    assert list(kpis.reset_index().columns) == m.REP_KPI_COLUMNS
+    assert list(kpis.index) == ["R1", "R2", "R3"]
+    assert kpis["ramping"].tolist() == [False, True, False]  # R2 hired 2.5 months before Q1 end
+
+
+def test_revenue_quota_attainment_gap(kpis):
+    """Returns are netted; a quarterly quota and a yearly quota give a quarter's share; a product
+    quota that breaks down the total is not added to it."""
+    assert kpis["revenue"].tolist() == [130.0, 200.0, 60.0]
+    assert kpis["quota"].tolist() == [300.0, 300.0, 180.0]
+    assert kpis["attainment"].tolist() == pytest.approx([130 / 300, 200 / 300, 60 / 180])
+    assert kpis["gap"].tolist() == [170.0, 100.0, 120.0]
+    assert kpis["remaining_quota"].tolist() == [170.0, 100.0, 120.0]
+
+
+def test_growth_and_market_share(kpis):
+    """Growth vs 2024-Q1; market share over the 12 months to 2025-03-31 / territory potential
+    (T2 has no market_potential, so Σ of its accounts' potential = 500)."""
+    assert kpis.loc["R1", "growth"] == pytest.approx(130 / 100 - 1)
+    assert kpis.loc["R3", "growth"] == pytest.approx(60 / 30 - 1)
+    assert np.isnan(kpis.loc["R2", "growth"])                          # nothing a year earlier
+    assert kpis["market_share"].tolist() == pytest.approx([(130 + 150) / 1000, 200 / 500, 60 / 600])
+
+
+def test_accounts_new_and_retention(kpis):
+    """R1: active {A1 (100-20), A2}; A2's first ever sale is in Q1; of 2024-Q4's {A1, A5} one stays."""
+    assert kpis["active_accounts"].tolist() == [2, 1, 1]
+    assert kpis["new_accounts"].tolist() == [1, 1, 0]
+    assert kpis.loc["R1", "retention_rate"] == 0.5 and kpis.loc["R1", "churn_rate"] == 0.5
+    assert np.isnan(kpis.loc["R3", "retention_rate"])                 # nothing active before
+
+
+def test_pipeline(kpis):
+    """Status derived from stage; cycle = median of 31, 91 and 10 days; coverage = open / remaining."""
+    assert kpis["won"].tolist() == [3, 0, 0] and kpis["lost"].tolist() == [1, 1, 0]
+    assert kpis.loc["R1", "win_rate"] == 0.75 and kpis.loc["R2", "win_rate"] == 0.0
+    assert np.isnan(kpis.loc["R3", "win_rate"])
+    assert kpis.loc["R1", "sales_cycle_days"] == 31 and np.isnan(kpis.loc["R2", "sales_cycle_days"])
+    assert kpis["open_pipeline"].tolist() == [300.0, 600.0, 0.0]
+    assert kpis["pipeline_coverage"].tolist() == pytest.approx([300 / 170, 6.0, 0.0])
+
+
+def test_activity(kpis):
+    """Q1 has 90 days; R3 did nothing: a real 0 meetings but no adherence (no denominator)."""
+    assert kpis["meetings"].tolist() == [4, 1, 0]
+    assert kpis["meetings_per_week"].tolist() == pytest.approx([4 * 7 / 90, 7 / 90, 0.0])
+    assert kpis.loc["R1", "presentations_per_quarter"] == pytest.approx(91 / 90)
+    assert kpis.loc["R1", "workshops_per_quarter"] == pytest.approx(91 / 90)
+    assert kpis["reach"].tolist() == pytest.approx([2 / 4, 1 / 2, 0.0])   # A5, A4 are not R1's
+    assert kpis["planned"].tolist() == [2, 1, 0] and kpis["planned_known"].tolist() == [3, 1, 0]
+    assert kpis.loc["R1", "call_plan_adherence"] == pytest.approx(2 / 3)
+    assert np.isnan(kpis.loc["R3", "call_plan_adherence"])
+    assert kpis.loc["R1", ["share_user", "share_buyer", "share_admin"]].tolist() == [0.5, 0.25, 0.25]
+    assert np.isnan(kpis.loc["R3", "share_user"])
+
+
+def test_follow_ups(kpis):
+    """An open follow-up past due is late, counted up to the period end (data goes beyond it);
+    one completed after the period end was still open (overdue) at the period end."""
+    assert kpis["follow_ups_due"].tolist() == [4, 1, 0]
+    assert kpis["follow_ups_on_time"].tolist() == [1, 1, 0]
+    assert kpis.loc["R1", "on_time_follow_up_rate"] == 0.25
+    assert kpis.loc["R2", "on_time_follow_up_rate"] == 1.0                # done on the due day
+    assert np.isnan(kpis.loc["R3", "on_time_follow_up_rate"])
+    assert kpis.loc["R1", "days_late"] == 11                               # median of 3, 11, 16
+    assert kpis["overdue_open_follow_ups"].tolist() == [3, 0, 0]
+
+
+def test_open_follow_ups_count_up_to_the_last_day_of_data():
+    """When the data ends before the period does, open ones are late up to the last data day."""
+    fu = _table("follow_ups", [{"rep_id": "R1", "due_date": _t("2025-02-20")}])
+    sales = SALES[SALES["date"] <= _t("2025-03-10")]
+    k = m.rep_kpis(Dataset({"reps": REPS, "follow_ups": fu, "sales": sales}), Q1, S).set_index("rep_id")
+    assert k.loc["R1", "days_late"] == 9 and k.loc["R1", "overdue_open_follow_ups"] == 1
+
+
+def test_training_payout_points(kpis):
+    assert kpis.loc["R1", "knowledge_quotient"] == 85 and np.isnan(kpis.loc["R3", "knowledge_quotient"])
+    assert kpis["payout"].tolist() == [300.0, 50.0, 0.0]                   # R3 was paid nothing
+    assert kpis.loc["R1", "cost_of_sales"] == pytest.approx(300 / 130)
+    p = S.points
+    assert kpis.loc["R1", "points"] == pytest.approx(
+        p.meeting + p.presentation + p.workshop + p.follow_up_on_time + 170 * p.training_per_score_point)
+    assert kpis.loc["R3", "points"] == 0
+
+
+def test_team_rollup_sums_parts_not_ratios():
+    """Team attainment = Σ revenue / Σ quota = 390 / 780, not the mean of the reps' ratios."""
+    ds = Dataset(dict(ALL))
+    team = m.team_kpis(ds, Q1, S)
+    reps = m.rep_kpis(ds, Q1, S)
+    assert team["attainment"] == pytest.approx(390 / 780)
+    assert team["attainment"] != pytest.approx(reps["attainment"].mean())
+    assert team["win_rate"] == pytest.approx(3 / 5) and team["sales_cycle_days"] == 31
+    assert team["meetings_per_week"] == pytest.approx(5 * 7 / (90 * 3))  # per rep
+    assert team["reach"] == pytest.approx(5 / 7)       # R1 touched A5 and A4: team accounts
+    assert team["on_time_follow_up_rate"] == pytest.approx(2 / 5) and team["days_late"] == 11
+    assert team["knowledge_quotient"] == pytest.approx(80)               # mean of the 3 rows
+    assert team["market_share"] == pytest.approx((280 + 200 + 60) / 2100)
+    assert team["remaining_quota"] == 390 and team["reps"] == 3 and team["ramping_reps"] == 1
+
+
+def test_region_and_territory_rollup():
+    ds = Dataset(dict(ALL))
+    region = m.rollup(ds, Q1, S, "region").set_index("region")
+    assert region.loc["East", "attainment"] == pytest.approx(330 / 600)
+    assert region.loc["East", "active_accounts"] == 3 and region.loc["West", "revenue"] == 60
+    terr = m.rollup(ds, Q1, S, "territory", Scope(region="East"))
+    assert terr["territory_id"].tolist() == ["T1", "T2"] and terr["region"].tolist() == ["East", "East"]
+    with pytest.raises(ValueError):
+        m.rollup(ds, Q1, S, "district")
+
+
+def test_reps_without_quota_do_not_inflate_attainment():
+    """Revenue of a rep without a quota is team revenue but not part of attainment."""
+    quotas = QUOTAS[QUOTAS["rep_id"] != "R3"]
+    team = m.team_kpis(Dataset(dict(ALL, quotas=quotas)), Q1, S)
+    assert team["revenue"] == 390 and team["attainment"] == pytest.approx(330 / 600)
+
+
+def test_missing_tables_give_nan_not_zero():
+    """With sales alone, everything that needs another table is n/a."""
+    k = m.rep_kpis(Dataset({"reps": REPS, "sales": SALES}), Q1, S).set_index("rep_id")
+    assert k["revenue"].tolist() == [130.0, 200.0, 60.0]
+    for col in ("quota", "attainment", "gap", "win_rate", "open_pipeline", "meetings", "meetings_per_week",
+                "reach", "call_plan_adherence", "on_time_follow_up_rate", "overdue_open_follow_ups",
+                "knowledge_quotient", "payout", "cost_of_sales", "points", "market_share"):
+        assert k[col].isna().all(), col
+    k = m.rep_kpis(Dataset({"reps": REPS, "quotas": QUOTAS}), Q1, S)
+    assert k["quota"].notna().all() and k["revenue"].isna().all() and k["attainment"].isna().all()
+
+
+def test_opportunities_alone_give_revenue_and_a_roster():
+    """A plain CRM export: reps come from the owners, revenue from won deals on close_date."""
+    k = m.rep_kpis(Dataset({"opportunities": OPPS}), Q1, S).set_index("rep_id")
+    assert sorted(k.index) == ["R1", "R2"] and k.loc["R1", "region"] == "Unassigned"
+    assert k.loc["R1", "revenue"] == 680 and k.loc["R2", "revenue"] == 0
+    assert m.missing_inputs(Dataset({"opportunities": OPPS}), "revenue") == []
+    assert m.missing_inputs(Dataset({"opportunities": OPPS}), "attainment") == ["quotas"]
+
+
+def test_period_crossing_a_year():
+    """Dec 2024 + Jan 2025: yearly 2024 quota (100/month) + Q1 2025 quota (100/month)."""
+    k = m.rep_kpis(Dataset(dict(ALL)), custom(date(2024, 12, 1), date(2025, 1, 31)), S).set_index("rep_id")
+    assert k.loc["R1", "revenue"] == 140 and k.loc["R1", "quota"] == 200
+    assert k.loc["R1", "attainment"] == pytest.approx(0.7)
+
+
+def test_partial_months_prorate_quota_by_days():
+    k = m.rep_kpis(Dataset(dict(ALL)), custom(date(2025, 1, 1), date(2025, 1, 15)), S).set_index("rep_id")
+    assert k.loc["R3", "quota"] == pytest.approx(60 * 15 / 31)
+
+
+def test_quota_by_month_spreads_evenly():
+    q = m.quota_by_month(Dataset({"quotas": QUOTAS}))
+    r1 = q[(q["rep_id"] == "R1") & q["product"].isna() & (q["month"] < _t("2025-12-01"))]
+    q1 = r1[r1["month"] >= _t("2025-01-01")]
+    assert q1["month"].tolist() == [_t("2025-01-01"), _t("2025-02-01"), _t("2025-03-01")]
+    assert q1["quota"].tolist() == [100.0, 100.0, 100.0]
+    assert len(q[q["rep_id"] == "R2"]) == 12 and q.loc[q["rep_id"] == "R2", "quota"].eq(100).all()
+
+
+def test_monthly_series():
+    ds = Dataset(dict(ALL))
+    by_rep = m.monthly(ds, date(2025, 1, 1), date(2025, 3, 31), S, by="rep_id")
+    r1 = by_rep[by_rep["rep_id"] == "R1"]
+    assert r1["revenue"].tolist() == [100.0, -20.0, 50.0] and r1["quota"].tolist() == [100.0] * 3
+    assert r1["attainment"].tolist() == pytest.approx([1.0, -0.2, 0.5])
+    team = m.monthly(ds, date(2025, 1, 1), date(2025, 3, 31), S)
+    assert list(team.columns) == ["month", "revenue", "quota", "attainment"]
+    assert team["revenue"].tolist() == [160.0, 180.0, 50.0]
+    assert team["attainment"].tolist() == pytest.approx([160 / 260, 180 / 260, 50 / 260])
+    prod = m.monthly(ds, date(2025, 1, 1), date(2025, 3, 31), S, by="product")
+    p1 = prod[prod["product"] == "P1"]
+    assert p1["quota"].tolist() == [50.0] * 3 and p1["attainment"].tolist() == pytest.approx([2.0, 3.6, 0.0])
+
+
+def test_monthly_activity():
+    ma = m.monthly_activity(Dataset(dict(ALL)), date(2025, 1, 1), date(2025, 3, 31))
+    r1 = ma[ma["rep_id"] == "R1"].set_index("month")
+    assert r1["meetings"].tolist() == [2, 1, 1]
+    assert r1.loc[_t("2025-02-01"), "meetings_per_week"] == pytest.approx(1 * 7 / 28)
+    assert r1.loc[_t("2025-01-01"), "call_plan_adherence"] == 0.5
+    assert r1["on_time_follow_up_rate"].tolist()[:2] == [1.0, 0.0]
+    team = m.monthly_activity(Dataset(dict(ALL)), date(2025, 1, 1), date(2025, 3, 31), by=None)
+    assert team.loc[1, "meetings_per_week"] == pytest.approx(2 * 7 / (28 * 3))
+    assert m.monthly_activity(Dataset({"reps": REPS, "sales": SALES}), date(2025, 1, 1),
+                              date(2025, 1, 31))["meetings"].isna().all()
+
+
+def test_attainment_distribution():
+    kp = pd.DataFrame({"attainment": [0.3, 0.5, 0.79, 0.8, 1.0, 1.19, 1.5, np.nan]})
+    d = m.attainment_distribution(kp)
+    assert d["n"] == 7 and d["counts"] == {"<50%": 1, "50–80%": 2, "80–100%": 1, "100–120%": 2, ">120%": 1}
+    assert d["bands"]["50–80%"] == pytest.approx(2 / 7) and d["share_at_goal"] == pytest.approx(3 / 7)
+    assert d["median"] == 0.8 and d["spread"] == pytest.approx(1.095 - 0.645)
+
+
+def test_peer_percentiles_reverse_lower_is_better():
+    kp = pd.DataFrame({"rep_id": ["a", "b", "c", "d"], "role": ["X", "X", "Y", "Y"],
+                       "attainment": [0.5, 1.0, 0.8, np.nan], "days_late": [1.0, 5.0, 3.0, 0.0]})
+    p = m.peer_percentiles(kp).set_index("rep_id")
+    assert p["attainment_pct_team"].tolist()[:3] == pytest.approx([100 / 3, 100, 200 / 3])
+    assert np.isnan(p.loc["d", "attainment_pct_team"])
+    assert p["days_late_pct_team"].tolist() == [75.0, 25.0, 50.0, 100.0]   # fewer days late = better
+    assert p["days_late_pct_role"].tolist() == [100.0, 50.0, 50.0, 100.0]
+
+
+def test_product_mix():
+    pm = m.product_mix(Dataset(dict(ALL)), Q1).set_index("product")
+    assert pm.loc["P1", "revenue"] == 280 and pm.loc["P2", "revenue"] == 110
+    assert pm.loc["P1", "share"] == pytest.approx(280 / 390)
+    assert pm.loc["P1", "quota"] == 150 and pm.loc["P1", "attainment"] == pytest.approx(280 / 150)
+    assert np.isnan(pm.loc["P2", "quota"]) and np.isnan(pm.loc["P2", "attainment"])
+
+
+def test_biggest_movers():
+    """Jan → Feb attainment: R2 0 → 2.0, R1 1.0 → -0.2, R3 1.0 → 0 (left out at n=2)."""
+    mv = m.biggest_movers(Dataset(dict(ALL)), month(2025, 2), S, n=2)
+    assert list(mv.columns) == ["rep_id", "rep_name", "region", "attainment", "attainment_previous", "change"]
+    assert mv["rep_id"].tolist() == ["R2", "R1"]
+    assert mv["change"].tolist() == pytest.approx([2.0, -1.2])
+
+
+def test_pay_for_performance():
+    kp = pd.DataFrame({"payout": [1.0, 2.0, 3.0, 4.0], "attainment": [0.1, 0.3, 0.2, 0.9]})
+    assert m.pay_for_performance(kp) == pytest.approx(0.8)
+    assert np.isnan(m.pay_for_performance(kp.head(2)))
+
+
+def test_kpis_metadata_covers_every_column():
+    assert set(m.KPIS) == set(m.KPI_COLUMNS)
+    targets = set(vars(S.targets))
+    for k in m.KPIS.values():
+        assert k.unit in m.UNITS and (k.target is None or k.target in targets)
+
+
+def test_stage_funnel():
+    """Open deals by stage now, then won / lost closed in the period."""
+    f = m.stage_funnel(Dataset(dict(ALL)), Q1)
+    assert f["stage"].tolist() == ["Negotiation", "Proposal", "Won", "Lost"]
+    assert f["opportunities"].tolist() == [1, 1, 3, 2] and f["amount"].tolist() == [300.0, 600.0, 680.0, 0.0]
+    by_rep = m.stage_funnel(Dataset(dict(ALL)), Q1, Scope(region="East"), by_rep=True)
+    assert by_rep.loc[by_rep["stage"] == "Lost", "rep_id"].tolist() == ["R1", "R2"]
+    assert list(m.stage_funnel(Dataset({"sales": SALES}), Q1).columns) == ["stage", "status", "opportunities",
+                                                                          "amount"]
+
+
+def test_open_pipeline_without_amounts():
+    """Open deals without an amount are valued at list price; with no price either, n/a (not 0)."""
+    opps = OPPS.assign(amount=OPPS["amount"].where(OPPS["stage"] != "Proposal"))      # O7 loses its amount
+    opps = opps.assign(product=opps["opportunity_id"].map({"O7": "P1"}).astype("str"))
+    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps}), Q1, S).set_index("rep_id")
+    assert np.isnan(k.loc["R2", "open_pipeline"]) and k.loc["R1", "open_pipeline"] == 300
+    prices = _table("products", [{"product": "P1", "list_price": 250.0}])
+    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps, "products": prices}), Q1, S).set_index("rep_id")
+    assert k.loc["R2", "open_pipeline"] == 250

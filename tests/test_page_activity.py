@@ -1,0 +1,58 @@
+"""Activity & follow-up page: team values beside their targets, a bar per rep with the target line,
+monthly trends; the KPI picker switches the per-rep chart."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import metrics
+from core.fmt import fmt_pct
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
+                                reason="the bundled sample workbook is not built yet")
+
+
+@pytest.fixture(scope="module")
+def activity() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/activity.py")
+    at.run()
+    return at
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_team_kpis_beside_targets(activity):
+    at = activity
+    assert not at.exception
+    ctx = at.session_state["ctx"]
+    team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
+    shown = {m.label: m for m in at.metric}
+    adherence = shown["Call plan adherence"]
+    assert adherence.value == fmt_pct(team["call_plan_adherence"])
+    assert f"target {fmt_pct(ctx.settings.targets.call_plan_adherence)}" in adherence.delta
+    assert shown["Meetings per week"].value == f"{team['meetings_per_week']:,.1f}"
+    assert len(shown) == 8
+
+
+def test_per_rep_chart_has_a_target_line_and_switches(activity):
+    at = activity
+    first = _charts(at)[0]
+    assert first["layout"]["title"]["text"].startswith("Meetings per week per rep")
+    assert first["layout"]["shapes"][0]["y0"] == at.session_state["ctx"].settings.targets.meetings_per_week
+    bars = sum(len(t["x"]) for t in first["data"])
+    ctx = at.session_state["ctx"]
+    assert bars == metrics.rep_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)["meetings_per_week"].notna().sum()
+    at.selectbox(key="activity_kpi").set_value("on_time_follow_up_rate").run()
+    assert not at.exception
+    assert _charts(at)[0]["layout"]["title"]["text"].startswith("On-time follow-up rate per rep")
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert {"Meetings per week per month", "Call plan adherence per month",
+            "On-time follow-up rate per month"} <= set(titles)

@@ -1,0 +1,69 @@
+"""Overview page: on the bundled sample it shows the team's numbers from core, the attainment
+distribution, a row per rep, and it follows the sidebar's scope."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import metrics
+from core.dataset import Scope
+from core.fmt import fmt_money, fmt_pct
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
+                                reason="the bundled sample workbook is not built yet")
+
+
+@pytest.fixture(scope="module")
+def overview() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/overview.py")
+    at.run()
+    return at
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_headline_numbers_come_from_core(overview):
+    at = overview
+    assert not at.exception
+    ctx = at.session_state["ctx"]
+    team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Revenue"] == fmt_money(team["revenue"]) and shown["Quota"] == fmt_money(team["quota"])
+    assert shown["Attainment"] == fmt_pct(team["attainment"]) != "n/a"
+    assert shown["Gap to goal"] == fmt_money(team["gap"])
+
+
+def test_distribution_and_rep_table(overview):
+    """One bar per band, counting every rep with a quota; one table row per rep."""
+    at = overview
+    ctx = at.session_state["ctx"]
+    reps = metrics.rep_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
+    dist = next(c for c in _charts(at) if "attainment band" in c["layout"]["title"]["text"])
+    assert list(dist["data"][0]["x"]) == list(metrics.BANDS)
+    assert sum(dist["data"][0]["y"]) == reps["attainment"].notna().sum() > 0
+    assert len(at.dataframe[0].value) == len(reps)
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert any("Biggest gaps" in t for t in titles) and any("Biggest attainment changes" in t for t in titles)
+
+
+def test_follows_a_region_scope(overview):
+    """The page shows what the context (set by the sidebar) says: here one region."""
+    at = overview
+    ctx = at.session_state["ctx"]
+    region = sorted(metrics.roster(ctx.ds)["region"].unique())[0]
+    at.session_state["scope_region"] = region
+    at.session_state["ctx"] = replace(ctx, scope=Scope(region=region))
+    at.run()
+    assert not at.exception
+    ctx = at.session_state["ctx"]
+    assert ctx.scope.region == region
+    assert len(at.dataframe[0].value) == len(metrics.roster(ctx.ds, ctx.scope))

@@ -1,0 +1,69 @@
+"""Trends page: runs on the bundled sample, shows the forecast, and follows the sidebar's scope."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
+                                reason="the bundled sample workbook is not built yet")
+
+
+@pytest.fixture(scope="module")
+def trends() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/trends.py")
+    at.run()
+    return at
+
+
+def _traces(at: AppTest, i: int) -> list[dict]:
+    return json.loads(at.get("plotly_chart")[i].proto.spec)["data"]
+
+
+def _quota_trace(at: AppTest) -> dict:
+    """The quota line of the revenue chart: one point per month shown."""
+    return next(t for t in _traces(at, 0) if t.get("name") == "Quota")
+
+
+def test_page_shows_forecast_and_charts(trends):
+    """Four forecast figures, the revenue-vs-quota chart with its band, and the other charts."""
+    at = trends
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Projected revenue at period end", "80 % range",
+                                            "Chance of reaching quota", "Needed per working day"]
+    assert at.metric[0].value != "n/a" and at.metric[2].value != "n/a"
+    names = {t.get("name") for t in _traces(at, 0)}
+    assert {"Revenue", "Quota", "Forecast", "80 % forecast range"} <= names
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any("by region" in t for t in titles) and any("by product" in t for t in titles)
+    assert any("Year-on-year" in t for t in titles)
+
+
+def test_shorter_history_shows_fewer_months(trends):
+    """The history selector changes how many months the revenue chart spans."""
+    at = trends
+    before = len(_quota_trace(at)["x"])
+    at.radio(key="trends_history").set_value("12 months").run()
+    assert not at.exception
+    assert len(_quota_trace(at)["x"]) == before - 12
+
+
+def test_page_follows_a_rep_scope():
+    """With one rep chosen in the sidebar the page forecasts that rep with its own model."""
+    from ui.state import sample_dataset   # the Dataset the app shows (shared resource cache)
+
+    rep_id = sample_dataset().table("reps")["rep_id"].iloc[0]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["scope_rep"] = rep_id
+    at.run()
+    at.switch_page("pages/trends.py")
+    at.run()
+    assert not at.exception
+    assert at.subheader and rep_id in at.subheader[0].value
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles and not any("by region" in t for t in titles)
