@@ -1,0 +1,158 @@
+"""Diagnostic: why the team is missing goal, in money, per cause and per rep; what to do next.
+Every number comes from core.diagnostics through the cache; this page only lays it out."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import diagnostics, metrics
+from core.dataset import Scope
+from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, style
+from ui.state import cached_call, context, not_available
+
+SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+TOP_FINDINGS = 12
+MONEY = st.column_config.NumberColumn(format="dollar")
+
+ctx = context()
+ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
+labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "At goal", "unexplained": "Unexplained",
+                                                                 "n/a": "No quota"}
+
+st.title("Diagnostic — why is the team missing goal?")
+st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.info("Findings are **associations in the data, not proof of cause**: each one shows the numbers behind "
+        "it, so you can check them with the rep and the manager before acting.", icon="⚖️")
+if not metrics.has_sales(ds):
+    not_available("The diagnostic", ["sales"])
+    st.stop()
+
+with st.status("Running the diagnostic…", expanded=False) as status:
+    diag = cached_call(diagnostics.diagnose, ds, period, settings, scope)
+    status.update(label="Diagnostic ready", state="complete")
+
+reps = diag.reps
+below = reps[reps["gap"] > 0].sort_values("gap", ascending=False)
+causes = list(diagnostics.CAUSES)
+
+# ------------------------------------------------------------------ headline
+cols = st.columns(4)
+cols[0].metric("Shortfall of reps below goal", fmt_money(below["gap"].sum()),
+               help="Σ (quota − revenue) over the reps below quota.")
+cols[1].metric("Explained by causes", fmt_money(below[causes].sum().sum()))
+cols[2].metric("Unexplained", fmt_money(below["unexplained"].sum()),
+               help="The part of the gap no flagged cause accounts for.")
+cols[3].metric("Reps below goal", f"{len(below)} of {int(reps['attainment'].notna().sum())}")
+st.caption(f"Method: {diag.method}")
+for cause, tables in diag.not_assessed.items():
+    st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(tables)} to enable it.")
+
+# ------------------------------------------------------------------ waterfall
+w = diag.waterfall
+w = w[(w["measure"] != "relative") | (w["amount"].abs() > 0.5)]
+fig = go.Figure(go.Waterfall(
+    x=w["step"].tolist(), y=w["amount"].tolist(), measure=w["measure"].tolist(),
+    text=[fmt_money(v) for v in w["amount"]], textposition="outside",
+    hovertemplate="%{x}: %{y:$,.0f}<extra></extra>",
+    decreasing={"marker": {"color": BAD}}, increasing={"marker": {"color": GOOD}},
+    totals={"marker": {"color": NEUTRAL}}))
+style(fig, f"From quota to revenue: what each cause costs ({period.label})", "Revenue ($)")
+fig.update_yaxes(tickprefix="$", tickformat="~s")
+st.plotly_chart(fig, width="stretch")
+
+# ------------------------------------------------------------------ findings
+st.subheader("Findings, ranked by the money they explain")
+if diag.findings.empty:
+    st.success("No finding: every rep in scope is at goal, or no signal stands out from the reps at goal.")
+for f in diag.findings.head(TOP_FINDINGS).itertuples():
+    head = (f"{SEVERITY_ICON[f.severity]} #{f.rank} · {labels[f.cause]} · {f.who_names} · "
+            f"{fmt_money(f.impact)}")
+    with st.expander(head, expanded=f.rank <= 3):
+        st.markdown(f"**Evidence:** {f.evidence}")
+        st.markdown(f"**What to do:** {f.actions}")
+        rng = (f"range {fmt_money(f.impact_low)} – {fmt_money(f.impact_high)}"
+               if f.impact_low == f.impact_low else "team-level measure")
+        st.caption(f"Severity {f.severity} · {rng} · {f.confidence}")
+if len(diag.findings) > TOP_FINDINGS:
+    with st.expander(f"All {len(diag.findings)} findings"):
+        st.dataframe(diag.findings, hide_index=True, width="stretch",
+                     column_config={"impact": MONEY, "impact_low": MONEY, "impact_high": MONEY})
+
+# ------------------------------------------------------------------ reps below goal
+st.subheader("Reps below goal: primary cause and money per cause")
+table = below.assign(primary_cause=below["primary_cause"].map(labels))
+money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar") for c in causes}
+st.dataframe(
+    table, hide_index=True, width="stretch",
+    column_config={"rep_id": "Rep ID", "rep_name": "Rep", "region": "Region", "territory_id": "Territory",
+                   "attainment": st.column_config.ProgressColumn("Attainment", format="percent", min_value=0,
+                                                                 max_value=1.2),
+                   "gap": st.column_config.NumberColumn("Gap to goal", format="dollar"),
+                   "primary_cause": "Primary cause", "causes": "Causes",
+                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar")} | money_cols)
+
+# ------------------------------------------------------------------ drill-down
+
+
+def _monthly_chart(ev, signal: str) -> go.Figure:
+    e = ev[ev["signal"] == signal]
+    unit = e["unit"].iloc[0]
+    pct = unit == "pct"
+    fig = go.Figure([
+        go.Scatter(x=e["month"], y=e["rep"], name="This rep", mode="lines+markers", line={"color": BAD}),
+        go.Scatter(x=e["month"], y=e["reps_at_goal"], name="Reps at goal (median)", mode="lines",
+                   line={"color": GOOD, "dash": "dot"}),
+        go.Scatter(x=e["month"], y=e["target"], name="Target", mode="lines", line={"color": NEUTRAL, "dash": "dash"}),
+    ])
+    fig.update_traces(hovertemplate="%{x|%b %Y}: %{y:.0%}<extra>%{fullData.name}</extra>" if pct
+                      else "%{x|%b %Y}: %{y:.1f}<extra>%{fullData.name}</extra>")
+    style(fig, f"{e['label'].iloc[0]} by month vs target and reps at goal",
+          "Share" if pct else e["label"].iloc[0], height=320)
+    if pct:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def _product_chart(rep_id: str) -> go.Figure | None:
+    mix = cached_call(metrics.product_mix, ds, period, Scope(rep_id=rep_id))
+    if mix.empty:
+        return None
+    fig = go.Figure([go.Bar(x=mix["product"], y=mix["revenue"], name="Revenue", marker_color=WARN,
+                            hovertemplate="%{x}: %{y:$,.0f}<extra>Revenue</extra>"),
+                     go.Bar(x=mix["product"], y=mix["quota"], name="Product quota", marker_color=NEUTRAL,
+                            hovertemplate="%{x}: %{y:$,.0f}<extra>Product quota</extra>")])
+    style(fig, f"Revenue by product vs product quotas ({period.label})", "Revenue ($)", height=320)
+    return fig
+
+
+st.subheader("One rep: the evidence behind each finding")
+if below.empty:
+    st.caption("No rep in scope is below goal.")
+else:
+    options = below["rep_id"].tolist()
+    default = options.index(scope.rep_id) if scope.rep_id in options else 0
+    names = dict(zip(below["rep_id"], below["rep_name"]))
+    rep_id = st.selectbox("Rep", options, index=default, format_func=lambda r: f"{names[r]} ({r})")
+    row = below.set_index("rep_id").loc[rep_id]
+    st.markdown(f"**{names[rep_id]}** · {fmt_pct(row['attainment'])} of quota · gap {fmt_money(row['gap'])} · "
+                f"primary cause **{labels[row['primary_cause']]}** · unexplained {fmt_money(row['unexplained'])}")
+    rep_findings = diag.findings[(diag.findings["scope"] == "rep") & (diag.findings["who"] == rep_id)]
+    sig = cached_call(diagnostics.signals, ds, period, settings, Scope(rep_id=rep_id))
+    evidence = cached_call(diagnostics.monthly_evidence, ds, period, settings, rep_id)
+    shown = rep_findings["cause"].tolist() or [c for c in causes if row[c] > 0]
+    for cause in shown:
+        st.markdown(f"##### {labels[cause]} — {fmt_money(row[cause])}")
+        if cause in diagnostics.MONTHLY_EVIDENCE and (evidence["cause"] == cause).any():
+            st.plotly_chart(_monthly_chart(evidence, diagnostics.MONTHLY_EVIDENCE[cause][0]), width="stretch")
+        if cause == "incentive_misalignment" and (fig := _product_chart(rep_id)) is not None:
+            st.plotly_chart(fig, width="stretch")
+        rows = sig[sig["cause"] == cause]
+        st.dataframe(rows[["label", "value", "target", "benchmark", "flagged"]].assign(
+            value=[diagnostics.format_value(v, u) for v, u in zip(rows["value"], rows["unit"])],
+            target=[diagnostics.format_value(v, u) for v, u in zip(rows["target"], rows["unit"])],
+            benchmark=[diagnostics.format_value(v, u) for v, u in zip(rows["benchmark"], rows["unit"])]),
+            hide_index=True, width="stretch",
+            column_config={"label": "Signal", "value": "This rep", "target": "Target",
+                           "benchmark": "Reps at goal", "flagged": "Flagged"})
+    st.caption(f"Signals read over {period.label}; reps at goal = reps at or above quota who are not ramping. "
+               f"Tenure: {fmt_num(sig.loc[sig['signal'] == 'tenure_months', 'value'].max(), 0)} months.")

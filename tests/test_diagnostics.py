@@ -1,0 +1,121 @@
+"""The diagnosis: money per cause adds up to each rep's gap, findings say why and what to do."""
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.diagnostics import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
+from core.dataset import Scope
+from core.impact import RULE_ELASTICITY
+from core.settings import Settings
+from tests.test_signals import Q3, WEEKS, small_team
+
+
+@pytest.fixture(scope="module")
+def diagnosis() -> Diagnosis:
+    return diagnose(small_team(), Q3, Settings())
+
+
+def test_columns_and_order(diagnosis):
+    assert list(diagnosis.findings.columns) == FINDING_COLUMNS
+    assert list(diagnosis.reps.columns) == REP_COLUMNS
+    assert list(diagnosis.reps.columns[-9:]) == list(CAUSES)
+    assert diagnosis.findings["rank"].tolist() == list(range(1, len(diagnosis.findings) + 1))
+    assert diagnosis.findings["impact"].is_monotonic_decreasing
+
+
+def test_impacts_add_up_to_each_gap(diagnosis):
+    reps = diagnosis.reps.set_index("rep_id")
+    below = reps[reps["gap"] > 0]
+    money = below[list(CAUSES)]
+    assert (money >= 0).all().all()
+    assert np.allclose(money.sum(axis=1) + below["unexplained"], below["gap"])
+
+
+def test_reps_at_goal_get_none_and_no_money(diagnosis):
+    reps = diagnosis.reps.set_index("rep_id")
+    at_goal = reps.loc[["R1", "R2", "R3"]]
+    assert (at_goal["primary_cause"] == "none").all()
+    assert (at_goal[list(CAUSES)] == 0).all().all() and (at_goal["unexplained"] == 0).all()
+    assert not diagnosis.findings["who"].isin(["R1", "R2", "R3"]).any()   # R2's bunching is no finding
+
+
+def test_ramping_rep_is_not_blamed(diagnosis):
+    r6 = diagnosis.reps.set_index("rep_id").loc["R6"]
+    assert r6["primary_cause"] == "ramping" and r6["causes"] == "ramping"
+    assert r6["ramping"] == pytest.approx(150.0)                          # its whole gap
+    assert (r6[[c for c in CAUSES if c != "ramping"]] == 0).all()
+
+
+def test_money_follows_the_rules_for_a_five_rep_team(diagnosis):
+    """Five reps (R6 is ramping) are too few for a model: 0.5 × shortfall × quota, scaled to the gap."""
+    reps = diagnosis.reps.set_index("rep_id")
+    assert reps.loc["R4", "primary_cause"] == "activity_shortfall"
+    raw_r4 = RULE_ELASTICITY * (66 - 13) / 66 * 300                     # 120 > gap 90
+    assert raw_r4 > 90 and reps.loc["R4", "activity_shortfall"] == pytest.approx(90.0)
+    follow_up = RULE_ELASTICITY * (1 - 8 / 20) * 300
+    plan = RULE_ELASTICITY * (1 - 21 / 66) * 300                        # 21 of 66 meetings planned
+    assert reps.loc["R5", "follow_up_discipline"] == pytest.approx(60 * follow_up / (follow_up + plan))
+    assert reps.loc["R5", "plan_adherence"] == pytest.approx(60 * plan / (follow_up + plan))
+    assert reps.loc["R5", "primary_cause"] == "plan_adherence"
+    assert reps.loc["R5", "causes"] == "plan_adherence, follow_up_discipline"
+    rep_findings = diagnosis.findings[diagnosis.findings["scope"] == "rep"]
+    assert (rep_findings["confidence"] == "rules (5 reps: too few for a model)").all()
+    assert diagnosis.method.startswith("rules (5 reps: too few for a model)")
+
+
+def test_findings_carry_evidence_range_and_actions(diagnosis):
+    f = diagnosis.findings.set_index(["who", "cause"])
+    r4 = f.loc[("R4", "activity_shortfall")]
+    assert r4["evidence"] == (f"Meetings per week {13 / WEEKS:.1f} vs 5.0 target; reps at goal "
+                              f"{66 / WEEKS:.1f}")
+    assert r4["actions"].startswith(f"raise meetings from {13 / WEEKS:.1f} to 5 a week")
+    assert r4["severity"] == "high"                                      # 90 of a 300 quota
+    assert r4["impact_low"] <= r4["impact"] <= r4["impact_high"] <= 90 + 1e-9
+    r5 = f.loc[("R5", "follow_up_discipline")]
+    assert r5["evidence"].startswith("On-time follow-up 40% vs 100% target; reps at goal 100%")
+    assert "Days late (median) 5 days vs 0 days target" in r5["evidence"]
+    assert r5["actions"].startswith("weekly follow-up review")
+
+
+def test_waterfall_steps_add_up_from_quota_to_revenue(diagnosis):
+    w = diagnosis.waterfall.set_index("step")
+    assert w.loc["Quota", "amount"] == 1800.0 and w.loc["Revenue", "amount"] == 1590.0
+    relative = diagnosis.waterfall.loc[diagnosis.waterfall["measure"] == "relative", "amount"]
+    assert w.loc["Quota", "amount"] + relative.sum() == pytest.approx(1590.0)
+    assert w.loc["Activity shortfall", "amount"] == pytest.approx(-90.0)
+    assert w.loc["Ramping", "amount"] == pytest.approx(-150.0)
+    assert w.loc["Ahead of goal (other reps)", "amount"] == pytest.approx(90.0)   # R1–R3 at 110 %
+
+
+def test_missing_tables_are_not_assessed_and_never_flagged():
+    d = diagnose(small_team(follow_ups=False, incentives=False), Q3, Settings())
+    assert d.not_assessed == {
+        "territory_imbalance": ["accounts", "territories"], "training_gap": ["assessments", "training"],
+        "incentive_misalignment": ["incentives"], "follow_up_discipline": ["follow_ups"],
+        "pipeline": ["opportunities"], "customer_retention": ["sales"]}
+    assert not d.findings["cause"].isin(list(d.not_assessed)).any()
+    assert (d.reps[list(d.not_assessed)].fillna(0) == 0).all().all()
+
+
+def test_scope_limits_reps_findings_and_waterfall():
+    d = diagnose(small_team(), Q3, Settings(), Scope(region="West"))
+    assert d.reps["rep_id"].tolist() == ["R4", "R5", "R6"]
+    assert set(d.findings["who"]) <= {"R4", "R5", "R6", "West", "team"}
+    assert d.waterfall.set_index("step").loc["Quota", "amount"] == 900.0
+
+
+def test_no_quotas_says_so():
+    ds = small_team()
+    ds.tables.pop("quotas")
+    d = diagnose(ds, Q3, Settings())
+    assert d.method.startswith("no quotas: upload quotas")
+    assert (d.reps["primary_cause"] == "n/a").all()
+    assert d.findings.empty
+
+
+def test_the_diagnosis_pickles_for_the_cache(diagnosis):
+    again = pickle.loads(pickle.dumps(diagnosis))
+    pd.testing.assert_frame_equal(again.findings, diagnosis.findings)
+    assert again.period == Q3

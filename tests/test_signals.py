@@ -1,0 +1,140 @@
+"""The rep-level signal table: values, benchmarks from the reps at goal, flags with false-alarm control."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.dataset import Dataset
+from core.periods import parse_period
+from core.schema import empty_table
+from core.settings import Settings
+from core.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
+
+Q3 = parse_period("2026-Q3")          # 92 days
+WEEKS = 92 / 7
+
+
+def _dates(start: str, n: int) -> pd.Series:
+    return pd.Series(pd.date_range(start, periods=n, freq="D"))
+
+
+def canonical(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Hand-made frames with every canonical column and dtype (missing columns empty)."""
+    out = {}
+    for name, frame in tables.items():
+        empty = empty_table(name)
+        out[name] = frame.reindex(columns=empty.columns).astype(empty.dtypes.to_dict())
+    return out
+
+
+def small_team(follow_ups: bool = True, incentives: bool = True) -> Dataset:
+    """Six reps, quota 300 each in 2026-Q3. R1–R3 at goal; R4 meets customers once a week; R5
+    misses follow-ups and does not plan; R6 was hired in June 2026 (ramping)."""
+    reps = pd.DataFrame({
+        "rep_id": [f"R{i}" for i in range(1, 7)], "rep_name": [f"Rep {i}" for i in range(1, 7)],
+        "region": ["East"] * 3 + ["West"] * 3, "territory_id": [f"T{i}" for i in range(1, 7)],
+        "hire_date": pd.to_datetime(["2020-01-01"] * 5 + ["2026-06-01"])})
+    quotas = pd.DataFrame({"rep_id": reps["rep_id"], "period": "2026-Q3", "quota": 300.0})
+    revenue = {"R1": 330.0, "R2": 330.0, "R3": 330.0, "R4": 210.0, "R5": 240.0, "R6": 150.0}
+    sales = pd.DataFrame({"date": pd.Timestamp("2026-08-14"), "rep_id": list(revenue), "product": "Stent",
+                          "revenue": list(revenue.values())})
+    sales.loc[sales["rep_id"] == "R2", "date"] = pd.Timestamp("2026-09-25")   # quarter-end bunching
+    meetings = {"R1": 66, "R2": 66, "R3": 66, "R4": 13, "R5": 66, "R6": 66}
+    acts = pd.concat([pd.DataFrame({"date": _dates("2026-07-01", n), "rep_id": r, "activity_type": "meeting",
+                                    "planned": True}) for r, n in meetings.items()], ignore_index=True)
+    r5 = acts["rep_id"] == "R5"
+    acts.loc[r5, "planned"] = np.arange(r5.sum()) % 10 < 3                  # 30 % planned
+    acts["planned"] = acts["planned"].astype("boolean")
+    tables = {"reps": reps, "quotas": quotas, "sales": sales, "activities": acts}
+    if follow_ups:
+        fu = []
+        for r in reps["rep_id"]:
+            due = _dates("2026-07-06", 20)
+            done = due.copy()
+            if r == "R5":
+                done[8:] = due[8:] + pd.Timedelta(days=5)                # 8 of 20 on time, 5 days late
+            fu.append(pd.DataFrame({"rep_id": r, "due_date": due, "completed_date": done}))
+        fu.append(pd.DataFrame({"rep_id": "R3", "due_date": _dates("2026-08-01", 3),
+                                "completed_date": _dates("2026-08-01", 3) + pd.to_timedelta([0, 0, 2], "D")}))
+        tables["follow_ups"] = pd.concat(fu, ignore_index=True)
+    if incentives:
+        tables["incentives"] = pd.DataFrame({"rep_id": reps["rep_id"], "period": "2026-Q3",
+                                             "payout": [10.0, 10.0, 10.0, 12.0, 5.0, 10.0],
+                                             "component": "bonus"})
+    return Dataset(tables=canonical(tables))
+
+
+def _flagged(table: pd.DataFrame) -> set[tuple[str, str]]:
+    return set(map(tuple, table.loc[table["flagged"], ["rep_id", "signal"]].to_numpy()))
+
+
+def test_flags_exactly_the_planted_problems():
+    t = signals(small_team(), Q3, Settings())
+    assert list(t.columns) == SIGNAL_COLUMNS
+    assert _flagged(t) == {("R4", "meetings_per_week"), ("R5", "on_time_follow_up_rate"),
+                           ("R5", "days_late"), ("R5", "call_plan_adherence"),
+                           ("R2", "quarter_end_share"), ("R4", "payout_vs_goal")}
+
+
+def test_values_targets_and_benchmark_of_reps_at_goal():
+    t = signals(small_team(), Q3, Settings()).set_index(["rep_id", "signal"])
+    meetings = t.loc[("R4", "meetings_per_week")]
+    assert meetings["value"] == pytest.approx(13 / WEEKS)
+    assert meetings["target"] == 5.0 and meetings["threshold"] == 4.0
+    assert meetings["benchmark"] == pytest.approx(66 / WEEKS)             # median of R1–R3
+    assert meetings["shortfall"] == pytest.approx((66 - 13) / 66)
+    on_time = t.loc[("R5", "on_time_follow_up_rate")]
+    assert on_time["value"] == pytest.approx(8 / 20)
+    assert on_time["benchmark"] == pytest.approx(1.0)                     # R1 1, R2 1, R3 21/23
+    assert on_time["p_value"] < 1e-4
+    assert t.loc[("R5", "days_late"), "value"] == 5
+    assert t.loc[("R2", "quarter_end_share"), "value"] == 1.0
+    assert t.loc[("R1", "quarter_end_share"), "value"] == 0.0
+
+
+def test_beyond_threshold_but_not_significant_is_not_flagged():
+    """R3: 21 of 23 on time (91 %) is fine; a team where R3 is 2 of 3 on time is not a finding."""
+    ds = small_team()
+    fu = ds.tables["follow_ups"]
+    ds.tables["follow_ups"] = fu[(fu["rep_id"] != "R3") | (fu["due_date"] >= "2026-08-01")]
+    t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
+    row = t.loc[("R3", "on_time_follow_up_rate")]
+    assert row["value"] == pytest.approx(2 / 3) and row["value"] < row["threshold"]
+    assert row["p_value"] == pytest.approx(0.271, abs=1e-3)              # P(X ≤ 2 | 3, 0.9)
+    assert not row["flagged"]
+
+
+def test_missing_tables_give_no_signal_for_their_causes():
+    t = signals(small_team(follow_ups=False, incentives=False), Q3, Settings())
+    causes = set(t.loc[t["value"].notna(), "cause"])
+    assert causes == {"activity_shortfall", "plan_adherence", "ramping"}
+    assert not t.loc[t["cause"].isin(["follow_up_discipline", "incentive_misalignment"]), "flagged"].any()
+
+
+def test_scope_keeps_its_reps_but_benchmarks_stay_team_wide():
+    from core.dataset import Scope
+
+    team = signals(small_team(), Q3, Settings())
+    west = signals(small_team(), Q3, Settings(), Scope(region="West"))
+    assert set(west["rep_id"]) == {"R4", "R5", "R6"}
+    b = lambda t: t.loc[t["signal"] == "meetings_per_week", "benchmark"].iloc[0]  # noqa: E731
+    assert b(west) == b(team)
+
+
+def test_benjamini_hochberg_cutoff():
+    """m = 4, level 0.1: steps 0.025, 0.05, 0.075, 0.1 → 0.001, 0.01, 0.03 pass; 0.2 does not."""
+    assert _bh_cutoff(pd.Series([0.2, 0.001, 0.03, 0.01]), 0.10) == 0.03
+    assert _bh_cutoff(pd.Series([0.5, 0.9]), 0.10) == -1.0
+    assert _bh_cutoff(pd.Series([], dtype="float64"), 0.10) == -1.0
+
+
+def test_benchmark_falls_back_to_target_with_few_reps_at_goal():
+    values = pd.Series([1.0, 2.0, 3.0, 10.0])
+    assert benchmark(values, pd.Series([True, True, True, False]), 99.0) == 2.0
+    assert benchmark(values, pd.Series([True, True, False, False]), 99.0) == 99.0
+
+
+def test_every_cause_is_described():
+    assert list(CAUSES) == ["territory_imbalance", "training_gap", "incentive_misalignment",
+                            "follow_up_discipline", "activity_shortfall", "plan_adherence", "pipeline",
+                            "customer_retention", "ramping"]
+    assert all(c.question.endswith("?") and c.needs for c in CAUSES.values())
