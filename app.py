@@ -11,14 +11,14 @@ st.set_page_config(page_title="GoalGap — why is my team missing goal?", page_i
 
 HERE = Path(__file__).parent
 SECTIONS = {
-    "Why we miss goal": [("overview", "Overview", "🎯"), ("diagnostic", "Diagnostic", "🩺")],
-    "Performance": [("trends", "Trends & forecast", "📈"), ("activity", "Activity & follow-up", "📅"),
-                    ("pipeline", "Pipeline", "🧪")],
-    "Territories & people": [("territories", "Territories", "🗺️"), ("rep_profile", "Rep profile", "👤"),
-                             ("team_competencies", "Team competencies", "🧭"),
-                             ("leaderboard", "Leaderboard", "🏆")],
-    "Your data": [("data", "Data", "📂"), ("export", "Export & sessions", "📤"),
-                  ("settings", "Targets & settings", "⚙️")],
+    "Why we miss goal": [("overview", "Overview", ":material/flag:"), ("diagnostic", "Diagnostic", ":material/troubleshoot:")],
+    "Performance": [("trends", "Trends & forecast", ":material/trending_up:"), ("activity", "Activity & follow-up", ":material/event_available:"),
+                    ("pipeline", "Pipeline", ":material/filter_alt:")],
+    "Territories & people": [("territories", "Territories", ":material/map:"), ("rep_profile", "Rep profile", ":material/person:"),
+                             ("team_competencies", "Team competencies", ":material/school:"),
+                             ("leaderboard", "Leaderboard", ":material/emoji_events:")],
+    "Your data": [("data", "Data", ":material/upload_file:"), ("export", "Export & sessions", ":material/download:"),
+                  ("settings", "Targets & settings", ":material/tune:")],
 }
 
 

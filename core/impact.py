@@ -59,11 +59,10 @@ class Model:
 def drivers(table: pd.DataFrame, rep_ids: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per rep × blamed cause: the driver (largest shortfall of its driver signals) and whether
     one of its driver signals is flagged."""
-    d = (table[table["driver"]].pivot_table(index="rep_id", columns="cause", values="shortfall",
-                                            aggfunc="max")
-         .reindex(index=rep_ids, columns=list(BLAMED)))
-    f = (table[table["driver"]].pivot_table(index="rep_id", columns="cause", values="flagged", aggfunc="max")
-         .reindex(index=rep_ids, columns=list(BLAMED)).astype("float64").fillna(0.0) > 0)
+    by = table[table["driver"]].groupby(["rep_id", "cause"])
+    d = by["shortfall"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
+    f = (by["flagged"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
+         .astype("float64").fillna(0.0) > 0)
     return d.astype("float64"), f
 
 

@@ -116,3 +116,12 @@ def test_drivers_take_the_largest_shortfall_and_flag_from_driver_signals():
     assert d.loc["B", "pipeline"] == 0.0
     assert np.isnan(d.loc["C", "pipeline"])
     assert f.loc["A", "pipeline"] and not f.loc["B", "pipeline"] and not f.loc["C", "pipeline"]
+
+
+def test_drivers_of_an_empty_signal_table_are_blank_not_an_error():
+    """A dataset with no signal rows (e.g. sales only) gives NaN drivers and no flags."""
+    table = pd.DataFrame({"rep_id": pd.Series(dtype="str"), "cause": pd.Series(dtype="str"),
+                          "signal": pd.Series(dtype="str"), "driver": pd.Series(dtype=bool),
+                          "shortfall": pd.Series(dtype=float), "flagged": pd.Series(dtype=bool)})
+    d, f = impact.drivers(table, pd.Index(["A"]))
+    assert d.loc["A"].isna().all() and not f.loc["A"].any()

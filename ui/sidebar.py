@@ -19,8 +19,10 @@ ALL = "All"
 
 
 def _dataset(source: str) -> tuple[Dataset, str]:
-    if source == MINE and st.session_state.get(UPLOAD_KEY):
-        files = st.session_state[UPLOAD_KEY]
+    if source == MINE:
+        files = st.session_state.get(UPLOAD_KEY)
+        if not files:
+            raise UserError("No files uploaded yet: add them on the **Data** page, or choose the sample team.")
         label = ", ".join(name for name, _ in files[:3]) + (" …" if len(files) > 3 else "")
         return uploaded_dataset(files, st.session_state.get(OVERRIDES_KEY)), label
     return sample_dataset(), "the bundled sample team"
@@ -71,8 +73,7 @@ def _scope(ds: Dataset) -> Scope:
 def render() -> Ctx | None:
     """Draw the sidebar and store the session's context; None when no data can be shown."""
     with st.sidebar:
-        has_upload = bool(st.session_state.get(UPLOAD_KEY))
-        source = st.radio("Data", [SAMPLE, MINE] if has_upload else [SAMPLE], key="source",
+        source = st.radio("Data", [SAMPLE, MINE], key="source",
                           help="Upload your own files on the Data page.")
         try:
             ds, label = _dataset(source)

@@ -69,12 +69,12 @@ def settings() -> Settings:
 def context() -> Ctx:
     """The data, period, scope and settings the sidebar chose for this session.
 
-    app.py draws the sidebar before any page runs; a page opened before the navigation exists
-    (Streamlit's first run of a new session) draws it itself rather than failing.
+    app.py draws the sidebar before any page runs. On a fresh server a deep link can run a page
+    before app.py has ever registered the navigation (Streamlit's pages/-folder mode): send the
+    session through app.py, which registers it.
     """
     if CTX_KEY not in st.session_state:
-        from ui import sidebar
-        sidebar.render()
+        st.switch_page("app.py")
     ctx = st.session_state[CTX_KEY]
     if ctx is None:
         st.info("No data to show yet: open the **Data** page to upload your files, or choose the "
