@@ -217,14 +217,15 @@ def _rep_table(inp: Inputs, alloc: dict[str, pd.DataFrame], flagged: pd.DataFram
 
 
 def _waterfall(reps: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
-    """Quota → each cause → unexplained → reps ahead of goal → revenue (the steps add up)."""
+    """Quota → each cause, most money first → unexplained → reps ahead of goal → revenue (the steps
+    add up)."""
     quota = kpis["quota"].where(kpis["quota"] > 0).sum()
     revenue = kpis["revenue"].sum()
-    causes = reps[list(CAUSES)].sum()
+    causes = reps[list(CAUSES)].sum().sort_values(ascending=False, kind="stable")
     unexplained = reps["unexplained"].sum()
     ahead = revenue - (quota - causes.sum() - unexplained)
-    steps = (["Quota"] + [CAUSES[c].label for c in CAUSES] + ["Unexplained", "Ahead of goal (other reps)",
-                                                             "Revenue"])
+    steps = (["Quota"] + [CAUSES[c].label for c in causes.index]
+             + ["Unexplained", "Ahead of goal (other reps)", "Revenue"])
     amounts = [quota, *(-causes).tolist(), -unexplained, ahead, revenue]
     measure = ["absolute"] + ["relative"] * (len(CAUSES) + 2) + ["total"]
     return pd.DataFrame({"step": steps, "amount": np.asarray(amounts, dtype="float64"), "measure": measure})

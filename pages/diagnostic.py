@@ -57,8 +57,11 @@ fig = go.Figure(go.Waterfall(
     decreasing={"marker": {"color": BAD}}, increasing={"marker": {"color": GOOD}},
     totals={"marker": {"color": NEUTRAL}}))
 style(fig, f"From quota to revenue: what each cause costs ({period.label})", "Revenue ($)")
-fig.update_yaxes(tickprefix="$", tickformat="~s")
+levels = w["amount"].iloc[0] + w["amount"].where(w["measure"] == "relative", 0.0).cumsum()
+low, high = min(levels.min(), w["amount"].iloc[-1]), max(levels.max(), w["amount"].iloc[0])
+fig.update_yaxes(tickprefix="$", tickformat="~s", range=[low - 0.25 * (high - low), high + 0.1 * (high - low)])
 st.plotly_chart(fig, width="stretch")
+st.caption("The axis starts near the revenue line, not at zero, so that each cause's share is visible.")
 
 # ------------------------------------------------------------------ findings
 st.subheader("Findings, ranked by the money they explain")

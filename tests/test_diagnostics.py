@@ -87,6 +87,8 @@ def test_waterfall_steps_add_up_from_quota_to_revenue(diagnosis):
     assert w.loc["Activity shortfall", "amount"] == pytest.approx(-90.0)
     assert w.loc["Ramping", "amount"] == pytest.approx(-150.0)
     assert w.loc["Ahead of goal (other reps)", "amount"] == pytest.approx(90.0)   # R1–R3 at 110 %
+    causes = relative.iloc[:-2]                                                    # before unexplained, ahead
+    assert causes.tolist() == sorted(causes.tolist())                             # most money first
 
 
 def test_missing_tables_are_not_assessed_and_never_flagged():
