@@ -12,7 +12,7 @@ from ui.state import cached_call, context, not_available
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
 TOP_FINDINGS = 12
-MONEY = st.column_config.NumberColumn(format="dollar")
+MONEY = st.column_config.NumberColumn(format="dollar", step=1)
 
 ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
@@ -84,15 +84,15 @@ if len(diag.findings) > TOP_FINDINGS:
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")
 table = below.assign(primary_cause=below["primary_cause"].map(labels))
-money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar") for c in causes}
+money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1) for c in causes}
 st.dataframe(
     table, hide_index=True, width="stretch",
     column_config={"rep_id": "Rep ID", "rep_name": "Rep", "region": "Region", "territory_id": "Territory",
                    "attainment": st.column_config.ProgressColumn("Attainment", format="percent", min_value=0,
                                                                  max_value=1.2),
-                   "gap": st.column_config.NumberColumn("Gap to goal", format="dollar"),
+                   "gap": st.column_config.NumberColumn("Gap to goal", format="dollar", step=1),
                    "primary_cause": "Primary cause", "causes": "Causes",
-                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar")} | money_cols)
+                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar", step=1)} | money_cols)
 
 # ------------------------------------------------------------------ drill-down
 

@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import forecast, metrics
+from core import diagnostics, forecast, metrics
+from core.dataset import Scope
 from ui.charts import BAD, GOOD, WARN, fmt_money, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available
 
@@ -94,10 +95,17 @@ st.subheader("Every rep")
 spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
 by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
 spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
+# The diagnosis is computed for the whole team once (benchmarks are the team's reps at goal) and
+# only filtered here, so a scope change never re-runs it.
+with st.spinner("Diagnosing…"):
+    diagnosis = cached_call(diagnostics.diagnose, ds, period, settings, Scope())
+cause_label = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "—"}
+primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: cause_label.get(c, c))
 table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota", "attainment",
-              "gap", "growth"]].assign(trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist()
-                                                                if r in spark.index else []))
-money = {"format": "dollar"}
+              "gap", "growth"]].assign(
+    primary_cause=reps["rep_id"].map(primary),
+    trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
+money = {"format": "dollar", "step": 1}
 st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=True, width="stretch",
              column_config={
                  "rep_name": st.column_config.TextColumn("Rep"),
@@ -112,6 +120,8 @@ st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=Tru
                  "gap": st.column_config.NumberColumn("Gap to goal", **money, help="Quota − revenue"),
                  "growth": st.column_config.NumberColumn("Growth", format="percent",
                                                          help="vs the same period a year earlier"),
+                 "primary_cause": st.column_config.TextColumn(
+                     "Primary cause", help="The cause explaining most of the rep's gap (Diagnostic page)"),
                  "trend": st.column_config.LineChartColumn(f"Revenue, last {SPARK_MONTHS} months"),
              })
 

@@ -124,10 +124,10 @@ table = shown[["territory_id", "territory_name", "region", "rep_name", "potentia
                "spread_km"]].sort_values("potential_index")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "territory_id": "Territory", "territory_name": "Name", "region": "Region", "rep_name": "Rep",
-    "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar"),
+    "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
     "potential_index": st.column_config.NumberColumn("Potential index", format="%.0f",
                                                      help="Potential / mean × 100; healthy 85–115."),
-    "quota": st.column_config.NumberColumn(f"Quota {period.label}", format="dollar"),
+    "quota": st.column_config.NumberColumn(f"Quota {period.label}", format="dollar", step=1),
     "quota_per_potential": st.column_config.NumberColumn("Quota / potential", format="%.3f"),
     "accounts": st.column_config.NumberColumn("Accounts", format="%d"),
     "workload_index": st.column_config.NumberColumn(
@@ -167,7 +167,7 @@ if ds.has("activities") and ds.has("accounts"):
     st.subheader(f"Underserved high-potential accounts ({len(pockets)})")
     st.caption("Top-quartile potential in their territory, no activity in the 90 days to the period end.")
     st.dataframe(pockets.drop(columns=["latitude", "longitude"]), hide_index=True, width="stretch",
-                 column_config={"potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar")})
+                 column_config={"potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1)})
 
 # ------------------------------------------------------------------ proposal
 st.subheader("A better alignment to propose")
@@ -195,16 +195,16 @@ else:
                        file_name="goalgap_realignment.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.dataframe(proposal.moves, hide_index=True, width="stretch", column_config={
-        "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar"),
-        "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar"),
+        "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
+        "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar", step=1),
         "distance_km": st.column_config.NumberColumn("km to new territory centre", format="%.0f")})
     side = proposal.before.merge(proposal.after[["territory_id", "potential", "potential_index", "accounts",
                                                  "compactness"]], on="territory_id", suffixes=(" before", " after"))
     side = _in_scope(side)
     changed = side[side["accounts before"] != side["accounts after"]]
     st.dataframe(changed.drop(columns=["in_band"]), hide_index=True, width="stretch", column_config={
-        "potential before": st.column_config.NumberColumn(format="dollar"),
-        "potential after": st.column_config.NumberColumn(format="dollar"),
+        "potential before": st.column_config.NumberColumn(format="dollar", step=1),
+        "potential after": st.column_config.NumberColumn(format="dollar", step=1),
         "potential_index before": st.column_config.NumberColumn(format="%.0f"),
         "potential_index after": st.column_config.NumberColumn(format="%.0f"),
         "compactness before": st.column_config.NumberColumn("km to centre before", format="%.0f"),

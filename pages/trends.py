@@ -193,11 +193,11 @@ else:
 with st.expander("The numbers behind the revenue chart"):
     st.dataframe(team, hide_index=True, width="stretch", column_config={
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
-        "revenue": st.column_config.NumberColumn("Revenue", format="dollar"),
-        "quota": st.column_config.NumberColumn("Quota", format="dollar"),
+        "revenue": st.column_config.NumberColumn("Revenue", format="dollar", step=1),
+        "quota": st.column_config.NumberColumn("Quota", format="dollar", step=1),
         "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
-        "forecast": st.column_config.NumberColumn("Forecast", format="dollar"),
-        "forecast_low": st.column_config.NumberColumn("Forecast low (80 %)", format="dollar"),
-        "forecast_high": st.column_config.NumberColumn("Forecast high (80 %)", format="dollar"),
+        "forecast": st.column_config.NumberColumn("Forecast", format="dollar", step=1),
+        "forecast_low": st.column_config.NumberColumn("Forecast low (80 %)", format="dollar", step=1),
+        "forecast_high": st.column_config.NumberColumn("Forecast high (80 %)", format="dollar", step=1),
     })
     st.caption("Revenue of the month in progress is to date; forecasts are whole months.")
