@@ -9,7 +9,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core import competency as comp
-from core import metrics
+from core import diagnostics, metrics
 from core.dataset import Scope
 from core.forecast import monthly_forecast
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, style
@@ -125,6 +125,25 @@ def activity_chart(ctx, rep_id: str) -> None:
     st.plotly_chart(style(fig, "Customer meetings per week and on-time follow-ups by month"), width="stretch")
 
 
+def diagnosis_section(ctx, rep_id: str) -> None:
+    """The rep's primary cause and the findings about them, from the whole team's diagnostic."""
+    diagnosis = cached_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
+    row = diagnosis.reps.set_index("rep_id").loc[rep_id] if rep_id in set(diagnosis.reps["rep_id"]) else None
+    if row is None or row["primary_cause"] in ("none", "n/a"):
+        st.success("At or above goal in this period: nothing to diagnose."
+                   if row is not None and row["primary_cause"] == "none" else "No quota in this period.")
+        return
+    labels = {k: c.label for k, c in diagnostics.CAUSES.items()}
+    cause = labels.get(row["primary_cause"], row["primary_cause"])
+    st.markdown(f"**{fmt_pct(row['attainment'])} of quota, {fmt_money(row['gap'])} short.** "
+                f"Primary cause: **{cause}**; unexplained {fmt_money(row['unexplained'])}.")
+    mine = diagnosis.findings[diagnosis.findings["who"].fillna("").str.split(", ").map(lambda w: rep_id in w)]
+    for f in mine.itertuples():
+        st.markdown(f"- **{labels.get(f.cause, f.cause)}** ({fmt_money(f.impact)}, severity {f.severity}): "
+                    f"{f.evidence}. *What to do:* {f.actions}")
+    st.caption("Findings are associations in the data, not proof of cause.")
+
+
 ctx = context()
 st.title("Rep profile")
 roster = cached_call(metrics.roster, ctx.ds, Scope(ctx.scope.region, ctx.scope.territory_id))
@@ -146,6 +165,12 @@ kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, Scope())
 st.dataframe(scorecard(kpis, rep_id, ctx.settings), hide_index=True, width="stretch")
 st.caption("Percentile: share of reps this rep does better than (100 = best), in the whole team and "
            "among reps of the same role.")
+
+st.header("Diagnosis")
+if metrics.has_sales(ctx.ds):
+    diagnosis_section(ctx, rep_id)
+else:
+    not_available("The diagnosis", ["sales"])
 
 st.header("Revenue vs quota")
 if metrics.has_sales(ctx.ds):

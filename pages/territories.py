@@ -167,7 +167,10 @@ if ds.has("activities") and ds.has("accounts"):
     st.subheader(f"Underserved high-potential accounts ({len(pockets)})")
     st.caption("Top-quartile potential in their territory, no activity in the 90 days to the period end.")
     st.dataframe(pockets.drop(columns=["latitude", "longitude"]), hide_index=True, width="stretch",
-                 column_config={"potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1)})
+                 column_config={"account_id": "Account ID", "account_name": "Account", "territory_id": "Territory",
+                                "account_type": "Type",
+                                "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
+                                "last_activity": st.column_config.DateColumn("Last activity", format="YYYY-MM-DD")})
 
 # ------------------------------------------------------------------ proposal
 st.subheader("A better alignment to propose")
@@ -195,6 +198,8 @@ else:
                        file_name="goalgap_realignment.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.dataframe(proposal.moves, hide_index=True, width="stretch", column_config={
+        "account_id": "Account ID", "account_name": "Account", "from_territory": "From territory",
+        "to_territory": "To territory",
         "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
         "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar", step=1),
         "distance_km": st.column_config.NumberColumn("km to new territory centre", format="%.0f")})
@@ -203,10 +208,12 @@ else:
     side = _in_scope(side)
     changed = side[side["accounts before"] != side["accounts after"]]
     st.dataframe(changed.drop(columns=["in_band"]), hide_index=True, width="stretch", column_config={
-        "potential before": st.column_config.NumberColumn(format="dollar", step=1),
-        "potential after": st.column_config.NumberColumn(format="dollar", step=1),
-        "potential_index before": st.column_config.NumberColumn(format="%.0f"),
-        "potential_index after": st.column_config.NumberColumn(format="%.0f"),
+        "territory_id": "Territory", "territory_name": "Name", "region": "Region",
+        "accounts before": "Accounts before", "accounts after": "Accounts after",
+        "potential before": st.column_config.NumberColumn("Potential before", format="dollar", step=1),
+        "potential after": st.column_config.NumberColumn("Potential after", format="dollar", step=1),
+        "potential_index before": st.column_config.NumberColumn("Potential index before", format="%.0f"),
+        "potential_index after": st.column_config.NumberColumn("Potential index after", format="%.0f"),
         "compactness before": st.column_config.NumberColumn("km to centre before", format="%.0f"),
         "compactness after": st.column_config.NumberColumn("km to centre after", format="%.0f")})
 

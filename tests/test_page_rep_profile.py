@@ -46,3 +46,20 @@ def test_switching_rep_and_missing_tables(sample):
     assert not at.exception
     infos = " ".join(i.value for i in at.info)
     assert "upload **assessments**" in infos and "upload **training**" in infos
+
+
+def test_profile_shows_the_reps_diagnosis(sample):
+    """A rep below goal gets the primary cause and the evidence of the findings about them."""
+    from core import diagnostics
+    rep = next(r for r, cause in sample.planted.items() if cause == "training_gap")
+    at = run_page(PAGE, sample.tables, Scope(rep_id=rep))
+    ctx = at.session_state[CTX_KEY]
+    diag = diagnostics.diagnose(ctx.ds, ctx.period, ctx.settings, Scope())
+    row = diag.reps.set_index("rep_id").loc[rep]
+    shown = " ".join(m.value for m in at.markdown)
+    if row["primary_cause"] in ("none", "n/a"):
+        assert "nothing to diagnose" in " ".join(s.value for s in at.success) or "No quota" in shown
+    else:
+        assert diagnostics.CAUSES[row["primary_cause"]].label in shown
+        mine = diag.findings[diag.findings["who"].str.split(", ").map(lambda w: rep in w)]
+        assert all(e in shown for e in mine["evidence"])
