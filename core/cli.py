@@ -1,8 +1,18 @@
-"""The command line: `python -m core report …` (the Excel summary) and `python -m core sample …`."""
+"""The command line: `python -m core report …` (the Excel summary) and `python -m core sample …`.
+
+Heavy modules (pandas, statsmodels, openpyxl) are imported only once a command runs, so `--help`
+answers at once.
+"""
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
+if TYPE_CHECKING:
+    from core.dataset import Dataset
+    from core.periods import Period
 
 USAGE = """usage: python -m core {report,sample} ...
 
@@ -11,12 +21,121 @@ USAGE = """usage: python -m core {report,sample} ...
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line instead of usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see: python -m core report --help)\n")
+
+
+def report_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m core report",
+        description="Build the GoalGap Excel summary (export.md) from your files — the same file "
+                    "the app's download gives.",
+        epilog="With no period, the latest complete quarter in the sales data is used.")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="files the app's upload accepts: a multi-sheet workbook, CSVs, CRM exports")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the .xlsx to write")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07)")
+    when.add_argument("--start", metavar="D", help="first day of a custom range (2025-07-01); needs --end")
+    parser.add_argument("--end", metavar="D", help="last day of a custom range (2025-09-30)")
+    parser.add_argument("--anonymize", action="store_true",
+                        help="replace rep, manager and account names with pseudonyms (Rep 001 …); ids stay")
+    return parser
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _choose_period(args: argparse.Namespace, ds: Dataset | None) -> Period:
+    """The period the options name; with none, the latest complete quarter of `ds`."""
+    import pandas as pd
+
+    from core import periods
+    from core.errors import UserError
+
+    if args.end and not args.start:
+        raise UserError("--end needs --start (or use --period).")
+    if args.start:
+        if not args.end:
+            raise UserError("--start needs --end (or use --period).")
+        try:
+            return periods.custom(*(pd.Timestamp(d).date() for d in (args.start, args.end)))
+        except ValueError as err:
+            raise UserError(f"'{args.start}' to '{args.end}' is not a date range: use dates like "
+                            "2025-07-01.") from err
+    if args.period:
+        return periods.parse_period(args.period)
+    span = ds.date_span()
+    if span is None:
+        raise UserError("The files hold no dated sales or closed deals, so there is nothing to report.")
+    return periods.latest_complete("quarter", span[1])
+
+
+def _check_has_data(ds: Dataset, period: Period) -> None:
+    from core.errors import UserError
+    from core.metrics import sales_table
+
+    dates = sales_table(ds)["date"]
+    if not period.contains(dates).any():
+        span = ds.date_span()
+        known = f" The data runs from {span[0]} to {span[1]}." if span else ""
+        raise UserError(f"There are no sales in {period.label}.{known} Choose another period with "
+                        "--period or --start/--end.")
+
+
+def report(argv: list[str]) -> int:
+    """`python -m core report …`: read, compute, write; one line per step on stderr."""
+    args = report_parser().parse_args(argv)
+    from core.errors import UserError
+
+    try:
+        chosen = _choose_period(args, None) if args.period or args.start or args.end else None
+        missing = [p for p in args.inputs if not Path(p).is_file()]
+        if missing:
+            raise UserError(f"File not found: {', '.join(missing)}.")
+        _say(f"reading {len(args.inputs)} file{'s' if len(args.inputs) > 1 else ''}…")
+        from core.ingest import ingest_paths
+        from core.settings import Settings
+
+        ds = ingest_paths(args.inputs)
+        period = chosen or _choose_period(args, ds)
+        _check_has_data(ds, period)
+        if args.anonymize:
+            from core.anonymize import anonymize
+            _say("anonymising names…")
+            ds = anonymize(ds)
+        from core.export import build_workbook
+        from core.summary import collect
+
+        data = collect(ds, period, Settings(), progress=_say)
+        out = Path(args.out)
+        _say(f"writing {out.name}…")
+        out.write_bytes(build_workbook(data))
+    except UserError as err:
+        _say(f"error: {err}")
+        return 1
+    except OSError as err:
+        _say(f"error: {err.strerror or err} ({err.filename or args.out}).")
+        return 1
+    except Exception as err:  # noqa: BLE001 — a command line answers in one line, never a traceback
+        _say(f"error: the summary could not be built ({type(err).__name__}: {err}); please report this.")
+        return 3
+    _say(f"done: {args.out} ({period.label}, {len(data.sheets['Rep scorecard'])} reps).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
+    if command == "report":
+        return report(rest)
     if command == "sample":
         from core.sample import main as sample_main
         return sample_main(rest)

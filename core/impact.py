@@ -59,7 +59,7 @@ class Model:
 def drivers(table: pd.DataFrame, rep_ids: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per rep × blamed cause: the driver (largest shortfall of its driver signals) and whether
     one of its driver signals is flagged."""
-    by = table[table["driver"]].groupby(["rep_id", "cause"])
+    by = table.loc[table["driver"].astype(bool)].groupby(["rep_id", "cause"])
     d = by["shortfall"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
     f = (by["flagged"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
          .astype("float64").fillna(0.0) > 0)

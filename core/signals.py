@@ -387,7 +387,9 @@ def _long(wide: pd.DataFrame, kpis: pd.DataFrame, good: pd.Series, settings: Set
             "benchmark": benchmark(value, good_ids.reindex(wide.index).fillna(False), target.median()),
             "threshold": threshold.to_numpy(), "p_value": p.to_numpy(), "driver": sig.driver}))
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in SIGNAL_COLUMNS})
+        text = {"rep_id", "rep_name", "cause", "signal", "label", "unit"}
+        return pd.DataFrame({c: pd.Series(dtype="str" if c in text else bool if c in ("flagged", "driver")
+                                          else "float64") for c in SIGNAL_COLUMNS})
     out = pd.concat(frames, ignore_index=True)
     hib = out["signal"].map({k: s.higher_is_better for k, s in SIGNALS.items()}).astype(bool)
     beyond = np.where(hib, out["value"] < out["threshold"], out["value"] > out["threshold"])

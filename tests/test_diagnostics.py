@@ -121,3 +121,15 @@ def test_the_diagnosis_pickles_for_the_cache(diagnosis):
     again = pickle.loads(pickle.dumps(diagnosis))
     pd.testing.assert_frame_equal(again.findings, diagnosis.findings)
     assert again.period == Q3
+
+
+def test_sales_and_quotas_only_diagnose_without_error():
+    """With nothing but reps, sales and quotas, every rep below goal is unexplained, causes not assessed."""
+    ds = small_team(follow_ups=False, incentives=False)
+    ds.tables.pop("activities")
+    d = diagnose(ds, Q3, Settings())
+    below = d.reps[d.reps["gap"] > 0]
+    assert set(below["primary_cause"]) <= {"unexplained", "ramping"}
+    assert len(below) == 3
+    assert (below["unexplained"] + below["ramping"].fillna(0)).tolist() == pytest.approx(below["gap"].tolist())
+    assert "activity_shortfall" in d.not_assessed

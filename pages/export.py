@@ -1,0 +1,158 @@
+"""Export & sessions: the Excel summary (the same file `python -m core report` writes), and a
+session file that reopens the analysis with its data, column matches, settings and view."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from core import periods
+from core.anonymize import anonymize
+from core.dataset import Scope
+from core.errors import UserError
+from core.export import build_workbook
+from core.session import EXTENSION, open_session, save_session
+from core.summary import ASSOCIATION_NOTE, SummaryData, collect
+from ui.charts import fmt_money, fmt_num, fmt_pct
+from ui.sidebar import MINE
+from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY, cached_call, context
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The sidebar's widgets whose values a session restores.
+VIEW_KEYS = ("period_kind", "scope_region", "scope_territory", "scope_rep")
+FORMATTERS = {"money": fmt_money, "pct": fmt_pct, "ratio": lambda x: fmt_num(x, 2)}
+ERROR_KEY = "session_error"
+
+
+def _fmt(value: float, unit: str) -> str:
+    return FORMATTERS.get(unit, lambda x: fmt_num(x, 1))(value)
+
+
+def _chosen_period(default: periods.Period) -> periods.Period | None:
+    text = st.text_input("Period", placeholder=f"{default.label} (the sidebar's)",
+                         help="Leave empty for the sidebar's period, or type a year (2025), a quarter "
+                              "(2025-Q3) or a month (2025-07).", key="export_period")
+    if not text.strip():
+        return default
+    try:
+        return periods.parse_period(text)
+    except UserError as err:
+        st.error(str(err))
+        return None
+
+
+def _preview(data: SummaryData) -> None:
+    head = data.headline
+    table = pd.DataFrame({"KPI": head["KPI"],
+                          "Value": [_fmt(v, u) for v, u in zip(head["value"], head["unit"])],
+                          "Target": [_fmt(t, u) if pd.notna(t) else "" for t, u in zip(head["target"], head["unit"])]})
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader("Headline KPIs")
+        st.dataframe(table, hide_index=True, width="stretch")
+    with right:
+        st.subheader("Top findings")
+        findings = data.sheets["Findings"].head(5)
+        st.dataframe(findings[["Rank", "Cause", "Who (names)", "Severity", "Estimated impact",
+                               "Recommended actions"]],
+                     hide_index=True, width="stretch",
+                     column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar")})
+        st.caption(ASSOCIATION_NOTE)
+    for note in data.notes:
+        st.info(note, icon="ℹ️")
+
+
+def _view_state() -> dict:
+    """The sidebar's choices, as JSON: widget values and the period itself."""
+    ctx = context()
+    p = ctx.period
+    return {"source": st.session_state.get("source"),
+            "period": {"kind": p.kind, "label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
+            **{k: st.session_state.get(k) for k in VIEW_KEYS}}
+
+
+def _restore_session() -> None:
+    """Callback of the session uploader: put the session's files, matches, settings and view back."""
+    upload = st.session_state.get("session_upload")
+    if upload is None:
+        return
+    try:
+        session = open_session(upload.getvalue())
+    except UserError as err:
+        st.session_state[ERROR_KEY] = str(err)
+        return
+    state = st.session_state
+    state[UPLOAD_KEY] = session.files
+    state[OVERRIDES_KEY] = session.overrides
+    state[SETTINGS_KEY] = session.settings
+    view = session.ui_state
+    state["source"] = MINE if session.files else view.get("source")
+    for key in VIEW_KEYS:
+        if view.get(key) is not None:
+            state[key] = view[key]
+    p = view.get("period") or {}
+    if p.get("kind") == "custom":
+        state["period_custom"] = (pd.Timestamp(p["start"]).date(), pd.Timestamp(p["end"]).date())
+    elif p.get("label"):
+        state[f"period_{p['kind']}"] = periods.parse_period(p["label"])
+    state[ERROR_KEY] = ""
+    state["session_restored"] = f"Session opened: {len(session.files)} file(s), period {p.get('label', 'n/a')}."
+
+
+def _session_bytes() -> bytes:
+    return save_session(st.session_state.get(UPLOAD_KEY) or [], st.session_state.get(OVERRIDES_KEY),
+                        context().settings, _view_state())
+
+
+ctx = context()
+st.title("Export & sessions")
+st.caption("The Excel summary a consultant or director takes into a meeting — the same file "
+           "`python -m core report` writes for the same data, period and settings.")
+
+st.header("Excel summary")
+c1, c2, c3 = st.columns([1, 1, 1])
+with c1:
+    period = _chosen_period(ctx.period)
+with c2:
+    whole_team = st.toggle("Whole team", value=ctx.scope == Scope(), disabled=ctx.scope == Scope(),
+                           help=f"Off: the sidebar's scope ({ctx.scope.label}).", key="export_whole_team")
+with c3:
+    anonymise = st.toggle("Anonymise names", key="export_anonymize",
+                          help="Reps, managers and accounts become Rep 001, Manager 01, Account 0001…; "
+                               "ids stay so you can map them back.")
+scope = Scope() if whole_team else ctx.scope
+
+if period is not None:
+    with st.spinner("Computing the summary…"):
+        ds = cached_call(anonymize, ctx.ds) if anonymise else ctx.ds
+        try:
+            data = cached_call(collect, ds, period, ctx.settings, scope)
+        except UserError as err:
+            data = None
+            st.error(str(err))
+    if data is not None:
+        st.markdown(f"**{period.label}** · {scope.label} · {data.source_label}")
+        _preview(data)
+        name = re.sub(r"[^0-9A-Za-z_-]+", "_", period.label)
+        st.download_button("Download the Excel summary (.xlsx)", data=lambda: build_workbook(data),
+                           file_name=f"goalgap-summary-{name}{'-anonymised' if anonymise else ''}.xlsx",
+                           mime=XLSX, on_click="ignore", type="primary", icon=":material/download:")
+
+st.header("Sessions")
+st.caption("Save everything — your uploaded files, the column matches, targets and settings, the "
+           "period and scope — in one file, and open it later to carry on where you left off.")
+left, right = st.columns(2)
+with left:
+    st.download_button("Save session", data=_session_bytes, file_name=f"goalgap-session{EXTENSION}",
+                       mime="application/zip", on_click="ignore", icon=":material/save:")
+    st.warning("The session file contains your uploaded data: store and share it as you would the data "
+               "itself.", icon="🔒")
+with right:
+    st.file_uploader("Open a saved session", type=[EXTENSION.lstrip("."), "zip"], key="session_upload",
+                     on_change=_restore_session,
+                     help="Restores the files, column matches, settings and the period and scope.")
+    if st.session_state.get(ERROR_KEY):
+        st.error(st.session_state[ERROR_KEY])
+    elif st.session_state.get("session_restored"):
+        st.success(st.session_state.pop("session_restored"))

@@ -1,0 +1,120 @@
+"""`python -m core report`: a file and progress on success, one plain line and no traceback on error."""
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from core.anonymize import scan_for_names
+from core.cli import main
+from core.sample import generate, write_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[Path, dict]:
+    tables = generate(n_reps=10, years=2.2, seed=11).tables
+    path = tmp_path_factory.mktemp("in") / "team.xlsx"
+    write_workbook(tables, path)
+    return path, tables
+
+
+@pytest.fixture(scope="module")
+def anonymised_report(sample, tmp_path_factory) -> tuple[int, str, Path]:
+    """`report INPUT --out summary.xlsx --anonymize` with no period: exit code, stderr, the file."""
+    out = tmp_path_factory.mktemp("out") / "summary.xlsx"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["report", str(sample[0]), "--out", str(out), "--anonymize"])
+    return code, err.getvalue(), out
+
+
+def test_report_writes_the_workbook_with_progress_and_no_real_names(sample, anonymised_report):
+    """Exit 0, the file exists with the summary sheets, a progress line per step on stderr, the
+    latest complete quarter by default (the sample ends 2026-11-20 → 2026-Q3), and with
+    --anonymize no real rep, manager or account name anywhere while the ids remain."""
+    tables = sample[1]
+    code, err, out = anonymised_report
+    assert code == 0, err
+    for step in ("reading 1 file…", "anonymising names…", "computing KPIs…", "diagnosing…",
+                 "writing summary.xlsx…"):
+        assert step in err
+    assert "(2026-Q3," in err
+    blob = out.read_bytes()
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[:2] == ["Summary", "Rep scorecard"]
+    assert wb["Summary"]["B2"].value.startswith("2026-Q3")
+    real = (list(tables["reps"]["rep_name"]) + list(tables["reps"]["manager"].dropna().unique())
+            + list(tables["accounts"]["account_name"]))
+    assert scan_for_names(blob, real) == []
+    ids = list(tables["reps"]["rep_id"])
+    assert scan_for_names(blob, ids) == ids
+    assert scan_for_names(blob, ["Rep 001", "Rep 010"]) == ["Rep 001", "Rep 010"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--period", "2026-Q5"], "is not a period"),
+    (["--period", "1999"], "no sales in 1999"),
+    (["--start", "2026-07-01"], "--start needs --end"),
+    (["--start", "not a day", "--end", "2026-09-30"], "is not a date range"),
+])
+def test_bad_periods_give_one_plain_line(sample, tmp_path, capfd, args, message):
+    code = main(["report", str(sample[0]), "--out", str(tmp_path / "x.xlsx"), *args])
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert code != 0
+    assert message in lines[-1] and lines[-1].startswith("error:")
+    assert sum(line.startswith("error:") for line in lines) == 1 and len(lines) <= 2
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_period_with_start_is_refused_by_the_parser(sample, tmp_path, capfd):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(sample[0]), "--out", str(tmp_path / "x.xlsx"), "--period", "2026-Q3",
+              "--start", "2026-07-01", "--end", "2026-09-30"])
+    err = capfd.readouterr().err.strip()
+    assert exit_.value.code == 2 and "not allowed with argument --period" in err and "\n" not in err
+
+
+def test_missing_file(tmp_path, capfd):
+    assert main(["report", str(tmp_path / "nope.xlsx"), "--out", str(tmp_path / "x.xlsx")]) == 1
+    assert capfd.readouterr().err.strip() == f"error: File not found: {tmp_path / 'nope.xlsx'}."
+
+
+def test_unreadable_file_in_a_real_process_has_no_traceback(tmp_path):
+    """A file that is not data: non-zero exit, one line, no Python traceback."""
+    bad = tmp_path / "notes.xlsx"
+    bad.write_bytes(b"\x00\x01 this is not a workbook")
+    run = subprocess.run([sys.executable, "-m", "core", "report", str(bad), "--out", str(tmp_path / "x.xlsx")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in run.stderr and len(lines) == 1, run.stderr
+
+
+def test_help_is_quick_and_lists_the_options():
+    run = subprocess.run([sys.executable, "-m", "core", "report", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0
+    for option in ("--out", "--period", "--start", "--end", "--anonymize"):
+        assert option in run.stdout
+
+
+def test_cli_file_equals_the_apps_download(sample, anonymised_report):
+    """The app builds its download from the uploaded bytes with the same functions: same bytes."""
+    from core.anonymize import anonymize
+    from core.export import build_workbook
+    from core.ingest import ingest
+    from core.periods import parse_period
+    from core.settings import Settings
+    from core.summary import collect
+
+    path = sample[0]
+    ds = anonymize(ingest([(path.name, path.read_bytes())]))
+    blob = build_workbook(collect(ds, parse_period("2026-Q3"), Settings()))
+    assert blob == anonymised_report[2].read_bytes()
