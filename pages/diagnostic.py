@@ -32,6 +32,9 @@ with st.status("Running the diagnostic…", expanded=False) as status:
     status.update(label="Diagnostic ready", state="complete")
 
 reps = diag.reps
+if reps["attainment"].notna().sum() == 0:
+    not_available("The gap to goal and its causes", ["quotas"])
+    st.stop()
 below = reps[reps["gap"] > 0].sort_values("gap", ascending=False)
 causes = list(diagnostics.CAUSES)
 
