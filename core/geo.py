@@ -1,16 +1,21 @@
-"""Offline geography: US ZIP → latitude/longitude, and distances between points.
+"""Offline geography: US ZIP → latitude/longitude, distances between points, and state outlines.
 
 The ZIP table comes from the `zipcodes` package (no network). It is built once per process and
-joined to the accounts with a merge, never looked up row by row.
+joined to the accounts with a merge, never looked up row by row. The state outlines are a small
+GeoJSON shipped in core/data (made once by bench/make_state_outlines.py from Census boundaries), so
+the maps have geographic context without map tiles.
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 EARTH_RADIUS_KM = 6371.0088
+STATE_OUTLINES = Path(__file__).resolve().parent / "data" / "us_states.geojson"
 
 # 3 to 5 leading digits (Excel drops leading zeros: 2138 → 02138, 501 → 00501), then an optional
 # +4 part ("02138-1234", "02138 1234", "021381234"). A trailing ".0" from a float column is removed first.
@@ -31,6 +36,15 @@ def zip_table() -> pd.DataFrame:
     table["zip_latitude"] = pd.to_numeric(table["zip_latitude"], errors="coerce")
     table["zip_longitude"] = pd.to_numeric(table["zip_longitude"], errors="coerce")
     return table.dropna().drop_duplicates("zip").reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def state_outlines() -> dict:
+    """Simplified outlines of the 50 states and DC as a GeoJSON FeatureCollection (read once).
+
+    Each feature has properties `name` ("Massachusetts") and `abbr` ("MA"). Callers must not mutate it.
+    """
+    return json.loads(STATE_OUTLINES.read_text(encoding="utf-8"))
 
 
 def normalise_zip(values: pd.Series) -> pd.Series:

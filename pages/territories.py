@@ -9,7 +9,7 @@ import pydeck as pdk
 import streamlit as st
 
 from core.errors import UserError
-from core.geo import geocode_report
+from core.geo import geocode_report, state_outlines
 from core.realign import moves_workbook, propose_realignment
 from core.territory import (COVERED, UNCOVERED, UNCOVERED_HIGH, account_map, balance_summary,
                             territory_balance, underserved_pockets)
@@ -19,6 +19,14 @@ from ui.state import cached_call, context, not_available
 STATUS_COLORS = {COVERED: [44, 160, 44, 170], UNCOVERED_HIGH: [214, 39, 40, 230],
                  UNCOVERED: [150, 150, 150, 140], "n/a": [31, 119, 180, 160]}
 MOVED_COLOR = [255, 127, 14, 255]
+
+
+def _states_layer() -> pdk.Layer:
+    """US state outlines drawn under the points: geographic context without map tiles (no network).
+    Not pickable, so the point tooltips never fire on it."""
+    return pdk.Layer("GeoJsonLayer", state_outlines(), stroked=True, filled=True, get_fill_color=[245, 245, 245],
+                     get_line_color=[170, 170, 170], line_width_min_pixels=1, pickable=False)
+
 
 ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
@@ -96,6 +104,7 @@ else:
         pts = pts.drop(columns=["last_activity"])
         cents = _in_scope(balance).dropna(subset=["lat", "lon"])[["territory_id", "territory_name", "lat", "lon"]]
         layers = [
+            _states_layer(),
             pdk.Layer("ScatterplotLayer", pts, get_position=["longitude", "latitude"], get_radius="radius",
                       get_fill_color="color", pickable=True, radius_min_pixels=2, radius_max_pixels=30),
             pdk.Layer("TextLayer", cents, get_position=["lon", "lat"], get_text="territory_id", get_size=14,
@@ -103,7 +112,7 @@ else:
         ]
         if heat:
             gaps = pts[pts["status"] == UNCOVERED_HIGH]
-            layers.insert(0, pdk.Layer("HeatmapLayer", gaps, get_position=["longitude", "latitude"],
+            layers.insert(1, pdk.Layer("HeatmapLayer", gaps, get_position=["longitude", "latitude"],
                                        get_weight="potential", radius_pixels=60, opacity=0.6))
         view = pdk.ViewState(latitude=float(pts["latitude"].mean()), longitude=float(pts["longitude"].mean()),
                              zoom=3.3 if scope.region is None else 5)
@@ -115,7 +124,7 @@ else:
         st.caption("Point size = account potential. Coverage: green = an activity in the 90 days to the "
                    "period end, red = top-quartile potential in its territory and not covered, grey = "
                    "other accounts not covered. Labels mark territory centres. The map needs no internet: "
-                   "without map tiles it shows the points on a plain background.")
+                   "it draws the points over US state outlines instead of map tiles.")
 
 # ------------------------------------------------------------------ table + scatter
 st.subheader("Balance per territory")
@@ -234,6 +243,7 @@ else:
                 moved = frame[frame["account_id"].isin(move_to)]
                 col.markdown(f"**{label}** — territories that change; moved accounts ringed in orange")
                 col.pydeck_chart(pdk.Deck(layers=[
+                    _states_layer(),
                     pdk.Layer("ScatterplotLayer", frame, get_position=["longitude", "latitude"],
                               get_fill_color="color", get_radius=6000, radius_min_pixels=3, pickable=True),
                     pdk.Layer("ScatterplotLayer", moved, get_position=["longitude", "latitude"], get_radius=9000,

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.geo import geocode, geocode_report, haversine_km, normalise_zip, zip_table
+from core.geo import (STATE_OUTLINES, geocode, geocode_report, haversine_km, normalise_zip, state_outlines,
+                      zip_table)
 
 CAMBRIDGE = (42.377, -71.1256)     # 02138 in the zipcodes package
 HOLTSVILLE = (40.8154, -73.0451)   # 00501
@@ -63,3 +64,44 @@ def test_haversine_one_degree_of_latitude():
     assert haversine_km(40.0, -100.0, 41.0, -100.0) == pytest.approx(6371.0088 * math.pi / 180)
     d = haversine_km(np.array([0.0, np.nan]), np.array([0.0, 0.0]), np.array([0.0, 1.0]), np.array([90.0, 0.0]))
     assert d[0] == pytest.approx(6371.0088 * math.pi / 2) and np.isnan(d[1])
+
+
+def _inside(lon: float, lat: float, polygon: list) -> bool:
+    """Even-odd ray casting over every ring of one GeoJSON polygon (so holes count as outside)."""
+    inside = False
+    for ring in polygon:
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+            if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
+
+
+def _states_containing(lat: float, lon: float) -> set[str]:
+    found = set()
+    for feature in state_outlines()["features"]:
+        geom = feature["geometry"]
+        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        if any(_inside(lon, lat, p) for p in polygons):
+            found.add(feature["properties"]["name"])
+    return found
+
+
+def test_state_outlines_are_the_50_states_and_dc_in_a_small_file():
+    outlines = state_outlines()
+    assert outlines is state_outlines()  # read once per process
+    props = [f["properties"] for f in outlines["features"]]
+    assert len(props) == 51 and len({p["abbr"] for p in props}) == 51
+    assert {"Massachusetts", "District of Columbia", "Alaska", "Hawaii"} <= {p["name"] for p in props}
+    assert "Puerto Rico" not in {p["name"] for p in props}
+    assert STATE_OUTLINES.stat().st_size < 300 * 1024
+
+
+@pytest.mark.parametrize("lat, lon, state", [
+    (42.36, -71.06, "Massachusetts"),   # Boston
+    (42.65, -73.75, "New York"),        # Albany, 40 km from the Massachusetts line
+    (39.74, -104.99, "Colorado"),       # Denver
+    (38.90, -77.04, "District of Columbia"),
+    (21.31, -157.86, "Hawaii"),         # Honolulu
+])
+def test_a_known_point_falls_in_exactly_its_state(lat, lon, state):
+    assert _states_containing(lat, lon) == {state}

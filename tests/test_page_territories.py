@@ -41,12 +41,20 @@ def test_map_draws_offline_and_switches_colouring(page):
     decks = at.get("deck_gl_json_chart")
     spec = json.loads(decks[0].proto.json)
     assert spec.get("mapProvider") in (None, "") and not spec.get("mapStyle")
-    assert [layer["@@type"] for layer in spec["layers"]] == ["ScatterplotLayer", "TextLayer"]
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer", "TextLayer"]
+    outlines = spec["layers"][0]
+    assert len(outlines["data"]["features"]) == 51 and outlines["pickable"] is False
     at.radio(key="terr_colour").set_value("Coverage (last 90 days)").run()
     at.checkbox(key="terr_heat").check().run()
     assert not at.exception
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    assert [layer["@@type"] for layer in spec["layers"]][0] == "HeatmapLayer"
+    assert [layer["@@type"] for layer in spec["layers"]][:2] == ["GeoJsonLayer", "HeatmapLayer"]
+
+
+def test_every_map_draws_state_outlines_first(page):
+    decks = [json.loads(d.proto.json) for d in page.get("deck_gl_json_chart")]
+    assert len(decks) == 3  # the account map, then today / proposed
+    assert all(d["layers"][0]["@@type"] == "GeoJsonLayer" and not d.get("mapProvider") for d in decks)
 
 
 def test_attainment_vs_potential_has_the_band(page):
