@@ -83,30 +83,39 @@ class _Accounts:
 
 
 def generate(n_reps: int = 40, years: float = 2.9, seed: int = 7, end: date = date(2026, 11, 20),
-             causes: Mapping[str, int] | None = None) -> SampleData:
+             causes: Mapping[str, int] | None = None, *, density: float = 1.0) -> SampleData:
     """The sample team: canonical tables (core.schema) and the cause planted for each rep.
 
     `causes` says how many reps get each cause (None = the default story scaled to the team,
     {} = a healthy team). Same arguments → same tables.
+
+    `density` scales the data volume per rep (for benchmarks at the scale of a large company):
+    activities, follow-ups and opportunities per rep and week are multiplied by it (deal amounts
+    divided by it, so pipeline coverage stays), and each order is split into about `density`
+    sales lines (at least one) that share its revenue. 1.0 is the story as told.
     """
     if n_reps < 1 or years <= 0:
         raise ValueError("n_reps must be at least 1 and years positive.")
+    if density <= 0:
+        raise ValueError("density must be positive.")
     rng = np.random.default_rng(seed)
     cal = _calendar(years, end)
     team = _team(n_reps, _cause_list(causes, n_reps), cal, rng)
     ids = _ids("R", n_reps)
     reps, territories, accounts_table, accounts = _people_and_places(team, ids, rng)
     base_quota = _base_quota(cal, accounts, cal.months)
-    sales = _sales(team, accounts, cal, rng)
+    sales = _sales(team, accounts, cal, rng, density)
     quotas = _quotas(team, cal, accounts, rng)
     tables = {
         "reps": reps, "territories": territories, "accounts": accounts_table,
         "sales": _sales_table(sales, ids, accounts_table["account_id"].to_numpy()),
         "quotas": _quota_table(quotas, ids),
-        "activities": _activities(team, accounts, cal, rng, ids, accounts_table["account_id"].to_numpy()),
-        "follow_ups": _follow_ups(team, accounts, cal, rng, ids, accounts_table["account_id"].to_numpy()),
+        "activities": _activities(team, accounts, cal, rng, ids, accounts_table["account_id"].to_numpy(),
+                                  density),
+        "follow_ups": _follow_ups(team, accounts, cal, rng, ids, accounts_table["account_id"].to_numpy(),
+                                  density),
         "opportunities": _opportunities(team, accounts, cal, base_quota, rng, ids,
-                                        accounts_table["account_id"].to_numpy()),
+                                        accounts_table["account_id"].to_numpy(), density),
         "training": _training(team, cal, rng, ids),
         "assessments": _assessments(team, reps["role"].to_numpy(), cal, rng, ids),
         "expected_levels": _expected_levels(),
@@ -411,11 +420,13 @@ class _Sales:
     revenue: np.ndarray
 
 
-def _sales(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Generator) -> _Sales:
+def _sales(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Generator,
+           density: float = 1.0) -> _Sales:
     """One line per account × product × month in which the account ordered.
 
     Big accounts order every month, smaller ones once a quarter (a steady rhythm with
-    the odd missed order), each order worth the months it covers.
+    the odd missed order), each order worth the months it covers. With `density` ≠ 1 an order
+    becomes about `density` lines (at least one) sharing its revenue, on days of the same month.
     """
     acc, prod = np.nonzero(accounts.affinity > 0)
     n_m = len(cal.months)
@@ -442,11 +453,23 @@ def _sales(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Gene
     noise = rng.lognormal(-story.LINE_NOISE ** 2 / 2, story.LINE_NOISE, len(acc))
     revenue = np.round(expected[bought] * interval[bought] / (1 - story.MISSED_ORDER) * noise, 2)
     revenue = np.where(rng.random(len(acc)) < story.RETURN_SHARE, -np.round(revenue * 0.3, 2), revenue)
+    if density != 1.0:
+        acc, prod, month, rep, revenue = _split_orders(rng, density, acc, prod, month, rep, revenue)
     lo, hi = first_day[rep, month], last_day[rep, month]
     late = incentive[rep] & (position[month] == 2)          # bunched deals land in the last 3 weeks
     lo = np.where(late, np.maximum(lo, np.minimum(12, hi)), lo)
     day = lo + (rng.random(len(acc)) * (hi - lo + 1)).astype(int)
     return _Sales(rep, acc, prod, month, cal.months[month] + (day - 1) * DAY, revenue)
+
+
+def _split_orders(rng: np.random.Generator, density: float, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each order as floor(density) or ceil(density) lines (at least one); the last column (revenue) is shared."""
+    n = len(columns[0])
+    whole, part = divmod(density, 1.0)
+    lines = np.maximum(1, int(whole) + (rng.random(n) < part)).astype(np.int64)
+    split = [np.repeat(c, lines) for c in columns]
+    split[-1] = np.round(split[-1] / np.repeat(lines, lines), 2)
+    return tuple(split)
 
 
 def _sales_table(s: _Sales, ids: np.ndarray, account_ids: np.ndarray) -> pd.DataFrame:
@@ -573,7 +596,7 @@ def _neighbours(team: _Team) -> np.ndarray:
 
 
 def _activities(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Generator,
-                ids: np.ndarray, account_ids: np.ndarray) -> pd.DataFrame:
+                ids: np.ndarray, account_ids: np.ndarray, density: float = 1.0) -> pd.DataFrame:
     types = np.array(list(story.ACTIVITY_RATES))
     face_to_face = np.isin(types, ("meeting", "presentation", "workshop", "demo", "case_support"))
     weeks, employed = _weeks(team, cal)
@@ -583,7 +606,7 @@ def _activities(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random
     off = rng.random(employed.shape) < 0.04                        # vacation, congress, sick weeks
     level = employed * ~off * rng.uniform(0.95, 1.12, len(team.cause))[:, None]
     rate = (level[:, :, None] * np.where(face_to_face[None, None, :], f2f_level[:, :, None], 1.0)
-            * np.array(list(story.ACTIVITY_RATES.values()))[None, None, :])
+            * np.array(list(story.ACTIVITY_RATES.values()))[None, None, :] * density)
     rep, week, kind = _events(rate, rng)
     when = weeks[week] + rng.integers(0, 5, len(rep)) * DAY
     keep = _in_data(team, cal, rep, when)
@@ -611,9 +634,9 @@ def _activities(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random
 
 
 def _follow_ups(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Generator,
-                ids: np.ndarray, account_ids: np.ndarray) -> pd.DataFrame:
+                ids: np.ndarray, account_ids: np.ndarray, density: float = 1.0) -> pd.DataFrame:
     weeks, employed = _weeks(team, cal)
-    rep, week = _events(employed * story.FOLLOW_UPS_PER_WEEK, rng)
+    rep, week = _events(employed * story.FOLLOW_UPS_PER_WEEK * density, rng)
     created = weeks[week] + rng.integers(0, 5, len(rep)) * DAY
     keep = _in_data(team, cal, rep, created)
     rep, created = rep[keep], created[keep]
@@ -634,17 +657,19 @@ def _follow_ups(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random
 
 
 def _opportunities(team: _Team, accounts: _Accounts, cal: _Calendar, base: np.ndarray,
-                   rng: np.random.Generator, ids: np.ndarray, account_ids: np.ndarray) -> pd.DataFrame:
+                   rng: np.random.Generator, ids: np.ndarray, account_ids: np.ndarray,
+                   density: float = 1.0) -> pd.DataFrame:
     worked, first_day, last_day = _employment(team, cal)
     s_month = cal.severity(cal.months + 14 * DAY)
     weak = team.has("pipeline")[:, None]
-    rate = worked * story.OPPORTUNITIES_PER_MONTH * np.where(weak, 1 - (1 - story.PIPELINE_CREATION) * s_month, 1)
+    rate = (worked * story.OPPORTUNITIES_PER_MONTH * density
+            * np.where(weak, 1 - (1 - story.PIPELINE_CREATION) * s_month, 1))
     rep, month = _events(rate, rng)
     lo, hi = first_day[rep, month], last_day[rep, month]
     created = cal.months[month] + (lo - 1 + (rng.random(len(rep)) * (hi - lo + 1)).astype(int)) * DAY
     cycle = 30 + rng.gamma(2.0, 45.0, len(rep))
     mean_amount = (story.PIPELINE_COVERAGE * 3 * base[0][month]
-                   / (story.OPPORTUNITIES_PER_MONTH * (30 + 90) / 30.44))
+                   / (story.OPPORTUNITIES_PER_MONTH * density * (30 + 90) / 30.44))
     amount = np.round(mean_amount * rng.lognormal(-0.1, 0.45, len(rep)), -2)
     win = rng.uniform(-0.04, 0.04, len(ids))[rep] + story.WIN_RATE
     close_guess = created + cycle.astype(int) * DAY
@@ -757,7 +782,7 @@ def write_csvs(tables: dict[str, pd.DataFrame], directory: str | Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m core sample --out sample_data/goalgap_sample.xlsx [--reps N --years Y --seed S --csv DIR]`."""
+    """`python -m core sample --out sample_data/goalgap_sample.xlsx [--reps N --years Y --seed S --density D --csv DIR]`."""
     parser = argparse.ArgumentParser(prog="python -m core sample",
                                      description="Write the GoalGap sample data (a seeded medtech team).")
     parser.add_argument("--out", default="sample_data/goalgap_sample.xlsx", help="workbook to write")
@@ -765,9 +790,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=float, default=2.9, help="years of history (default 2.9)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--csv", metavar="DIR", help="also write one CSV per table into DIR")
+    parser.add_argument("--density", type=float, default=1.0,
+                        help="data volume per rep: activities, follow-ups, deals and sales lines × this "
+                             "(default 1; the benchmark uses 2.7)")
     args = parser.parse_args(argv)
     try:
-        data = generate(n_reps=args.reps, years=args.years, seed=args.seed)
+        data = generate(n_reps=args.reps, years=args.years, seed=args.seed, density=args.density)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
