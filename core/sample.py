@@ -630,7 +630,8 @@ def _activities(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random
         "date": when, "rep_id": ids[rep], "activity_type": types[kind], "account_id": account_ids[account],
         "planned": planned, "contact_role": role[_draw(mix, rng.random(len(rep)))],
         "segment": np.array(story.PRODUCT_SEGMENT)[product], "product": np.array(story.PRODUCTS)[product]})
-    return frame.sort_values(["date", "rep_id"], kind="stable")
+    # Two identical calls on one day are one call in a real CRM: keep the data free of exact duplicates.
+    return frame.drop_duplicates().sort_values(["date", "rep_id"], kind="stable")
 
 
 def _follow_ups(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Generator,
@@ -653,7 +654,7 @@ def _follow_ups(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random
     frame = pd.DataFrame({"rep_id": ids[rep], "due_date": due, "completed_date": done,
                           "account_id": account_ids[_pick_account(accounts, rep, rng.random(len(rep)),
                                                                   np.zeros(len(rep), bool))]})
-    return frame.sort_values(["due_date", "rep_id"], kind="stable")
+    return frame.drop_duplicates().sort_values(["due_date", "rep_id"], kind="stable")
 
 
 def _opportunities(team: _Team, accounts: _Accounts, cal: _Calendar, base: np.ndarray,
@@ -682,6 +683,7 @@ def _opportunities(team: _Team, accounts: _Accounts, cal: _Calendar, base: np.nd
     open_stage = np.array(["Qualification", "Needs Analysis", "Proposal", "Negotiation"])[(progress * 4).astype(int)]
     open_stage = np.where(close <= cal.end, "Negotiation", open_stage)
     status = np.where(closed, np.where(won, "won", "lost"), "open")
+    close = np.where(closed, close, np.minimum(close, cal.end + 270 * DAY))   # expected within 9 months
     stage = np.where(closed, np.where(won, "Closed Won", "Closed Lost"), open_stage)
     account = _pick_account(accounts, rep, rng.random(len(rep)), np.zeros(len(rep), bool))
     product = _pick_product(accounts, account, created, cal, rng)
