@@ -23,6 +23,7 @@ from core.schema import ACTIVITY_TYPES
 # Excel error values and spreadsheet "no value" markers read as a blank cell.
 _BLANK_MARKERS = ("#N/A", "#N/A N/A", "#NULL!", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_MAX_SERIAL = 130_000  # Excel day 130000 is in 2255; later days do not fit a datetime64[ns]
 # Excel reads a two-digit year 00-29 as 20xx and 30-99 as 19xx.
 _TWO_DIGIT_PIVOT = 30
 
@@ -173,12 +174,14 @@ def parse_number(s: pd.Series) -> Parsed:
 # --------------------------------------------------------------------------------------- dates
 _NUMERIC_DATE = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})(?:[ T].*)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TZ_SUFFIX = r"(?i)(?<=:\d\d)\s*(?:z|utc|gmt|(?:utc|gmt)?\s*[+-]\d{1,2}(?::?\d{2})?)\s*$"
+_MIN_DAY, _MAX_DAY = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 
 
 def _excel_serial(x: pd.Series) -> pd.Series:
     """Excel day numbers (45000 = 2023-03-15) and yyyymmdd integers (20230315) as dates."""
     f = pd.to_numeric(x, errors="coerce").astype("float64")
-    serial = (f >= 1) & (f < 2958466)
+    serial = (f >= 1) & (f < _MAX_SERIAL)
     compact = (f >= 19000101) & (f <= 29991231) & (f == np.round(f))
     days = pd.to_timedelta(np.floor(f.where(serial)), unit="D")
     out = pd.Series(_EXCEL_EPOCH + days, index=x.index)
@@ -219,7 +222,7 @@ def _numeric_dates(text: pd.Series) -> tuple[pd.Series, str]:
     month = np.where(iso, b, np.where(day_first, b, a))
     year = np.where(iso, a, _year(c))
     frame = pd.DataFrame({"year": year, "month": month, "day": day}, index=text.index)
-    ok = frame.notna().all(axis=1)
+    ok = frame.notna().all(axis=1) & frame["year"].between(_MIN_DAY.year + 1, _MAX_DAY.year - 1)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if ok.any():
         out[ok] = pd.to_datetime(frame[ok].astype("int64"), errors="coerce")
@@ -233,8 +236,15 @@ def _text_dates(text: pd.Series) -> pd.Series:
     has_letters = text.str.contains(r"[A-Za-z]{3}", regex=True)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if has_letters.any():
-        read = pd.to_datetime(text[has_letters], format="mixed", errors="coerce", dayfirst=True)
-        out[has_letters] = read.dt.tz_localize(None) if read.dt.tz is not None else read
+        # The calendar day as written: a time-zone suffix ("+0100", "UTC") is dropped, not converted.
+        words = text[has_letters].str.replace(_TZ_SUFFIX, "", regex=True)
+        try:
+            read = pd.to_datetime(words, format="mixed", errors="coerce", dayfirst=True)
+        except ValueError:  # offsets pandas still cannot combine ("Mixed timezones detected")
+            read = pd.to_datetime(words, format="mixed", errors="coerce", dayfirst=True, utc=True)
+        read = read.dt.tz_localize(None) if read.dt.tz is not None else read
+        # A year-less "Jan 8" reads as year 1, outside the calendar-day range: unreadable, not a crash.
+        out[has_letters] = read.where(read.between(_MIN_DAY, _MAX_DAY)).astype("datetime64[ns]")
     return out
 
 

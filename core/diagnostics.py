@@ -125,8 +125,9 @@ def _act_training(v, k, inp, t):
 
 def _act_incentive(v, k, inp, t):
     out = []
-    for fa, qe, top in zip(v.get("focus_vs_overall", np.nan), v.get("quarter_end_share", np.nan),
-                           v.get("top_pay_share", np.nan)):
+    blank = pd.Series(np.nan, index=v.index)
+    for fa, qe, top in zip(v.get("focus_vs_overall", blank), v.get("quarter_end_share", blank),
+                           v.get("top_pay_share", blank)):
         parts = ["align pay with the goal"]
         if not is_missing(fa):
             parts.append(f"product quotas met {fa:.1f}× as well as the overall quota: pay more on the "

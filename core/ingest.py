@@ -664,7 +664,7 @@ def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
                               f"required column(s) {', '.join(missing)} not found, so this sheet was not "
                               f"loaded as {table_name}. Rename the column(s) or match them on the Data page.",
                               ", ".join(sheet.columns[:12]), "rejected"))
-        draft.notes.append(f"not loaded: missing {', '.join(missing)}")
+        draft.notes.append(f"not loaded as {table_name}: required column(s) {', '.join(missing)} not found")
         return draft
     loaded = load_sheet(sheet, table, matches, today)
     issues.extend(loaded.issues)
@@ -707,10 +707,42 @@ def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
 
 
 def _nothing_to_sell(drafts: list[_SourceDraft]) -> str:
-    found = sorted({d.table for d in drafts if d.table})
-    seen = f" Found: {', '.join(found)}." if found else " No sheet was recognised."
-    return ("There must be something to sell: upload a sales table (date, rep, product, revenue) or an "
-            "opportunity export (owner, stage, amount, close date)." + seen)
+    """Why nothing could be loaded: each file's own problem first, then what is expected."""
+    found = sorted({d.table for d in drafts if d.table and d.rows_read
+                    and not any(n.startswith("not loaded") for n in d.notes)})
+    recognised = any(d.table for d in drafts)
+    seen = f" Found: {', '.join(found)}." if found else "" if recognised else " No sheet was recognised."
+    problems = [_draft_problem(d) for d in drafts]
+    problems = [p for p in problems if p]
+    more = f" (and {len(problems) - 6} more)" if len(problems) > 6 else ""
+    return (" ".join(problems[:6]) + more + (" " if problems else "") +
+            "There must be something to sell: upload a sales table (date, rep, product, revenue) or an "
+            "opportunity export (owner, stage, amount, close date)." + seen +
+            " The template on the Data page shows every sheet and column that is recognised.")
+
+
+_PIVOT_WORDS = re.compile(r"(?i)\b(?:row labels|column labels|grand total|(?:sum|count|average) of)\b")
+
+
+def _draft_problem(d: _SourceDraft) -> str:
+    """One sentence on what became of a file or sheet that gave no rows ("" when it gave some)."""
+    if d.sheet is None:
+        return d.notes[0] if d.notes else ""
+    not_loaded = [n for n in d.notes if n.startswith("not loaded")]
+    if d.table and not_loaded:
+        return f"{d.source} was {not_loaded[0]}."
+    if d.table and d.rows_read == 0:
+        return f"{d.source} has column headers but no rows of data."
+    if d.table:
+        return ""
+    sheet = d.sheet
+    first = sheet.data.iloc[:50, 0].astype("str") if sheet.data.shape[1] else pd.Series(dtype="str")
+    labels = " | ".join([*sheet.columns, *first, *sheet.dropped["Value"].astype("str")])
+    if _PIVOT_WORDS.search(labels):
+        return (f"{d.source} looks like a pivot table (a summary with row labels and totals), not the rows "
+                "behind it: upload the data the pivot is built from.")
+    columns = ", ".join(sheet.columns[:8]) + (" …" if len(sheet.columns) > 8 else "")
+    return f"{d.source} was not recognised (its columns: {columns or 'none'})."
 
 
 def _finish_sources(drafts: list[_SourceDraft], tables: dict[str, pd.DataFrame]) -> list[SourceInfo]:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -24,6 +25,15 @@ from core.errors import UserError
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT_TYPES = (".csv", ".tsv", ".txt", ".tab")
 HEADER_SCAN_ROWS = 30
+# Limits that keep one upload from exhausting the server's memory (README, "Limits").
+MAX_UNZIPPED_BYTES = 1 << 30       # a workbook's parts, unpacked: 1 GiB
+MAX_SHEET_CELLS = 30_000_000       # rows × columns of one sheet (1,048,576 rows × 26 columns fit)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_ENCRYPTED = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+_ROW_REF = re.compile(rb'<row r="(\d+)"')
+_WIDE_CELL = re.compile(rb'r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')   # columns past Z, cells holding a value
 _DELIMITERS = (",", ";", "\t", "|")
 
 # Report clutter CRM exports put around the data (Salesforce report exports above all).
@@ -127,8 +137,10 @@ def _text_grid(text: str, delimiter: str) -> pd.DataFrame:
             grid = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype="str",
                                keep_default_na=False, na_filter=False, skip_blank_lines=False,
                                engine="c", names=range(_max_fields(text, delimiter)))
+        except pd.errors.EmptyDataError:  # nothing but line breaks
+            grid = pd.DataFrame()
         except pd.errors.ParserError:
-            grid = pd.DataFrame(list(csv.reader(io.StringIO(text), delimiter=delimiter)), dtype="str")
+            grid = pd.DataFrame(list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), dtype="str")
         grid = grid.fillna("")
     grid.index = np.arange(1, len(grid) + 1)
     return grid
@@ -143,7 +155,7 @@ def _arrow_grid(text: str, delimiter: str) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    first = next(csv.reader(io.StringIO(text[:65536]), delimiter=delimiter), [])
+    first = next(csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter), [])
     if len(first) < 2:
         return None
     names = [f"f{i}" for i in range(len(first))]
@@ -171,7 +183,7 @@ def _max_fields(text: str, delimiter: str) -> int:
     """Width of the widest record among the first lines (titles above the header are narrower)."""
     sample = text[:262144]
     cut = sample.rfind("\n") if len(text) > len(sample) else len(sample)
-    rows = list(csv.reader(io.StringIO(sample[:cut]), delimiter=delimiter))
+    rows = list(csv.reader(io.StringIO(sample[:cut], newline=""), delimiter=delimiter))
     return max((len(r) for r in rows), default=1)
 
 
@@ -291,31 +303,125 @@ def read_file(file_name: str, data: bytes, known: Callable[[str], bool]) -> list
     """The sheets of one uploaded file. Raises ReadError with a plain message when it cannot be read."""
     suffix = PurePath(file_name).suffix.lower()
     stem = PurePath(file_name).stem
-    if not data:
+    if not data or (len(data) <= 4096 and not data.lstrip(codecs.BOM_UTF8).strip()):
         raise ReadError(f"{file_name} is empty.")
-    if suffix in WORKBOOK_TYPES or data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if suffix in WORKBOOK_TYPES or data[:4] == _ZIP or data[:8] == _OLE2:
+        if not data.startswith((_ZIP, _OLE2)) and _looks_like_text(data):
+            return _read_text(file_name, stem, suffix, data, known)  # a web export saved as ".xls" is often text
+        _check_workbook(file_name, suffix, data)
         try:
             grids = _workbook_grids(data)
-        except Exception as err:  # calamine raises several error types for damaged/encrypted files
-            raise ReadError(f"{file_name} could not be opened as a workbook ({_short(err)}). "
-                            "Save it again from Excel as .xlsx or .csv and upload it again.") from err
+        except Exception as err:  # calamine raises several error types for damaged files
+            raise ReadError(f"{file_name} could not be opened as a workbook: it looks damaged. "
+                            "Open it in Excel, save it again as .xlsx (or .csv) and upload that.") from err
         return [split_sheet(f"{file_name} › {sheet}", sheet, file_name, grid, known)
                 for sheet, grid in grids if not grid.empty] or _nothing(file_name)
     if suffix in TEXT_TYPES or not suffix:
-        text = decode_text(data)
-        if "\x00" in text[:1000]:
-            raise ReadError(f"{file_name} does not look like a text (CSV) file.")
-        delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(text)
-        grid = _text_grid(text, delimiter)
-        return [split_sheet(file_name, stem, file_name, grid, known)]
+        if not _looks_like_text(data):
+            raise ReadError(f"{file_name} is not a text (CSV) file: its content looks like an image, a program "
+                            "or another binary file. Upload the CSV export or the Excel workbook itself.")
+        return _read_text(file_name, stem, suffix, data, known)
     raise ReadError(f"{file_name}: files of type '{suffix}' are not supported. "
-                    "Upload Excel workbooks (.xlsx, .xlsm, .xls, .xlsb) or CSV / text files.")
+                    "Upload Excel workbooks (.xlsx, .xlsm, .xls) or CSV / text files.")
 
 
 def _nothing(file_name: str) -> list[RawSheet]:
     raise ReadError(f"{file_name} has no sheet with any data in it.")
 
 
-def _short(err: Exception) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text[:120]
+def _read_text(file_name: str, stem: str, suffix: str, data: bytes,
+               known: Callable[[str], bool]) -> list[RawSheet]:
+    text = decode_text(data).replace("\x00", "")  # stray NUL bytes (old exporters) carry nothing
+    delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(text)
+    return [split_sheet(file_name, stem, file_name, _text_grid(text, delimiter), known)]
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """Text, not an image or a program: few control characters once the encoding is known."""
+    head = decode_text(data[:8192])
+    if not head:
+        return True
+    controls = sum(head.count(c) for c in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10"
+                   "\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\ufffd")
+    return controls <= max(2, len(head) // 100)
+
+
+def _check_workbook(file_name: str, suffix: str, data: bytes) -> None:
+    """Refuse, before reading it, a workbook that is encrypted, damaged, not a workbook, or too big
+    once unpacked (a "zip bomb", or one far-away cell that makes the sheet billions of cells)."""
+    if data.startswith(_OLE2):
+        if any(marker in data for marker in _ENCRYPTED) or suffix in (".xlsx", ".xlsm", ".xlsb"):
+            raise ReadError(f"{file_name} is password-protected (encrypted), so it cannot be read. "
+                            "Open it in Excel, save a copy without a password and upload that.")
+        return  # an Excel 97-2003 .xls: at most 65,536 × 256 cells, calamine reads it
+    if not data.startswith(_ZIP):
+        raise ReadError(f"{file_name} is not an Excel workbook: its content looks like an image, a program "
+                        "or another kind of file. Upload the .xlsx workbook or a CSV export.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            parts = book.infolist()
+            names = {p.filename for p in parts}
+            if "xl/workbook.bin" in names:  # its sheets cannot be sized before calamine allocates them
+                raise ReadError(f"{file_name} is a binary Excel workbook (.xlsb), which is not read here. "
+                                "Open it in Excel, save it as .xlsx (File › Save As) and upload that.")
+            if not names & {"xl/workbook.xml", "content.xml"}:
+                raise ReadError(f"{file_name} is a zip archive, not an Excel workbook. "
+                                "Unzip it and upload the workbook or CSV files inside.")
+            if sum(p.file_size for p in parts) > MAX_UNZIPPED_BYTES:
+                raise ReadError(_too_big(file_name))
+            for part in parts:
+                if _SHEET_PART.match(part.filename):
+                    if _sheet_cells(book, part) > MAX_SHEET_CELLS:
+                        raise ReadError(_too_big(file_name))
+                else:
+                    _unpack(book, part)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
+        raise ReadError(f"{file_name} could not be opened: it is damaged or incomplete (perhaps it was cut "
+                        "short while saving or uploading). Open it in Excel, save it again and upload it again.") from err
+
+
+def _sheet_cells(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> int:
+    """An upper bound of rows × columns of one sheet (calamine allocates every cell of that area),
+    read from its XML in chunks, never all at once.
+
+    Reading with zipfile also checks that the part unpacks to its declared size (CRC and length).
+    """
+    max_row, max_col, tail = 0, 26, b""
+    with book.open(part) as xml:
+        while chunk := xml.read(1 << 23):
+            text = tail + chunk
+            cut = text.rfind(b"<")
+            body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            rows = _ROW_REF.findall(body)
+            if rows:
+                max_row = max(max_row, max(map(int, rows)))
+            # cells whose row lies past every <row r=...> so far (only a hand-made file has them)
+            far = re.findall(rb'r="[A-Z]{1,3}(\d{%d,})"[^>]*(?<!/)>' % (len(str(max_row)) + 1), body)
+            if far:
+                max_row = max(max_row, max(map(int, far)))
+            wide = _WIDE_CELL.findall(body)
+            if wide:
+                max_col = max(max_col, max(map(_column_number, set(wide))))
+            if max_row * max_col > MAX_SHEET_CELLS:
+                break
+    return max_row * max_col
+
+
+def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    """Unpack a part in chunks and drop it: zipfile stops at the declared size and checks the CRC,
+    so a part that would unpack to more than it declares fails here, not in the reader."""
+    with book.open(part) as stream:
+        while stream.read(1 << 23):
+            pass
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _too_big(file_name: str) -> str:
+    return (f"{file_name} is too big to read once unpacked (over {MAX_UNZIPPED_BYTES >> 30} GB, or a sheet "
+            f"over {MAX_SHEET_CELLS:,} cells). Upload the data as CSV files instead, or split the workbook.")

@@ -89,8 +89,8 @@ for i, src in enumerate(ds.sources):
     title = f"{src.source} → {src.table or 'not used'} ({src.rows:,} rows)"
     with st.expander(title, expanded=src.table is None and not src.source.startswith("derived")):
         st.write(src.note or "")
-        if src.source.startswith("derived"):
-            continue
+        if src.source.startswith("derived") or not src.matches:
+            continue  # derived tables and files that could not be read have no columns to match
         if src.matches:
             st.caption(f"Header found on row {src.header_row}.")
         if not editable:
@@ -126,7 +126,9 @@ if issues.empty:
     st.success("Every row was read and loaded; nothing to report.")
 else:
     kinds = [k for k in KIND_ORDER if k in set(issues["Kind"])]
-    picked = st.multiselect("Show", kinds, default=[k for k in kinds if k != "info"] or kinds, key="issue_kinds",
+    # keyed by the data, so a new upload starts from the defaults, not the sample's choice
+    picked = st.multiselect("Show", kinds, default=[k for k in kinds if k != "info"] or kinds,
+                            key=f"issue_kinds_{ds.fingerprint}",
                             help="rejected = row not used · orphan = refers to an unknown rep/account (kept) · "
                                  "duplicate = set apart · ambiguous = read one way, check it · "
                                  "warning = value left blank or defaulted · info = for your records")

@@ -133,3 +133,13 @@ def test_sales_and_quotas_only_diagnose_without_error():
     assert len(below) == 3
     assert (below["unexplained"] + below["ramping"].fillna(0)).tolist() == pytest.approx(below["gap"].tolist())
     assert "activity_shortfall" in d.not_assessed
+
+
+def test_incentive_actions_when_some_signals_are_missing():
+    """Actions for an incentive finding still read well when product quotas or timing are unknown."""
+    from core.diagnostics import _act_incentive
+    from core.signals import gather
+    inp = gather(small_team(), Q3, Settings())
+    v = pd.DataFrame({"top_pay_share": [0.54]}, index=["R4"])
+    assert _act_incentive(v, v, inp, Settings().targets) == [
+        "align pay with the goal; 54% of revenue on the best-paying product"]
