@@ -94,7 +94,7 @@ st.subheader("Per rep")
 
 
 def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float | None = None,
-          hover: str = "%{y:,.1f}") -> None:
+          hover: str = "%{y:,.1f}", log_if_wide: bool = False) -> None:
     k = metrics.KPIS[kpi]
     data = reps.dropna(subset=[kpi]).sort_values(kpi, ascending=not k.higher_is_better)
     if data.empty:
@@ -107,6 +107,10 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
     fig.update_xaxes(categoryorder="array", categoryarray=data["rep_name"].tolist())
     if target is not None:
         fig.add_hline(y=target * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
+    positive = data[kpi][data[kpi] > 0]
+    if log_if_wide and len(positive) == len(data) and positive.max() > 30 * positive.min():
+        fig.update_yaxes(type="log")   # a rep with almost no quota left would flatten everyone else
+        y_title += " — log scale"
     st.plotly_chart(style(fig, title, y_title, height=380), width="stretch")
     if len(data) < len(reps):
         st.caption(f"{len(reps) - len(data)} rep(s) not shown: n/a ({k.label.lower()} has nothing to "
@@ -115,5 +119,5 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
 
 _bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")
 _bars("pipeline_coverage", f"Pipeline coverage per rep (open pipeline ÷ quota left), {period.label}",
-      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×")
+      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", log_if_wide=True)
 _bars("sales_cycle_days", f"Median sales cycle of deals won in {period.label}", "Days", hover="%{y:.0f} days")
