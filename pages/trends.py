@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core import forecast, metrics
+from core import forecast, metrics, periods
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available
@@ -31,19 +31,26 @@ if not metrics.has_sales(ds):
     st.stop()
 
 # ------------------------------------------------------------------ will we make it?
+# "Will we make it?" is a question about the period in progress: when the sidebar's period is
+# already over, the forecast is for the same kind of period that holds the last day of data.
+last_day = ds.date_span()[1]
+ahead = period if period.end >= last_day or period.kind == "custom" else periods.period_of(period.kind, last_day)
 if scope.rep_id:
-    fc = cached_call(forecast.rep_forecast, ds, scope.rep_id, period, settings)
+    fc = cached_call(forecast.rep_forecast, ds, scope.rep_id, ahead, settings)
 else:
-    fc = cached_call(forecast.team_forecast, ds, period, settings, scope)
+    fc = cached_call(forecast.team_forecast, ds, ahead, settings, scope)
 
 who = "the team" if scope == Scope() else scope.label
-st.subheader(f"Will {who} make {period.label}?" if fc.remaining_working_days else f"{period.label}: how {who} finished")
+st.subheader(f"Will {who} make {ahead.label}?" if fc.remaining_working_days else f"{ahead.label}: how {who} finished")
+if ahead != period:
+    st.caption(f"{period.label} is over; this forecast is for the period in progress, {ahead.label} "
+               f"(data up to {last_day:%d %b %Y}).")
 cols = st.columns(4)
 gap = fc.projected - fc.quota
 cols[0].metric("Projected revenue at period end", fmt_money(fc.projected),
                delta=None if math.isnan(gap) else f"{fmt_money(gap)} vs quota",
                help="Revenue to date plus the forecast of the working days left.")
-cols[1].metric("80 % range", f"{fmt_money(fc.low)} – {fmt_money(fc.high)}",
+cols[1].metric("80 % range", f"{fmt_money(fc.low)}–{fmt_money(fc.high)}",
                help="Eight times in ten the period should end inside this range.")
 cols[2].metric("Chance of reaching quota", fmt_pct(fc.p_goal),
                help=f"Quota {fmt_money(fc.quota)}. From the same simulated outcomes as the range.")

@@ -67,3 +67,11 @@ def test_page_follows_a_rep_scope():
     assert at.subheader and rep_id in at.subheader[0].value
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert titles and not any("by region" in t for t in titles)
+
+
+def test_a_finished_period_forecasts_the_period_in_progress(trends):
+    """The default period (2026-Q3) is over: the forecast is for 2026-Q4, with days still to sell."""
+    at = trends
+    assert "2026-Q4" in " ".join(h.value for h in at.subheader)
+    assert any("2026-Q3 is over" in c.value for c in at.caption)
+    assert at.metric[3].value != "period over"
