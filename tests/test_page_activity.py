@@ -8,21 +8,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core import metrics
 from core.fmt import fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
-                                reason="the bundled sample workbook is not built yet")
 
 
 @pytest.fixture(scope="module")
 def activity() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/activity.py")
-    at.run()
-    return at
+    return open_page("activity")
 
 
 def _charts(at: AppTest) -> list[dict]:

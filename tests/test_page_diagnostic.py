@@ -8,21 +8,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core import diagnostics
 from core.fmt import fmt_money
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
-                                reason="the bundled sample workbook is not built yet")
 
 
 @pytest.fixture(scope="module")
 def page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/diagnostic.py")
-    at.run()
-    return at
+    return open_page("diagnostic")
 
 
 def test_runs_and_says_findings_are_associations(page):
@@ -39,7 +35,7 @@ def test_waterfall_and_findings_come_from_core(page):
     assert waterfall["data"][0]["y"][0] == pytest.approx(diag.waterfall["amount"].iloc[0])
     labels = [e.label for e in page.expander]
     top = diag.findings.iloc[0]
-    assert any(f"#1 ·" in lab and fmt_money(top["impact"]) in lab for lab in labels)
+    assert any("#1 ·" in lab and fmt_money(top["impact"]) in lab for lab in labels)
     shown = {m.label: m.value for m in page.metric}
     assert shown["Shortfall of reps below goal"] == fmt_money(diag.reps["gap"].clip(lower=0).sum())
 

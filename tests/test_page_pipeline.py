@@ -7,21 +7,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core import metrics
 from core.fmt import fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
-                                reason="the bundled sample workbook is not built yet")
 
 
 @pytest.fixture(scope="module")
 def pipeline() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/pipeline.py")
-    at.run()
-    return at
+    return open_page("pipeline")
 
 
 def test_headline_and_charts(pipeline):

@@ -8,22 +8,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core.fmt import fmt_num, fmt_pct
 from core.realign import propose_realignment
 from core.territory import balance_summary, territory_balance
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
-                                reason="the bundled sample workbook is not built yet")
 
 
 @pytest.fixture(scope="module")
 def page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/territories.py")
-    at.run()
-    return at
+    return open_page("territories")
 
 
 def test_balance_metrics_come_from_core(page):

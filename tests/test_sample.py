@@ -1,7 +1,6 @@
 """The sample generator: canonical, deterministic, and the planted causes leave their footprints."""
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
