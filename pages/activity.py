@@ -152,6 +152,7 @@ for col, name in zip(cols, TRENDS):
     t = _target(name)
     if t is not None:
         fig.add_hline(y=t * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
+    fig = style(fig, f"{k.label} per month", "%" if scale == 100 else k.label, height=360)
+    fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0})   # three charts a row: legend below
     with col:
-        st.plotly_chart(style(fig, f"{k.label} per month", "%" if scale == 100 else k.label, height=320),
-                        width="stretch")
+        st.plotly_chart(fig, width="stretch")
