@@ -12,7 +12,9 @@ labels repeat a lot) mapped back onto the rows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,24 @@ class Parsed:
     values: pd.Series
     bad: pd.Series
     note: str = ""
+
+
+def _per_distinct(parse: Callable[[pd.Series], Parsed]) -> Callable[[pd.Series], Parsed]:
+    """Run a text parser on the distinct values of a text column and spread the results back onto
+    its rows: labels and periods repeat a lot, so a column of millions holds a few distinct values.
+
+    Workbook cells (object columns) are parsed as they are: 1, 1.0 and True are one value to a
+    hash table but not to the parsers.
+    """
+    @functools.wraps(parse)
+    def wrapper(s: pd.Series) -> Parsed:
+        if s.dtype == object or len(s) < 1000:
+            return parse(s)
+        codes, uniq = pd.factorize(s, use_na_sentinel=False)
+        parsed = parse(pd.Series(uniq, dtype=s.dtype))
+        return Parsed(parsed.values.take(codes).set_axis(s.index),
+                      pd.Series(parsed.bad.to_numpy()[codes], index=s.index), parsed.note)
+    return wrapper
 
 
 # --------------------------------------------------------------------------------------- text
@@ -409,6 +429,7 @@ _QUARTER_LABEL = re.compile(r"(?i)^(?:(\d{4})\s*[-/ ]?\s*q([1-4])|q([1-4])\s*[-/
 _MONTH_LABEL = re.compile(r"^(?:(\d{4})\s*[-/.]\s*(\d{1,2})|(\d{1,2})\s*[-/.]\s*(\d{4}))$")
 
 
+@_per_distinct
 def parse_period_label(s: pd.Series) -> Parsed:
     """Quota / incentive periods as "YYYY", "YYYY-Qn" or "YYYY-MM" ("Q3 2025", "07/2025", a date cell)."""
     text = to_text(s)
@@ -437,6 +458,7 @@ _ROLE_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+@_per_distinct
 def contact_role(text: pd.Series) -> Parsed:
     """Contact roles as user (clinician) / buyer (purchasing) / admin (C-suite); others unreadable."""
     key = text.str.lower()

@@ -1,7 +1,8 @@
 """Whatever a user uploads (workbooks, CSVs, CRM exports) into the canonical tables of a Dataset.
 
 The pipeline, one step a function:
-1. read every file into raw sheets (core.readers: header found, footers and blank rows set apart);
+1. read each file into raw sheets (core.readers: header found, footers and blank rows set apart),
+   and load them (steps 2-3) before reading the next, so one file's raw cells are alive at a time;
 2. decide which table each sheet is (user override, its name, else its columns) and match its
    columns to canonical columns (user override, exact, synonym, fuzzy);
 3. parse each column into its canonical type (core.cleaning), reject the rows that cannot be used;
@@ -17,7 +18,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -438,11 +439,17 @@ def _veeva_submitted(table: Table, frame: pd.DataFrame, sheet: RawSheet, matches
 
 # --------------------------------------------------------------------------------------- combining
 def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Stack the sheets of one table; report and drop exact duplicates and repeated ids."""
+    """Stack the sheets of one table; report and drop exact duplicates and repeated ids.
+
+    Empties `frames` once stacked, and drops both kinds of row in one pass, so a big table is
+    copied at most once.
+    """
     table = TABLES[name]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    frames.clear()
     cols = table.column_names
     issues = []
+    drop = np.zeros(len(frame), dtype=bool)
     twins = frame.duplicated(cols, keep=False)
     if twins.any():
         group = frame[twins]
@@ -453,10 +460,11 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
             issues.append(_issues(name, src, part["_row"], "", "exact duplicate row; kept once",
                                   "same as row " + f["_row"].astype("str") + " of " + f["_source"],
                                   "duplicate"))
-        frame = frame[~frame.index.isin(group[extra].index)]
+        drop[np.flatnonzero(twins.to_numpy())[extra.to_numpy()]] = True
     if table.key:
+        # The first row of each id is never an exact duplicate (its twin would come before it).
         key = frame[table.key]
-        repeat = key.duplicated(keep="first") & key.notna()
+        repeat = key.duplicated(keep="first") & key.notna() & ~drop
         if repeat.any():
             first_src = frame.drop_duplicates(table.key).set_index(table.key)[["_source", "_row"]]
             for src, part in frame[repeat].groupby("_source", sort=False):
@@ -465,11 +473,25 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
                                       f"{table.key} appears more than once; the first is kept (row " +
                                       f["_row"].astype("str").values + " of " + f["_source"].values + ")",
                                       part[table.key], "duplicate"))
-            frame = frame[~repeat]
-    return frame.reset_index(drop=True), issues
+            drop |= repeat.to_numpy()
+    kept = frame[~drop] if drop.any() else frame
+    return kept.reset_index(drop=True), issues
 
 
 # --------------------------------------------------------------------------------------- linking
+def _isin(col: pd.Series, values: set[str]) -> pd.Series:
+    """col.isin(values) for a text column against many ids, in one pyarrow hash lookup (pandas
+    converts each of the values to a pyarrow scalar first, which dominates for 20,000 accounts)."""
+    arr = getattr(col.array, "_pa_array", None)
+    if arr is None or not all(isinstance(v, str) for v in values):
+        return col.isin(values)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hit = pc.is_in(arr, value_set=pa.array(list(values), type=arr.type)).fill_null(False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=col.index)
+
+
 def _loose_key(s: pd.Series) -> pd.Series:
     return s.str.lower().str.replace(r"\s+", " ", regex=True).str.strip()
 
@@ -486,7 +508,7 @@ def _map_names_to_ids(tables: dict[str, pd.DataFrame], ref: pd.DataFrame, id_col
         t = tables.get(name)
         if t is None or id_col not in t:
             continue
-        unknown = t[id_col].notna() & ~t[id_col].isin(ids)
+        unknown = t[id_col].notna() & ~_isin(t[id_col], ids)
         mapped = _loose_key(t.loc[unknown, id_col]).map(lookup)
         hit = mapped.notna()
         if hit.any():
@@ -560,7 +582,7 @@ def _orphans(tables: dict[str, pd.DataFrame], ref_table: str, column: str, targe
         t = tables.get(name)
         if t is None or column not in t:
             continue
-        orphan = t[column].notna() & ~t[column].isin(known)
+        orphan = t[column].notna() & ~_isin(t[column], known)
         if not orphan.any():
             continue
         part = t[orphan]
@@ -576,7 +598,9 @@ def _orphans(tables: dict[str, pd.DataFrame], ref_table: str, column: str, targe
 # --------------------------------------------------------------------------------------- entry points
 @dataclass
 class _SourceDraft:
-    sheet: RawSheet | None
+    """What became of one file or sheet; holds no rows, so the raw cells are freed once loaded."""
+
+    read: bool                  # False: the file could not be read at all
     source: str
     table: str | None
     matches: tuple[ColumnMatch, ...] = ()
@@ -584,21 +608,30 @@ class _SourceDraft:
     rows_read: int = 0
     how: str = ""
     notes: list[str] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
+    labels: str = ""            # header, first cells and footers of a sheet that was not loaded
 
 
-def _read_all(files: Sequence[tuple[str, bytes]]) -> tuple[list[RawSheet], list[_SourceDraft], list]:
-    sheets, drafts, issues = [], [], []
+def _load_files(files: Iterable[tuple[str, bytes]], chosen: _Overrides, today: pd.Timestamp,
+                pieces: dict[str, list[pd.DataFrame]]) -> tuple[list[_SourceDraft], list]:
+    """Read and load one file at a time, so only one file's raw cells are alive at once.
+
+    Files that cannot be read come first in the drafts and issues, as they are listed first.
+    """
+    failed, drafts, failed_issues, issues = [], [], [], []
     for name, data in files:
         try:
             read = read_file(name, data, _is_known)
         except ReadError as err:
-            issues.append(_issues(None, name, None, None, str(err), "", "rejected"))
-            drafts.append(_SourceDraft(None, name, None, notes=[str(err)]))
+            failed_issues.append(_issues(None, name, None, None, str(err), "", "rejected"))
+            failed.append(_SourceDraft(False, name, None, notes=[str(err)]))
             continue
-        for sheet in read:
-            sheet.sheet_count = len(read)
-            sheets.append(sheet)
-    return sheets, drafts, issues
+        count = len(read)
+        while read:
+            sheet = read.pop(0)
+            sheet.sheet_count = count
+            drafts.append(_load_one(sheet, chosen, today, pieces, issues))
+    return failed + drafts, failed_issues + issues
 
 
 def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) -> Dataset:
@@ -608,30 +641,32 @@ def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) ->
     """
     if not files:
         raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
+    return _ingest(files, overrides)
+
+
+def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None) -> Dataset:
     today = pd.Timestamp.today().normalize()
-    chosen = _Overrides.parse(overrides)
-    sheets, drafts, issues = _read_all(files)
     pieces: dict[str, list[pd.DataFrame]] = {}
-    for sheet in sheets:
-        draft = _load_one(sheet, chosen, today, pieces, issues)
-        drafts.append(draft)
+    drafts, issues = _load_files(files, _Overrides.parse(overrides), today, pieces)
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         if name in pieces:
-            tables[name], dup_issues = _combine(name, pieces[name])
+            tables[name], dup_issues = _combine(name, pieces.pop(name))
             issues.extend(dup_issues)
     extra_sources = _link(tables, issues)
     if not _has_rows(tables, "sales") and not _has_rows(tables, "opportunities"):
         raise UserError(_nothing_to_sell(drafts))
     sources = _finish_sources(drafts, tables) + extra_sources
     issues_frame = pd.concat([empty_issues(), *issues], ignore_index=True) if issues else empty_issues()
-    final = {name: _canonical(name, t) for name, t in tables.items()}
+    final = {name: _canonical(name, tables.pop(name)) for name in list(tables)}
     return Dataset(tables=final, issues=issues_frame.astype({"Row": "Int64"}), sources=sources)
 
 
 def ingest_paths(paths: Sequence[str | Path], overrides: dict | None = None) -> Dataset:
-    """Read files from disk and ingest them."""
-    return ingest([(Path(p).name, Path(p).read_bytes()) for p in paths], overrides)
+    """Read files from disk and ingest them, one file's bytes in memory at a time."""
+    if not paths:
+        raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
+    return _ingest(((Path(p).name, Path(p).read_bytes()) for p in paths), overrides)
 
 
 def _has_rows(tables: dict[str, pd.DataFrame], name: str) -> bool:
@@ -641,8 +676,8 @@ def _has_rows(tables: dict[str, pd.DataFrame], name: str) -> bool:
 def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
               pieces: dict[str, list[pd.DataFrame]], issues: list) -> _SourceDraft:
     table_name, matches, how = choose_table(sheet, chosen)
-    draft = _SourceDraft(sheet, sheet.source, table_name, tuple(matches), sheet.header_row,
-                         sheet.rows_read, how)
+    draft = _SourceDraft(True, sheet.source, table_name, tuple(matches), sheet.header_row,
+                         sheet.rows_read, how, columns=tuple(sheet.columns))
     issues.append(_issues(table_name, sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
                           sheet.dropped["Value"], "info"))
     if sheet.duplicate_columns:
@@ -650,6 +685,7 @@ def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
                               "column name appears more than once; later copies renamed "
                               "'<name> (2)' and only the best match is used", "", "warning"))
     if table_name is None:
+        draft.labels = _labels(sheet)
         if sheet.rows_read:
             kind = "info" if how.startswith("ignored") else "warning"
             issues.append(_issues(None, sheet.source, None, None,
@@ -726,7 +762,7 @@ _PIVOT_WORDS = re.compile(r"(?i)\b(?:row labels|column labels|grand total|(?:sum
 
 def _draft_problem(d: _SourceDraft) -> str:
     """One sentence on what became of a file or sheet that gave no rows ("" when it gave some)."""
-    if d.sheet is None:
+    if not d.read:
         return d.notes[0] if d.notes else ""
     not_loaded = [n for n in d.notes if n.startswith("not loaded")]
     if d.table and not_loaded:
@@ -735,14 +771,17 @@ def _draft_problem(d: _SourceDraft) -> str:
         return f"{d.source} has column headers but no rows of data."
     if d.table:
         return ""
-    sheet = d.sheet
-    first = sheet.data.iloc[:50, 0].astype("str") if sheet.data.shape[1] else pd.Series(dtype="str")
-    labels = " | ".join([*sheet.columns, *first, *sheet.dropped["Value"].astype("str")])
-    if _PIVOT_WORDS.search(labels):
+    if _PIVOT_WORDS.search(d.labels):
         return (f"{d.source} looks like a pivot table (a summary with row labels and totals), not the rows "
                 "behind it: upload the data the pivot is built from.")
-    columns = ", ".join(sheet.columns[:8]) + (" …" if len(sheet.columns) > 8 else "")
+    columns = ", ".join(d.columns[:8]) + (" …" if len(d.columns) > 8 else "")
     return f"{d.source} was not recognised (its columns: {columns or 'none'})."
+
+
+def _labels(sheet: RawSheet) -> str:
+    """The header, the first cells and the footers of a sheet, to tell a pivot table by its words."""
+    first = sheet.data.iloc[:50, 0].astype("str") if sheet.data.shape[1] else pd.Series(dtype="str")
+    return " | ".join([*sheet.columns, *first, *sheet.dropped["Value"].astype("str")])
 
 
 def _finish_sources(drafts: list[_SourceDraft], tables: dict[str, pd.DataFrame]) -> list[SourceInfo]:
@@ -752,7 +791,7 @@ def _finish_sources(drafts: list[_SourceDraft], tables: dict[str, pd.DataFrame])
     for d in drafts:
         n = int(loaded.get(d.source, 0)) if d.table else 0
         parts = [f"table {d.how}" if d.table else d.how] if d.how else []
-        if d.sheet is not None:
+        if d.read:
             parts.append(f"{d.rows_read:,} rows read, {n:,} loaded")
         parts.extend(d.notes)
         out.append(SourceInfo(d.source, d.table, d.rows_read, d.matches, d.header_row, "; ".join(parts)))

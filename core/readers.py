@@ -129,9 +129,10 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _text_grid(text: str, delimiter: str) -> pd.DataFrame:
-    """All records of a delimited text as a grid of strings ('' = empty); quoted newlines kept."""
-    grid = _arrow_grid(text, delimiter)
+def _text_grid(text: str, delimiter: str, fast: bool = True) -> pd.DataFrame:
+    """All records of a delimited text as a grid of strings ('' = empty); quoted newlines kept.
+    `fast`: try pyarrow's reader first (False when it already refused these bytes)."""
+    grid = _arrow_grid(text.encode("utf-8"), text[:65536], delimiter) if fast else None
     if grid is None:
         try:
             grid = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype="str",
@@ -142,28 +143,32 @@ def _text_grid(text: str, delimiter: str) -> pd.DataFrame:
         except pd.errors.ParserError:
             grid = pd.DataFrame(list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), dtype="str")
         grid = grid.fillna("")
+    return _numbered(grid)
+
+
+def _numbered(grid: pd.DataFrame) -> pd.DataFrame:
     grid.index = np.arange(1, len(grid) + 1)
     return grid
 
 
-def _arrow_grid(text: str, delimiter: str) -> pd.DataFrame | None:
+def _arrow_grid(raw: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
     """Fast path for big, regular files (every record as wide as the first): pyarrow's reader.
 
-    Returns None when any record is ragged (titles, footers, blank lines), so the careful path
-    reads it instead and every such row keeps its place and number.
+    `raw` is the text as UTF-8 and `head` its first 65,536 characters. Returns None when any
+    record is ragged (titles, footers, blank lines) or the bytes are not valid UTF-8, so the
+    careful path reads it instead and every such row keeps its place and number.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    first = next(csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter), [])
+    first = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
     if len(first) < 2:
         return None
     names = [f"f{i}" for i in range(len(first))]
     ragged = []
-    raw = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(raw),
+            pa.py_buffer(raw),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                               ignore_empty_lines=False,
@@ -248,6 +253,12 @@ def _empty(col: pd.Series) -> pd.Series:
         return (col.isna() | col.eq("")).astype(bool)
     if col.dtype.kind in "fiMb":
         return col.isna()
+    arr = getattr(col.array, "_pa_array", None)
+    if arr is not None:     # pyarrow-backed text: two scans, no stripped copy of the column
+        import pyarrow.compute as pc
+
+        blank = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr)).fill_null(True)
+        return pd.Series(blank.to_numpy(zero_copy_only=False), index=col.index)
     return (col.isna() | col.str.strip().eq("")).astype(bool)
 
 
@@ -295,7 +306,8 @@ def split_sheet(source: str, name: str, file_name: str, grid: pd.DataFrame,
         pd.DataFrame({"Row": footer[footer].index, "Problem": "report footer / total row skipped",
                       "Value": text.reindex(footer[footer].index).str.slice(0, 120)}),
     ], ignore_index=True).sort_values("Row", ignore_index=True)
-    data = body[~blank & ~footer]
+    keep_rows = ~blank & ~footer
+    data = body if keep_rows.all() else body[keep_rows]    # a big regular file: no copy of its cells
     return RawSheet(source, name, file_name, int(grid.index[h]), columns, data, dropped, dupes)
 
 
@@ -331,9 +343,25 @@ def _nothing(file_name: str) -> list[RawSheet]:
 
 def _read_text(file_name: str, stem: str, suffix: str, data: bytes,
                known: Callable[[str], bool]) -> list[RawSheet]:
-    text = decode_text(data).replace("\x00", "")  # stray NUL bytes (old exporters) carry nothing
-    delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(text)
-    return [split_sheet(file_name, stem, file_name, _text_grid(text, delimiter), known)]
+    plain = not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+        and b"\x00" not in data     # then decode_text would give these very bytes back, if UTF-8
+    grid = _utf8_grid(data, suffix) if plain else None
+    if grid is None:
+        text = decode_text(data).replace("\x00", "")  # stray NUL bytes (old exporters) carry nothing
+        delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(text)
+        grid = _text_grid(text, delimiter, fast=not plain)
+        del text
+    return [split_sheet(file_name, stem, file_name, grid, known)]
+
+
+def _utf8_grid(data: bytes, suffix: str) -> pd.DataFrame | None:
+    """The grid of a regular file without BOM or NUL bytes, parsed by pyarrow straight from the
+    uploaded bytes, without a decoded copy and a re-encoded one. None when the fast reader cannot
+    take it (ragged records, or not UTF-8: pyarrow checks)."""
+    head = data[:4 * 65536 + 4].decode("utf-8", errors="ignore")[:65536]   # 65,536 whole characters
+    delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(head)
+    grid = _arrow_grid(data, head, delimiter)
+    return None if grid is None else _numbered(grid)
 
 
 def _looks_like_text(data: bytes) -> bool:

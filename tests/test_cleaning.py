@@ -146,3 +146,17 @@ def test_big_columns_are_fast():
     assert cleaning.parse_number(numbers).values.notna().all()
     assert cleaning.parse_date(dates).values.notna().all()
     assert time.perf_counter() - start < 1.0
+
+
+def test_label_parsers_read_each_distinct_value_once_alike():
+    """Big text columns are parsed per distinct value and spread back: same values, flags and row
+    labels as parsing every cell (the small path)."""
+    roles = ["Surgeon", "buyer", None, "CEO", "xyz", "nurse", "VP Supply"]
+    periods = ["Q3 2025", "2025-07", None, "", "junk", "2025", "07/2025"]
+    for parser, cells in ((cleaning.contact_role, roles), (cleaning.parse_period_label, periods)):
+        big = pd.Series(cells * 300, dtype="str", index=np.arange(5, 5 + 7 * 300))
+        fast, cell_by_cell = parser(big), parser.__wrapped__(big)
+        pd.testing.assert_series_equal(fast.values, cell_by_cell.values)
+        pd.testing.assert_series_equal(fast.bad, cell_by_cell.bad)
+    small = cleaning.contact_role(pd.Series(roles, dtype="str"))
+    assert small.values.tolist()[:2] == ["user", "buyer"] and small.bad.tolist()[4]

@@ -327,3 +327,22 @@ def test_nothing_recognised_is_a_plain_error():
     """A file nobody can place gives the plain 'something to sell' message, not a traceback."""
     with pytest.raises(UserError, match="something to sell"):
         ingest([("misc.csv", b"When,Who\n2024-01-01,R1\n")])
+
+
+def test_exact_duplicates_and_repeated_ids_of_one_table_together():
+    """One pass drops both: the exact copy (row 3) and the other row reusing an id (row 4); every
+    row read is loaded or reported, and a file that cannot be read is still listed first."""
+    opps = [["Opportunity ID", "Owner", "Stage", "Close Date", "Amount"],
+            ["O1", "R1", "Closed Won", "2024-02-01", "100"], ["O1", "R1", "Closed Won", "2024-02-01", "100"],
+            ["O1", "R2", "Closed Lost", "2024-03-01", "7"], ["O2", "R2", "Closed Won", "2024-03-02", "50"]]
+    ds = ingest([("opportunities.csv", csv_bytes(opps)), ("notes.pdf", b"%PDF-1.4 not a table")])
+    assert ds.tables["opportunities"][["opportunity_id", "rep_id", "amount"]].values.tolist() == [
+        ["O1", "R1", 100.0], ["O2", "R2", 50.0]]
+    dups = issues_of(ds, "duplicate").sort_values("Row")
+    assert dups["Row"].tolist() == [3, 4]
+    assert dups["Problem"].str.contains("exact duplicate").tolist() == [True, False]
+    assert "first is kept (row 2 of opportunities.csv)" in dups["Problem"].iloc[1]
+    assert [s.source for s in ds.sources][:2] == ["notes.pdf", "opportunities.csv"]
+    assert "4 rows read, 2 loaded" in ds.sources[1].note
+    assert issues_of(ds, "rejected")["Source"].tolist() == ["notes.pdf"]
+    assert ds.tables["sales"]["revenue"].tolist() == [100.0, 50.0]   # from the won deals

@@ -113,3 +113,26 @@ def test_hidden_and_empty_sheets_skipped():
         hidden.sheet_state = "hidden"
     sheets = read_file("b.xlsx", _xlsx(build), known)
     assert [s.source for s in sheets] == ["b.xlsx › Data"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_regular_csv_read_from_bytes_or_text_alike(encoding):
+    """A big regular file takes the fast path (straight from UTF-8 bytes, or after decoding cp1252):
+    the cells, row numbers and accents are the same as the careful path reads."""
+    rows = "".join(f"2024-01-{i % 28 + 1:02d},René {i}, café ,{i}.5\n" for i in range(3000))
+    data = ("Date,Rep,Note,Amount\n" + rows).encode(encoding)
+    sheet, = read_file("sales.csv", data, known)
+    assert sheet.columns == ["Date", "Rep", "Note", "Amount"]
+    assert len(sheet.data) == 3000 and sheet.data.index[[0, -1]].tolist() == [2, 3001]
+    assert sheet.data.iloc[0].tolist() == ["2024-01-01", "René 0", " café ", "0.5"]
+    assert sheet.dropped.empty
+
+
+def test_blank_cells_of_a_regular_csv():
+    """Whitespace-only cells (tabs, no-break spaces) are blank: a row of them is set apart, and a
+    column with no header holding nothing else is dropped."""
+    text = "Rep,Amount,\nAnn,1, \n \t,\u00a0,\nBob,2,\u3000\n"
+    sheet, = read_file("sales.csv", text.encode("utf-8"), known)
+    assert sheet.columns == ["Rep", "Amount"]
+    assert sheet.data["Rep"].tolist() == ["Ann", "Bob"] and sheet.data.index.tolist() == [2, 4]
+    assert sheet.dropped[["Row", "Problem"]].values.tolist() == [[3, "blank row skipped"]]
