@@ -1,26 +1,29 @@
 """Every KPI of kpis.md per rep, rolled up per territory, region and team, and monthly series.
 
-One engine computes every KPI for any grouping of the roster. Each row of each table is mapped to
-its rep (an integer code into the roster) and each rep to a group; sums and counts are numpy
-bincounts over the group codes. "Per rep" is the grouping where every rep is its own group;
-territory, region and team are other groupings. So ratios always roll up from summed numerators
-and denominators, medians come from the group's own rows, and an account served by two reps of a
-group counts once for that group.
+One engine computes every KPI for any grouping of the roster. Once per Dataset, each table's rows
+become numpy arrays with the rep of each row as an integer position on the roster. Once per Dataset
+and period, those rows become per-rep parts (numerators, denominators, counts) plus the few rows
+that medians and distinct counts need. Any grouping of reps then sums the per-rep parts: "per rep"
+is the grouping where every rep is its own group; a scope's reps, territory, region and team are
+other groupings. So ratios always roll up from summed numerators and denominators, medians come
+from the group's own rows, and an account served by two reps of a group counts once for that group.
 
 Ratios are fractions (0.63 = 63 %). A KPI whose input table is missing is NaN, never 0; a rep with
 no rows in a table that exists gets a real 0 for counts and NaN for ratios without a denominator.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
 from core.periods import Period, PeriodError, parse_period
-from core.schema import DEFAULT_ROLE, FACE_TO_FACE, OPPORTUNITY_STATUSES, UNASSIGNED
+from core.schema import DEFAULT_ROLE, FACE_TO_FACE, OPPORTUNITY_STATUSES, UNASSIGNED, empty_table
 from core.settings import Settings
 
 UNITS = ("money", "pct", "count", "days", "per_week", "per_quarter", "score", "ratio")
@@ -96,11 +99,22 @@ _LEVEL_KEYS = {"territory": "territory_id", "region": "region", "team": "team"}
 
 
 # ---------------------------------------------------------------------------------------------
-# Inputs: the roster, the sales source, statuses, quotas and incentives spread over months
+# Inputs: the roster, the sales source, statuses, quotas and incentives spread over months.
+# Each is derived once per Dataset (Dataset.memo) and handed out as a shallow copy, so a caller
+# adding a column never changes what the next caller gets.
 # ---------------------------------------------------------------------------------------------
 
 def roster(ds: Dataset, scope: Scope = Scope()) -> pd.DataFrame:
     """The reps in scope with ROSTER_COLUMNS; without a reps table, every rep id the data names."""
+    whole = _whole_roster(ds)
+    return whole[_in_scope(whole, scope)].reset_index(drop=True)
+
+
+def _whole_roster(ds: Dataset) -> pd.DataFrame:
+    return ds.memo(("metrics.roster",), lambda: _build_roster(ds))
+
+
+def _build_roster(ds: Dataset) -> pd.DataFrame:
     if ds.has("reps"):
         reps = ds.table("reps").drop_duplicates("rep_id")
     else:
@@ -108,7 +122,7 @@ def roster(ds: Dataset, scope: Scope = Scope()) -> pd.DataFrame:
         ids = pd.concat(named, ignore_index=True).dropna().unique() if named else []
         reps = pd.DataFrame({"rep_id": pd.Series(ids, dtype="str")})
     out = reps.reindex(columns=ROSTER_COLUMNS)
-    out = out.assign(
+    return out.assign(
         rep_id=out["rep_id"].astype("str"),
         rep_name=out["rep_name"].astype("str").fillna(out["rep_id"]),
         region=out["region"].astype("str").fillna(UNASSIGNED),
@@ -116,8 +130,14 @@ def roster(ds: Dataset, scope: Scope = Scope()) -> pd.DataFrame:
         role=out["role"].astype("str").fillna(DEFAULT_ROLE),
         manager=out["manager"].astype("str"),
         hire_date=pd.to_datetime(out["hire_date"]).astype("datetime64[ns]"),
-    )
-    return out[out["rep_id"].isin(scope.rep_ids(out))].reset_index(drop=True)
+    ).reset_index(drop=True)
+
+
+def _in_scope(whole: pd.DataFrame, scope: Scope) -> np.ndarray:
+    """Boolean mask of the whole roster's reps inside `scope`."""
+    if scope == Scope():
+        return np.ones(len(whole), dtype=bool)
+    return whole["rep_id"].isin(scope.rep_ids(whole)).to_numpy()
 
 
 def has_sales(ds: Dataset) -> bool:
@@ -129,8 +149,12 @@ def sales_table(ds: Dataset) -> pd.DataFrame:
     """The sales lines; without a sales table, won opportunities (amount on close_date)."""
     if ds.has("sales") or not ds.has("opportunities"):
         return ds.table("sales")
+    return ds.memo(("metrics.sales_table",), lambda: _sales_from_opportunities(ds)).copy(deep=False)
+
+
+def _sales_from_opportunities(ds: Dataset) -> pd.DataFrame:
     opps = ds.table("opportunities")
-    won = opps[(opportunity_status(opps) == "won") & opps["close_date"].notna()]
+    won = opps[(_opportunity_status(ds) == "won") & opps["close_date"].notna().to_numpy()]
     return pd.DataFrame({
         "date": won["close_date"], "rep_id": won["rep_id"], "account_id": won["account_id"],
         "product": won["product"], "revenue": won["amount"].astype("float64"),
@@ -151,6 +175,12 @@ def opportunity_status(opps: pd.DataFrame) -> pd.Series:
     derived = _map_distinct(opps["stage"], from_stage, "open")
     status = _map_distinct(opps["status"], clean, None)
     return pd.Series(np.where(pd.isna(status), derived, status), index=opps.index, dtype="str")
+
+
+def _opportunity_status(ds: Dataset) -> np.ndarray:
+    """opportunity_status of the dataset's opportunities, derived once."""
+    return ds.memo(("metrics.opportunity_status",),
+                   lambda: opportunity_status(ds.table("opportunities")).to_numpy())
 
 
 def _map_distinct(values: pd.Series, fn, missing: str | None) -> np.ndarray:
@@ -196,8 +226,10 @@ def _spread_by_month(frame: pd.DataFrame, value: str) -> pd.DataFrame:
 def quota_by_month(ds: Dataset) -> pd.DataFrame:
     """rep_id, month (month start), product (NaN = all products), quota: quotas spread evenly
     over the months of their period."""
-    q = _spread_by_month(ds.table("quotas"), "quota")
-    return q[["rep_id", "month", "product", "quota"]]
+    def spread() -> pd.DataFrame:
+        return _spread_by_month(ds.table("quotas"), "quota")[["rep_id", "month", "product", "quota"]]
+
+    return ds.memo(("metrics.quota_by_month",), spread).copy(deep=False)
 
 
 def _total_quota_by_month(qm: pd.DataFrame) -> pd.DataFrame:
@@ -221,23 +253,30 @@ def _month_weights(start: date, end: date) -> pd.Series:
 def data_end(ds: Dataset) -> pd.Timestamp | None:
     """The last day anything happened in the data (future due dates and expected closes excluded).
     Open follow-ups count as late up to min(period end, this day), never up to the wall clock."""
+    return ds.memo(("metrics.data_end",), lambda: _data_end(ds))
+
+
+def _data_end(ds: Dataset) -> pd.Timestamp | None:
     cols = [("sales", "date"), ("activities", "date"), ("follow_ups", "completed_date"),
             ("training", "date"), ("opportunities", "created_date"), ("assessments", "date")]
     ends = [ds.table(t)[c].max() for t, c in cols if ds.has(t)]
     if ds.has("opportunities"):
         opps = ds.table("opportunities")
-        ends.append(opps.loc[opportunity_status(opps) != "open", "close_date"].max())
+        ends.append(opps.loc[_opportunity_status(ds) != "open", "close_date"].max())
     ends = [e for e in ends if pd.notna(e)]
     return max(ends) if ends else None
 
 
 def territory_potential(ds: Dataset) -> pd.Series:
     """Annual potential per territory_id: territories.market_potential, else Σ account potential."""
-    acc = ds.table("accounts")
-    from_accounts = acc.groupby("territory_id")["potential"].sum(min_count=1)
-    terr = ds.table("territories").drop_duplicates("territory_id").set_index("territory_id")
-    given = terr["market_potential"].astype("float64")
-    return given.combine_first(from_accounts).astype("float64")
+    def potential() -> pd.Series:
+        acc = ds.table("accounts")
+        from_accounts = acc.groupby("territory_id")["potential"].sum(min_count=1)
+        terr = ds.table("territories").drop_duplicates("territory_id").set_index("territory_id")
+        given = terr["market_potential"].astype("float64")
+        return given.combine_first(from_accounts).astype("float64")
+
+    return ds.memo(("metrics.territory_potential",), potential).copy(deep=False)
 
 
 def missing_inputs(ds: Dataset, kpi: str) -> list[str]:
@@ -252,8 +291,12 @@ def missing_inputs(ds: Dataset, kpi: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The engine: rows → rep codes → group codes → bincounts
+# Each table's rows as numpy arrays, once per Dataset: the rep of each row as its position in the
+# whole roster (ids factorized once, not on every call), dates as datetime64, categories as codes
 # ---------------------------------------------------------------------------------------------
+
+_Arrays = dict[str, np.ndarray]
+
 
 def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     """Position of each value in `index` (-1 when absent or missing). Factorizing first means
@@ -263,55 +306,202 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     return lookup[codes]
 
 
+def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """1 + the position of each value in `names`, len(names) + 1 for any other value, 0 for a
+    missing one."""
+    codes, uniques = pd.factorize(values)
+    at = pd.Index(names).get_indexer(uniques)
+    lookup = np.append(np.where(at >= 0, at + 1, len(names) + 1), 0)
+    return lookup[codes].astype(np.int8)
+
+
+def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
+    return frame[col].to_numpy(dtype="datetime64[ns]")
+
+
+def _floats(frame: pd.DataFrame, col: str) -> np.ndarray:
+    return frame[col].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _rows_of(ds: Dataset, name: str) -> _Arrays:
+    """The arrays of table `name` (see _BUILDERS); `r` is each row's roster position (-1 = none)."""
+    def build() -> _Arrays:
+        frame = _source(ds, name)
+        ids = pd.Index(_whole_roster(ds)["rep_id"])
+        return {"r": _positions(ids, frame["rep_id"]).astype(np.int32)} | _BUILDERS[name](ds, frame)
+
+    return ds.memo(("metrics.rows", name), build)
+
+
+def _source(ds: Dataset, name: str) -> pd.DataFrame:
+    """The frame behind table `name`'s arrays: quotas and incentives spread over months; a
+    canonical column a hand-made frame lacks is read as missing values."""
+    if name == "quotas":
+        return _total_quota_by_month(quota_by_month(ds))
+    if name == "incentives":
+        return _spread_by_month(ds.table("incentives"), "payout")
+    frame = sales_table(ds) if name == "sales" else ds.table(name)
+    absent = [c for c in empty_table(name).columns if c not in frame.columns]
+    return frame.assign(**dict.fromkeys(absent, np.nan)) if absent else frame
+
+
+def _sales_arrays(ds: Dataset, s: pd.DataFrame) -> _Arrays:
+    """Revenue (NaN → 0), the account code of each line and, per account code, the first day it
+    bought (revenue > 0, any rep): an account is new in a period when it never bought before."""
+    acc, uniques = pd.factorize(s["account_id"])
+    day, revenue = _dates(s, "date"), _floats(s, "revenue")
+    bought = (revenue > 0) & (acc >= 0) & ~np.isnat(day)
+    first = (pd.Series(day[bought]).groupby(acc[bought]).min()
+             .reindex(range(len(uniques))).to_numpy(dtype="datetime64[ns]"))
+    return {"date": day, "revenue": np.nan_to_num(revenue), "acc": acc.astype(np.int32), "first_bought": first}
+
+
+def _opportunity_arrays(ds: Dataset, o: pd.DataFrame) -> _Arrays:
+    """Status (_codes of _STATUS), close day, cycle in days and value: the amount, else the
+    product's list price (products table)."""
+    value = o["amount"].astype("float64")
+    if ds.has("products"):
+        price = ds.table("products").drop_duplicates("product").set_index("product")["list_price"]
+        value = value.fillna(o["product"].map(price).astype("float64"))
+    return {"status": _codes(pd.Series(_opportunity_status(ds)), _STATUS), "close": _dates(o, "close_date"),
+            "cycle": (o["close_date"] - o["created_date"]).dt.days.to_numpy(dtype="float64", na_value=np.nan),
+            "value": value.to_numpy(dtype="float64", na_value=np.nan)}
+
+
+def _activity_arrays(ds: Dataset, a: pd.DataFrame) -> _Arrays:
+    """Type and contact role as _codes of FACE_TO_FACE and _ROLES, the plan flag as 0 unknown,
+    1 no, 2 yes, and the account's position in the accounts table (for reach; -1 = not there)."""
+    planned = np.where(a["planned"].isna(), 0, np.where(a["planned"].fillna(False), 2, 1)).astype(np.int8)
+    out = {"date": _dates(a, "date"), "kind": _codes(a["activity_type"], FACE_TO_FACE),
+           "planned": planned, "role": _codes(a["contact_role"], _ROLES)}
+    if ds.has("accounts"):
+        out["acc"] = _positions(pd.Index(_accounts(ds)["account_id"]), a["account_id"]).astype(np.int32)
+    return out
+
+
+def _follow_up_arrays(ds: Dataset, f: pd.DataFrame) -> _Arrays:
+    return {"due": _dates(f, "due_date"), "done": _dates(f, "completed_date")}
+
+
+def _training_arrays(ds: Dataset, t: pd.DataFrame) -> _Arrays:
+    return {"date": _dates(t, "date"), "score": _floats(t, "score")}
+
+
+def _spread_arrays(value: str) -> Callable[[Dataset, pd.DataFrame], _Arrays]:
+    def build(ds: Dataset, spread: pd.DataFrame) -> _Arrays:
+        return {"month": _month_number(spread["month"].to_numpy()), "value": _floats(spread, value)}
+    return build
+
+
+_STATUS = ("open", "won", "lost")
+_OPEN, _WON, _LOST = 1, 2, 3
+_MEETING, _PRESENTATION, _WORKSHOP = (1 + FACE_TO_FACE.index(k) for k in ("meeting", "presentation", "workshop"))
+_ROLES = ("user", "buyer", "admin")
+_BUILDERS = {"sales": _sales_arrays, "opportunities": _opportunity_arrays, "activities": _activity_arrays,
+             "follow_ups": _follow_up_arrays, "training": _training_arrays,
+             "quotas": _spread_arrays("quota"), "incentives": _spread_arrays("payout")}
+
+
+def _accounts(ds: Dataset) -> pd.DataFrame:
+    return ds.memo(("metrics.accounts",), lambda: ds.table("accounts").drop_duplicates("account_id"))
+
+
+def _account_territories(ds: Dataset) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The territories that hold accounts, how many accounts each holds, and the territory
+    position of each account (-1 = none)."""
+    def build() -> tuple[pd.Index, np.ndarray, np.ndarray]:
+        accounts = _accounts(ds)
+        territories = pd.Index(accounts["territory_id"].dropna().unique())
+        per_territory = np.bincount(_positions(territories, accounts["territory_id"].dropna()),
+                                    minlength=len(territories))
+        return territories, per_territory, _positions(territories, accounts["territory_id"])
+
+    return ds.memo(("metrics.account_territories",), build)
+
+
+# ---------------------------------------------------------------------------------------------
+# One period, every rep: per-rep sums and counts, plus the few rows that medians and distinct
+# counts need, computed once per Dataset and period. Any grouping of the roster (the reps of a
+# scope, territories, regions, the team) sums these per-rep parts, so a scope change or a roll-up
+# never goes back to the millions of raw rows, and ratios roll up from summed parts.
+# ---------------------------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class _Grouping:
-    """The roster in scope and the group each rep belongs to."""
+    """The reps in scope, where they sit on the whole roster, and the group each belongs to."""
 
-    reps: pd.DataFrame        # ROSTER_COLUMNS
-    group: np.ndarray         # group code of each roster row
+    reps: pd.DataFrame        # ROSTER_COLUMNS of the reps in scope
+    pos: np.ndarray           # position of each on the whole roster
+    group: np.ndarray         # group code of each
     n: int                    # number of groups
+    n_all: int                # reps on the whole roster
 
-    @property
-    def ids(self) -> pd.Index:
-        return pd.Index(self.reps["rep_id"])
+    @cached_property
+    def of_rep(self) -> np.ndarray:
+        """Group of each whole-roster position, -1 out of scope; one extra -1 at the end, so a
+        row whose rep is not on the roster (r = -1) maps to -1 too."""
+        out = np.full(self.n_all + 1, -1, dtype=np.int64)
+        out[self.pos] = self.group
+        return out
 
-    def rep_codes(self, rep_ids: pd.Series) -> np.ndarray:
-        """Roster position of each row's rep (-1 when out of scope)."""
-        return _positions(self.ids, rep_ids)
+    def sum(self, per_rep: np.ndarray) -> np.ndarray:
+        """Σ per group of a per-rep (whole roster) count or sum."""
+        return np.bincount(self.group, weights=per_rep[self.pos], minlength=self.n).astype("float64")
 
     def to_groups(self, per_rep: np.ndarray) -> np.ndarray:
-        """Σ of a per-rep array per group, NaN where no rep of the group has a value."""
-        known = ~np.isnan(per_rep)
-        total = np.bincount(self.group, weights=np.where(known, per_rep, 0.0), minlength=self.n)
+        """Σ per group of a per-rep (whole roster) value, NaN where no rep of the group has one."""
+        v = per_rep[self.pos]
+        known = ~np.isnan(v)
+        total = np.bincount(self.group, weights=np.where(known, v, 0.0), minlength=self.n)
         return np.where(np.bincount(self.group, weights=known, minlength=self.n) > 0, total, np.nan)
+
+    def median(self, rows: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Median per group of (rep position, value) rows."""
+        r, values = rows
+        g = self.of_rep[r]
+        inside = g >= 0
+        return pd.Series(values[inside]).groupby(g[inside]).median().reindex(range(self.n)).to_numpy()
 
     @property
     def reps_per_group(self) -> np.ndarray:
         return np.bincount(self.group, minlength=self.n).astype("float64")
 
 
-@dataclass
-class _Rows:
-    """The rows of one table that belong to reps in scope, with their group codes."""
-
-    frame: pd.DataFrame
-    g: np.ndarray             # group code per row
-    r: np.ndarray             # rep (roster) code per row
-
-
-def _rows(table: pd.DataFrame, grouping: _Grouping, mask: pd.Series | None = None) -> _Rows:
-    frame = table if mask is None else table[mask.to_numpy()]
-    r = grouping.rep_codes(frame["rep_id"])
-    inside = r >= 0
-    frame, r = frame[inside], r[inside]
-    return _Rows(frame, grouping.group[r], r)
+def _grouping(ds: Dataset, scope: Scope, key: str | None = None) -> tuple[_Grouping, pd.Index]:
+    """The reps in scope grouped by roster column `key` (sorted keys), all together (key "team",
+    labelled with the scope), or each rep its own group (key None)."""
+    whole = _whole_roster(ds)
+    inside = _in_scope(whole, scope)
+    reps = whole[inside].reset_index(drop=True)
+    if key is None:
+        codes, keys = np.arange(len(reps)), pd.Index(reps["rep_id"])
+    elif key == "team":
+        codes, keys = np.zeros(len(reps)), pd.Index([scope.label] if len(reps) else [])
+    else:
+        codes, keys = pd.factorize(reps[key], sort=True)
+    return _Grouping(reps, np.flatnonzero(inside), codes.astype(np.int64), len(keys), len(whole)), pd.Index(keys)
 
 
 def _between(dates: pd.Series, start: date, end: date) -> pd.Series:
     return (dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))
 
 
-def _count(g: np.ndarray, n: int, where: np.ndarray | pd.Series | None = None) -> np.ndarray:
+def _day(d: date | pd.Timestamp) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(d), "ns")
+
+
+def _within(days: np.ndarray, start: date, end: date) -> np.ndarray:
+    """days inside [start, end] (NaT is not)."""
+    return (days >= _day(start)) & (days <= _day(end))
+
+
+def _per_rep(r: np.ndarray, where: np.ndarray, n_all: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Count (or Σ weights) of the rows `where` per whole-roster rep."""
+    return np.bincount(r[where], weights=None if weights is None else weights[where],
+                       minlength=n_all).astype("float64")
+
+
+def _count(g: np.ndarray, n: int, where: np.ndarray | None = None) -> np.ndarray:
     w = None if where is None else np.asarray(where, dtype="float64")
     return np.bincount(g, weights=w, minlength=n).astype("float64")
 
@@ -319,10 +509,6 @@ def _count(g: np.ndarray, n: int, where: np.ndarray | pd.Series | None = None) -
 def _sum(g: np.ndarray, n: int, values: pd.Series | np.ndarray) -> np.ndarray:
     v = np.nan_to_num(np.asarray(values, dtype="float64"))
     return np.bincount(g, weights=v, minlength=n)
-
-
-def _median(g: np.ndarray, n: int, values: pd.Series | np.ndarray) -> np.ndarray:
-    return pd.Series(np.asarray(values, dtype="float64")).groupby(g).median().reindex(range(n)).to_numpy()
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -338,57 +524,160 @@ def _pair_keys(g: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     return g.astype(np.int64) * k + codes
 
 
-def _active_pairs(g: np.ndarray, acc: np.ndarray, revenue: np.ndarray, k: int) -> np.ndarray:
-    """(group, account) keys whose Σ revenue is > 0."""
-    keys, inverse = np.unique(_pair_keys(g, acc, k), return_inverse=True)
-    return keys[np.bincount(inverse, weights=revenue) > 0]
+def _period_parts(ds: Dataset, period: Period) -> dict:
+    """Every per-rep part of `period` (whole roster), computed once per Dataset and period.
+    A table that is absent contributes no parts; its KPIs are NaN."""
+    def build() -> dict:
+        n_all = len(_whole_roster(ds))
+        parts: dict = {}
+        for fn in (_sales_parts, _quota_parts, _opportunity_parts, _activity_parts, _follow_up_parts,
+                   _training_parts, _incentive_parts):
+            parts |= fn(ds, period, n_all)
+        return parts
+
+    return ds.memo(("metrics.period", period.start, period.end), build)
 
 
-def _period_value_per_rep(spread: pd.DataFrame, value: str, period: Period,
-                          grouping: _Grouping) -> np.ndarray:
-    """Σ of a month-spread value over the period (partial months pro rata by days) per rep;
-    NaN for reps with no row in the period."""
-    weights = _month_weights(period.start, period.end)
-    w = pd.Series(_month_number(spread["month"].to_numpy()), index=spread.index).map(weights)
-    inside = w.notna().to_numpy()
-    r = grouping.rep_codes(spread.loc[inside, "rep_id"])
-    ok = r >= 0
-    vals = (spread.loc[inside, value].to_numpy() * w[inside].to_numpy())[ok]
-    n = len(grouping.reps)
-    total = np.bincount(r[ok], weights=vals, minlength=n)
-    return np.where(np.bincount(r[ok], minlength=n) > 0, total, np.nan)
-
-
-def _window_sum(rows: _Rows, mask: pd.Series, values: np.ndarray, n: int) -> np.ndarray:
-    m = mask.to_numpy()
-    return np.bincount(rows.g[m], weights=values[m], minlength=n)
-
-
-def _sales_kpis(ds: Dataset, period: Period, grouping: _Grouping) -> dict[str, np.ndarray]:
-    n, n_reps = grouping.n, len(grouping.reps)
+def _sales_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    """Revenue in the period, a year earlier and over the trailing 12 months; the (rep, account)
+    revenue of the period and of the one before (accounts count once per group, so they are kept
+    per account); which accounts are new in the period."""
     if not has_sales(ds):
-        return {"_rep_revenue": _nan(n_reps)} | {k: _nan(n) for k in (
-            "revenue", "revenue_prior_year", "growth", "market_share", "active_accounts",
-            "new_accounts", "retention_rate", "churn_rate")}
-    sales = sales_table(ds)
+        return {}
+    a = _rows_of(ds, "sales")
+    r, d, rev = a["r"], a["date"], a["revenue"]
     prev, yoy = period.previous(), period.year_earlier()
     t12_start = (period.end_ts - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     lo = min(period.start, prev.start, yoy.start, t12_start)
-    rows = _rows(sales, grouping, _between(sales["date"], lo, period.end))
-    d = rows.frame["date"]
-    rev = np.nan_to_num(rows.frame["revenue"].to_numpy(dtype="float64"))
-    in_p = _between(d, period.start, period.end)
-    out = {
-        "_rep_revenue": np.bincount(rows.r[in_p.to_numpy()], weights=rev[in_p.to_numpy()],
-                                    minlength=n_reps),
-        "revenue": _window_sum(rows, in_p, rev, n),
-        "revenue_prior_year": _window_sum(rows, _between(d, yoy.start, yoy.end), rev, n),
+    on = r >= 0
+    in_p, in_prev = on & _within(d, period.start, period.end), on & _within(d, prev.start, prev.end)
+    return {
+        "revenue": _per_rep(r, in_p, n_all, rev),
+        "revenue_prior_year": _per_rep(r, on & _within(d, yoy.start, yoy.end), n_all, rev),
+        "revenue_12m": _per_rep(r, on & _within(d, t12_start, period.end), n_all, rev),
+        "account_rows": _per_rep(r, on & _within(d, lo, period.end) & (a["acc"] >= 0), n_all),
+        "accounts_now": _rep_accounts(a, in_p), "accounts_before": _rep_accounts(a, in_prev),
+        "new_account": ~(a["first_bought"] < _day(period.start)),
     }
+
+
+def _rep_accounts(a: _Arrays, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """rep, account, Σ revenue of each (rep, account) pair among the rows `where`."""
+    k = max(len(a["first_bought"]), 1)
+    m = where & (a["acc"] >= 0)
+    keys, inverse = np.unique(_pair_keys(a["r"][m], a["acc"][m], k), return_inverse=True)
+    return keys // k, keys % k, np.bincount(inverse, weights=a["revenue"][m], minlength=len(keys))
+
+
+def _period_value(ds: Dataset, name: str, period: Period, n_all: int) -> np.ndarray:
+    """Σ of a month-spread value (quotas, incentives) over the period, partial months pro rata
+    by days, per rep; NaN for reps with no row in the period."""
+    a = _rows_of(ds, name)
+    weights = _month_weights(period.start, period.end)
+    at = a["month"] - weights.index[0]
+    inside = (at >= 0) & (at < len(weights)) & (a["r"] >= 0)
+    w = weights.to_numpy()[at[inside]]
+    r = a["r"][inside]
+    total = np.bincount(r, weights=a["value"][inside] * w, minlength=n_all)
+    return np.where(np.bincount(r, minlength=n_all) > 0, total, np.nan)
+
+
+def _quota_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    return {"rep_quota": _period_value(ds, "quotas", period, n_all)} if ds.has("quotas") else {}
+
+
+def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    return {"rep_payout": _period_value(ds, "incentives", period, n_all)} if ds.has("incentives") else {}
+
+
+def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    """Deals won and lost in the period, open deals (all, and those with a value) and their
+    value; the cycle of each deal won (for the median)."""
+    if not ds.has("opportunities"):
+        return {}
+    a = _rows_of(ds, "opportunities")
+    r, status, value = a["r"], a["status"], a["value"]
+    closed = (r >= 0) & _within(a["close"], period.start, period.end)
+    won = closed & (status == _WON)
+    is_open = (r >= 0) & (status == _OPEN)
+    valued = is_open & ~np.isnan(value)
+    timed = won & ~np.isnan(a["cycle"])
+    return {"won": _per_rep(r, won, n_all), "lost": _per_rep(r, closed & (status == _LOST), n_all),
+            "open_deals": _per_rep(r, is_open, n_all), "valued_deals": _per_rep(r, valued, n_all),
+            "open_value": _per_rep(r, valued, n_all, value), "cycle": (r[timed], a["cycle"][timed])}
+
+
+def _activity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    """Activities of the period per rep and type, plan flag and contact role; the distinct
+    (rep, account) pairs touched (for reach)."""
+    if not ds.has("activities"):
+        return {}
+    a = _rows_of(ds, "activities")
+    m = (a["r"] >= 0) & _within(a["date"], period.start, period.end)
+    r = a["r"][m].astype(np.int64)
+
+    def by_code(codes: np.ndarray, k: int) -> np.ndarray:
+        return np.bincount(r * k + codes[m], minlength=n_all * k).reshape(n_all, k).astype("float64")
+
+    kind = by_code(a["kind"], len(FACE_TO_FACE) + 2)
+    planned = by_code(a["planned"], 3)
+    role = by_code(a["role"], len(_ROLES) + 2)
+    out = {"meetings": kind[:, 1:len(FACE_TO_FACE) + 1].sum(axis=1), "presentations": kind[:, _PRESENTATION],
+           "workshops": kind[:, _WORKSHOP], "meeting_type": kind[:, _MEETING],
+           "planned": planned[:, 2], "planned_known": planned[:, 1] + planned[:, 2],
+           "role_known": role[:, 1:].sum(axis=1)}
+    out |= {f"role_{name}": role[:, i + 1] for i, name in enumerate(_ROLES)}
+    if "acc" in a:
+        k = max(len(_accounts(ds)), 1)
+        touched = m & (a["acc"] >= 0)
+        pairs = np.unique(_pair_keys(a["r"][touched], a["acc"][touched], k))
+        out["touched"] = (pairs // k, pairs % k)
+    return out
+
+
+def _follow_up_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    """Follow-ups due in the period up to the as-of day (min(period end, last day in the data)),
+    those done on time, the days late of the others (for the median), and those overdue and
+    open as of that day."""
+    if not ds.has("follow_ups"):
+        return {}
+    a = _rows_of(ds, "follow_ups")
+    end = data_end(ds)
+    as_of = _day(period.end_ts if end is None else min(period.end_ts, end))
+    r, due, done = a["r"], a["due"], a["done"]
+    on = r >= 0
+    in_p = on & (due >= _day(period.start)) & (due <= as_of)
+    on_time = done <= due                         # NaT compares False: open counts as late
+    late = in_p & ~on_time
+    late_by = (np.where(np.isnat(done[late]), as_of, done[late]) - due[late]) // np.timedelta64(1, "D")
+    overdue = on & (due < as_of) & (np.isnat(done) | (done > as_of))
+    return {"follow_ups_due": _per_rep(r, in_p, n_all), "follow_ups_on_time": _per_rep(r, in_p & on_time, n_all),
+            "overdue_open_follow_ups": _per_rep(r, overdue, n_all),
+            "late": (r[late], late_by.astype("float64"))}
+
+
+def _training_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+    if not ds.has("training"):
+        return {}
+    a = _rows_of(ds, "training")
+    m = (a["r"] >= 0) & _within(a["date"], period.start, period.end) & ~np.isnan(a["score"])
+    return {"score_sum": _per_rep(a["r"], m, n_all, a["score"]), "scores": _per_rep(a["r"], m, n_all)}
+
+
+# ---------------------------------------------------------------------------------------------
+# KPIs of a grouping, from the period's parts
+# ---------------------------------------------------------------------------------------------
+
+def _sales_kpis(ds: Dataset, parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
+    n = grouping.n
+    if "revenue" not in parts:
+        return {k: _nan(n) for k in ("revenue", "revenue_prior_year", "growth", "market_share",
+                                     "active_accounts", "new_accounts", "retention_rate", "churn_rate")}
+    out = {"revenue": grouping.sum(parts["revenue"]),
+           "revenue_prior_year": grouping.sum(parts["revenue_prior_year"])}
     out["growth"] = _ratio(out["revenue"], out["revenue_prior_year"]) - 1
-    rev12 = _window_sum(rows, _between(d, t12_start, period.end), rev, n)
-    out["market_share"] = _ratio(rev12, _group_potential(ds, grouping))
-    in_prev = _between(d, prev.start, prev.end).to_numpy()
-    return out | _account_kpis(sales, rows, rev, in_p.to_numpy(), in_prev, period, n)
+    out["market_share"] = _ratio(grouping.sum(parts["revenue_12m"]), _group_potential(ds, grouping))
+    return out | _account_kpis(parts, grouping)
 
 
 def _group_potential(ds: Dataset, grouping: _Grouping) -> np.ndarray:
@@ -401,175 +690,135 @@ def _group_potential(ds: Dataset, grouping: _Grouping) -> np.ndarray:
     return np.where(np.bincount(pairs["g"].to_numpy()[known], minlength=grouping.n) > 0, total, np.nan)
 
 
-def _account_kpis(sales: pd.DataFrame, rows: _Rows, rev: np.ndarray, in_p: np.ndarray,
-                  in_prev: np.ndarray, period: Period, n: int) -> dict[str, np.ndarray]:
-    """Active, new and retained accounts, counted once per (group, account)."""
+def _account_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
+    """Active, new and retained accounts, counted once per (group, account): an account is active
+    for a group when the group's revenue from it in the period is > 0."""
+    n = grouping.n
     names = ("active_accounts", "new_accounts", "retention_rate", "churn_rate")
-    if rows.frame["account_id"].isna().all():
+    if grouping.sum(parts["account_rows"]).sum() == 0:
         return {k: _nan(n) for k in names}
-    acc, uniques = pd.factorize(rows.frame["account_id"])
-    k = max(len(uniques), 1)
-    known = acc >= 0
-    cur = _active_pairs(rows.g[in_p & known], acc[in_p & known], rev[in_p & known], k)
-    before = sales.loc[(sales["date"] < period.start_ts) & (sales["revenue"] > 0), "account_id"]
-    seen = pd.Index(uniques).get_indexer(before.dropna().unique())
-    new = cur[~np.isin(cur % k, seen[seen >= 0])]
-    prior = _active_pairs(rows.g[in_prev & known], acc[in_prev & known], rev[in_prev & known], k)
+    k = max(len(parts["new_account"]), 1)
+    cur = _active_pairs(parts["accounts_now"], grouping, k)
+    new = cur[parts["new_account"][cur % k]]
+    prior = _active_pairs(parts["accounts_before"], grouping, k)
     retained = prior[np.isin(prior, cur)]
     retention = _ratio(_count(retained // k, n), _count(prior // k, n))
     return {"active_accounts": _count(cur // k, n), "new_accounts": _count(new // k, n),
             "retention_rate": retention, "churn_rate": 1 - retention}
 
 
-def _quota_kpis(ds: Dataset, period: Period, grouping: _Grouping,
-                rep_revenue: np.ndarray) -> dict[str, np.ndarray]:
+def _active_pairs(rep_accounts: tuple[np.ndarray, np.ndarray, np.ndarray], grouping: _Grouping,
+                  k: int) -> np.ndarray:
+    """(group, account) keys whose Σ revenue is > 0."""
+    rep, acc, revenue = rep_accounts
+    g = grouping.of_rep[rep]
+    inside = g >= 0
+    keys, inverse = np.unique(_pair_keys(g[inside], acc[inside], k), return_inverse=True)
+    return keys[np.bincount(inverse, weights=revenue[inside], minlength=len(keys)) > 0]
+
+
+def _quota_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     """Quota, attainment, gap and remaining quota. A group's attainment is Σ revenue / Σ quota
     over its reps that have a quota (revenue of reps without one would inflate it)."""
-    n_reps = len(grouping.reps)
-    rep_quota = (_period_value_per_rep(_total_quota_by_month(quota_by_month(ds)), "quota", period, grouping)
-                 if ds.has("quotas") else _nan(n_reps))
+    rep_quota = parts.get("rep_quota", _nan(grouping.n_all))
+    rep_revenue = parts.get("revenue", _nan(grouping.n_all))
     with_quota = rep_quota > 0
+    quota_q = np.where(with_quota, rep_quota, np.nan)
     rep_rev = np.where(with_quota, rep_revenue, np.nan)
-    quota = grouping.to_groups(np.where(with_quota, rep_quota, np.nan))
-    revenue_q = grouping.to_groups(rep_rev)
-    remaining = grouping.to_groups(np.clip(np.where(with_quota, rep_quota, np.nan) - rep_rev, 0, None))
+    quota, revenue_q = grouping.to_groups(quota_q), grouping.to_groups(rep_rev)
+    remaining = grouping.to_groups(np.clip(quota_q - rep_rev, 0, None))
     return {"quota": grouping.to_groups(rep_quota), "attainment": _ratio(revenue_q, quota),
             "gap": quota - revenue_q, "remaining_quota": remaining}
 
 
-def _opportunity_kpis(ds: Dataset, period: Period, grouping: _Grouping) -> dict[str, np.ndarray]:
+def _opportunity_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
-    if not ds.has("opportunities"):
+    if "won" not in parts:
         return {k: _nan(n) for k in ("won", "lost", "win_rate", "sales_cycle_days", "open_pipeline")}
-    opps = ds.table("opportunities")
-    rows = _rows(opps, grouping)
-    f = rows.frame
-    status = opportunity_status(f).to_numpy()
-    closed_in_p = _between(f["close_date"], period.start, period.end).to_numpy()
-    won = closed_in_p & (status == "won")
-    lost = closed_in_p & (status == "lost")
-    cycle = (f["close_date"] - f["created_date"]).dt.days.to_numpy(dtype="float64")
-    timed = won & ~np.isnan(cycle)
-    pipeline = _open_pipeline(ds, f, status == "open", rows.g, n)
-    n_won, n_lost = _count(rows.g, n, won), _count(rows.g, n, lost)
-    return {"won": n_won, "lost": n_lost, "win_rate": _ratio(n_won, n_won + n_lost),
-            "sales_cycle_days": _median(rows.g[timed], n, cycle[timed]), "open_pipeline": pipeline}
+    won, lost = grouping.sum(parts["won"]), grouping.sum(parts["lost"])
+    return {"won": won, "lost": lost, "win_rate": _ratio(won, won + lost),
+            "sales_cycle_days": grouping.median(parts["cycle"]), "open_pipeline": _open_pipeline(parts, grouping)}
 
 
-def _open_pipeline(ds: Dataset, opps: pd.DataFrame, is_open: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
+def _open_pipeline(parts: dict, grouping: _Grouping) -> np.ndarray:
     """Σ value of the open deals: the amount, else the product's list price (products table).
     A group whose open deals all lack a value is NaN (unknown, not 0); no open deals is 0."""
-    value = opps["amount"].astype("float64")
-    if ds.has("products"):
-        price = ds.table("products").drop_duplicates("product").set_index("product")["list_price"]
-        value = value.fillna(opps["product"].map(price).astype("float64"))
-    v = value.to_numpy(dtype="float64")
-    valued = is_open & ~np.isnan(v)
-    if not valued.any():
-        return _nan(n)
-    unknown = (_count(g, n, is_open) > 0) & (_count(g, n, valued) == 0)
-    return np.where(unknown, np.nan, _sum(g[valued], n, v[valued]))
+    valued = grouping.sum(parts["valued_deals"])
+    if valued.sum() == 0:
+        return _nan(grouping.n)
+    unknown = (grouping.sum(parts["open_deals"]) > 0) & (valued == 0)
+    return np.where(unknown, np.nan, grouping.sum(parts["open_value"]))
 
 
-def _activity_kpis(ds: Dataset, period: Period, grouping: _Grouping) -> dict[str, np.ndarray]:
+def _activity_kpis(ds: Dataset, period: Period, parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     """Activity counts and rates. Rates per week/quarter are per rep: a group's Σ is divided by
     its number of reps, so they compare with the per-rep targets."""
     n = grouping.n
     names = ("meetings", "meetings_per_week", "presentations", "presentations_per_quarter",
              "workshops", "workshops_per_quarter", "reach", "planned", "planned_known",
              "call_plan_adherence", "share_user", "share_buyer", "share_admin", "_meeting_type")
-    if not ds.has("activities"):
+    if "meetings" not in parts:
         return {k: _nan(n) for k in names}
-    acts = ds.table("activities")
-    rows = _rows(acts, grouping, _between(acts["date"], period.start, period.end))
-    kind = rows.frame["activity_type"]
+    out = {k: grouping.sum(parts[k]) for k in ("meetings", "presentations", "workshops", "planned",
+                                                "planned_known")}
+    out["_meeting_type"] = grouping.sum(parts["meeting_type"])
     rep_days = period.days * grouping.reps_per_group
-    out = {
-        "meetings": _count(rows.g, n, kind.isin(FACE_TO_FACE)),
-        "presentations": _count(rows.g, n, kind == "presentation"),
-        "workshops": _count(rows.g, n, kind == "workshop"),
-        "_meeting_type": _count(rows.g, n, kind == "meeting"),
-    }
     out["meetings_per_week"] = _ratio(out["meetings"] * 7, rep_days)
     out["presentations_per_quarter"] = _ratio(out["presentations"] * 91, rep_days)
     out["workshops_per_quarter"] = _ratio(out["workshops"] * 91, rep_days)
-    planned = rows.frame["planned"]
-    out["planned"] = _count(rows.g, n, planned.fillna(False))
-    out["planned_known"] = _count(rows.g, n, planned.notna())
     out["call_plan_adherence"] = _ratio(out["planned"], out["planned_known"])
-    role = rows.frame["contact_role"]
-    known_role = _count(rows.g, n, role.notna())
-    for r in ("user", "buyer", "admin"):
-        out[f"share_{r}"] = _ratio(_count(rows.g, n, role == r), known_role)
-    out["reach"] = _reach(ds, rows, grouping)
+    known_role = grouping.sum(parts["role_known"])
+    for r in _ROLES:
+        out[f"share_{r}"] = _ratio(grouping.sum(parts[f"role_{r}"]), known_role)
+    out["reach"] = _reach(ds, parts, grouping)
     return out
 
 
-def _reach(ds: Dataset, rows: _Rows, grouping: _Grouping) -> np.ndarray:
+def _reach(ds: Dataset, parts: dict, grouping: _Grouping) -> np.ndarray:
     """Distinct accounts of the group's own territories with ≥ 1 activity / accounts there."""
     n = grouping.n
-    if not ds.has("accounts"):
+    if "touched" not in parts:
         return _nan(n)
-    accounts = ds.table("accounts").drop_duplicates("account_id")
-    territories = pd.Index(accounts["territory_id"].dropna().unique())
+    territories, per_territory, territory_of = _account_territories(ds)
     own = pd.DataFrame({"g": grouping.group,
                         "t": territories.get_indexer(grouping.reps["territory_id"])}).drop_duplicates()
     own = own[own["t"] >= 0]
-    per_territory = np.bincount(_positions(territories, accounts["territory_id"].dropna()),
-                                minlength=len(territories))
     denominator = _sum(own["g"].to_numpy(), n, per_territory[own["t"].to_numpy()])
-    acc = _positions(pd.Index(accounts["account_id"]), rows.frame["account_id"])
-    g, acc = rows.g[acc >= 0], acc[acc >= 0]
-    terr = _positions(territories, accounts["territory_id"])[acc]
-    k_t, k_a = max(len(territories), 1), len(accounts)
-    mine = (terr >= 0) & np.isin(_pair_keys(g, terr, k_t), _pair_keys(own["g"].to_numpy(), own["t"].to_numpy(), k_t))
+    rep, acc = parts["touched"]
+    g = grouping.of_rep[rep]
+    terr = territory_of[acc]
+    k_t, k_a = max(len(territories), 1), max(len(territory_of), 1)
+    mine = (g >= 0) & (terr >= 0) & np.isin(_pair_keys(g, terr, k_t),
+                                            _pair_keys(own["g"].to_numpy(), own["t"].to_numpy(), k_t))
     reached = np.unique(_pair_keys(g[mine], acc[mine], k_a))
     return _ratio(_count(reached // k_a, n), denominator)
 
 
-def _follow_up_kpis(ds: Dataset, period: Period, grouping: _Grouping) -> dict[str, np.ndarray]:
-    """On-time rate and days late of follow-ups due in the period up to the as-of day
-    (min(period end, last day in the data)); overdue open ones as of that day."""
+def _follow_up_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
-    if not ds.has("follow_ups"):
+    if "follow_ups_due" not in parts:
         return {k: _nan(n) for k in ("follow_ups_due", "follow_ups_on_time", "on_time_follow_up_rate",
                                      "days_late", "overdue_open_follow_ups")}
-    fu = ds.table("follow_ups")
-    end = data_end(ds)
-    as_of = period.end_ts if end is None else min(period.end_ts, end)
-    rows = _rows(fu, grouping)
-    due, done = rows.frame["due_date"], rows.frame["completed_date"]
-    in_p = _between(due, period.start, as_of).to_numpy()
-    on_time = (done <= due).to_numpy()            # NaT compares False: open counts as late
-    late_by = (done.fillna(as_of) - due).dt.days.to_numpy(dtype="float64")
-    late = in_p & ~on_time
-    overdue = ((due < as_of) & (done.isna() | (done > as_of))).to_numpy()
-    n_due, n_on_time = _count(rows.g, n, in_p), _count(rows.g, n, in_p & on_time)
-    return {"follow_ups_due": n_due, "follow_ups_on_time": n_on_time,
-            "on_time_follow_up_rate": _ratio(n_on_time, n_due),
-            "days_late": _median(rows.g[late], n, late_by[late]),
-            "overdue_open_follow_ups": _count(rows.g, n, overdue)}
+    due, on_time = grouping.sum(parts["follow_ups_due"]), grouping.sum(parts["follow_ups_on_time"])
+    return {"follow_ups_due": due, "follow_ups_on_time": on_time, "on_time_follow_up_rate": _ratio(on_time, due),
+            "days_late": grouping.median(parts["late"]),
+            "overdue_open_follow_ups": grouping.sum(parts["overdue_open_follow_ups"])}
 
 
-def _training_kpis(ds: Dataset, period: Period, grouping: _Grouping) -> dict[str, np.ndarray]:
+def _training_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
-    if not ds.has("training"):
+    if "score_sum" not in parts:
         return {"knowledge_quotient": _nan(n), "_score_sum": _nan(n)}
-    tr = ds.table("training")
-    rows = _rows(tr, grouping, _between(tr["date"], period.start, period.end) & tr["score"].notna())
-    score_sum = _sum(rows.g, n, rows.frame["score"])
-    return {"knowledge_quotient": _ratio(score_sum, _count(rows.g, n)), "_score_sum": score_sum}
+    score_sum = grouping.sum(parts["score_sum"])
+    return {"knowledge_quotient": _ratio(score_sum, grouping.sum(parts["scores"])), "_score_sum": score_sum}
 
 
-def _incentive_kpis(ds: Dataset, period: Period, grouping: _Grouping,
-                    revenue: np.ndarray) -> dict[str, np.ndarray]:
+def _incentive_kpis(parts: dict, grouping: _Grouping, revenue: np.ndarray) -> dict[str, np.ndarray]:
     """Payout in the period (incentive periods spread like quotas). A rep without a payout row
-    while others were paid for the period got 0; nobody paid for the period = not known."""
+    while others in scope were paid for the period got 0; nobody paid = not known."""
     n = grouping.n
-    spread = _spread_by_month(ds.table("incentives"), "payout") if ds.has("incentives") else None
-    per_rep = (_period_value_per_rep(spread, "payout", period, grouping) if spread is not None
-               else _nan(len(grouping.reps)))
-    if np.isnan(per_rep).all():
+    per_rep = parts.get("rep_payout")
+    if per_rep is None or np.isnan(per_rep[grouping.pos]).all():
         return {"payout": _nan(n), "cost_of_sales": _nan(n)}
     payout = grouping.to_groups(np.nan_to_num(per_rep))
     return {"payout": payout, "cost_of_sales": _ratio(payout, np.where(revenue > 0, revenue, np.nan))}
@@ -586,16 +835,17 @@ def _points(parts: dict[str, np.ndarray], settings: Settings) -> np.ndarray:
 
 def _compute(ds: Dataset, period: Period, settings: Settings, grouping: _Grouping) -> pd.DataFrame:
     """Every KPI column for each group of `grouping`, in KPI_COLUMNS order."""
-    parts = _sales_kpis(ds, period, grouping)
-    parts |= _quota_kpis(ds, period, grouping, parts["_rep_revenue"])
-    parts |= _opportunity_kpis(ds, period, grouping)
-    parts["pipeline_coverage"] = _ratio(parts["open_pipeline"], parts["remaining_quota"])
-    parts |= _activity_kpis(ds, period, grouping)
-    parts |= _follow_up_kpis(ds, period, grouping)
-    parts |= _training_kpis(ds, period, grouping)
-    parts |= _incentive_kpis(ds, period, grouping, parts["revenue"])
-    parts["points"] = _points(parts, settings)
-    return pd.DataFrame({k: parts[k] for k in KPI_COLUMNS})
+    parts = _period_parts(ds, period)
+    kpis = _sales_kpis(ds, parts, grouping)
+    kpis |= _quota_kpis(parts, grouping)
+    kpis |= _opportunity_kpis(parts, grouping)
+    kpis["pipeline_coverage"] = _ratio(kpis["open_pipeline"], kpis["remaining_quota"])
+    kpis |= _activity_kpis(ds, period, parts, grouping)
+    kpis |= _follow_up_kpis(parts, grouping)
+    kpis |= _training_kpis(parts, grouping)
+    kpis |= _incentive_kpis(parts, grouping, kpis["revenue"])
+    kpis["points"] = _points(kpis, settings)
+    return pd.DataFrame({k: kpis[k] for k in KPI_COLUMNS})
 
 
 def _ramping(reps: pd.DataFrame, period: Period, settings: Settings) -> pd.Series:
@@ -610,8 +860,8 @@ def _ramping(reps: pd.DataFrame, period: Period, settings: Settings) -> pd.Serie
 
 def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> pd.DataFrame:
     """One row per rep in scope (all of the roster, even without data), REP_KPI_COLUMNS."""
-    reps = roster(ds, scope)
-    grouping = _Grouping(reps, np.arange(len(reps)), len(reps))
+    grouping, _ = _grouping(ds, scope)
+    reps = grouping.reps
     kpis = _compute(ds, period, settings, grouping)
     out = pd.concat([reps, kpis], axis=1).assign(ramping=_ramping(reps, period, settings).to_numpy())
     return out[REP_KPI_COLUMNS]
@@ -620,14 +870,13 @@ def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
 def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
            scope: Scope = Scope()) -> pd.DataFrame:
     """KPIs per territory, region or the whole team: key column(s), reps, ramping_reps, then
-    KPI_COLUMNS recomputed from the group's rows (sums of parts, medians of the group's rows).
+    KPI_COLUMNS recomputed from the group's parts (sums of parts, medians of the group's rows).
     remaining_quota of a group is its shortfall: Σ max(0, gap) over reps below quota."""
     if level not in _LEVEL_KEYS:
         raise ValueError(f"level must be one of {sorted(_LEVEL_KEYS)}, not {level!r}")
-    reps = roster(ds, scope).assign(team=scope.label)
     key = _LEVEL_KEYS[level]
-    codes, keys = pd.factorize(reps[key], sort=True)
-    grouping = _Grouping(reps, codes.astype(np.int64), len(keys))
+    grouping, keys = _grouping(ds, scope, key)
+    reps, codes = grouping.reps, grouping.group
     head = pd.DataFrame({key: pd.Series(keys, dtype="str")})
     if level == "territory":
         head["region"] = reps.groupby(codes)["region"].first().reindex(range(len(keys))).to_numpy()
@@ -678,13 +927,12 @@ def peer_percentiles(kpis: pd.DataFrame) -> pd.DataFrame:
 def product_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataFrame:
     """product, revenue, share (of the period's revenue), quota (Σ product quotas), attainment."""
     cols = ["product", "revenue", "share", "quota", "attainment"]
-    reps = roster(ds, scope)
-    grouping = _Grouping(reps, np.zeros(len(reps), dtype=np.int64), 1)
     if not has_sales(ds):
         return pd.DataFrame(columns=cols)
-    sales = sales_table(ds)
-    rows = _rows(sales, grouping, _between(sales["date"], period.start, period.end))
-    revenue = rows.frame.groupby("product")["revenue"].sum()
+    grouping, _ = _grouping(ds, scope)
+    a = _rows_of(ds, "sales")
+    inside = (grouping.of_rep[a["r"]] >= 0) & _within(a["date"], period.start, period.end)
+    revenue = sales_table(ds)[inside].groupby("product")["revenue"].sum()
     qm = quota_by_month(ds)
     qm = qm[qm["product"].notna() & qm["rep_id"].isin(grouping.reps["rep_id"])]
     weights = _month_weights(period.start, period.end)
@@ -702,7 +950,8 @@ def product_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataF
 def biggest_movers(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),
                    n: int = 5) -> pd.DataFrame:
     """rep_id, rep_name, region, attainment, attainment_previous, change: the n reps whose
-    attainment changed most (either way) since period.previous()."""
+    attainment changed most (either way) since period.previous(). Both periods' parts are
+    memoized on the Dataset, so the previous period is computed once, not per scope."""
     now = rep_kpis(ds, period, settings, scope)
     before = rep_kpis(ds, period.previous(), settings, scope)
     out = now[["rep_id", "rep_name", "region", "attainment"]].assign(
@@ -729,21 +978,29 @@ def _month_axis(start: date, end: date) -> tuple[int, int]:
     return first, int(_month_number([pd.Timestamp(end)])[0]) - first + 1
 
 
-def _rep_month_keys(rows: _Rows, dates: pd.Series, first: int, n_months: int) -> np.ndarray:
-    """Flat rep × month cell of each row (the month conversion is the costly part: do it once)."""
-    return rows.r * n_months + (_month_number(dates.to_numpy()) - first)
+def _rep_month_cells(grouping: _Grouping, r: np.ndarray, months: np.ndarray | None,
+                     days: np.ndarray | None, first: int, n_months: int,
+                     where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of reps in scope inside the month axis (of `where`, if given), and the flat
+    rep × month cell of each. Rows carry month numbers (`months`) or days (`days`)."""
+    if months is None:
+        lo, hi = _month_start(np.array([first, first + n_months])).to_numpy()
+        inside = (days >= lo) & (days < hi)
+    else:
+        inside = (months >= first) & (months < first + n_months)
+    inside &= grouping.of_rep[r] >= 0
+    if where is not None:
+        inside &= where
+    rows = np.flatnonzero(inside)
+    month = months[rows] if months is not None else _month_number(days[rows])
+    return rows, grouping.of_rep[r[rows]] * n_months + (month - first)
 
 
-def _rep_month(keys: np.ndarray, n_reps: int, n_months: int,
-               weights: np.ndarray | pd.Series | None = None) -> np.ndarray:
+def _rep_month(cells: np.ndarray, n_reps: int, n_months: int,
+               weights: np.ndarray | None = None) -> np.ndarray:
     """Σ weights (or a count) per rep × month cell as an (n_reps, n_months) array."""
     w = None if weights is None else np.nan_to_num(np.asarray(weights, dtype="float64"))
-    return np.bincount(keys, weights=w, minlength=n_reps * n_months).reshape(n_reps, n_months).astype("float64")
-
-
-def _range_rows(table: pd.DataFrame, col: str, grouping: _Grouping, first: int, n_months: int) -> _Rows:
-    lo, hi = _month_start(np.array([first, first + n_months]))
-    return _rows(table, grouping, (table[col] >= lo) & (table[col] < hi))
+    return np.bincount(cells, weights=w, minlength=n_reps * n_months).reshape(n_reps, n_months).astype("float64")
 
 
 def _by_grouping(reps: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.Index]:
@@ -777,25 +1034,23 @@ def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scop
     of reps counts only the revenue of reps that had a quota that month."""
     if by not in (None, "region", "rep_id", "product"):
         raise ValueError(f"by must be None, 'region', 'rep_id' or 'product', not {by!r}")
-    reps = roster(ds, scope)
+    grouping, _ = _grouping(ds, scope)
+    reps = grouping.reps
     first, n_months = _month_axis(start, end)
     if by == "product":
-        return _monthly_by_product(ds, reps, first, n_months)
-    grouping = _Grouping(reps, np.arange(len(reps)), len(reps))
+        return _monthly_by_product(ds, grouping, first, n_months)
     n_reps = len(reps)
     revenue = np.full((n_reps, n_months), np.nan)
     if has_sales(ds):
-        s = sales_table(ds)
-        rows = _range_rows(s, "date", grouping, first, n_months)
-        keys = _rep_month_keys(rows, rows.frame["date"], first, n_months)
-        revenue = _rep_month(keys, n_reps, n_months, rows.frame["revenue"])
+        a = _rows_of(ds, "sales")
+        rows, cells = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
+        revenue = _rep_month(cells, n_reps, n_months, a["revenue"][rows])
     quota = np.full((n_reps, n_months), np.nan)
     if ds.has("quotas"):
-        q = _total_quota_by_month(quota_by_month(ds))
-        rows = _range_rows(q, "month", grouping, first, n_months)
-        keys = _rep_month_keys(rows, rows.frame["month"], first, n_months)
-        count = _rep_month(keys, n_reps, n_months)
-        total = _rep_month(keys, n_reps, n_months, rows.frame["quota"])
+        a = _rows_of(ds, "quotas")
+        rows, cells = _rep_month_cells(grouping, a["r"], a["month"], None, first, n_months)
+        count = _rep_month(cells, n_reps, n_months)
+        total = _rep_month(cells, n_reps, n_months, a["value"][rows])
         quota = np.where(count > 0, total, np.nan)
     codes, keys = _by_grouping(reps, by)
     with_quota = quota > 0
@@ -810,17 +1065,18 @@ def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scop
                     first, keys, by)
 
 
-def _monthly_by_product(ds: Dataset, reps: pd.DataFrame, first: int, n_months: int) -> pd.DataFrame:
-    grouping = _Grouping(reps, np.zeros(len(reps), dtype=np.int64), 1)
+def _monthly_by_product(ds: Dataset, grouping: _Grouping, first: int, n_months: int) -> pd.DataFrame:
     lo, hi = _month_start(np.array([first, first + n_months]))
     frames = []
     if has_sales(ds):
-        s = sales_table(ds)
-        rows = _range_rows(s, "date", grouping, first, n_months).frame
-        frames.append(rows.assign(month=_month_start(_month_number(rows["date"].to_numpy())))
+        a = _rows_of(ds, "sales")
+        rows, _ = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
+        lines = sales_table(ds).take(rows)
+        frames.append(lines.assign(month=_month_start(_month_number(a["date"][rows])))
                       .groupby(["product", "month"])["revenue"].sum())
     qm = quota_by_month(ds)
-    qm = qm[qm["product"].notna() & qm["rep_id"].isin(reps["rep_id"]) & (qm["month"] >= lo) & (qm["month"] < hi)]
+    qm = qm[qm["product"].notna() & qm["rep_id"].isin(grouping.reps["rep_id"]) & (qm["month"] >= lo)
+            & (qm["month"] < hi)]
     frames.append(qm.groupby(["product", "month"])["quota"].sum())
     out = pd.concat(frames, axis=1).reindex(columns=["revenue", "quota"]).reset_index()
     if has_sales(ds):
@@ -838,28 +1094,26 @@ def monthly_activity(ds: Dataset, start: date, end: date, scope: Scope = Scope()
     NaN where the table is missing."""
     if by not in (None, "region", "rep_id"):
         raise ValueError(f"by must be None, 'region' or 'rep_id', not {by!r}")
-    reps = roster(ds, scope)
+    grouping, _ = _grouping(ds, scope)
+    reps = grouping.reps
     first, n_months = _month_axis(start, end)
-    grouping = _Grouping(reps, np.arange(len(reps)), len(reps))
     n_reps = len(reps)
     codes, keys = _by_grouping(reps, by)
     nan = np.full((len(keys), n_months), np.nan)
     parts = dict.fromkeys(("meetings", "planned", "planned_known", "follow_ups_due", "follow_ups_on_time"), nan)
     if ds.has("activities"):
-        rows = _range_rows(ds.table("activities"), "date", grouping, first, n_months)
-        f = rows.frame
-        cells = _rep_month_keys(rows, f["date"], first, n_months)
-        for name, w in (("meetings", f["activity_type"].isin(FACE_TO_FACE)),
-                        ("planned", f["planned"].fillna(False)), ("planned_known", f["planned"].notna())):
+        a = _rows_of(ds, "activities")
+        rows, cells = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
+        kind, planned = a["kind"][rows], a["planned"][rows]
+        for name, w in (("meetings", (kind >= 1) & (kind <= len(FACE_TO_FACE))),
+                        ("planned", planned == 2), ("planned_known", planned > 0)):
             parts[name] = _group_sum(_rep_month(cells, n_reps, n_months, w), codes, len(keys))
     if ds.has("follow_ups"):
-        fu = ds.table("follow_ups")
+        a = _rows_of(ds, "follow_ups")
         end_day = data_end(ds)
-        fu = fu[fu["due_date"] <= end_day] if end_day is not None else fu
-        rows = _range_rows(fu, "due_date", grouping, first, n_months)
-        f = rows.frame
-        cells = _rep_month_keys(rows, f["due_date"], first, n_months)
-        for name, w in (("follow_ups_due", None), ("follow_ups_on_time", f["completed_date"] <= f["due_date"])):
+        due_known = None if end_day is None else a["due"] <= _day(end_day)
+        rows, cells = _rep_month_cells(grouping, a["r"], None, a["due"], first, n_months, due_known)
+        for name, w in (("follow_ups_due", None), ("follow_ups_on_time", a["done"][rows] <= a["due"][rows])):
             parts[name] = _group_sum(_rep_month(cells, n_reps, n_months, w), codes, len(keys))
     month_days = pd.DatetimeIndex(_month_start(first + np.arange(n_months))).days_in_month.to_numpy()
     rep_weeks = np.outer(np.bincount(codes, minlength=len(keys)), month_days / 7)

@@ -11,7 +11,7 @@ import streamlit as st
 from core import diagnostics, forecast, metrics
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, WARN, fmt_money, fmt_pct, region_colors, style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, dataset_call, not_available
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
 SPARK_MONTHS = 12
@@ -27,8 +27,11 @@ if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()
 
-team = cached_call(metrics.team_kpis, ds, period, settings, scope)
-reps = cached_call(metrics.rep_kpis, ds, period, settings, scope)
+# The first request of a dataset and period computes every rep's KPI parts (about a second at a
+# thousand reps); every scope after that is a filter of them.
+with st.spinner("Computing the KPIs…"):
+    team = cached_call(metrics.team_kpis, ds, period, settings, scope)
+    reps = cached_call(metrics.rep_kpis, ds, period, settings, scope)
 
 
 def _known(x: float) -> bool:
@@ -95,10 +98,11 @@ st.subheader("Every rep")
 spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
 by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
 spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
-# The diagnosis is computed for the whole team once (benchmarks are the team's reps at goal) and
-# only filtered here, so a scope change never re-runs it.
+# The diagnosis is computed for the whole team once per dataset, period and settings (benchmarks
+# are the team's reps at goal), held on the Dataset and only filtered here, so a scope change never
+# re-runs it.
 with st.spinner("Diagnosing…"):
-    diagnosis = cached_call(diagnostics.diagnose, ds, period, settings, Scope())
+    diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
 cause_label = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "—"}
 primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: cause_label.get(c, c))
 table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota", "attainment",

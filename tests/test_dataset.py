@@ -40,3 +40,66 @@ def test_date_span_prefers_sales():
     ds = Dataset({"sales": _sales([1, 2])})
     assert ds.date_span()[0].isoformat() == "2025-01-05"
     assert Dataset({}).date_span() is None
+
+
+def test_memo_computes_once_per_key():
+    ds = Dataset({"sales": _sales([1, 2])})
+    calls = []
+
+    def compute(x):
+        calls.append(x)
+        return [x]
+
+    first = ds.memo(("double", 1), lambda: compute(1))
+    assert ds.memo(("double", 1), lambda: compute(99)) is first      # same object, not recomputed
+    assert ds.memo(("double", 2), lambda: compute(2)) == [2]
+    assert calls == [1, 2]
+    other = Dataset({"sales": _sales([1, 2])})                           # memo is per Dataset
+    assert other.memo(("double", 1), lambda: compute(3)) == [3]
+
+
+def test_memo_forgets_results_of_a_replaced_table():
+    """Only tests replace a table, but a result of the old table must never be served."""
+    ds = Dataset({"sales": _sales([1, 2])})
+    total = lambda: ds.table("sales")["revenue"].sum()                  # noqa: E731
+    assert ds.memo(("total",), total) == 3
+    ds.tables["sales"] = _sales([5])
+    assert ds.memo(("total",), total) == 5
+    ds.tables["quotas"] = empty_table("quotas")                          # a table added
+    ds.tables["sales"] = _sales([7])
+    assert ds.memo(("total",), total) == 7
+
+
+def test_clear_memo_by_name_and_all():
+    ds = Dataset({})
+    ds.memo(("a", 1), lambda: 1)
+    ds.memo(("b", 1), lambda: 2)
+    ds.clear_memo("a")
+    assert ds.memo(("a", 1), lambda: 10) == 10 and ds.memo(("b", 1), lambda: 20) == 2
+    ds.clear_memo()
+    assert ds.memo(("b", 1), lambda: 20) == 20
+
+
+def test_memo_keeps_a_bounded_number_of_results_per_name():
+    """Browsing many periods keeps the most recently used MEMO_PER_NAME results of a name."""
+    from core.dataset import MEMO_PER_NAME
+
+    ds = Dataset({})
+    ds.memo(("other",), lambda: "kept")
+    for i in range(MEMO_PER_NAME):
+        ds.memo(("period", i), lambda i=i: i)
+    ds.memo(("period", 0), lambda: "recomputed")                         # used again: now the newest
+    ds.memo(("period", MEMO_PER_NAME), lambda: MEMO_PER_NAME)             # one too many: evicts 1
+    assert ds.memo(("period", 0), lambda: "recomputed") == 0
+    assert ds.memo(("period", 1), lambda: "recomputed") == "recomputed"
+    assert ds.memo(("other",), lambda: "lost") == "kept"
+
+
+def test_pickle_carries_the_tables_not_the_memo():
+    import pickle
+
+    ds = Dataset({"sales": _sales([1, 2])})
+    ds.memo(("x",), lambda: "cached")
+    again = pickle.loads(pickle.dumps(ds))
+    assert again.memo(("x",), lambda: "fresh") == "fresh"
+    assert again.fingerprint == ds.fingerprint

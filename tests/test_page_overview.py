@@ -9,22 +9,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core import metrics
 from core.dataset import Scope
 from core.fmt import fmt_money, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
-                                reason="the bundled sample workbook is not built yet")
 
 
 @pytest.fixture(scope="module")
 def overview() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/overview.py")
-    at.run()
-    return at
+    return open_page("overview")
 
 
 def _charts(at: AppTest) -> list[dict]:
@@ -67,3 +63,37 @@ def test_follows_a_region_scope(overview):
     ctx = at.session_state["ctx"]
     assert ctx.scope.region == region
     assert len(at.dataframe[0].value) == len(metrics.roster(ctx.ds, ctx.scope))
+
+
+def test_a_region_change_does_not_rediagnose_the_team(monkeypatch):
+    """The team's diagnosis is held on the Dataset: a new region, even with st.cache_data empty
+    (its first visit), filters it instead of running the diagnostic again."""
+    import streamlit as st
+
+    from core import diagnostics
+
+    calls = []
+    diagnose = diagnostics.diagnose
+
+    def counted(*args, **kwargs):
+        calls.append(args[3])
+        return diagnose(*args, **kwargs)
+
+    monkeypatch.setattr(diagnostics, "diagnose", counted)
+    at = open_page("overview")
+    regions = sorted(metrics.roster(at.session_state["ctx"].ds)["region"].unique())
+    for region in regions[:2]:
+        st.cache_data.clear()
+        at.session_state["scope_region"] = region
+        at._finished_page_script_hash = ""            # rerun through app.py and its sidebar
+        at.run()
+        assert not at.exception and at.session_state["ctx"].scope.region == region
+    assert calls == [Scope()]                          # once, for the whole team
+    ctx = at.session_state["ctx"]
+    team = diagnose(ctx.ds, ctx.period, ctx.settings).reps[["rep_id", "primary_cause"]].merge(
+        metrics.roster(ctx.ds), on="rep_id")
+    labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "—"}
+    expected = team[team["region"] == regions[1]].set_index("rep_name")["primary_cause"].map(
+        lambda c: labels.get(c, c))
+    shown = at.dataframe[0].value.set_index("rep_name")["primary_cause"]
+    assert shown.sort_index().tolist() == expected.sort_index().tolist()

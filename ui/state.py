@@ -3,7 +3,8 @@
 Datasets are held once per distinct content (st.cache_resource keyed by a digest of the uploaded
 bytes and the column matches), never by a name a user chooses, so sessions cannot see each other's
 data. Results are cached with st.cache_data keyed by the Dataset's fingerprint (a digest of every
-row), the period, the scope and the settings.
+row), the period, the scope and the settings; whole-team results that every scope shares live on
+the Dataset itself (dataset_call), as core's per-period KPI parts do (Dataset.memo).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.dataset import Dataset, Scope
 from core.ingest import ingest, ingest_paths
@@ -24,6 +26,7 @@ from core.settings import Settings
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"
 UPLOAD_KEY = "uploaded_files"      # list[tuple[name, bytes]] held in this session only
 OVERRIDES_KEY = "column_overrides"  # JSON-able dict of the user's table/column corrections
+UPLOAD_DIGEST_KEY = "uploaded_files_digest"  # (that list, its names and sizes, its digest)
 SETTINGS_KEY = "settings"
 CTX_KEY = "ctx"
 
@@ -55,10 +58,25 @@ def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
     return h.hexdigest()
 
 
+def _upload_digest(files: Sequence[tuple[str, bytes]]) -> str:
+    """files_digest(files), hashed once per uploaded list rather than on every rerun (hundreds of
+    MB at a large company). The Data page replaces the list in session state on each upload, so
+    the digest is kept next to the very list object it belongs to (and its names and sizes, in
+    case a list is ever changed in place)."""
+    shape = tuple((name, len(data)) for name, data in files)
+    if get_script_run_ctx() is None:          # called outside a session (tests, scripts)
+        return files_digest(files)
+    held = st.session_state.get(UPLOAD_DIGEST_KEY)
+    if held is None or held[0] is not files or held[1] != shape:
+        held = (files, shape, files_digest(files))
+        st.session_state[UPLOAD_DIGEST_KEY] = held
+    return held[2]
+
+
 def uploaded_dataset(files: Sequence[tuple[str, bytes]], overrides: dict | None) -> Dataset:
     """The Dataset for these uploaded files and corrections (parsed once per distinct content)."""
     overrides_json = json.dumps(overrides or {}, sort_keys=True)
-    return _uploaded_dataset(files_digest(files) + hashlib.sha256(overrides_json.encode()).hexdigest(),
+    return _uploaded_dataset(_upload_digest(files) + hashlib.sha256(overrides_json.encode()).hexdigest(),
                              tuple(files), overrides_json)
 
 
@@ -99,11 +117,22 @@ def _cached(key: str, _fn: Callable, _args: tuple, _kwargs: dict) -> Any:
     return _fn(*_args, **_kwargs)
 
 
+def _call_key(fn: Callable, args: tuple, kwargs: dict) -> str:
+    return "|".join([f"{fn.__module__}.{fn.__qualname__}", *map(_key, args),
+                     *(f"{k}={_key(v)}" for k, v in sorted(kwargs.items()))])
+
+
 def cached_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """fn(*args, **kwargs), computed once per distinct content of its arguments."""
-    key = "|".join([f"{fn.__module__}.{fn.__qualname__}", *map(_key, args),
-                    *(f"{k}={_key(v)}" for k, v in sorted(kwargs.items()))])
-    return _cached(key, fn, args, kwargs)
+    return _cached(_call_key(fn, args, kwargs), fn, args, kwargs)
+
+
+def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
+    """fn(ds, *args, **kwargs), computed once per Dataset and arguments and held on the Dataset
+    (Dataset.memo), which lives as long as its data is loaded. For whole-team results that every
+    page and scope share (the team's diagnosis of a period): a scope change filters them and never
+    recomputes them."""
+    return ds.memo(("ui.dataset_call", _call_key(fn, args, kwargs)), lambda: fn(ds, *args, **kwargs))
 
 
 def not_available(what: str, tables: Sequence[str]) -> None:
