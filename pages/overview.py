@@ -105,9 +105,9 @@ with st.spinner("Diagnosing…"):
     diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
 cause_label = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "—"}
 primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: cause_label.get(c, c))
-table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota", "attainment",
-              "gap", "growth"]].assign(
-    primary_cause=reps["rep_id"].map(primary),
+table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota"]].assign(
+    attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
+    growth=reps["growth"] * 100,
     trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
 money = {"format": "dollar", "step": 1}
 st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=True, width="stretch",
@@ -119,10 +119,10 @@ st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=Tru
                  "revenue": st.column_config.NumberColumn("Revenue", **money),
                  "quota": st.column_config.NumberColumn("Quota", **money),
                  "attainment": st.column_config.ProgressColumn(
-                     "Attainment", format="percent", min_value=0.0, max_value=1.5,
+                     "Attainment", format="%.0f%%", min_value=0.0, max_value=150.0,
                      help=f"Revenue ÷ quota; target {fmt_pct(target)}"),
                  "gap": st.column_config.NumberColumn("Gap to goal", **money, help="Quota − revenue"),
-                 "growth": st.column_config.NumberColumn("Growth", format="percent",
+                 "growth": st.column_config.NumberColumn("Growth", format="%+.0f%%",
                                                          help="vs the same period a year earlier"),
                  "primary_cause": st.column_config.TextColumn(
                      "Primary cause", help="The cause explaining most of the rep's gap (Diagnostic page)"),
