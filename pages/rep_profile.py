@@ -37,7 +37,7 @@ def scorecard(kpis: pd.DataFrame, rep_id: str, settings) -> pd.DataFrame:
         k = metrics.KPIS[key]
         show = UNIT_FMT[k.unit]
         target = getattr(settings.targets, k.target) if k.target else float("nan")
-        rows.append({"KPI": k.label, "Value": show(row[key]), "Target": show(target),
+        rows.append({"KPI": k.label, "Value": show(row[key]), "Target": show(target) if k.target else "—",
                      "Percentile in team": fmt_num(pct.get(f"{key}_pct_team"), 0),
                      "Percentile in role": fmt_num(pct.get(f"{key}_pct_role"), 0)})
     return pd.DataFrame(rows)
