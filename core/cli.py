@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from core.dataset import Dataset
     from core.periods import Period
+    from core.settings import Settings
 
 USAGE = """usage: python -m core {report,sample} ...
 
@@ -43,6 +44,9 @@ def report_parser() -> argparse.ArgumentParser:
     parser.add_argument("--end", metavar="D", help="last day of a custom range (2025-09-30)")
     parser.add_argument("--anonymize", action="store_true",
                         help="replace rep, manager and account names with pseudonyms (Rep 001 …); ids stay")
+    parser.add_argument("--settings", metavar="FILE",
+                        help="targets and thresholds as downloaded from the app's Targets & settings "
+                             "page (goalgap-settings.json); without it, the defaults")
     return parser
 
 
@@ -75,6 +79,21 @@ def _choose_period(args: argparse.Namespace, ds: Dataset | None) -> Period:
     return periods.latest_complete("quarter", span[1])
 
 
+def _read_settings(path: str | None) -> Settings:
+    """The settings in the --settings file; the defaults without one."""
+    from core.errors import UserError
+    from core.settings import Settings
+
+    if path is None:
+        return Settings()
+    if not Path(path).is_file():
+        raise UserError(f"Settings file not found: {path}.")
+    try:
+        return Settings.from_json(Path(path).read_bytes().decode("utf-8", errors="replace"))
+    except UserError as err:
+        raise UserError(f"{path}: {err}") from err
+
+
 def _check_has_data(ds: Dataset, period: Period) -> None:
     from core.errors import UserError
     from core.metrics import sales_table
@@ -97,9 +116,9 @@ def report(argv: list[str]) -> int:
         missing = [p for p in args.inputs if not Path(p).is_file()]
         if missing:
             raise UserError(f"File not found: {', '.join(missing)}.")
+        settings = _read_settings(args.settings)
         _say(f"reading {len(args.inputs)} file{'s' if len(args.inputs) > 1 else ''}…")
         from core.ingest import ingest_paths
-        from core.settings import Settings
 
         ds = ingest_paths(args.inputs)
         period = chosen or _choose_period(args, ds)
@@ -111,7 +130,7 @@ def report(argv: list[str]) -> int:
         from core.export import build_workbook
         from core.summary import collect
 
-        data = collect(ds, period, Settings(), progress=_say)
+        data = collect(ds, period, settings, progress=_say)
         out = Path(args.out)
         _say(f"writing {out.name}…")
         out.write_bytes(build_workbook(data))

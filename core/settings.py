@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+from core.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,38 @@ class Settings:
             parts[f] = typ(**{k: type(getattr(typ(), k))(v) for k, v in given.items() if k in known})
         return cls(**parts)
 
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        """Settings from a file `to_json` wrote (the Settings page's download), via `from_dict`.
+
+        Anything else raises UserError in plain words: text that is not JSON, JSON that is not an
+        object holding targets, thresholds or points, or a known setting whose value is not a number.
+        """
+        not_ours = "This is not a GoalGap settings file"
+        try:
+            data = json.loads(text)
+        except ValueError as err:
+            raise UserError(f"{not_ours}: it is not valid JSON.") from err
+        if not isinstance(data, dict) or not data.keys() & SECTIONS:
+            raise UserError(f"{not_ours}: it holds no targets, thresholds or points.")
+        for section, typ in SECTIONS.items():
+            given = data.get(section) or {}
+            if not isinstance(given, dict):
+                raise UserError(f"{not_ours}: its {section} are not a list of names and values.")
+            known = {f.name for f in fields(typ)}
+            bad = sorted(k for k, v in given.items() if k in known and not _is_number(v))
+            if bad:
+                raise UserError(f"The settings file gives {section} that are not numbers: "
+                                f"{', '.join(bad)}. Use plain numbers such as 5 or 0.8.")
+        return cls.from_dict(data)
+
     def with_target(self, name: str, value: float) -> "Settings":
         return replace(self, targets=replace(self.targets, **{name: value}))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+SECTIONS: dict[str, type] = {"targets": Targets, "thresholds": Thresholds, "points": Points}
 DEFAULT_SETTINGS = Settings()

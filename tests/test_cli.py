@@ -13,6 +13,7 @@ import pytest
 from core.anonymize import scan_for_names
 from core.cli import main
 from core.sample import generate, write_workbook
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,7 +102,7 @@ def test_help_is_quick_and_lists_the_options():
     run = subprocess.run([sys.executable, "-m", "core", "report", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == 0
-    for option in ("--out", "--period", "--start", "--end", "--anonymize"):
+    for option in ("--out", "--period", "--start", "--end", "--anonymize", "--settings"):
         assert option in run.stdout
 
 
@@ -118,3 +119,70 @@ def test_cli_file_equals_the_apps_download(sample, anonymised_report):
     ds = anonymize(ingest([(path.name, path.read_bytes())]))
     blob = build_workbook(collect(ds, parse_period("2026-Q3"), Settings()))
     assert blob == anonymised_report[2].read_bytes()
+
+
+SIX_MEETINGS = Settings().with_target("meetings_per_week", 6.0).with_target("knowledge_quotient", 75.0)
+
+
+def _summary_targets(path: Path) -> dict[str, float]:
+    """KPI → Target from the Summary sheet's headline block (columns A and C)."""
+    ws = openpyxl.load_workbook(path)["Summary"]
+    rows = list(ws.iter_rows(min_col=1, max_col=3, values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "Headline KPIs (team in scope)") + 2
+    block = rows[start:next((i for i, r in enumerate(rows) if i >= start and r[0] is None), len(rows))]
+    return {kpi: target for kpi, _, target in block}
+
+
+@pytest.fixture(scope="module")
+def report_with_settings(sample, tmp_path_factory) -> tuple[int, str, Path]:
+    """`report INPUT --period 2026-Q3 --settings goalgap-settings.json` as the Settings page writes it."""
+    where = tmp_path_factory.mktemp("settings")
+    (where / "goalgap-settings.json").write_text(SIX_MEETINGS.to_json())
+    out = where / "summary.xlsx"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["report", str(sample[0]), "--out", str(out), "--period", "2026-Q3",
+                     "--settings", str(where / "goalgap-settings.json")])
+    return code, err.getvalue(), out
+
+
+def test_report_uses_the_targets_of_a_settings_file(report_with_settings, anonymised_report):
+    """The Summary sheet's headline targets are the file's (6 meetings a week, knowledge 75), where
+    the report without --settings has the defaults (5 and 80)."""
+    code, err, out = report_with_settings
+    assert code == 0, err
+    given, default = _summary_targets(out), _summary_targets(anonymised_report[2])
+    assert (given["Meetings per week"], default["Meetings per week"]) == (6, 5)
+    assert (given["Knowledge quotient"], default["Knowledge quotient"]) == (75, 80)
+    assert {k: v for k, v in given.items() if k not in {"Meetings per week", "Knowledge quotient"}} == \
+        {k: v for k, v in default.items() if k not in {"Meetings per week", "Knowledge quotient"}}
+
+
+def test_cli_file_with_settings_equals_the_apps_download(sample, report_with_settings):
+    """The app's download with the same session settings is the same bytes."""
+    from core.export import build_workbook
+    from core.ingest import ingest
+    from core.periods import parse_period
+    from core.summary import collect
+
+    path = sample[0]
+    blob = build_workbook(collect(ingest([(path.name, path.read_bytes())]), parse_period("2026-Q3"), SIX_MEETINGS))
+    assert blob == report_with_settings[2].read_bytes()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "Settings file not found:"),
+    (b"targets: meetings 6", "is not a GoalGap settings file: it is not valid JSON."),
+    (b"\xff\xfe\x00 binary", "is not a GoalGap settings file"),
+    (b'{"targets": {"meetings_per_week": "six"}}', "targets that are not numbers: meetings_per_week."),
+])
+def test_a_bad_settings_file_gives_one_plain_line(sample, tmp_path, capfd, content, message):
+    settings = tmp_path / "goalgap-settings.json"
+    if content is not None:
+        settings.write_bytes(content)
+    code = main(["report", str(sample[0]), "--out", str(tmp_path / "x.xlsx"), "--settings", str(settings)])
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert lines == [lines[-1]] and lines[-1].startswith("error:") and message in lines[-1]
+    assert str(settings) in lines[-1]
+    assert not (tmp_path / "x.xlsx").exists()

@@ -1,4 +1,7 @@
 """Settings: defaults from kpis.md, JSON round trip, digests that follow the values."""
+import pytest
+
+from core.errors import UserError
 from core.settings import Settings
 
 
@@ -19,3 +22,29 @@ def test_round_trip_and_digest():
     assert Settings.from_dict(data) == s
     assert s.digest() != Settings().digest()
     assert Settings.from_dict({}) == Settings()
+
+
+def test_from_json_reads_what_to_json_writes():
+    """The Settings page's download opens again as the same settings; a partial file keeps the
+    defaults for what it leaves out and ignores names it does not know."""
+    s = Settings().with_target("meetings_per_week", 6.0)
+    assert Settings.from_json(s.to_json()) == s
+    partial = Settings.from_json('{"targets": {"meetings_per_week": 6, "no_such_target": "x"}}')
+    assert partial == s and isinstance(partial.targets.meetings_per_week, float)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("meetings: 6", "not valid JSON"),
+    ("", "not valid JSON"),
+    ("[5, 3]", "holds no targets"),
+    ('{"name": "a package.json"}', "holds no targets"),
+    ('{"targets": [6]}', "targets are not"),
+    ('{"targets": {"meetings_per_week": "six", "coverage": 0.9}}', "not numbers: meetings_per_week."),
+    ('{"points": {"meeting": true}}', "points that are not numbers: meeting."),
+    ('{"thresholds": {"ramp_months": null}}', "not numbers: ramp_months."),
+    ('{"targets": {"coverage": NaN}}', "not numbers: coverage."),
+])
+def test_from_json_refuses_other_text_in_plain_words(text, words):
+    with pytest.raises(UserError) as err:
+        Settings.from_json(text)
+    assert words in str(err.value)
