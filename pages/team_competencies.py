@@ -84,21 +84,14 @@ if len(ordered) > MAX_ROWS:
                "in the sidebar to see others.")
 st.plotly_chart(heatmap(table, ordered["rep_id"].head(MAX_ROWS).tolist()), width="stretch")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Who is improving")
-    up = movers(table, improving=True)
-    if len(up):
-        st.dataframe(up, hide_index=True, width="stretch")
-    else:
-        st.write("Nobody clearly improving.")
-with right:
-    st.subheader("Who is slipping")
-    down = movers(table, improving=False)
-    if len(down):
-        st.dataframe(down, hide_index=True, width="stretch")
-    else:
-        st.write("Nobody clearly slipping.")
+for col, improving, word in zip(st.columns(2), (True, False), ("improving", "slipping")):
+    with col:
+        st.subheader(f"Who is {word}")
+        listed = movers(table, improving=improving)
+        if len(listed):
+            st.dataframe(listed, hide_index=True, width="stretch")
+        else:
+            st.write(f"Nobody clearly {word}.")
 st.caption("Listed when the whole 80 % interval of the trend is above (improving) or below (slipping) zero. "
            + ", ".join(f"{m}: {n}" for m, n in table["method"].value_counts().items()) + ".")
 
