@@ -10,6 +10,7 @@ import streamlit as st
 from core import periods
 from core.anonymize import anonymize
 from core.dataset import Scope
+from core.diagnostics import CAUSES
 from core.errors import UserError
 from core.export import build_workbook
 from core.session import EXTENSION, open_session, save_session
@@ -25,8 +26,9 @@ FORMATTERS = {"money": fmt_money, "pct": fmt_pct, "ratio": lambda x: fmt_num(x, 
 ERROR_KEY = "session_error"
 
 
-def _fmt(value: float, unit: str) -> str:
-    return FORMATTERS.get(unit, lambda x: fmt_num(x, 1))(value)
+def _fmt(value: float, unit: str, key: str = "") -> str:
+    text = FORMATTERS.get(unit, lambda x: fmt_num(x, 1))(value)
+    return text + "×" if key == "pipeline_coverage" and text != "n/a" else text
 
 
 def _chosen_period(default: periods.Period) -> periods.Period | None:
@@ -45,8 +47,9 @@ def _chosen_period(default: periods.Period) -> periods.Period | None:
 def _preview(data: SummaryData) -> None:
     head = data.headline
     table = pd.DataFrame({"KPI": head["KPI"],
-                          "Value": [_fmt(v, u) for v, u in zip(head["value"], head["unit"])],
-                          "Target": [_fmt(t, u) if pd.notna(t) else "" for t, u in zip(head["target"], head["unit"])]})
+                          "Value": [_fmt(v, u, k) for v, u, k in zip(head["value"], head["unit"], head["key"])],
+                          "Target": [_fmt(t, u, k) if pd.notna(t) else "—"
+                                     for t, u, k in zip(head["target"], head["unit"], head["key"])]})
     left, right = st.columns([2, 3])
     with left:
         st.subheader("Headline KPIs")
@@ -54,10 +57,11 @@ def _preview(data: SummaryData) -> None:
     with right:
         st.subheader("Top findings")
         findings = data.sheets["Findings"].head(5)
+        labels = {k: c.label for k, c in CAUSES.items()}
         st.dataframe(findings[["Rank", "Cause", "Who (names)", "Severity", "Estimated impact",
-                               "Recommended actions"]],
+                               "Recommended actions"]].assign(Cause=findings["Cause"].map(lambda c: labels.get(c, c))),
                      hide_index=True, width="stretch",
-                     column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar")})
+                     column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar", step=1)})
         st.caption(ASSOCIATION_NOTE)
     for note in data.notes:
         st.info(note, icon="ℹ️")
