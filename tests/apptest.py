@@ -1,6 +1,7 @@
 """Opening the real app (app.py, its sidebar, the bundled sample) on one page, for page tests."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -15,3 +16,8 @@ def open_page(page: str, timeout: float = 120) -> AppTest:
     at.switch_page(f"pages/{page}.py")
     at.run()
     return at
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The plotly figures on the page, as the JSON Streamlit sends to the browser."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]

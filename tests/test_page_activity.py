@@ -2,13 +2,13 @@
 monthly trends; the KPI picker switches the per-rep chart."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, chart_specs
+
 
 from core import metrics
 from core.fmt import fmt_pct
@@ -20,9 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def activity() -> AppTest:
     return open_page("activity")
 
-
-def _charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def test_team_kpis_beside_targets(activity):
@@ -40,7 +37,7 @@ def test_team_kpis_beside_targets(activity):
 
 def test_per_rep_chart_has_a_target_line_and_switches(activity):
     at = activity
-    first = _charts(at)[0]
+    first = chart_specs(at)[0]
     assert first["layout"]["title"]["text"].startswith("Meetings per week per rep")
     assert first["layout"]["shapes"][0]["y0"] == at.session_state["ctx"].settings.targets.meetings_per_week
     bars = sum(len(t["x"]) for t in first["data"])
@@ -48,7 +45,7 @@ def test_per_rep_chart_has_a_target_line_and_switches(activity):
     assert bars == metrics.rep_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)["meetings_per_week"].notna().sum()
     at.selectbox(key="activity_kpi").set_value("on_time_follow_up_rate").run()
     assert not at.exception
-    assert _charts(at)[0]["layout"]["title"]["text"].startswith("On-time follow-up rate per rep")
-    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert chart_specs(at)[0]["layout"]["title"]["text"].startswith("On-time follow-up rate per rep")
+    titles = [c["layout"]["title"]["text"] for c in chart_specs(at)]
     assert {"Meetings per week per month", "Call plan adherence per month",
             "On-time follow-up rate per month"} <= set(titles)

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core.template import issue_counts
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, UPLOAD_KEY
@@ -18,11 +20,7 @@ SALES = b"When,Who,What,Money\n2024-01-05,R1,GTX,100\n2024-01-06,R2,GTX,n/a\n"
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/data.py")
-    at.run()
-    return at
+    return open_page("data")
 
 
 def test_sample_shows_counts_and_sources():

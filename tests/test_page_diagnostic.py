@@ -2,13 +2,13 @@
 below goal and a rep's evidence, all from core.diagnostics, and says findings are not proof."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, chart_specs
+
 
 from core import diagnostics
 from core.fmt import fmt_money
@@ -29,7 +29,7 @@ def test_runs_and_says_findings_are_associations(page):
 def test_waterfall_and_findings_come_from_core(page):
     ctx = page.session_state["ctx"]
     diag = diagnostics.diagnose(ctx.ds, ctx.period, ctx.settings, ctx.scope)
-    charts = [json.loads(c.proto.spec) for c in page.get("plotly_chart")]
+    charts = chart_specs(page)
     waterfall = next(c for c in charts if c["data"][0]["type"] == "waterfall")
     assert waterfall["data"][0]["x"][0] == "Quota" and waterfall["data"][0]["x"][-1] == "Revenue"
     assert waterfall["data"][0]["y"][0] == pytest.approx(diag.waterfall["amount"].iloc[0])
@@ -40,7 +40,7 @@ def test_waterfall_and_findings_come_from_core(page):
     assert shown["Shortfall of reps below goal"] == fmt_money(diag.reps["gap"].clip(lower=0).sum())
 
 
-def test_drill_down_shows_a_rep_and_its_charts(page):
+def test_drill_down_shows_a_rep_and_itschart_specs(page):
     box = page.selectbox[-1]
     ctx = page.session_state["ctx"]
     diag = diagnostics.diagnose(ctx.ds, ctx.period, ctx.settings, ctx.scope)
@@ -49,5 +49,5 @@ def test_drill_down_shows_a_rep_and_its_charts(page):
         pytest.skip("no follow-up rep in the bundled sample")
     box.set_value(follow_up["rep_id"].iloc[0]).run()
     assert not page.exception
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in page.get("plotly_chart")]
+    titles = [c["layout"]["title"]["text"] for c in chart_specs(page)]
     assert any(t.startswith("On-time follow-up by month vs target") for t in titles)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from core.periods import parse_period
 from core.session import save_session
 from core.settings import Settings
@@ -22,11 +24,7 @@ CALLS = b"date,rep_id,activity_type,planned\n2025-07-03,R1,meeting,yes\n2025-08-
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/export.py")
-    at.run()
-    return at
+    return open_page("export")
 
 
 def _upload(at: AppTest, blob: bytes) -> None:

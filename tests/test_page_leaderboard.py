@@ -3,13 +3,13 @@ not counted when a table is missing."""
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
 import pytest
 
 from core.leaderboard import leaderboard
 from core.sample import generate
+from tests.apptest import chart_specs
 from tests.test_page_team_competencies import CTX_KEY, run_page
 
 PAGE = "pages/leaderboard.py"
@@ -32,7 +32,7 @@ def test_points_by_rep_and_region(tables):
     assert not at.exception
     ctx = at.session_state[CTX_KEY]
     board = leaderboard(ctx.ds, ctx.period, ctx.settings, ctx.scope)
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    charts = chart_specs(at)
     by_rep = next(c for c in charts if "reps by points" in c["layout"]["title"]["text"])
     shown = {y: x for trace in by_rep["data"] for x, y in zip(values(trace["x"]), trace["y"])}
     expected = dict(zip(board["rep_name"] + " (" + board["rep_id"] + ")", board["points"]))

@@ -2,14 +2,14 @@
 distribution, a row per rep, and it follows the sidebar's scope."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, chart_specs
+
 
 from core import metrics
 from core.dataset import Scope
@@ -22,9 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def overview() -> AppTest:
     return open_page("overview")
 
-
-def _charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def test_headline_numbers_come_from_core(overview):
@@ -43,11 +40,11 @@ def test_distribution_and_rep_table(overview):
     at = overview
     ctx = at.session_state["ctx"]
     reps = metrics.rep_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
-    dist = next(c for c in _charts(at) if "attainment band" in c["layout"]["title"]["text"])
+    dist = next(c for c in chart_specs(at) if "attainment band" in c["layout"]["title"]["text"])
     assert list(dist["data"][0]["x"]) == list(metrics.BANDS)
     assert sum(dist["data"][0]["y"]) == reps["attainment"].notna().sum() > 0
     assert len(at.dataframe[0].value) == len(reps)
-    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    titles = [c["layout"]["title"]["text"] for c in chart_specs(at)]
     assert any("Biggest gaps" in t for t in titles) and any("Biggest attainment changes" in t for t in titles)
 
 

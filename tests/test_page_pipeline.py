@@ -1,13 +1,13 @@
 """Pipeline page: win rate, cycle and coverage from core, the stage funnel and per-rep charts."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, chart_specs
+
 
 from core import metrics
 from core.fmt import fmt_pct
@@ -20,7 +20,7 @@ def pipeline() -> AppTest:
     return open_page("pipeline")
 
 
-def test_headline_and_charts(pipeline):
+def test_headline_andchart_specs(pipeline):
     at = pipeline
     assert not at.exception
     ctx = at.session_state["ctx"]
@@ -28,7 +28,7 @@ def test_headline_and_charts(pipeline):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Win rate"] == fmt_pct(team["win_rate"]) != "n/a"
     assert shown["Sales cycle"] == f"{team['sales_cycle_days']:,.0f} days"
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    charts = chart_specs(at)
     funnel = charts[0]
     funnel_stages = metrics.stage_funnel(ctx.ds, ctx.period, ctx.scope)
     assert list(funnel["data"][0]["y"]) == funnel_stages.loc[funnel_stages["status"] == "open", "stage"].tolist()

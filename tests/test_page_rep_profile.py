@@ -2,13 +2,13 @@
 activity and coaching focus for the chosen rep; plain messages when tables are missing."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from core import competency
 from core.dataset import Scope
 from core.sample import generate
+from tests.apptest import chart_specs
 from tests.test_page_team_competencies import CTX_KEY, run_page
 
 PAGE = "pages/rep_profile.py"
@@ -20,7 +20,7 @@ def sample():
 
 
 def _titles(at) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    return [c["layout"]["title"]["text"] for c in chart_specs(at)]
 
 
 def test_profile_of_scoped_rep_with_every_section(sample):

@@ -3,11 +3,12 @@ message when assessments are missing. Runs the page with a context built from co
 no sidebar), and through app.py on the bundled workbook when it exists."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.apptest import chart_specs
 
 from core import competency
 from core.dataset import Dataset, Scope
@@ -33,7 +34,7 @@ def sample_tables() -> dict:
 
 
 def _heatmap(at: AppTest) -> dict:
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    charts = chart_specs(at)
     return next(c for c in charts if c["data"][0]["type"] == "heatmap")
 
 

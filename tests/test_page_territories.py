@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, chart_specs
+
 
 from core.fmt import fmt_num, fmt_pct
 from core.realign import propose_realignment
@@ -54,7 +55,7 @@ def test_every_map_draws_state_outlines_first(page):
 
 
 def test_attainment_vs_potential_has_the_band(page):
-    fig = json.loads(page.get("plotly_chart")[0].proto.spec)
+    fig = chart_specs(page)[0]
     band = [s for s in fig["layout"]["shapes"] if s.get("type") == "rect"]
     assert band and (band[0]["x0"], band[0]["x1"]) == (85, 115)
     assert "potential" in fig["layout"]["title"]["text"].lower()

@@ -1,13 +1,13 @@
 """Trends page: runs on the bundled sample, shows the forecast, and follows the sidebar's scope."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, chart_specs
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,7 +18,7 @@ def trends() -> AppTest:
 
 
 def _traces(at: AppTest, i: int) -> list[dict]:
-    return json.loads(at.get("plotly_chart")[i].proto.spec)["data"]
+    return chart_specs(at)[i]["data"]
 
 
 def _quota_trace(at: AppTest) -> dict:
@@ -26,7 +26,7 @@ def _quota_trace(at: AppTest) -> dict:
     return next(t for t in _traces(at, 0) if t.get("name") == "Quota")
 
 
-def test_page_shows_forecast_and_charts(trends):
+def test_page_shows_forecast_andchart_specs(trends):
     """Four forecast figures, the revenue-vs-quota chart with its band, and the other charts."""
     at = trends
     assert not at.exception
@@ -35,7 +35,7 @@ def test_page_shows_forecast_and_charts(trends):
     assert at.metric[0].value != "n/a" and at.metric[2].value != "n/a"
     names = {t.get("name") for t in _traces(at, 0)}
     assert {"Revenue", "Quota", "Forecast", "80 % forecast range"} <= names
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [c["layout"]["title"]["text"] for c in chart_specs(at)]
     assert any("by region" in t for t in titles) and any("by product" in t for t in titles)
     assert any("Year-on-year" in t for t in titles)
 
@@ -61,7 +61,7 @@ def test_page_follows_a_rep_scope():
     at.run()
     assert not at.exception
     assert at.subheader and rep_id in at.subheader[0].value
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [c["layout"]["title"]["text"] for c in chart_specs(at)]
     assert titles and not any("by region" in t for t in titles)
 
 
