@@ -19,6 +19,7 @@ import pytest
 from core.dataset import Dataset
 from core.errors import UserError
 from core.ingest import ingest
+from tests.ingest_helpers import assert_rows_accounted, xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 TECHNICAL = re.compile(r"Traceback|\b\w*(?:Error|Exception)\b|BadZip|zipfile|calamine|pandas|Timestamp|"
@@ -32,18 +33,6 @@ def csv(rows: list[list[object]], sep: str = ",") -> bytes:
     return ("\n".join(sep.join(map(str, r)) for r in rows) + "\n").encode()
 
 
-def xlsx(sheets: dict[str, list[list[object]]], merges: tuple[str, ...] = ()) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-        for m in merges:
-            ws.merge_cells(m)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 def good_xlsx() -> bytes:
@@ -275,18 +264,6 @@ def assert_plain(text: str) -> None:
     assert not TECHNICAL.search(text), f"technical words in a user message: {text!r}"
 
 
-def assert_nothing_lost(ds: Dataset) -> None:
-    """Every row read is loaded or set apart with its own issue row; every unused sheet is reported."""
-    for src in ds.sources:
-        if src.source.startswith("derived"):
-            continue
-        mine = ds.issues[ds.issues["Source"] == src.source]
-        if src.table is None or "not loaded" in src.note:
-            assert len(mine), f"{src.source} was not used and nothing says so"
-            continue
-        loaded = int(src.note.split(" rows read, ")[1].split(" loaded")[0].replace(",", ""))
-        set_apart = mine[mine["Row"].notna() & mine["Kind"].isin(["rejected", "duplicate", "info"])]["Row"].nunique()
-        assert src.rows == loaded + set_apart, src.source
 
 
 def rejected_rows(ds: Dataset) -> set[tuple[str, str, int]]:
@@ -317,7 +294,7 @@ def test_bad_input(case: Case):
         assert_plain(problem)
     if case.message:
         assert ds.issues["Problem"].str.contains(case.message, regex=True).any(), ds.issues["Problem"].tolist()
-    assert_nothing_lost(ds)
+    assert_rows_accounted(ds)
     if case.check:
         case.check(ds)
 

@@ -1,10 +1,8 @@
 """Ingest: CRM exports and spreadsheets in, canonical tables and an honest issue report out."""
-import io
 import json
 import time
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -12,22 +10,13 @@ from core.dataset import ISSUE_COLUMNS
 from core.errors import UserError
 from core.ingest import DERIVED_REPS_SOURCE, DERIVED_SALES_SOURCE, ingest, match_columns, table_from_name
 from core.schema import TABLES, UNASSIGNED, empty_table
+from tests.ingest_helpers import xlsx
 
 
 def csv_bytes(rows, sep=",", encoding="utf-8", newline="\n"):
     return newline.join(sep.join(str(c) for c in r) for r in rows).encode(encoding) + newline.encode(encoding)
 
 
-def xlsx_bytes(sheets: dict):
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 ROSTER = [["Rep ID", "Rep Name", "Region", "Territory"],
@@ -262,7 +251,7 @@ def test_nothing_lost_silently():
              ["2024-01-06", "R1", "GTX", "abc"], ["2024-01-07", "R2", "GTX", "5"], ["Grand Totals (4 records)"]]
     calls = [["Call Date", "Call Type", "Status", "Owner"], ["2024-01-02", "Detail", "Submitted", "R1"],
              ["2024-01-03", "Detail", "Planned", "R1"]]
-    book = xlsx_bytes({"Sales": sales, "Calls": calls})
+    book = xlsx({"Sales": sales, "Calls": calls})
     ds = ingest([("book.xlsx", book), ("report.csv", salesforce_report_csv())])
     for src in ds.sources:
         if src.table is None or src.source.startswith("derived"):
