@@ -307,52 +307,65 @@ def _findings_block(ws: Worksheet, row: int, data: SummaryData) -> int:
 
 def _charts(ws: Worksheet, wb: Workbook, data: SummaryData, row: int,
             waterfall_rows: tuple[int, int]) -> None:
-    """Native Excel charts under the text: the waterfall, attainment by rep, revenue vs quota."""
+    """Native Excel charts under the text, 20 rows apart: the waterfall, attainment by rep, revenue
+    vs quota (each only where it has data)."""
+    charts = (_waterfall_chart(ws, data, waterfall_rows), _attainment_chart(wb, data), _trend_chart(wb, data))
+    for chart in (c for c in charts if c is not None):
+        ws.add_chart(chart, f"A{row}")
+        row += 20
+
+
+def _waterfall_chart(ws: Worksheet, data: SummaryData, waterfall_rows: tuple[int, int]) -> BarChart | None:
+    """A stacked bar over the hidden helper columns: an invisible base and the visible step."""
     first, last = waterfall_rows
-    if last >= first:
-        chart = BarChart()
-        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
-        chart.title = f"Gap to goal, {data.period.label}: quota → causes → revenue"
-        chart.y_axis.title, chart.y_axis.number_format = "US$", MONEY
-        chart.add_data(Reference(ws, min_col=WATERFALL_BASE_COL, max_col=WATERFALL_BAR_COL,
-                                 min_row=first - 1, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-        chart.series[0].graphicalProperties.noFill = True
-        chart.series[0].graphicalProperties.line.noFill = True
-        chart.visible_cells_only, chart.legend = False, None
-        chart.width, chart.height = 22, 9
-        ws.add_chart(chart, f"A{row}")
-        row += 20
-    scorecard = wb["Rep scorecard"]
+    if last < first:
+        return None
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+    chart.title = f"Gap to goal, {data.period.label}: quota → causes → revenue"
+    chart.y_axis.title, chart.y_axis.number_format = "US$", MONEY
+    chart.add_data(Reference(ws, min_col=WATERFALL_BASE_COL, max_col=WATERFALL_BAR_COL,
+                             min_row=first - 1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.series[0].graphicalProperties.noFill = True
+    chart.series[0].graphicalProperties.line.noFill = True
+    chart.visible_cells_only, chart.legend = False, None
+    chart.width, chart.height = 22, 9
+    return chart
+
+
+def _attainment_chart(wb: Workbook, data: SummaryData) -> BarChart | None:
     n = len(data.sheets["Rep scorecard"])
-    if n:
-        headers = list(data.sheets["Rep scorecard"].columns)
-        chart = BarChart()
-        chart.type = "col"
-        chart.title = f"Attainment by rep, {data.period.label}"
-        chart.y_axis.title, chart.y_axis.number_format = "Attainment (% of quota)", "0%"
-        chart.add_data(Reference(scorecard, min_col=headers.index("Attainment") + 1, min_row=1,
-                                 max_row=n + 1), titles_from_data=True)
-        chart.set_categories(Reference(scorecard, min_col=headers.index("Rep") + 1, min_row=2,
-                                       max_row=n + 1))
-        chart.legend = None
-        chart.width, chart.height = min(max(22, 0.6 * n), 120), 9
-        ws.add_chart(chart, f"A{row}")
-        row += 20
-    trends = wb["Trends"]
+    if not n:
+        return None
+    scorecard, headers = wb["Rep scorecard"], list(data.sheets["Rep scorecard"].columns)
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = f"Attainment by rep, {data.period.label}"
+    chart.y_axis.title, chart.y_axis.number_format = "Attainment (% of quota)", "0%"
+    chart.add_data(Reference(scorecard, min_col=headers.index("Attainment") + 1, min_row=1,
+                             max_row=n + 1), titles_from_data=True)
+    chart.set_categories(Reference(scorecard, min_col=headers.index("Rep") + 1, min_row=2, max_row=n + 1))
+    chart.legend = None
+    chart.width, chart.height = min(max(22, 0.6 * n), 120), 9
+    return chart
+
+
+def _trend_chart(wb: Workbook, data: SummaryData) -> LineChart | None:
     m = len(data.sheets["Trends"])
-    if m:
-        headers = list(data.sheets["Trends"].columns)
-        chart = LineChart()
-        chart.title = "Monthly revenue vs quota, with the forecast"
-        chart.y_axis.title, chart.y_axis.number_format = "US$ per month", MONEY
-        for name in ("Revenue", "Quota", "Forecast"):
-            chart.add_data(Reference(trends, min_col=headers.index(name) + 1, min_row=1, max_row=m + 1),
-                           titles_from_data=True)
-        chart.set_categories(Reference(trends, min_col=1, min_row=2, max_row=m + 1))
-        chart.x_axis.number_format = "mmm yy"
-        chart.width, chart.height = 22, 9
-        ws.add_chart(chart, f"A{row}")
+    if not m:
+        return None
+    trends, headers = wb["Trends"], list(data.sheets["Trends"].columns)
+    chart = LineChart()
+    chart.title = "Monthly revenue vs quota, with the forecast"
+    chart.y_axis.title, chart.y_axis.number_format = "US$ per month", MONEY
+    for name in ("Revenue", "Quota", "Forecast"):
+        chart.add_data(Reference(trends, min_col=headers.index(name) + 1, min_row=1, max_row=m + 1),
+                       titles_from_data=True)
+    chart.set_categories(Reference(trends, min_col=1, min_row=2, max_row=m + 1))
+    chart.x_axis.number_format = "mmm yy"
+    chart.width, chart.height = 22, 9
+    return chart
 
 
 # ---------------------------------------------------------------------------------------------
