@@ -13,7 +13,7 @@ from core import diagnostics, metrics
 from core.dataset import Scope
 from core.forecast import monthly_forecast
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, dataset_call, not_available
 
 SCORECARD = ("revenue", "quota", "attainment", "gap", "win_rate", "pipeline_coverage", "meetings_per_week",
              "call_plan_adherence", "on_time_follow_up_rate", "knowledge_quotient", "points")
@@ -127,7 +127,7 @@ def activity_chart(ctx, rep_id: str) -> None:
 
 def diagnosis_section(ctx, rep_id: str) -> None:
     """The rep's primary cause and the findings about them, from the whole team's diagnostic."""
-    diagnosis = cached_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
+    diagnosis = dataset_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
     row = diagnosis.reps.set_index("rep_id").loc[rep_id] if rep_id in set(diagnosis.reps["rep_id"]) else None
     if row is None or row["primary_cause"] in ("none", "n/a"):
         st.success("At or above goal in this period: nothing to diagnose."
