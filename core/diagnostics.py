@@ -14,13 +14,13 @@ import pandas as pd
 
 from core import impact, metrics
 from core.dataset import Dataset, Scope
-from core.fmt import fmt_money, fmt_num, fmt_pct, is_missing
+from core.fmt import fmt_money, fmt_num, fmt_pct, fmt_unit, is_missing
 from core.periods import Period
 from core.settings import Settings
 from core.signals import BLAMED, CAUSES, SIGNALS, Cause, Inputs, at_goal, gather, signals  # noqa: F401
 from core.territory import balance_summary
 
-__all__ = ["CAUSES", "Cause", "Diagnosis", "diagnose", "monthly_evidence", "format_value", "signals", "FINDING_COLUMNS",
+__all__ = ["CAUSES", "Cause", "Diagnosis", "diagnose", "monthly_evidence", "signals", "FINDING_COLUMNS",
            "REP_COLUMNS"]
 
 FINDING_COLUMNS = ["rank", "cause", "scope", "who", "who_names", "severity", "evidence", "impact",
@@ -48,20 +48,9 @@ class Diagnosis:
 # ---------------------------------------------------------------------------------------------
 # Text
 
-def format_value(value: float, unit: str) -> str:
-    """A signal value in words for its unit ("58%", "2.1", "1.4×", "12 days"); "n/a" when missing."""
-    if is_missing(value):
-        return "n/a"
-    return {"pct": lambda v: fmt_pct(v), "money": lambda v: fmt_money(v),
-            "ratio": lambda v: f"{v:.2f}".rstrip("0").rstrip(".") + "×",
-            "index": lambda v: fmt_num(v, 0), "score": lambda v: fmt_num(v, 0),
-            "count": lambda v: fmt_num(v, 0), "days": lambda v: fmt_num(v, 0) + " days",
-            "rating": lambda v: f"{v:+.1f}", "per_week": lambda v: fmt_num(v, 1)}[unit](float(value))
-
-
 def _signal_text(table: pd.DataFrame) -> pd.Series:
     """'On-time follow-up 58% vs 100% target; reps at goal 96%' for each signal row."""
-    fmt = lambda col: pd.Series([format_value(v, u) for v, u in zip(table[col], table["unit"])],  # noqa: E731
+    fmt = lambda col: pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"])],  # noqa: E731
                                 index=table.index)
     return table["label"] + " " + fmt("value") + " vs " + fmt("target") + " target; reps at goal " + fmt("benchmark")
 

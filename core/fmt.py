@@ -41,3 +41,16 @@ def fmt_pct(x: Any, digits: int = 0) -> str:
 
 def fmt_num(x: Any, digits: int = 1) -> str:
     return NA if is_missing(x) else f"{float(x):,.{digits}f}"
+
+
+_BY_UNIT = {"pct": fmt_pct, "money": fmt_money,
+            "ratio": lambda v: f"{v:.2f}".rstrip("0").rstrip(".") + "×",
+            "index": lambda v: fmt_num(v, 0), "score": lambda v: fmt_num(v, 0),
+            "count": lambda v: fmt_num(v, 0), "days": lambda v: fmt_num(v, 0) + " days",
+            "rating": lambda v: f"{v:+.1f}", "per_week": lambda v: fmt_num(v, 1),
+            "per_quarter": lambda v: fmt_num(v, 1)}
+
+
+def fmt_unit(value: Any, unit: str) -> str:
+    """A value in words for its unit ("58%", "1.4×", "12 days", "$845k"); "n/a" when missing."""
+    return NA if is_missing(value) else _BY_UNIT[unit](float(value))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import diagnostics, metrics
 from core.dataset import Scope
-from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, style
+from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.state import cached_call, context, not_available
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -154,9 +154,9 @@ else:
             st.plotly_chart(fig, width="stretch")
         rows = sig[sig["cause"] == cause]
         st.dataframe(rows[["label", "value", "target", "benchmark", "flagged"]].assign(
-            value=[diagnostics.format_value(v, u) for v, u in zip(rows["value"], rows["unit"])],
-            target=[diagnostics.format_value(v, u) for v, u in zip(rows["target"], rows["unit"])],
-            benchmark=[diagnostics.format_value(v, u) for v, u in zip(rows["benchmark"], rows["unit"])]),
+            value=[fmt_unit(v, u) for v, u in zip(rows["value"], rows["unit"])],
+            target=[fmt_unit(v, u) for v, u in zip(rows["target"], rows["unit"])],
+            benchmark=[fmt_unit(v, u) for v, u in zip(rows["benchmark"], rows["unit"])]),
             hide_index=True, width="stretch",
             column_config={"label": "Signal", "value": "This rep", "target": "Target",
                            "benchmark": "Reps at goal", "flagged": "Flagged"})

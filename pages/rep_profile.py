@@ -12,17 +12,11 @@ from core import competency as comp
 from core import diagnostics, metrics
 from core.dataset import Scope
 from core.forecast import monthly_forecast
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, style
+from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.state import cached_call, context, dataset_call, not_available
 
 SCORECARD = ("revenue", "quota", "attainment", "gap", "win_rate", "pipeline_coverage", "meetings_per_week",
              "call_plan_adherence", "on_time_follow_up_rate", "knowledge_quotient", "points")
-UNIT_FMT = {"money": fmt_money, "pct": fmt_pct, "ratio": lambda x: fmt_num(x, 1) + ("×" if pd.notna(x) else ""),
-            "count": lambda x: fmt_num(x, 0), "days": lambda x: fmt_num(x, 0),
-            "per_week": lambda x: fmt_num(x, 1), "per_quarter": lambda x: fmt_num(x, 1),
-            "score": lambda x: fmt_num(x, 0)}
-
-
 def arrow(trend: float) -> str:
     if pd.isna(trend):
         return "?"
@@ -35,7 +29,7 @@ def scorecard(kpis: pd.DataFrame, rep_id: str, settings) -> pd.DataFrame:
     rows = []
     for key in SCORECARD:
         k = metrics.KPIS[key]
-        show = UNIT_FMT[k.unit]
+        show = lambda v, unit=k.unit: fmt_unit(v, unit)  # noqa: E731
         target = getattr(settings.targets, k.target) if k.target else float("nan")
         rows.append({"KPI": k.label, "Value": show(row[key]), "Target": show(target) if k.target else "—",
                      "Percentile in team": fmt_num(pct.get(f"{key}_pct_team"), 0),

@@ -18,3 +18,12 @@ def test_fmt_pct_and_num():
     assert fmt_pct(0.873) == "87%" and fmt_pct(0.873, 1) == "87.3%" and fmt_pct(float("nan")) == "n/a"
     assert fmt_num(2.345, 1) == "2.3" and fmt_num(None) == "n/a"
     assert fmt_money(1_234_567, compact=False) == "$1,234,567"
+
+
+@pytest.mark.parametrize("value, unit, text", [(0.58, "pct", "58%"), (1.4, "ratio", "1.4×"), (29.46, "ratio", "29.46×"),
+                                               (12, "days", "12 days"), (-0.46, "rating", "-0.5"),
+                                               (5.62, "per_week", "5.6"), (float("nan"), "days", "n/a")])
+def test_fmt_unit(value, unit, text):
+    """Every KPI and signal unit reads the same wherever it is shown."""
+    from core.fmt import fmt_unit
+    assert fmt_unit(value, unit) == text

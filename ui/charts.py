@@ -5,7 +5,7 @@ from typing import Iterable
 
 import plotly.graph_objects as go
 
-from core.fmt import fmt_money, fmt_num, fmt_pct  # noqa: F401  (re-exported for pages)
+from core.fmt import fmt_money, fmt_num, fmt_pct, fmt_unit  # noqa: F401  (re-exported for pages)
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f", "#d62728")
