@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class Parsed:
     values: pd.Series
     bad: pd.Series
     note: str = ""
+    no_date: pd.Series | None = None    # cells holding a system's "no date" value (9999-12-31)
 
 
 def _per_distinct(parse: Callable[[pd.Series], Parsed]) -> Callable[[pd.Series], Parsed]:
@@ -95,6 +97,60 @@ def to_text(s: pd.Series) -> pd.Series:
 def is_blank(s: pd.Series) -> pd.Series:
     """True where a cell holds nothing (empty, whitespace, #N/A)."""
     return to_text(s).isna()
+
+
+# Cyrillic and Greek letters drawn like Latin ones ("Revеnue" with a Cyrillic "е" reads as "Revenue").
+_LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТУХаеорсухіјѕԁӏІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧορνι",
+    "ABEKMHOPCTYXaeopcyxijsdlIJSABEZHIKMNOPTYXopvi")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
+def fold_lookalikes(text: str) -> str:
+    """Text with look-alike letters of other alphabets made Latin, accents and invisible
+    characters removed and compatibility forms unified (fullwidth "Ｒｅｐ" -> "Rep")."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKD", text).translate(_LOOKALIKES))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def lookalike_letters(text: str) -> str:
+    """The letters of a mostly Latin label that only look Latin ("е" in "Revеnue"); "" when none.
+    A label written wholly in another alphabet ("Выручка") is not flagged."""
+    odd = [ch for ch in text if ch.translate(_LOOKALIKES) != ch or _INVISIBLE.match(ch)]
+    return "".join(dict.fromkeys(odd)) if odd and re.search("[A-Za-z]", text) else ""
+
+
+def _unmangle(name: str) -> str:
+    """UTF-8 text that was once read as Windows-1252 ("JosÃ© MÃ¼ller") back to what was meant."""
+    if not re.search("[\u00c2-\u00f4][^\x00-\x7f]", name):   # a lead byte shown as a letter
+        return name
+    try:
+        return name.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return name
+
+
+def _person_key(name: str) -> str:
+    text = fold_lookalikes(_unmangle(name)).casefold()
+    last_first = re.fullmatch(r"\s*([^,]+?)\s*,\s*([^,]+?)\s*", text)
+    if last_first and not re.search(r"\d", text):
+        text = f"{last_first.group(2)} {last_first.group(1)}"
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def person_key(s: pd.Series) -> pd.Series:
+    """One key per person however the name is written: case, spacing, accents, punctuation,
+    "Last, First" and text mangled by a wrong encoding all give the same key
+    ("Smith,  John", "john smith", "JOHN SMITH" -> "john smith"; "José", "Jose", "JosÃ©" -> "jose").
+    The one normaliser for matching people's names."""
+    uniq = pd.Series(s.dropna().unique(), dtype="object")
+    lookup = pd.Series([_person_key(str(v)) for v in uniq], index=uniq.values, dtype="str")
+    return s.map(lookup).astype("str")
+
+
+def looks_mangled(s: pd.Series) -> pd.Series:
+    """True where text reads like UTF-8 shown as Windows-1252 ("JosÃ©")."""
+    return s.map(lambda v: isinstance(v, str) and _unmangle(v) != v).astype(bool)
 
 
 # --------------------------------------------------------------------------------------- numbers
@@ -296,23 +352,72 @@ def _parse_unique_dates(u: pd.Series) -> tuple[pd.Series, str]:
     return out.dt.normalize(), note
 
 
+# "No date" values systems write instead of leaving a date empty: an ERP's "end of time"
+# (9999-12-31, 2999-12-31, Oracle's 4712-12-31), zero dates and the spreadsheet day zero.
+_END_YEARS = (9999, 2999, 4712)
+_NO_DAYS = {(y, 12, 31) for y in _END_YEARS} | {(1900, 1, 1), (1899, 12, 30), (1899, 12, 31), (1, 1, 1)}
+_NO_DATE_SERIALS = {0, 1, 2958465, 401768}            # day 0, 1900-01-01, 9999-12-31, 2999-12-31
+_NO_DATE_HINT = r"9999|2999|4712|1900|1899|0000|0001|^\s*[01](?:\.0+)?\s*$|2958465|401768"
+
+
+def _is_no_day(year: float, month: float, day: float) -> bool:
+    return year == 9999 or (year, month, day) in _NO_DAYS or (year, month, day) == (0, 0, 0)
+
+
+def _no_date_marker(u: pd.Series) -> pd.Series:
+    """Per distinct cell: does it hold a "no date" value rather than a date?"""
+    def one(v: object) -> bool:
+        if isinstance(v, (dt.datetime, dt.date)):
+            return _is_no_day(v.year, v.month, v.day)
+        if isinstance(v, _NUMBER_KINDS) and not isinstance(v, bool):
+            return v in _NO_DATE_SERIALS or v in (99991231, 29991231, 47121231)
+        text = str(v).strip()
+        if re.fullmatch(r"(?:9999|2999|4712)1231|0{8}", text):
+            return True
+        m = _NUMERIC_DATE.match(text)
+        if not m:
+            return False
+        a, b, c = (int(x) for x in m.groups())
+        if len(m.group(1)) == 4 or (len(m.group(1)) <= 2 and len(m.group(3)) <= 2 and a > 31):
+            year, rest = a, {b, c}
+        else:
+            year, rest = c, {a, b}
+        month, day = (12, 31) if rest == {12, 31} else (min(rest), max(rest)) if rest else (0, 0)
+        return _is_no_day(year, month, day) or (year in (0, 1, 1900) and rest <= {0, 1}) or \
+            (year == 1899 and rest in ({12, 30}, {12, 31}))
+    out = pd.Series(False, index=u.index)
+    maybe = u.astype("str").str.contains(_NO_DATE_HINT, regex=True).fillna(False).to_numpy()
+    if maybe.any():
+        out[maybe] = u[maybe].map(one).astype(bool)
+    return out
+
+
 def parse_date(s: pd.Series) -> Parsed:
-    """Calendar days (midnight, datetime64[ns]) from ISO, US, day-first, Excel serial and datetime cells."""
+    """Calendar days (midnight, datetime64[ns]) from ISO, US, day-first, Excel serial and datetime cells.
+
+    A system's "no date" value (9999-12-31, 0000-00-00, 1900-01-01) is read as no date and marked
+    in `no_date`, so it is reported as such rather than as an unreadable or out-of-range date.
+    """
     if s.dtype.kind == "M":
         values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
         return Parsed(values.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=s.index))
     codes, uniq = pd.factorize(s, use_na_sentinel=True)
     uniq = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
     blank_u = is_blank(uniq).to_numpy()
-    read, note = _parse_unique_dates(uniq[~blank_u])
+    marker_u = np.zeros(len(uniq), bool)
+    marker_u[~blank_u] = _no_date_marker(uniq[~blank_u]).to_numpy()
+    read, note = _parse_unique_dates(uniq[~blank_u & ~marker_u])
     read_all = pd.Series(pd.NaT, index=uniq.index, dtype="datetime64[ns]")
-    read_all[~blank_u] = read.astype("datetime64[ns]")
-    taken = read_all.to_numpy()[np.where(codes >= 0, codes, 0)] if len(uniq) else \
+    read_all[~blank_u & ~marker_u] = read.astype("datetime64[ns]")
+    at = np.where(codes >= 0, codes, 0)
+    taken = read_all.to_numpy()[at] if len(uniq) else \
         np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
     values = pd.Series(taken, index=s.index, dtype="datetime64[ns]").where(codes >= 0)
-    filled = pd.Series((codes >= 0), index=s.index) & ~pd.Series(
-        blank_u[np.where(codes >= 0, codes, 0)] if len(uniq) else np.zeros(len(s), bool), index=s.index)
-    return Parsed(values, filled & values.isna(), note)
+    present = codes >= 0
+    blank = blank_u[at] if len(uniq) else np.zeros(len(s), bool)
+    no_date = pd.Series(present & (marker_u[at] if len(uniq) else blank), index=s.index)
+    filled = pd.Series(present & ~blank, index=s.index) & ~no_date
+    return Parsed(values, filled & values.isna(), note, no_date)
 
 
 # --------------------------------------------------------------------------------------- other types
