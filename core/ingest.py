@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import pandas as pd
 from core import cleaning
 from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
 from core.errors import UserError
-from core.readers import RawSheet, ReadError, read_file
+from core.readers import RawSheet, ReadError, footer_text, read_file
 from core.schema import (BOOL, DATE, DEFAULT_ROLE, FLOAT, TABLE_ORDER, TABLES, UNASSIGNED, Column,
                          Table, empty_table, pandas_dtype)
 
@@ -64,6 +65,9 @@ _RANGES = {("quotas", "quota"): (0, None, True, "must be greater than 0"),
            ("expected_levels", "expected_rating"): (1, 5, False, "must be between 1 and 5"),
            ("training", "score"): (0, 100, False, "must be between 0 and 100")}
 _VEEVA_STATUS = ("status", "call status", "status vod", "call status vod")
+MAX_AMOUNT = 1e12   # a number this large (or infinite) in any numeric column is an error, not a value
+_NO_VALUE = ("formula with no saved value: the workbook was saved without calculated values — "
+             "open it in Excel and save it again, then upload it")
 
 
 # --------------------------------------------------------------------------------------- issues
@@ -97,7 +101,7 @@ def _strs(x: object) -> object:
 
 # --------------------------------------------------------------------------------------- matching
 def _norm(text: object) -> str:
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text))
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", cleaning.fold_lookalikes(str(text)))
     text = re.sub(r"(?i)\b__c\b|_c$", "", text)  # Salesforce custom-field suffix
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
 
@@ -316,6 +320,7 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
             issues.append(_issues(table.name, src, None, mapping[col.name], parsed.note, "", "ambiguous"))
         shown = _Shown(raw)
         bad = parsed.bad.copy()
+        values = _screen(table.name, col, mapping, sheet, parsed, shown, issues, reject)
         if col.dtype == DATE:
             out_of_range, why = _date_limits(col, values, today)
             _flag(issues, table.name, src, col, mapping, out_of_range, why, shown, reject)
@@ -355,10 +360,82 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
         reject |= blank
     frame, dropped = _veeva_submitted(table, frame, sheet, matches, reject)
     issues.extend(dropped)
+    issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
+    unmapped = tuple(m.source_column for m in matches if not m.canonical)
+    frame["_others"] = _others_key(data, unmapped)
     frame = frame[~reject]
     frame["_source"] = src
     frame["_row"] = frame.index.astype("int64")
+    frame.attrs["unmapped"] = {src: unmapped}
     return _Loaded(frame, issues, notes)
+
+
+def _screen(table: str, col: Column, mapping: dict, sheet: RawSheet, parsed: cleaning.Parsed,
+            shown: _Shown, issues: list, reject: pd.Series) -> pd.Series:
+    """Values no one can use, each reported with what to do: formulas saved without their value,
+    a system's "no date" (9999-12-31), and infinite or absurd numbers (|x| >= 1e12). Returns the
+    values with those cells blank; rows missing a required value are rejected."""
+    values = parsed.values
+    source = mapping[col.name]
+    formulas = sheet.no_value.get(source)
+    if formulas is not None:
+        uncached = pd.Series(values.index.isin(formulas), index=values.index) & values.isna()
+        _flag(issues, table, sheet.source, col, mapping, uncached, _NO_VALUE, shown, reject)
+    if parsed.no_date is not None and parsed.no_date.any():
+        why = ("a system's 'no date' value (like the ERP 'end of time' 9999-12-31); read as no date" +
+               (f" — this row needs a real {col.name}: fill it in" if col.required else ""))
+        _flag(issues, table, sheet.source, col, mapping, parsed.no_date, why, shown, reject)
+    if col.dtype == FLOAT:
+        absurd = values.notna() & ~(values.abs() < MAX_AMOUNT)
+        _flag(issues, table, sheet.source, col, mapping, absurd,
+              f"not a usable {col.name}: infinite or 1,000,000,000,000 or more — check the cell "
+              "(a formula error or a mistyped exponent?)", shown, reject)
+        values = values.mask(absurd)
+    return values
+
+
+def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict, reject: pd.Series,
+                       issues: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Decide the rows at the end of a sheet that read like report footers ("Grand Totals",
+    "Confidential Information"): one with no valid data (rejected, or nothing but its label where
+    rows hold several cells) is skipped as a footer, its other problems unlisted; one with valid
+    data is an account or rep that happens to be named so ("Copyright Clearance Center"): kept,
+    with a warning. Marks the skipped rows in `reject`; returns the issues."""
+    candidates = sheet.footer
+    if not len(candidates):
+        return issues
+    cells = sheet.data[list(dict.fromkeys(mapping.values()))]
+    filled = pd.DataFrame({c: ~cleaning.is_blank(cells[c].iloc[:2000]) for c in cells.columns}).sum(axis=1)
+    typical = filled.drop(candidates, errors="ignore").median()
+    mine = pd.DataFrame({c: ~cleaning.is_blank(cells.loc[candidates, c]) for c in cells.columns}).sum(axis=1)
+    label_only = mine.le(1) & (typical > 1 if pd.notna(typical) else False)
+    footers = candidates[(reject.loc[candidates] | label_only).to_numpy()]
+    text = footer_text(sheet)
+    out = [i[~i["Row"].isin(footers)] if len(footers) else i for i in issues]
+    if len(footers):
+        reject.loc[footers] = True
+        out.append(_issues(table, sheet.source, footers, None,
+                           "report footer / total row with no data of its own; skipped", text[footers], "info"))
+    kept = candidates.difference(footers)
+    if len(kept):
+        out.append(_issues(table, sheet.source, kept, None,
+                           "reads like a report footer or total line but holds valid data, so it was "
+                           "kept; remove it from the file if it is a total", text[kept], "warning"))
+    return out
+
+
+def _others_key(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Per row, one number for the cells of the source columns ingest does not load (an invoice
+    number, a currency, an attendee type): rows that agree on every loaded column but not on these
+    are different rows, not duplicates. The column names are part of the key, so rows of files
+    with different extra columns never count as the same."""
+    if not columns:
+        return np.zeros(len(data), dtype="uint64")
+    names = sorted(columns)
+    text = pd.DataFrame({i: cleaning.to_text(data[c]).fillna("\x00") for i, c in enumerate(names)},
+                        index=data.index)
+    salt = int.from_bytes(hashlib.blake2b("\x1f".join(names).encode(), digest_size=8).digest(), "little")
+    return pd.util.hash_pandas_object(text, index=False).to_numpy() ^ np.uint64(salt)
 
 
 class _Shown:
@@ -445,22 +522,27 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
     copied at most once.
     """
     table = TABLES[name]
+    unmapped = {k: v for f in frames for k, v in f.attrs.get("unmapped", {}).items()}
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     frames.clear()
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    twins = frame.duplicated(cols, keep=False)
+    twins = frame.duplicated(cols, keep=False) if "_others" not in frame else \
+        frame.duplicated([*cols, "_others"], keep=False)
     if twins.any():
+        every = [*cols, "_others"] if "_others" in frame else cols
         group = frame[twins]
-        first = group.groupby(cols, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-        extra = group.duplicated(cols, keep="first")
+        first = group.groupby(every, dropna=False, sort=False)[["_source", "_row"]].transform("first")
+        extra = group.duplicated(every, keep="first")
         for src, part in group[extra].groupby("_source", sort=False):
             f = first.loc[part.index]
-            issues.append(_issues(name, src, part["_row"], "", "exact duplicate row; kept once",
+            issues.append(_issues(name, src, part["_row"], "", "exact duplicate row (the same in every "
+                                  "column of the file); kept once",
                                   "same as row " + f["_row"].astype("str") + " of " + f["_source"],
                                   "duplicate"))
         drop[np.flatnonzero(twins.to_numpy())[extra.to_numpy()]] = True
+    issues.extend(_near_duplicates(name, frame, drop, unmapped))
     if table.key:
         # The first row of each id is never an exact duplicate (its twin would come before it).
         key = frame[table.key]
@@ -476,6 +558,32 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
             drop |= repeat.to_numpy()
     kept = frame[~drop] if drop.any() else frame
     return kept.reset_index(drop=True), issues
+
+
+def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
+                     unmapped: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
+    """Rows the same in every loaded column but different in a column that is not loaded (an
+    invoice number, a currency, an attendee type): different rows, kept both; each one warned
+    with the row it resembles, so a person can check."""
+    if "_others" not in frame:
+        return []
+    cols = TABLES[name].column_names
+    kept = frame[~drop] if drop.any() else frame
+    alike = kept.duplicated(cols, keep=False)
+    if not alike.any():
+        return []
+    group = kept[alike]
+    first = group.groupby(cols, dropna=False, sort=False)[["_source", "_row"]].transform("first")
+    later = group.duplicated(cols, keep="first")
+    issues = []
+    for src, part in group[later].groupby("_source", sort=False):
+        f = first.loc[part.index]
+        extra = ", ".join(unmapped.get(src, ())[:6]) or "a column not loaded"
+        issues.append(_issues(name, src, part["_row"], extra,
+                              f"same as another row in every column used, but different in {extra}; "
+                              "both kept as different rows — check they are not the same one entered twice",
+                              "same as row " + f["_row"].astype("str") + " of " + f["_source"], "warning"))
+    return issues
 
 
 # --------------------------------------------------------------------------------------- linking
@@ -684,6 +792,7 @@ def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
         issues.append(_issues(table_name, sheet.source, sheet.header_row, ", ".join(sheet.duplicate_columns),
                               "column name appears more than once; later copies renamed "
                               "'<name> (2)' and only the best match is used", "", "warning"))
+    issues.extend(_sheet_warnings(sheet, table_name, matches))
     if table_name is None:
         draft.labels = _labels(sheet)
         if sheet.rows_read:
@@ -707,6 +816,28 @@ def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
     draft.notes.extend(loaded.notes)
     pieces.setdefault(table_name, []).append(loaded.frame)
     return draft
+
+
+def _sheet_warnings(sheet: RawSheet, table: str | None, matches: Sequence[ColumnMatch]) -> list[pd.DataFrame]:
+    """What a person should know about a whole sheet: it was hidden in the workbook, its text
+    mixed encodings, a header holds letters of another alphabet that only look Latin."""
+    out = [_issues(table, sheet.source, None, None, note, "", "warning") for note in sheet.notes]
+    if sheet.hidden:
+        fate = f"loaded as {table}" if table else "not loaded"
+        out.append(_issues(table, sheet.source, None, None,
+                           f"this sheet is {sheet.hidden} in the workbook; its {sheet.rows_read:,} rows were "
+                           f"read ({fate}). If it is an old copy or a helper sheet, choose 'ignore' for it "
+                           "on the Data page.", sheet.name, "warning"))
+    for m in matches:
+        odd = cleaning.lookalike_letters(m.source_column)
+        if odd:
+            read = f"read as '{cleaning.fold_lookalikes(m.source_column)}'" + \
+                (f" and matched to {m.canonical}" if m.canonical else ", which matches no known column")
+            out.append(_issues(table, sheet.source, sheet.header_row, m.source_column,
+                               f"the header holds letters of another alphabet that look like Latin ones "
+                               f"({', '.join(repr(c) for c in odd)}); {read}. Retype the header to be sure.",
+                               m.source_column, "warning"))
+    return out
 
 
 def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
@@ -781,7 +912,7 @@ def _draft_problem(d: _SourceDraft) -> str:
 def _labels(sheet: RawSheet) -> str:
     """The header, the first cells and the footers of a sheet, to tell a pivot table by its words."""
     first = sheet.data.iloc[:50, 0].astype("str") if sheet.data.shape[1] else pd.Series(dtype="str")
-    return " | ".join([*sheet.columns, *first, *sheet.dropped["Value"].astype("str")])
+    return " | ".join([*sheet.columns, *first, *footer_text(sheet)])
 
 
 def _finish_sources(drafts: list[_SourceDraft], tables: dict[str, pd.DataFrame]) -> list[SourceInfo]:

@@ -20,6 +20,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from core.cleaning import fold_lookalikes
 from core.errors import UserError
 
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -35,6 +36,14 @@ _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 _ROW_REF = re.compile(rb'<row r="(\d+)"')
 _WIDE_CELL = re.compile(rb'r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')   # columns past Z, cells holding a value
 _DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 1_000                # fields of one record of a text file, checked before parsing
+# A notes cell can be long; Python's csv module refuses fields over 131,072 characters by default.
+csv.field_size_limit(2**31 - 1)
+_MULTIBYTE_UTF8 = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_MIXED_ENCODING_NOTE = ("parts of this file are in different text encodings (UTF-8 and Windows-1252 / "
+                        "Latin-1, as when two exports are pasted together); each part was read in its "
+                        "own encoding — check that names with accents look right")
+_VISIBILITY = {"Hidden": "hidden", "VeryHidden": "very hidden"}
 
 # Report clutter CRM exports put around the data (Salesforce report exports above all).
 _FOOTER = re.compile(
@@ -62,6 +71,12 @@ class RawSheet:
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["Row", "Problem", "Value"]))
     duplicate_columns: tuple[str, ...] = ()
     sheet_count: int = 1        # sheets in the workbook it came from
+    # Rows of data that look like report footers ("Grand Totals", "Confidential"), at the end of
+    # the sheet; kept in `data`: ingest sets them apart only when they hold no valid data.
+    footer: pd.Index = field(default_factory=lambda: pd.Index([], dtype="int64"))
+    hidden: str = ""            # "hidden" / "very hidden": how the workbook hid the sheet
+    no_value: dict[str, pd.Index] = field(default_factory=dict)   # column -> rows of formulas without a saved value
+    notes: list[str] = field(default_factory=list)                # sheet-wide warnings (mixed encodings)
 
     @property
     def rows_read(self) -> int:
@@ -69,22 +84,102 @@ class RawSheet:
 
 
 # --------------------------------------------------------------------------------------- grids
-def _workbook_grids(data: bytes) -> list[tuple[str, pd.DataFrame]]:
-    """Every visible worksheet as a grid of typed cells ('' = empty); merged cells filled in."""
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+@dataclass
+class _Grid:
+    name: str
+    cells: pd.DataFrame
+    hidden: str = ""                             # "", "hidden" or "very hidden"
+    no_value: tuple[tuple[int, int], ...] = ()   # (row, column), both 1-based: formulas without a value
+
+
+def _workbook_grids(data: bytes) -> list[_Grid]:
+    """Every worksheet, hidden ones too, as a grid of typed cells ('' = empty); merged cells filled
+    in; the cells of formulas saved without a calculated value emptied and listed."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    formulas = _formulas_without_values(data)
     grids = []
     for meta in book.sheets_metadata:
-        if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
+        if meta.typ != SheetTypeEnum.WorkSheet:
             continue
         sheet = book.get_sheet_by_name(meta.name)
         rows = sheet.to_python(skip_empty_area=False)
         grid = pd.DataFrame(rows) if rows else pd.DataFrame()
         _fill_merged(grid, sheet.merged_cell_ranges or [])
+        cells = tuple((r, c) for r, c in formulas.get(meta.name, ()) if r <= len(grid) and c <= grid.shape[1])
+        for r, c in cells:
+            grid.iat[r - 1, c - 1] = ""
         grid.index = np.arange(1, len(grid) + 1)
-        grids.append((meta.name, grid))
+        grids.append(_Grid(meta.name, grid, _VISIBILITY.get(str(meta.visible).rsplit(".", 1)[-1], ""), cells))
     return grids
+
+
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_FORMULA = re.compile(rb"<f[\s>/]")
+_VALUE = re.compile(rb"<v>([^<]+)</v>")
+
+
+def _formulas_without_values(data: bytes) -> dict[str, list[tuple[int, int]]]:
+    """Sheet name -> (row, column) of every formula cell saved without its calculated value.
+
+    A workbook written by a program (openpyxl, POI) rather than by Excel stores formulas with an
+    empty value; xlsxwriter stores 0 and asks Excel to recalculate on opening (fullCalcOnLoad).
+    Either way the number a person saw in Excel is not in the file. Empty for .xls and .ods.
+    """
+    if not data.startswith(_ZIP):
+        return {}
+    out: dict[str, list[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            parts = _sheet_parts(book)
+            recalc = b'fullCalcOnLoad="1"' in book.read("xl/workbook.xml") if parts else False
+            for name, part in parts.items():
+                cells = _uncached_cells(book, part, recalc)
+                if cells:
+                    out[name] = cells
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return {}   # the reader itself says what is wrong with such a file
+    return out
+
+
+def _sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the zip part holding its cells (from the workbook and its relationships)."""
+    import xml.etree.ElementTree as ET
+
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    names = set(book.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))}
+    out = {}
+    for sheet in ET.fromstring(book.read("xl/workbook.xml")).iter():
+        if sheet.tag.endswith("}sheet") and sheet.get(ns_rel) in targets:
+            target = targets[sheet.get(ns_rel)].lstrip("/")
+            part = target if target.startswith("xl/") else f"xl/{target}"
+            if part in names:
+                out[sheet.get("name", "")] = part
+    return out
+
+
+def _uncached_cells(book: zipfile.ZipFile, part: str, recalc: bool) -> list[tuple[int, int]]:
+    """(row, column) of formula cells with no value (or the placeholder 0 of a workbook that asks
+    to be recalculated on opening), read in chunks; only chunks holding a formula are searched."""
+    cells, tail = [], b""
+    with book.open(part) as xml:
+        while chunk := xml.read(1 << 23):
+            text = tail + chunk
+            cut = text.rfind(b"<c ")
+            body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            if not _FORMULA.search(body):
+                continue
+            for col, row, inner in _CELL.findall(body):
+                if not inner or not _FORMULA.search(inner):
+                    continue
+                value = _VALUE.search(inner)
+                if value is None or (recalc and value.group(1).strip() in (b"0", b"")):
+                    cells.append((int(row), _column_number(col)))
+    return cells
 
 
 def _fill_merged(grid: pd.DataFrame, ranges: Sequence) -> None:
@@ -95,19 +190,44 @@ def _fill_merged(grid: pd.DataFrame, ranges: Sequence) -> None:
 
 
 def decode_text(data: bytes) -> str:
-    """Text from bytes: UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else cp1252."""
+    """Text from bytes: UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else cp1252;
+    a file mixing UTF-8 and cp1252 parts has each part read in its own (see `_decode`)."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """The text, and whether it mixed UTF-8 and Windows-1252 parts (two exports pasted together).
+
+    Bytes that are not valid UTF-8 are read as Windows-1252 one by one, so a Latin-1 "José" and a
+    UTF-8 "José" in one file both read "José" (not "JosÃ©"). A file with no valid UTF-8 sequence
+    at all is plain Windows-1252 and is decoded as such in one go.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), False
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
+        return data.decode("utf-16", errors="replace"), False
     head = data[:2000]
     if head and head.count(b"\x00") > len(head) // 4:
         odd_nuls = head[1::2].count(b"\x00") > head[0::2].count(b"\x00")
-        return data.decode("utf-16-le" if odd_nuls else "utf-16-be", errors="replace")
+        return data.decode("utf-16-le" if odd_nuls else "utf-16-be", errors="replace"), False
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), False
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        if not _MULTIBYTE_UTF8.search(data):
+            return data.decode("cp1252", errors="replace"), False
+        return data.decode("utf-8", errors="goalgap-cp1252"), True
+
+
+def _cp1252_bytes(err: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: the bytes UTF-8 could not read, read as Windows-1252 (Latin-1 for
+    the five bytes Windows-1252 leaves undefined)."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start:err.end]
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad), err.end
+
+
+codecs.register_error("goalgap-cp1252", _cp1252_bytes)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -184,6 +304,44 @@ def _arrow_grid(raw: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
     return grid
 
 
+def check_width(file_name: str, data: bytes, delimiter: str) -> None:
+    """Refuse, before parsing, a text file with a record of more than MAX_COLUMNS fields: one such
+    line (a million fields on 2 MB) would take minutes and gigabytes to lay out as a table.
+
+    Only lines long enough to hold that many fields are counted; quoted delimiters are left out
+    (exactly, over the whole file) only when a plain count already exceeds the limit.
+    """
+    fields, line = _widest_line(data, delimiter)
+    if fields > MAX_COLUMNS:
+        fields, line = _widest_line(re.sub(rb'"[^"]*"', b'""', data), delimiter)
+    if fields > MAX_COLUMNS:
+        raise ReadError(f"{file_name} has {fields:,} columns on one line (line {line:,}); GoalGap reads "
+                        f"tables of at most {MAX_COLUMNS:,} columns. Check that this is the export you "
+                        "meant (a table with one row per sale, deal or call), or remove the columns "
+                        "you do not need and upload it again.")
+
+
+def _widest_line(data: bytes, delimiter: str) -> tuple[int, int]:
+    """(fields, 1-based line number) of the line with the most delimiters, among lines of at least
+    MAX_COLUMNS bytes (shorter lines cannot exceed the limit); (0, 0) when there is none."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not len(ends):       # old Mac line breaks
+        ends = np.flatnonzero(arr == 13)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(arr)]))
+    long = np.flatnonzero(stops - starts >= MAX_COLUMNS)
+    sep = delimiter.encode("ascii")
+    best, where = 0, 0
+    for i in long:
+        n = data.count(sep, int(starts[i]), int(stops[i])) + 1
+        if n > best:
+            best, where = n, int(i)
+    if not best:
+        return 0, 0
+    return best, where + 1
+
+
 def _max_fields(text: str, delimiter: str) -> int:
     """Width of the widest record among the first lines (titles above the header are narrower)."""
     sample = text[:262144]
@@ -195,7 +353,7 @@ def _max_fields(text: str, delimiter: str) -> int:
 # --------------------------------------------------------------------------------------- header
 def _norm(value: object) -> str:
     """Loose form of a header label for comparisons: lower case, words split, punctuation gone."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(value))
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", fold_lookalikes(str(value)))
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
 
 
@@ -279,8 +437,9 @@ def _row_text(rows: pd.DataFrame) -> pd.Series:
 
 
 def split_sheet(source: str, name: str, file_name: str, grid: pd.DataFrame,
-                known: Callable[[str], bool]) -> RawSheet:
-    """Find the header, keep the data rows, set blank rows and report footers apart."""
+                known: Callable[[str], bool], no_value: Sequence[tuple[int, int]] = ()) -> RawSheet:
+    """Find the header, keep the data rows, set blank rows apart and mark the report footers at
+    the end. `no_value`: (row, column) of formula cells saved without a value, both 1-based."""
     empty = pd.DataFrame({c: _empty(grid[c]) for c in grid.columns}, index=grid.index)
     keep = ~empty.all(axis=0)
     grid, empty = grid.loc[:, keep], empty.loc[:, keep]
@@ -293,22 +452,40 @@ def split_sheet(source: str, name: str, file_name: str, grid: pd.DataFrame,
     blank = filled_cells.eq(0)
     if (~blank).any():
         last = blank[~blank].index.max()
-        body, blank, filled_cells = body.loc[:last], blank.loc[:last], filled_cells.loc[:last]
+        body, blank = body.loc[:last], blank.loc[:last]
     else:
-        body, blank, filled_cells = body.iloc[:0], blank.iloc[:0], filled_cells.iloc[:0]
+        body, blank = body.iloc[:0], blank.iloc[:0]
+    named = dict(zip(grid.columns, columns))
     body = body.set_axis(columns, axis=1)
-    short = ~blank & filled_cells.le(max(2, len(columns) // 2))
-    footer = _first_text(body[short]).str.match(_FOOTER).fillna(False)
-    footer = footer.reindex(body.index, fill_value=False).astype(bool)
-    text = _row_text(body[footer])
-    dropped = pd.concat([
-        pd.DataFrame({"Row": blank[blank].index, "Problem": "blank row skipped", "Value": ""}),
-        pd.DataFrame({"Row": footer[footer].index, "Problem": "report footer / total row skipped",
-                      "Value": text.reindex(footer[footer].index).str.slice(0, 120)}),
-    ], ignore_index=True).sort_values("Row", ignore_index=True)
-    keep_rows = ~blank & ~footer
-    data = body if keep_rows.all() else body[keep_rows]    # a big regular file: no copy of its cells
-    return RawSheet(source, name, file_name, int(grid.index[h]), columns, data, dropped, dupes)
+    dropped = pd.DataFrame({"Row": blank[blank].index, "Problem": "blank row skipped", "Value": ""})
+    data = body if not blank.any() else body[~blank]    # a big regular file: no copy of its cells
+    return RawSheet(source, name, file_name, int(grid.index[h]), columns, data, dropped, dupes,
+                    footer=_trailing_footers(data), no_value=_by_column(no_value, named, data.index))
+
+
+def _trailing_footers(data: pd.DataFrame) -> pd.Index:
+    """Rows at the end of the data whose first cell reads like report clutter ("Grand Totals (3
+    records)", "Confidential Information", "Copyright ... salesforce.com"). Only the last rows are
+    looked at: the same words inside the data are an account's name, not a footer."""
+    tail = data.iloc[-20:]
+    looks = _first_text(tail).str.match(_FOOTER).fillna(False).astype(bool).to_numpy()
+    data_at = np.flatnonzero(~looks)
+    first = data_at[-1] + 1 if len(data_at) else 0
+    return pd.Index(tail.index[first:], dtype="int64")
+
+
+def _by_column(cells: Sequence[tuple[int, int]], named: dict, rows: pd.Index) -> dict[str, pd.Index]:
+    """(row, column) cells as column name -> the rows among `rows`."""
+    out: dict[str, list[int]] = {}
+    for r, c in cells:
+        if c - 1 in named and r in rows:
+            out.setdefault(named[c - 1], []).append(r)
+    return {k: pd.Index(sorted(v)) for k, v in out.items()}
+
+
+def footer_text(sheet: RawSheet) -> pd.Series:
+    """The cells of the sheet's footer rows joined with " | " (for the report and pivot words)."""
+    return _row_text(sheet.data.loc[sheet.footer]).str.slice(0, 120)
 
 
 def read_file(file_name: str, data: bytes, known: Callable[[str], bool]) -> list[RawSheet]:
@@ -326,8 +503,14 @@ def read_file(file_name: str, data: bytes, known: Callable[[str], bool]) -> list
         except Exception as err:  # calamine raises several error types for damaged files
             raise ReadError(f"{file_name} could not be opened as a workbook: it looks damaged. "
                             "Open it in Excel, save it again as .xlsx (or .csv) and upload that.") from err
-        return [split_sheet(f"{file_name} › {sheet}", sheet, file_name, grid, known)
-                for sheet, grid in grids if not grid.empty] or _nothing(file_name)
+        sheets = []
+        for g in grids:
+            if g.cells.empty:
+                continue
+            sheet = split_sheet(f"{file_name} › {g.name}", g.name, file_name, g.cells, known, g.no_value)
+            sheet.hidden = g.hidden
+            sheets.append(sheet)
+        return sheets or _nothing(file_name)
     if suffix in TEXT_TYPES or not suffix:
         if not _looks_like_text(data):
             raise ReadError(f"{file_name} is not a text (CSV) file: its content looks like an image, a program "
@@ -345,21 +528,27 @@ def _read_text(file_name: str, stem: str, suffix: str, data: bytes,
                known: Callable[[str], bool]) -> list[RawSheet]:
     plain = not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
         and b"\x00" not in data     # then decode_text would give these very bytes back, if UTF-8
-    grid = _utf8_grid(data, suffix) if plain else None
+    head = (data[:4 * 65536 + 4].decode("utf-8", errors="ignore") if plain
+            else decode_text(data[:4 * 65536 + 4]))[:65536]                # 65,536 whole characters
+    delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(head)
+    check_width(file_name, data, delimiter)
+    grid = _utf8_grid(data, head, delimiter) if plain else None
+    mixed = False
     if grid is None:
-        text = decode_text(data).replace("\x00", "")  # stray NUL bytes (old exporters) carry nothing
-        delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(text)
+        text, mixed = _decode(data)
+        text = text.replace("\x00", "")  # stray NUL bytes (old exporters) carry nothing
         grid = _text_grid(text, delimiter, fast=not plain)
         del text
-    return [split_sheet(file_name, stem, file_name, grid, known)]
+    sheet = split_sheet(file_name, stem, file_name, grid, known)
+    if mixed:
+        sheet.notes.append(_MIXED_ENCODING_NOTE)
+    return [sheet]
 
 
-def _utf8_grid(data: bytes, suffix: str) -> pd.DataFrame | None:
+def _utf8_grid(data: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
     """The grid of a regular file without BOM or NUL bytes, parsed by pyarrow straight from the
     uploaded bytes, without a decoded copy and a re-encoded one. None when the fast reader cannot
     take it (ragged records, or not UTF-8: pyarrow checks)."""
-    head = data[:4 * 65536 + 4].decode("utf-8", errors="ignore")[:65536]   # 65,536 whole characters
-    delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(head)
     grid = _arrow_grid(data, head, delimiter)
     return None if grid is None else _numbered(grid)
 

@@ -52,18 +52,27 @@ def test_european_csv_semicolon_with_decimal_commas():
 
 
 def test_csv_quoted_newlines_and_footer_rows():
-    """A Salesforce CSV: quoted newline stays in one record; totals and legal lines are set apart."""
+    """A Salesforce CSV: quoted newline stays in one record; blank rows are set apart; the totals
+    and legal lines at the end are marked as footers (ingest drops them only if they hold no data)."""
     text = ('"Opportunity Owner","Amount","Stage"\r\n"Ann","USD 1,054.00","Won"\r\n"Bob","5","multi\nline"\r\n'
             '\r\n"Grand Totals (2 records)","1,059.00",""\r\n""\r\n'
             '"Confidential Information - Do Not Distribute"\r\n'
             '"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."\r\n')
     [sheet] = read_file("report.csv", text.encode("utf-8"), known)
     assert sheet.header_row == 1
-    assert sheet.data.index.tolist() == [2, 3]
+    assert sheet.data.index.tolist() == [2, 3, 5, 7, 8]
     assert sheet.data.loc[3, "Stage"] == "multi\nline"
-    assert sheet.dropped["Row"].tolist() == [4, 5, 6, 7, 8]
-    assert sheet.dropped["Problem"].str.contains("footer").sum() == 3
+    assert sheet.dropped["Row"].tolist() == [4, 6]
+    assert sheet.footer.tolist() == [5, 7, 8]
     assert sheet.rows_read == 7
+
+
+def test_footer_words_inside_the_data_are_not_footers():
+    """Only the rows at the end can be footers: "Copyright Clearance Center" above a real row is data."""
+    text = "Owner,Amount\nCopyright Clearance Center,5\nAnn,1\nTotal (East) Medical Group,7\n"
+    [sheet] = read_file("r.csv", text.encode(), known)
+    assert sheet.data.index.tolist() == [2, 3, 4]
+    assert sheet.footer.tolist() == [4]
 
 
 def test_workbook_title_block_merged_header_and_blank_columns():
@@ -83,9 +92,10 @@ def test_workbook_title_block_merged_header_and_blank_columns():
     assert sheet.header_row == 3
     assert sheet.columns == ["Owner", "Amount", "Amount (2)", "Close Date"]
     assert sheet.duplicate_columns == ("Amount",)
-    assert sheet.data.index.tolist() == [4, 6]
+    assert sheet.data.index.tolist() == [4, 6, 7]
     assert sheet.data.loc[4, "Amount"] == 1054.5
-    assert sheet.dropped["Row"].tolist() == [5, 7]
+    assert sheet.dropped["Row"].tolist() == [5]
+    assert sheet.footer.tolist() == [7]
 
 
 def test_duplicate_column_names_made_unique():
@@ -102,7 +112,7 @@ def test_unsupported_and_damaged_files_say_so_plainly():
         read_file("nothing.csv", b"", known)
 
 
-def test_hidden_and_empty_sheets_skipped():
+def test_hidden_sheets_read_and_marked_empty_sheets_skipped():
     def build(ws):
         ws.title = "Data"
         ws.append(["Rep", "Amount"])
@@ -111,8 +121,13 @@ def test_hidden_and_empty_sheets_skipped():
         hidden = ws.parent.create_sheet("Hidden")
         hidden.append(["Rep", "Amount"])
         hidden.sheet_state = "hidden"
+        very = ws.parent.create_sheet("Very")
+        very.append(["Rep", "Amount"])
+        very.append(["Bob", 2])
+        very.sheet_state = "veryHidden"
     sheets = read_file("b.xlsx", _xlsx(build), known)
-    assert [s.source for s in sheets] == ["b.xlsx › Data"]
+    assert [(s.source, s.hidden, s.rows_read) for s in sheets] == [
+        ("b.xlsx › Data", "", 1), ("b.xlsx › Hidden", "hidden", 0), ("b.xlsx › Very", "very hidden", 1)]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
