@@ -506,23 +506,26 @@ def name_key(s: pd.Series) -> pd.Series:
     return s.str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
 
 
-def canonical_spellings(values: pd.Series, reference: pd.Series | None = None) -> dict[str, str]:
+def canonical_spellings(values: pd.Series, reference: pd.Series | None = None,
+                        key: Callable[[pd.Series], pd.Series] = name_key) -> dict[str, str]:
     """Map each spelling variant to its canonical spelling ("GTXPro" -> "GTX Pro").
 
-    The canonical spelling is the one in `reference` (e.g. the products list the user uploaded)
-    when it has that key, else the most frequent spelling among `values`. Only variants that
-    differ from their canonical spelling are returned.
+    Spellings with the same `key` are variants of one name. The canonical spelling is the one in
+    `reference` (e.g. the products list the user uploaded) when it has that key, else the most
+    frequent of the variants that are neither mangled by an encoding ("JosÃ©") nor written
+    "Last, First". Only variants that differ from their canonical spelling are returned.
     """
     counts = values.dropna().value_counts()
     if counts.empty:
         return {}
     spell = pd.DataFrame({"spelling": counts.index.astype("str"), "n": counts.values})
-    spell["key"] = name_key(spell["spelling"])
-    spell = spell.sort_values(["key", "n", "spelling"], ascending=[True, False, True])
+    spell["key"] = key(spell["spelling"])
+    spell["odd"] = looks_mangled(spell["spelling"]) | spell["spelling"].str.contains(",", regex=False)
+    spell = spell.sort_values(["key", "odd", "n", "spelling"], ascending=[True, True, False, True])
     canonical = spell.drop_duplicates("key").set_index("key")["spelling"]
     if reference is not None and len(reference.dropna()):
         ref = pd.Series(reference.dropna().astype("str").unique(), dtype="str")
-        ref_map = pd.Series(ref.values, index=name_key(ref).values)
+        ref_map = pd.Series(ref.values, index=key(ref).values)
         ref_map = ref_map[~ref_map.index.duplicated()]
         canonical = ref_map.reindex(canonical.index).fillna(canonical)
     spell["canonical"] = spell["key"].map(canonical)

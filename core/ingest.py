@@ -19,7 +19,7 @@ import difflib
 import functools
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,6 +345,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
         frame["assessor"] = frame["assessor"].str.lower().fillna("manager")
     if table.name == "reps":
         frame["role"] = frame["role"].fillna(DEFAULT_ROLE)
+        if "rep_id" not in mapping:
+            issues.extend(_namesakes_apart(frame, src, reject))
     for name in table.required:
         blank = frame[name].isna() & ~reject
         if not blank.any():
@@ -392,6 +394,29 @@ def _screen(table: str, col: Column, mapping: dict, sheet: RawSheet, parsed: cle
               "(a formula error or a mistyped exponent?)", shown, reject)
         values = values.mask(absurd)
     return values
+
+
+def _namesakes_apart(reps: pd.DataFrame, src: str, reject: pd.Series) -> list[pd.DataFrame]:
+    """A roster without ids whose rep ids were made from names: two people of one name in two
+    regions (or territories) are two reps, so their ids become "John Smith (East)" and
+    "John Smith (West)" instead of one id for both; reported as ambiguous with their rows."""
+    ok = reps[~reject & reps["rep_name"].notna()]
+    key = cleaning.person_key(ok["rep_name"])
+    places = ok.groupby(key)[["region", "territory_id"]].nunique()
+    shared = places.index[(places > 1).any(axis=1)]
+    issues = []
+    for k in shared:
+        rows = ok[key.eq(k)]
+        by = "region" if rows["region"].nunique() > 1 else "territory_id"
+        ids = rows["rep_name"] + " (" + rows[by].fillna("?") + ")"
+        reps.loc[rows.index, "rep_id"] = ids
+        issues.append(_issues("reps", src, rows.index, "rep_name",
+                              f"{len(rows)} reps are named '{rows['rep_name'].iat[0]}' in different "
+                              f"{'regions' if by == 'region' else 'territories'} and the roster has no rep id: "
+                              "kept apart as " + ", ".join(f"'{i}'" for i in ids.unique()) +
+                              ". Rows elsewhere that give only this name cannot be told apart — add a rep id "
+                              "column to the roster and the files", ids, "ambiguous"))
+    return issues
 
 
 def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict, reject: pd.Series,
@@ -605,25 +630,89 @@ def _loose_key(s: pd.Series) -> pd.Series:
 
 
 def _map_names_to_ids(tables: dict[str, pd.DataFrame], ref: pd.DataFrame, id_col: str, name_col: str,
-                      targets: Sequence[str], what: str) -> list[pd.DataFrame]:
-    """Replace names used as ids (e.g. "Opportunity Owner" = a rep's name) by the roster's ids."""
+                      targets: Sequence[str], what: str,
+                      key: Callable[[pd.Series], pd.Series] | None = None,
+                      where: str = "") -> tuple[list[pd.DataFrame], set[str]]:
+    """Replace names used as ids (e.g. "Opportunity Owner" = a rep's name) by the roster's ids,
+    matched through `key` (for people: case, spacing, accents, "Last, First").
+
+    A name that `key` finds under two or more ids (two "John Smith"s, in two regions) is never
+    matched to either: its rows are reported as ambiguous and kept as they are. Returns the
+    issues and the ambiguous values (so they are not reported again as orphans).
+    """
+    key = key or _loose_key
     ids = set(ref[id_col].dropna())
-    lookup = pd.concat([pd.Series(ref[id_col].values, index=_loose_key(ref[name_col]).values),
-                        pd.Series(ref[id_col].values, index=_loose_key(ref[id_col]).values)])
-    lookup = lookup[~lookup.index.duplicated()]
-    issues = []
+    lookup = pd.concat([pd.Series(ref[id_col].values, index=key(ref[name_col]).values),
+                        pd.Series(ref[id_col].values, index=key(ref[id_col]).values)]).dropna()
+    lookup = lookup[lookup.index.notna()]
+    owners = lookup.groupby(level=0).nunique()
+    shared = set(owners.index[owners > 1])
+    lookup = lookup[~lookup.index.duplicated() & ~lookup.index.isin(shared)]
+    issues, ambiguous = [], set()
     for name in targets:
         t = tables.get(name)
         if t is None or id_col not in t:
             continue
         unknown = t[id_col].notna() & ~_isin(t[id_col], ids)
-        mapped = _loose_key(t.loc[unknown, id_col]).map(lookup)
+        keys = key(t.loc[unknown, id_col])
+        mapped = keys.map(lookup)
         hit = mapped.notna()
         if hit.any():
             t.loc[hit[hit].index, id_col] = mapped[hit]
             issues.append(_issues(name, "", None, id_col,
                                   f"{int(hit.sum()):,} rows name the {what} instead of giving its id; "
                                   f"matched to the {what} list", "", "info"))
+        unclear = keys.isin(shared)
+        if unclear.any():
+            part = t.loc[unclear[unclear].index]
+            ambiguous |= set(part[id_col])
+            issues.extend(_ambiguous_names(name, part, id_col, ref, key, where, what))
+    return issues, ambiguous
+
+
+def _ambiguous_names(name: str, part: pd.DataFrame, id_col: str, ref: pd.DataFrame,
+                     key: Callable[[pd.Series], pd.Series], where: str, what: str) -> list[pd.DataFrame]:
+    """One issue per source and name: the rows naming a person the list has more than once."""
+    name_col = f"{what}_name"
+    who = ref.assign(_key=key(ref[name_col]) if name_col in ref else key(ref[id_col]))
+    out = []
+    for (src, value), rows in part.groupby(["_source", id_col], sort=False)["_row"]:
+        same = who[who["_key"].eq(key(pd.Series([value])).iat[0])]
+        options = ", ".join(i if not p or i.endswith(f"({p})") else f"{i} ({p})" for i, p in
+                            zip(same[id_col].astype("str"), same[where].astype("str") if where in same else
+                                [""] * len(same)))
+        out.append(_issues(name, src, rows.iat[0], id_col,
+                           f"'{value}' is the name of more than one {what} in the {what} list ({options}); "
+                           f"{len(rows):,} row(s) (rows {_row_list(pd.Index(rows))}) were given to none "
+                           f"of them — put the {what}'s id in the file to tell them apart", value, "ambiguous"))
+    return out
+
+
+def _canonical_reps(tables: dict[str, pd.DataFrame], unclear: set[str]) -> list[pd.DataFrame]:
+    """One spelling per person among the rep values the roster does not hold (all of them when
+    there is no roster): "Smith, John", "JOHN SMITH" and "John  Smith" become the most used plain
+    spelling; "JosÃ© MÃ¼ller" becomes "José Müller". Each change is a warning with its rows."""
+    present = [n for n in REP_TABLES if n in tables and len(tables[n])]
+    if not present:
+        return []
+    ids = set(tables["reps"]["rep_id"].dropna()) if _has_rows(tables, "reps") else set()
+    values = pd.concat([tables[n]["rep_id"] for n in present], ignore_index=True)
+    values = values[values.notna() & ~_isin(values, ids | unclear)]
+    mapping = cleaning.canonical_spellings(values, key=cleaning.person_key)
+    if not mapping:
+        return []
+    issues = []
+    for name in present:
+        t = tables[name]
+        hit = _isin(t["rep_id"], set(mapping))
+        if not hit.any():
+            continue
+        for (src, value), rows in t[hit].groupby(["_source", "rep_id"], sort=False)["_row"]:
+            issues.append(_issues(name, src, rows.iat[0], "rep_id",
+                                  f"rep written '{value}' read as '{mapping[value]}', the same name written "
+                                  f"another way ({len(rows):,} rows: {_row_list(pd.Index(rows))})",
+                                  f"{value} → {mapping[value]}", "warning"))
+        t.loc[hit, "rep_id"] = t.loc[hit, "rep_id"].map(mapping)
     return issues
 
 
@@ -682,9 +771,10 @@ def _sales_from_won(opps: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame
 
 
 def _orphans(tables: dict[str, pd.DataFrame], ref_table: str, column: str, targets: Sequence[str],
-             what: str) -> list[pd.DataFrame]:
-    """Rows that refer to ids missing from a table the user uploaded: reported, kept."""
-    known = set(tables[ref_table][column].dropna())
+             what: str, reported: set[str] = frozenset()) -> list[pd.DataFrame]:
+    """Rows that refer to ids missing from a table the user uploaded: reported, kept (except the
+    `reported` values, already listed as ambiguous)."""
+    known = set(tables[ref_table][column].dropna()) | set(reported)
     issues = []
     for name in targets:
         t = tables.get(name)
@@ -844,11 +934,16 @@ def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
     """Cross-table steps; returns SourceInfo rows for derived tables."""
     extra = []
     roster = _has_rows(tables, "reps")
+    unclear_reps: set[str] = set()
     if roster:
-        issues.extend(_map_names_to_ids(tables, tables["reps"], "rep_id", "rep_name", REP_TABLES, "rep"))
+        found, unclear_reps = _map_names_to_ids(tables, tables["reps"], "rep_id", "rep_name", REP_TABLES,
+                                                "rep", cleaning.person_key, "region")
+        issues.extend(found)
+    issues.extend(_canonical_reps(tables, unclear_reps))
     if _has_rows(tables, "accounts"):
-        issues.extend(_map_names_to_ids(tables, tables["accounts"], "account_id", "account_name",
-                                        ACCOUNT_TABLES, "account"))
+        found, unclear_accounts = _map_names_to_ids(tables, tables["accounts"], "account_id", "account_name",
+                                                    ACCOUNT_TABLES, "account", where="territory_id")
+        issues.extend(found)
     issues.extend(_canonical_products(tables))
     if not _has_rows(tables, "sales") and _has_rows(tables, "opportunities"):
         tables["sales"], sale_issues = _sales_from_won(tables["opportunities"])
@@ -865,9 +960,9 @@ def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
                                          "columns of the other tables, with region and territory "
                                          f"'{UNASSIGNED}'."))
     else:
-        issues.extend(_orphans(tables, "reps", "rep_id", REP_TABLES, "rep"))
+        issues.extend(_orphans(tables, "reps", "rep_id", REP_TABLES, "rep", unclear_reps))
     if _has_rows(tables, "accounts"):
-        issues.extend(_orphans(tables, "accounts", "account_id", ACCOUNT_TABLES, "account"))
+        issues.extend(_orphans(tables, "accounts", "account_id", ACCOUNT_TABLES, "account", unclear_accounts))
     if _has_rows(tables, "territories"):
         issues.extend(_orphans(tables, "territories", "territory_id", ("reps", "accounts"), "territory"))
     return extra
