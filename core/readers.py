@@ -165,20 +165,25 @@ def _sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
 def _uncached_cells(book: zipfile.ZipFile, part: str, recalc: bool) -> list[tuple[int, int]]:
     """(row, column) of formula cells with no value (or the placeholder 0 of a workbook that asks
     to be recalculated on opening), read in chunks; only chunks holding a formula are searched."""
-    cells, tail = [], b""
+    cells: list[tuple[int, int]] = []
+
+    def search(body: bytes) -> None:
+        if not _FORMULA.search(body):
+            return
+        for col, row, inner in _CELL.findall(body):
+            if inner and _FORMULA.search(inner):
+                value = _VALUE.search(inner)
+                if value is None or (recalc and value.group(1).strip() in (b"0", b"")):
+                    cells.append((int(row), _column_number(col)))
+
+    tail = b""
     with book.open(part) as xml:
         while chunk := xml.read(1 << 23):
             text = tail + chunk
             cut = text.rfind(b"<c ")
             body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
-            if not _FORMULA.search(body):
-                continue
-            for col, row, inner in _CELL.findall(body):
-                if not inner or not _FORMULA.search(inner):
-                    continue
-                value = _VALUE.search(inner)
-                if value is None or (recalc and value.group(1).strip() in (b"0", b"")):
-                    cells.append((int(row), _column_number(col)))
+            search(body)
+    search(tail)
     return cells
 
 

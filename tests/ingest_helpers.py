@@ -23,9 +23,22 @@ def xlsx(sheets: dict[str, list[list[object]]], merges: tuple[str, ...] = ()) ->
     return buffer.getvalue()
 
 
-def assert_rows_accounted(ds: Dataset, empty_unused_may_be_silent: bool = False) -> None:
+def assert_rows_accounted(ds: Dataset, empty_unused_may_be_silent: bool = False,
+                          rows_in: int | None = None) -> None:
     """rows read = rows loaded + rows set apart (each with a row-numbered issue); a source that
-    was not used is reported (unless it had no rows and `empty_unused_may_be_silent`)."""
+    was not used is reported (unless it had no rows and `empty_unused_may_be_silent`).
+
+    `rows_in`: the data rows the test put in its files (under the headers, blank ones included);
+    all of them must have been read by some source, so none vanished before reading (a hidden
+    sheet). Every row set apart is a data row of its source (below its header)."""
+    sources = [s for s in ds.sources if not s.source.startswith("derived")]
+    if rows_in is not None:
+        assert sum(s.rows for s in sources) == rows_in, ([(s.source, s.rows) for s in sources], rows_in)
+    headers = {s.source: s.header_row for s in sources}
+    apart = ds.issues[ds.issues["Row"].notna() & ds.issues["Kind"].isin(["rejected", "duplicate", "info"])]
+    for source, rows in apart.groupby("Source")["Row"]:
+        if source in headers:
+            assert (rows > headers[source]).all(), (source, rows.tolist())
     for src in ds.sources:
         if src.source.startswith("derived"):
             continue
