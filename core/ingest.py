@@ -810,7 +810,7 @@ def _sales_from_won(opps: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame
 
 
 def _orphans(tables: dict[str, pd.DataFrame], ref_table: str, column: str, targets: Sequence[str],
-             what: str, reported: set[str] = frozenset()) -> list[pd.DataFrame]:
+             what: str, reported: Iterable[str] = ()) -> list[pd.DataFrame]:
     """Rows that refer to ids missing from a table the user uploaded: reported, kept (except the
     `reported` values, already listed as ambiguous)."""
     known = set(tables[ref_table][column].dropna()) | set(reported)

@@ -14,7 +14,7 @@ import pytest
 from core.errors import UserError
 from core.ingest import ingest
 from core.readers import MAX_COLUMNS, ReadError, read_file
-from tests.ingest_helpers import assert_rows_accounted, xlsx
+from tests.ingest_helpers import assert_rows_accounted
 
 H = ["Date", "Rep", "Product", "Revenue"]
 ROSTER = [["Rep ID", "Rep Name", "Region", "Territory"], ["R1", "Ann Lee", "East", "T1"],
