@@ -356,8 +356,8 @@ def _parse_unique_dates(u: pd.Series) -> tuple[pd.Series, str]:
 # (9999-12-31, 2999-12-31, Oracle's 4712-12-31), zero dates and the spreadsheet day zero.
 _END_YEARS = (9999, 2999, 4712)
 _NO_DAYS = {(y, 12, 31) for y in _END_YEARS} | {(1900, 1, 1), (1899, 12, 30), (1899, 12, 31), (1, 1, 1)}
-_NO_DATE_SERIALS = {0, 1, 2958465, 401768}            # day 0, 1900-01-01, 9999-12-31, 2999-12-31
-_NO_DATE_HINT = r"9999|2999|4712|1900|1899|0000|0001|^\s*[01](?:\.0+)?\s*$|2958465|401768"
+_NO_DATE_SERIALS = {0, 2958465, 401768}               # day 0, 9999-12-31, 2999-12-31
+_NO_DATE_HINT = r"9999|2999|4712|1900|1899|0000|0001|^\s*0(?:\.0+)?\s*$|2958465|401768"
 
 
 def _is_no_day(year: float, month: float, day: float) -> bool:

@@ -160,3 +160,41 @@ def test_label_parsers_read_each_distinct_value_once_alike():
         pd.testing.assert_series_equal(fast.bad, cell_by_cell.bad)
     small = cleaning.contact_role(pd.Series(roles, dtype="str"))
     assert small.values.tolist()[:2] == ["user", "buyer"] and small.bad.tolist()[4]
+
+
+# --------------------------------------------------------------------------------------- identity and "no date"
+def test_person_key_is_one_key_per_person():
+    names = pd.Series(["John Smith", "Smith, John", "JOHN  SMITH", " john smith ", "José Müller", "Jose Muller",
+                       "JosÃ© MÃ¼ller", "Müller, José", "John Smyth", None], dtype="object")
+    keys = cleaning.person_key(names)
+    assert keys.iloc[:4].unique().tolist() == ["john smith"]
+    assert keys.iloc[4:8].unique().tolist() == ["jose muller"]
+    assert keys.iloc[8] == "john smyth" and pd.isna(keys.iloc[9])
+
+
+def test_canonical_spelling_of_a_person_prefers_the_plain_form():
+    values = pd.Series(["Smith, John", "Smith, John", "John Smith", "JosÃ© MÃ¼ller", "JosÃ© MÃ¼ller", "José Müller"])
+    assert cleaning.canonical_spellings(values, key=cleaning.person_key) == {
+        "Smith, John": "John Smith", "JosÃ© MÃ¼ller": "José Müller"}
+
+
+def test_lookalike_letters_folded_and_named():
+    assert cleaning.fold_lookalikes("Rev\u0435nue") == "Revenue"           # Cyrillic е
+    assert cleaning.fold_lookalikes("\u0410mount\u200b") == "Amount"        # Cyrillic А, zero-width space
+    assert cleaning.fold_lookalikes("Ｒｅｐ") == "Rep"
+    assert cleaning.lookalike_letters("Rev\u0435nue") == "\u0435"
+    assert cleaning.lookalike_letters("Revenue") == "" and cleaning.lookalike_letters("Выручка") == ""
+
+
+@pytest.mark.parametrize("cell", ["9999-12-31", "12/31/9999", "31.12.9999", "9999-12-31 23:59:59", "99991231",
+                                  "0000-00-00", "1900-01-01", "4712-12-31", dt.datetime(9999, 12, 31), 2958465.0])
+def test_no_date_values_read_as_no_date(cell):
+    parsed = cleaning.parse_date(pd.Series([cell, "2024-01-05"], dtype="object"))
+    assert parsed.no_date.tolist() == [True, False]
+    assert parsed.bad.tolist() == [False, False]
+    assert pd.isna(parsed.values.iloc[0]) and parsed.values.iloc[1] == pd.Timestamp("2024-01-05")
+
+
+@pytest.mark.parametrize("cell", ["1905-03-02", "2099-12-31", "9/9/1999", 45000.0, 1.0])
+def test_real_dates_are_not_no_date_values(cell):
+    assert not cleaning.parse_date(pd.Series([cell], dtype="object")).no_date.any()

@@ -151,3 +151,33 @@ def test_blank_cells_of_a_regular_csv():
     assert sheet.columns == ["Rep", "Amount"]
     assert sheet.data["Rep"].tolist() == ["Ann", "Bob"] and sheet.data.index.tolist() == [2, 4]
     assert sheet.dropped[["Row", "Problem"]].values.tolist() == [[3, "blank row skipped"]]
+
+
+def test_latin1_and_utf8_parts_of_one_file_each_decode_right():
+    data = "Rep\nJosé Müller\n".encode("latin-1") + "José Müller\nZoë\n".encode("utf-8")
+    assert decode_text(data) == "Rep\nJosé Müller\nJosé Müller\nZoë\n"
+    [sheet] = read_file("mixed.csv", data, known)
+    assert sheet.data["Rep"].tolist() == ["José Müller", "José Müller", "Zoë"]
+    assert len(sheet.notes) == 1 and "different text encodings" in sheet.notes[0]
+    [plain] = read_file("latin.csv", "Rep\nRené\n".encode("cp1252"), known)
+    assert plain.data["Rep"].tolist() == ["René"] and plain.notes == []
+
+
+def test_width_checked_before_parsing_quoted_delimiters_left_out():
+    from core.readers import MAX_COLUMNS, check_width
+    check_width("ok.csv", b"a,b\n" + b'"' + b"," * (5 * MAX_COLUMNS) + b'"\n', ",")
+    with pytest.raises(ReadError, match=rf"has {2 * MAX_COLUMNS + 1:,} columns on one line \(line 3\)"):
+        check_width("wide.csv", b"a,b\n1,2\n" + b"x," * (2 * MAX_COLUMNS) + b"x\n", ",")
+    with pytest.raises(ReadError, match=r"on one line \(line 2\)"):     # old Mac line breaks
+        check_width("mac.csv", b"a;b\r" + b";" * (2 * MAX_COLUMNS) + b"\r", ";")
+
+
+def test_formula_cells_without_saved_values_are_emptied_and_listed():
+    def build(ws):
+        ws.title = "Sales"
+        ws.append(["Rep", "Amount", "Units"])
+        ws.append(["Ann", 5, 1])
+        ws.append(["Bob", "=B2*2", "=C2+1"])
+    [sheet] = read_file("f.xlsx", _xlsx(build), known)
+    assert {k: v.tolist() for k, v in sheet.no_value.items()} == {"Amount": [3], "Units": [3]}
+    assert sheet.data.loc[3, "Amount"] in ("", None)
