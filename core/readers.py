@@ -320,7 +320,7 @@ def check_width(file_name: str, data: bytes, delimiter: str) -> None:
     if fields > MAX_COLUMNS:
         fields, line = _widest_line(re.sub(rb'"[^"]*"', b'""', data), delimiter)
     if fields > MAX_COLUMNS:
-        raise ReadError(f"{file_name} has {fields:,} columns on one line (line {line:,}); GoalGap reads "
+        raise ReadError(f"{file_name} has {fields:,} columns on one line (row {line:,} of the file); GoalGap reads "
                         f"tables of at most {MAX_COLUMNS:,} columns. Check that this is the export you "
                         "meant (a table with one row per sale, deal or call), or remove the columns "
                         "you do not need and upload it again.")

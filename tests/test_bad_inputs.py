@@ -101,6 +101,20 @@ def far_cell_xlsx() -> bytes:
     return buffer.getvalue()
 
 
+def hidden_sheets() -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sales"
+    for r in [H, *GOOD]:
+        wb.active.append(r)
+    ws = wb.create_sheet("Old")
+    ws.sheet_state = "veryHidden"
+    for r in [H, ["2024-01-07", "R3", "GTX", "300"]]:
+        ws.append(r)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
 def xlsb_like() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
@@ -252,6 +266,22 @@ CASES = [
                                                                                for i in range(100_000)]))],
          r"blank row skipped", {"sales": 1}),
     Case("a text export saved as .xls", lambda: [("sales.xls", csv([H, *GOOD], sep="\t"))], r"", {"sales": 2}),
+    # ---------------------------------------------------------------- issue 12: integrity
+    Case("a CSV cell over 131,072 characters", lambda: [("sales.csv", csv([["Sales export"], [*H, "Notes"],
+                                                                         ["2024-01-05", "R1", "GTX", 1, "n" * 200_000]]))],
+         r"", {"sales": 1}),
+    Case("a million fields on one line", lambda: [("wide.csv", b"Date,Rep,Product,Revenue\n" + b",".join([b"x"] * 1_000_000))],
+         r"wide\.csv has 1,000,000 columns on one line \(row 2 of the file\); GoalGap reads tables of at most 1,000 columns"),
+    Case("infinite and absurd amounts", lambda: [("sales.csv", csv([H, *GOOD, ["2024-01-07", "R1", "GTX", "inf"],
+                                                                       ["2024-01-08", "R1", "GTX", "1e308"]]))],
+         r"not a usable revenue: infinite or 1,000,000,000,000 or more", {"sales": 2},
+         {("sales", "sales.csv", 4), ("sales", "sales.csv", 5)}),
+    Case("an ERP 'end of time' date", lambda: [("sales.csv", csv([H, *GOOD, ["9999-12-31", "R1", "GTX", 3]]))],
+         r"'no date' value .* fill it in", {"sales": 2}, {("sales", "sales.csv", 4)}),
+    Case("a header with a Cyrillic letter", lambda: [("sales.csv", csv([["Date", "Rep", "Product", "Rev\u0435nue"], *GOOD]))],
+         r"letters of another alphabet", {"sales": 2}),
+    Case("hidden sheets", lambda: [("book.xlsx", hidden_sheets())], r"this sheet is very hidden in the workbook; its 1 rows",
+         {"sales": 3}),
     Case("time zones mixed in a date column", lambda: [("sales.csv", csv([H, ['"Mon, 01 Jan 2024 10:00:00 +0100"', "R1", "GTX", 1],
                                                                              ['"Jan 2 2024 10:00 UTC"', "R1", "GTX", 2]]))],
          r"", {"sales": 2}, check=_values("sales", "date", [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")])),
@@ -313,7 +343,8 @@ def test_a_million_rows_load_without_loss():
 
 # --------------------------------------------------------------------------------------- through the app
 APP_CASES = ["empty file", "password-protected xlsx", "zip bomb: one cell at XFD1048576", "every sheet a pivot table",
-             "text in number columns", "formula injection in a name", "an empty file next to a good one"]
+             "text in number columns", "formula injection in a name", "an empty file next to a good one",
+             "a million fields on one line"]
 
 
 @pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(), reason="no sample workbook")

@@ -295,14 +295,14 @@ def test_a_million_fields_on_one_line_is_refused_before_parsing():
     with pytest.raises(UserError) as err:
         ingest([("wide.csv", data)])
     message = str(err.value)
-    assert f"wide.csv has 1,000,000 columns on one line (line 2); GoalGap reads tables of at most {MAX_COLUMNS:,}" \
+    assert f"wide.csv has 1,000,000 columns on one line (row 2 of the file); GoalGap reads tables of at most {MAX_COLUMNS:,}" \
         in message
 
 
 def test_fifty_thousand_columns_are_refused_with_a_plain_message():
     header = ",".join(f"Col {i}" for i in range(50_000)).encode()
     data = header + b"\n" + b"\n".join(b",".join([b"1"] * 50_000) for _ in range(3)) + b"\n"
-    with pytest.raises(ReadError, match=r"has 50,000 columns on one line \(line 1\)"):
+    with pytest.raises(ReadError, match=r"has 50,000 columns on one line \(row 1 of the file\)"):
         read_file("wide.csv", data, lambda _: False)
 
 

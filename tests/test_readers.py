@@ -154,7 +154,7 @@ def test_blank_cells_of_a_regular_csv():
 
 
 def test_latin1_and_utf8_parts_of_one_file_each_decode_right():
-    data = "Rep\nJosé Müller\n".encode("latin-1") + "José Müller\nZoë\n".encode("utf-8")
+    data = "Rep\nJosé Müller\n".encode("latin-1") + "José Müller\nZoë\n".encode()
     assert decode_text(data) == "Rep\nJosé Müller\nJosé Müller\nZoë\n"
     [sheet] = read_file("mixed.csv", data, known)
     assert sheet.data["Rep"].tolist() == ["José Müller", "José Müller", "Zoë"]
@@ -166,9 +166,9 @@ def test_latin1_and_utf8_parts_of_one_file_each_decode_right():
 def test_width_checked_before_parsing_quoted_delimiters_left_out():
     from core.readers import MAX_COLUMNS, check_width
     check_width("ok.csv", b"a,b\n" + b'"' + b"," * (5 * MAX_COLUMNS) + b'"\n', ",")
-    with pytest.raises(ReadError, match=rf"has {2 * MAX_COLUMNS + 1:,} columns on one line \(line 3\)"):
+    with pytest.raises(ReadError, match=rf"has {2 * MAX_COLUMNS + 1:,} columns on one line \(row 3 of the file\)"):
         check_width("wide.csv", b"a,b\n1,2\n" + b"x," * (2 * MAX_COLUMNS) + b"x\n", ",")
-    with pytest.raises(ReadError, match=r"on one line \(line 2\)"):     # old Mac line breaks
+    with pytest.raises(ReadError, match=r"on one line \(row 2 of the file\)"):     # old Mac line breaks
         check_width("mac.csv", b"a;b\r" + b";" * (2 * MAX_COLUMNS) + b"\r", ";")
 
 
