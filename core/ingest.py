@@ -624,9 +624,10 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
 
 def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
                      unmapped: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
-    """Rows the same in every loaded column but different in a column that is not loaded (an
-    invoice number, a currency, an attendee type): different rows, kept both; each one warned
-    with the row it resembles, so a person can check."""
+    """Rows the same in every loaded column but not in the source (a column that is not loaded,
+    such as an invoice number or a currency, or a label read into the same value, such as two
+    attendee types both read as "user"): different rows, both kept; each one warned with the row
+    it resembles, so a person can check."""
     if "_others" not in frame:
         return []
     cols = TABLES[name].column_names
