@@ -33,7 +33,17 @@ _SYMBOL_FOR = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 _CURRENCY_HEADERS = re.compile(r"(?i)^(?:(?:opportunity|amount|deal|order|invoice|transaction)\s+)?"
                                r"(?:currency(?:\s+(?:iso\s+)?code)?|curr|ccy|iso\s+code|w[äa]hrung|devise|"
                                r"moneda|divisa)$")
-_CODE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+# ISO 4217 codes in use (the ECB's history adds a few retired ones); a three-letter word that is not
+# one of them ("abc", "N/A") is not a currency.
+ISO_CODES = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
+KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK
+NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD
+SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF
+XPF YER ZAR ZMW ZWL""".split())
+_CODE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(ISO_CODES)) + r")(?![A-Za-z])")
 _SYMBOL = re.compile("|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True)))
 _MARKER = re.compile(r"[A-Za-z€£¥₹₩₺$]")
 
@@ -63,6 +73,8 @@ def code_of(text: str | None) -> str | None:
     text = str(text).strip()
     if m := _CODE.search(text.upper() if len(text) == 3 else text):
         return m.group(1)
+    if len(text) == 3 and text.isalpha():
+        return None
     if m := _SYMBOL.search(text):
         return SYMBOLS[m.group(0)]
     return None
