@@ -55,9 +55,14 @@ def test_fiscal_start_makes_the_sidebar_offer_fiscal_quarters(at):
 
 
 def test_bad_currency_code_is_refused_in_words(at):
-    at.text_input[0].set_value("EURO")
+    at.text_input[0].set_value("XYZ")
     next(b for b in at.button if b.label == "Apply").click().run()
-    assert at.session_state["settings"].reporting_currency == "USD"
+    assert any("'XYZ' is not a currency code" in e.value for e in at.error)
+    assert at.session_state["ctx"].settings.reporting_currency == "USD"
+    at.text_input[0].set_value("eur")
+    next(b for b in at.button if b.label == "Apply").click().run()
+    at.run()
+    assert at.session_state["ctx"].settings.reporting_currency == "EUR"
 
 
 def test_diagnostic_without_quotas_links_to_this_page(tmp_path):
