@@ -29,29 +29,22 @@ MONEY_COLUMNS = ("revenue", "quota", "amount", "payout", "potential", "market_po
 SYMBOLS = {"US$": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD",
            "HK$": "HKD", "S$": "SGD", "R$": "BRL", "Fr.": "CHF", "€": "EUR", "£": "GBP", "¥": "JPY",
            "₹": "INR", "₩": "KRW", "₺": "TRY", "zł": "PLN", "$": "USD"}
-_SYMBOL_FOR = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 _CURRENCY_HEADERS = re.compile(r"(?i)^(?:(?:opportunity|amount|deal|order|invoice|transaction)\s+)?"
                                r"(?:currency(?:\s+(?:iso\s+)?code)?|curr|ccy|iso\s+code|w[äa]hrung|devise|"
                                r"moneda|divisa)$")
 # ISO 4217 codes in use (the ECB's history adds a few retired ones); a three-letter word that is not
 # one of them ("abc", "N/A") is not a currency.
-ISO_CODES = frozenset("""
+ISO_CODES = frozenset(re.findall(r"[A-Z]{3}", """
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
 CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
 GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
 KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK
 NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD
 SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF
-XPF YER ZAR ZMW ZWL""".split())
+XPF YER ZAR ZMW ZWL"""))
 _CODE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(ISO_CODES)) + r")(?![A-Za-z])")
 _SYMBOL = re.compile("|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True)))
 _MARKER = re.compile(r"[A-Za-z€£¥₹₩₺$]")
-
-
-def symbol(code: str) -> str:
-    """How amounts in `code` are prefixed: "$", "€", "£" … or the code and a space ("CHF ")."""
-    code = (code or DEFAULT).upper()
-    return _SYMBOL_FOR.get(code, f"{code} ")
 
 
 @functools.cache
