@@ -178,7 +178,7 @@ def to_reporting(sheet: RawSheet, matches: Sequence[ColumnMatch], target: str = 
     cur_col = currency_column([m.source_column for m in matches if m.canonical is None])
     column_codes = None
     if cur_col is not None:
-        column_codes = cleaning.to_text(sheet.data[cur_col]).map(code_of, na_action="ignore")
+        column_codes = cleaning.to_text(sheet.data[cur_col]).map(code_of, na_action="ignore").astype("str")
     data, notes = None, []
     for col in money:
         raw = sheet.data[col]
