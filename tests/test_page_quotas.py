@@ -83,3 +83,25 @@ def _export() -> bytes:
     rows += [f"Rep {i % 3},{'Closed Won' if i % 2 else 'Closed Lost'},{1000 + i},2025-0{1 + i % 6}-15,2025-01-01"
              for i in range(30)]
     return ("\n".join(rows) + "\n").encode()
+
+
+def test_salesforce_report_and_wide_quota_sheet_give_the_diagnosis_in_the_app():
+    """Upload a Salesforce report and the director's wide quota sheet: the sidebar's context
+    carries every rep's quota from the sheet and the Diagnostic ranks findings, no error box."""
+    from core.periods import parse_period
+    from core.territory import period_quota
+    from tests.quota_fixtures import quarterly_quotas, salesforce_csv, wide_quota_xlsx
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["uploaded_files"] = [("export.csv", salesforce_csv()), ("plan.xlsx", wide_quota_xlsx())]
+    at.run()
+    at.radio(key="source").set_value("My files").run()
+    ds = at.session_state["ctx"].ds
+    got = period_quota(ds, parse_period("2025-Q3")).to_dict()
+    assert got == {rep: float(q[2]) for rep, q in quarterly_quotas().items()}
+    at.switch_page("pages/diagnostic.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert not [e for e in at.get("page_link")]            # quotas are there: no "set quotas" link
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert "Hal Hunt" in text or "Hal Hunt" in " ".join(str(d.value) for d in at.dataframe)
