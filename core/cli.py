@@ -129,7 +129,7 @@ def report(argv: list[str]) -> int:
         options = {**settings.ingest_options(), **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
         ds = ingest_paths(inputs, options or None)
         if not args.quotas:
-            ds = with_quotas(ds, settings.quotas, fiscal_start)
+            ds = with_quotas(ds, settings.quotas, fiscal_start, settings.quota_seasonality)
         period = chosen or _choose_period(args, ds, fiscal_start)
         _check_has_data(ds, period)
         if args.anonymize:

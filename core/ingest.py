@@ -243,14 +243,15 @@ class _Overrides:
     columns: dict[str, dict[str, str | None]] = field(default_factory=dict)
     fiscal_start: int = 1                       # Settings.ingest_options(): the fiscal calendar,
     currency: dict = field(default_factory=dict)   # the reporting currency and the user's rates,
-    quota_files: tuple[str, ...] = ()           # and files read as quotas whatever their shape
+    quota_files: tuple[str, ...] = ()           # files read as quotas whatever their shape,
+    seasonality: tuple[float, ...] = ()         # and the monthly weights of yearly quotas
 
     @classmethod
     def parse(cls, raw: dict | None) -> _Overrides:
         raw = raw or {}
         return cls(dict(raw.get("tables") or {}), {k: dict(v) for k, v in (raw.get("columns") or {}).items()},
                    int(raw.get("fiscal_start") or 1), dict(raw.get("currency") or {}),
-                   tuple(raw.get("quota_files") or ()))
+                   tuple(raw.get("quota_files") or ()), tuple(raw.get("seasonality") or ()))
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -729,7 +730,7 @@ def _quota_shapes(sheet: RawSheet, table_name: str | None, matches: list[ColumnM
         return sheet, table_name, matches, how
     wide_only = table_name is None and not forced
     long, found = quota_sheet.to_long(sheet, match_columns(sheet.columns, TABLES["quotas"]),
-                                      chosen.fiscal_start, wide_only)
+                                      chosen.fiscal_start, wide_only, chosen.seasonality)
     if long is None:
         return sheet, table_name, matches, how
     issues.extend(found)

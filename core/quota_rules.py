@@ -20,7 +20,8 @@ import pandas as pd
 
 from core.dataset import ISSUE_COLUMNS, Dataset, SourceInfo
 from core.metrics import sales_table, territory_potential
-from core.periods import Period, PeriodError, calendar_labels, parse_period
+from core.periods import Period, PeriodError, parse_period
+from core.quota_sheet import pieces
 from core.schema import empty_table
 from core.settings import QuotaRow
 
@@ -94,24 +95,27 @@ def frame_of(rows: Sequence[QuotaRow]) -> pd.DataFrame:
     return f.astype({"rep_id": "str", "period": "str", "quota": "float64", "product": "str"})
 
 
-def with_quotas(ds: Dataset, rows: Sequence[QuotaRow], fiscal_start: int = 1) -> Dataset:
-    """`ds` with the quotas kept in the settings as its quotas table (the uploaded ones replaced);
-    `ds` itself when the settings keep none. Unreadable periods are reported, not loaded."""
+def with_quotas(ds: Dataset, rows: Sequence[QuotaRow], fiscal_start: int = 1,
+                seasonality: Sequence[float] = ()) -> Dataset:
+    """`ds` with the quotas kept in the settings as its quotas table (the uploaded ones replaced),
+    periods stored as ingest stores them (core.quota_sheet.pieces); `ds` itself when the settings
+    keep none. Unreadable periods are reported, not loaded."""
     if not rows:
         return ds
     f = frame_of(rows)
-    labels: dict[str, list[str] | None] = {}
+    found: dict[str, list[tuple[str, float]]] = {}
     for label in f["period"].unique():
         try:
-            labels[label] = calendar_labels(parse_period(label, fiscal_start))
+            found[label] = pieces(parse_period(label, fiscal_start), seasonality)
         except PeriodError:
-            labels[label] = None
-    bad = f["period"].map(lambda x: labels[x] is None)
-    good = f[~bad]
-    k = good["period"].map(lambda x: len(labels[x]))
-    long = good.loc[good.index.repeat(k)].copy()
-    long["period"] = [lab for p in good["period"] for lab in labels[p]]
-    long["quota"] = long["quota"] / np.repeat(k.to_numpy(), k.to_numpy())
+            found[label] = []
+    parts = f["period"].map(found)
+    bad = parts.str.len().eq(0)
+    good, parts = f[~bad], parts[~bad]
+    long = good.loc[good.index.repeat(parts.str.len())].copy()
+    flat = [x for row in parts for x in row]
+    long["period"] = [label for label, _ in flat]
+    long["quota"] = long["quota"].to_numpy() * np.array([share for _, share in flat])
     quotas = pd.concat([empty_table("quotas"), long[COLUMNS]], ignore_index=True)
     quotas = quotas.astype(empty_table("quotas").dtypes.to_dict())
     issues = [ds.issues, _note(len(f), int(bad.sum()))]

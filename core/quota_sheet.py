@@ -54,23 +54,24 @@ def header_period(label: str, fiscal_start: int = 1) -> Period | None:
 
 
 def to_long(sheet: RawSheet, matches: Sequence[ColumnMatch], fiscal_start: int = 1,
-            wide_only: bool = False) -> tuple[RawSheet | None, list[pd.DataFrame]]:
+            wide_only: bool = False, seasonality: Sequence[float] = ()) -> tuple[RawSheet | None, list[pd.DataFrame]]:
     """The sheet as the long quotas table, and the issues found on the way; (None, []) when it is
     not a quota sheet. `matches` are its columns matched against the quotas table; `wide_only`
-    (a sheet not named like quotas): only a sheet with two or more period columns qualifies."""
+    (a sheet not named like quotas): only a sheet with two or more period columns qualifies;
+    `seasonality`: the settings' monthly weights for annual quotas (see `pieces`)."""
     matched = {m.canonical: m.source_column for m in matches if m.canonical}
     keys = {matched.get(k) for k in ("rep_id", "product", "period")} - {None}
     by_column = {c: p for c in sheet.columns if c not in keys
                  and (p := header_period(c, fiscal_start)) is not None}
     if by_column and "period" not in matched and (len(by_column) >= 2 or not wide_only):
-        return _melt(sheet, matched, by_column)
+        return _melt(sheet, matched, by_column, seasonality)
     if wide_only:
         return None, []
     if "period" in matched and "quota" in matched:
-        return _relabel(sheet, matched, fiscal_start), []
+        return _relabel(sheet, matched, fiscal_start, seasonality), []
     named = header_period(sheet.name, fiscal_start) or header_period(_stem(sheet.file_name), fiscal_start)
     if "quota" in matched and named is not None:
-        return _melt(sheet, matched, {matched["quota"]: named})
+        return _melt(sheet, matched, {matched["quota"]: named}, seasonality)
     return None, []
 
 
@@ -95,8 +96,8 @@ def _totals(by_column: dict[str, Period]) -> list[str]:
                    for o in by_column.values())]
 
 
-def _melt(sheet: RawSheet, matched: dict[str, str],
-          by_column: dict[str, Period]) -> tuple[RawSheet | None, list[pd.DataFrame]]:
+def _melt(sheet: RawSheet, matched: dict[str, str], by_column: dict[str, Period],
+          seasonality: Sequence[float]) -> tuple[RawSheet | None, list[pd.DataFrame]]:
     """A wide sheet (reps down, periods across) as one row per rep and period."""
     src, data = sheet.source, sheet.data
     rest = [c for c in sheet.columns if c not in by_column]
@@ -125,7 +126,7 @@ def _melt(sheet: RawSheet, matched: dict[str, str],
     for col, p in periods_used.items():
         filled = keep & cells[col].notna()
         if filled.any():
-            parts.append(_rows(data.index[filled], who[filled], data[col][filled], p,
+            parts.append(_rows(data.index[filled], who[filled], data[col][filled], pieces(p, seasonality),
                                data[matched["product"]][filled] if "product" in matched else None))
     if not parts:
         issues.append(_issues(src, None, rep, "a quota sheet with no quota in it", "", "warning"))
@@ -141,52 +142,64 @@ def _row_values(who: pd.Series, cells: pd.DataFrame, mask: pd.Series) -> pd.Seri
     return (head + " | " + nums).str.strip(" |")
 
 
-def _rows(index: pd.Index, rep: pd.Series, value: pd.Series, p: Period,
-          product: pd.Series | None) -> pd.DataFrame:
-    """One long row per cell, or per calendar label when the period is several of them."""
+def pieces(p: Period, seasonality: Sequence[float] = ()) -> list[tuple[str, float]]:
+    """The calendar labels a quota for `p` is stored as, with the share of it each one gets.
+
+    Evenly over the coarsest calendar labels that tile `p` (how every quota is spread over its
+    months, core.metrics); a year's quota with a seasonality setting (twelve monthly weights,
+    January first) goes to its months by those weights instead."""
+    if p.kind == "year" and len(seasonality) == 12 and sum(seasonality) > 0:
+        months = pd.period_range(p.start, p.end, freq="M")
+        w = np.array([seasonality[m.month - 1] for m in months], dtype="float64")
+        return list(zip((m.strftime("%Y-%m") for m in months), (w / w.sum()).tolist()))
     labels = calendar_labels(p)
-    k = len(labels)
-    amount = value if k == 1 else split_amounts(value, k)
-    frame = pd.DataFrame({"rep_id": rep.to_numpy(), "quota": amount.to_numpy(),
-                          "product": product.to_numpy() if product is not None else None}, index=index)
-    frame = frame.loc[frame.index.repeat(k)]
-    frame["period"] = np.tile(labels, len(index))
-    return frame[list(LONG_COLUMNS)]
+    return [(label, 1 / len(labels)) for label in labels]
 
 
-def split_amounts(value: pd.Series, k: int) -> pd.Series:
-    """Cells holding an amount (perhaps with a currency: "EUR 1.200") as 1/k of it, currency kept;
-    cells that are not amounts stay as they are, for ingest to report."""
+def _rows(index: pd.Index, rep: pd.Series, value: pd.Series, parts: list[tuple[str, float]],
+          product: pd.Series | None) -> pd.DataFrame:
+    """One long row per cell, or per calendar label when the period is stored as several."""
+    frames = []
+    for label, share in parts:
+        amount = value if len(parts) == 1 else split_amounts(value, share)
+        frames.append(pd.DataFrame({"rep_id": rep.to_numpy(), "period": label, "quota": amount.to_numpy(),
+                                    "product": product.to_numpy() if product is not None else None}, index=index))
+    return pd.concat(frames).sort_index(kind="stable")[list(LONG_COLUMNS)]
+
+
+def split_amounts(value: pd.Series, share: float) -> pd.Series:
+    """Cells holding an amount (perhaps with a currency: "EUR 1.200") as `share` of it, currency
+    kept; cells that are not amounts stay as they are, for ingest to report."""
     amount, code = currency.parse_money(value)
     out = value.astype(object).copy()
     ok = amount.notna()
-    out[ok] = (code[ok].fillna("") + " " + (amount[ok] / k).map(repr)).str.strip()
+    out[ok] = (code[ok].fillna("") + " " + (amount[ok] * share).map(repr)).str.strip()
     return out
 
 
-def _relabel(sheet: RawSheet, matched: dict[str, str], fiscal_start: int) -> RawSheet:
+def _relabel(sheet: RawSheet, matched: dict[str, str], fiscal_start: int,
+             seasonality: Sequence[float]) -> RawSheet:
     """A long quota table with its period labels as calendar labels (fiscal and written ones read)."""
-    col = matched["period"]
+    col, quota = matched["period"], matched["quota"]
     text = cleaning.to_text(sheet.data[col])
-    labels: dict[str, list[str]] = {}
+    found: dict[str, list[tuple[str, float]]] = {}
     for label in text.dropna().unique():
         try:
-            labels[label] = calendar_labels(parse_period(label, fiscal_start))
+            found[label] = pieces(parse_period(label, fiscal_start), seasonality)
         except PeriodError:
             continue          # left as written: ingest reads dates and reports what it cannot read
-    if all(v == [k] for k, v in labels.items()):
+    if all(v == [(k, 1.0)] for k, v in found.items()):
         return sheet
-    k = text.map(lambda t: len(labels.get(t, [None]))).fillna(1).astype(int)
+    parts = [found.get(t, [(t, 1.0)]) if isinstance(t, str) else [(t, 1.0)] for t in text]
+    k = np.array([len(x) for x in parts])
     data = sheet.data.loc[sheet.data.index.repeat(k)].copy()
-    new = [lab for t in text for lab in labels.get(t, [t])]
-    data[col] = pd.Series(new, index=data.index, dtype=object)
-    many = np.repeat(k.to_numpy() > 1, k.to_numpy())
-    quota = matched["quota"]
-    if many.any():
-        parts = np.repeat(k.to_numpy(), k.to_numpy())
-        split = data[quota].astype(object)
-        split[many] = [split_amounts(pd.Series([v]), n).iloc[0] for v, n in zip(split[many], parts[many])]
-        data[quota] = split
+    flat = [x for row in parts for x in row]
+    data[col] = pd.Series([lab for lab, _ in flat], index=data.index, dtype=object)
+    values = data[quota].astype(object)
+    shares = np.array([s for _, s in flat])
+    many = np.repeat(k > 1, k)
+    values[many] = [split_amounts(pd.Series([v]), s).iloc[0] for v, s in zip(values[many], shares[many])]
+    data[quota] = values
     return RawSheet(sheet.source, sheet.name, sheet.file_name, sheet.header_row, list(sheet.columns), data,
                     sheet.dropped, sheet.duplicate_columns, sheet.sheet_count)
 

@@ -85,11 +85,13 @@ class Settings:
     # Calendar, currency and quotas (issue 18). fiscal_start_month: 1 = calendar year; FY named by
     # the year it ends in (core.periods). currency_rates: units of the reporting currency per unit
     # of each currency, used before the ECB's rates. quotas: set in the app; they replace the
-    # uploaded quotas table (core.quota_rules.with_quotas).
+    # uploaded quotas table (core.quota_rules.with_quotas). quota_seasonality: twelve monthly
+    # weights (January first) that spread a yearly quota over its months; empty = evenly.
     fiscal_start_month: int = 1
     reporting_currency: str = "USD"
     currency_rates: tuple[tuple[str, float], ...] = ()
     quotas: tuple[QuotaRow, ...] = ()
+    quota_seasonality: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +150,8 @@ class Settings:
             out["fiscal_start"] = self.fiscal_start_month
         if self.reporting_currency != "USD" or self.currency_rates:
             out["currency"] = {"reporting": self.reporting_currency, "rates": self.rates()}
+        if self.quota_seasonality:
+            out["seasonality"] = list(self.quota_seasonality)
         return out
 
     def with_target(self, name: str, value: float) -> "Settings":
@@ -179,6 +183,11 @@ def _calendar_currency_quotas(data: dict[str, Any]) -> dict[str, Any]:
                         "currency code and a number, quotas a rep, a period, a number and a product.") from err
     if any(not math.isfinite(r) or r <= 0 for _, r in out["currency_rates"]):
         raise UserError("Currency rates must be numbers greater than 0.")
+    weights = data.get("quota_seasonality") or []
+    if weights and (len(weights) != 12 or not all(_is_number(w) and w >= 0 for w in weights)
+                    or sum(weights) <= 0):
+        raise UserError("The quota seasonality must be twelve monthly weights (0 or more, not all 0).")
+    out["quota_seasonality"] = tuple(float(w) for w in weights)
     return out
 
 

@@ -88,12 +88,18 @@ else:
             new = table.dropna(subset=["quota"]).assign(product=pd.NA)[quota_rules.COLUMNS]
             _keep(quotas=quota_rules.rows_of(pd.concat([kept, new], ignore_index=True)))
 
-st.subheader("Fiscal year and currency")
+st.subheader("Fiscal year, seasonality and currency")
 months = list(calendar.month_name)[1:]
 with st.form("calendar_currency"):
     start_month = st.selectbox("Fiscal year starts in", months, index=current.fiscal_start_month - 1,
                                help="January = the calendar year. A fiscal year is named by the calendar "
                                     "year it ends in: with July, FY2026 runs from July 2025 to June 2026.")
+    st.caption("Seasonality of yearly quotas: how a year's quota is spread over its months (equal "
+               "weights = evenly, the default). Quarterly and monthly quotas are used as given.")
+    season = list(current.quota_seasonality) or [1.0] * 12
+    cols = st.columns(12)
+    weights = [cols[i].number_input(months[i][:3], min_value=0.0, value=float(season[i]), step=0.1,
+                                    key=f"season_{i}") for i in range(12)]
     code = st.text_input("Reporting currency (ISO code)", value=current.reporting_currency, max_chars=3)
     rates = st.data_editor(pd.DataFrame(list(current.currency_rates), columns=["currency", "rate"]),
                            num_rows="dynamic", key="rate_editor",
@@ -106,9 +112,13 @@ with st.form("calendar_currency"):
         code = code.strip().upper()
         if code not in currency.ISO_CODES:
             st.error(f"'{code}' is not a currency code: use three letters such as USD or EUR.")
+        elif sum(weights) <= 0:
+            st.error("Give at least one month a seasonality weight above 0.")
         else:
             ok = rates.dropna()
             ok = ok[ok["rate"] > 0]
+            even = len(set(weights)) == 1
             _keep(fiscal_start_month=months.index(start_month) + 1, reporting_currency=code,
+                  quota_seasonality=() if even else tuple(weights),
                   currency_rates=tuple(sorted((str(c).strip().upper(), float(r))
                                               for c, r in zip(ok["currency"], ok["rate"]))))

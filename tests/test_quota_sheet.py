@@ -116,3 +116,17 @@ def test_header_period(label, expected):
 
 def _csv(rows: list[list[object]]) -> bytes:
     return ("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n").encode()
+
+
+def test_one_annual_number_is_spread_by_the_seasonality_setting():
+    """Twelve monthly weights (December weighs 3, the rest 1): a yearly 1,400 gives December 300
+    and every other month 100; without weights it is 1,400 / 4 a quarter."""
+    sheet = [["Rep", "2025"], ["Ann Ames", 1400]]
+    weights = [1.0] * 11 + [3.0]
+    ds = ingest([("opportunities.csv", salesforce_csv()), ("quotas.xlsx", xlsx({"Quotas": sheet}))],
+                {"seasonality": weights})
+    q = ds.table("quotas").set_index("period")["quota"]
+    assert len(q) == 12 and q["2025-12"] == pytest.approx(300.0) and q["2025-01"] == pytest.approx(100.0)
+    even = ingest([("opportunities.csv", salesforce_csv()), ("quotas.xlsx", xlsx({"Quotas": sheet}))])
+    assert even.table("quotas")["quota"].tolist() == [1400.0]
+    assert period_quota(even, parse_period("2025-Q4")).to_dict() == {"Ann Ames": 350.0}

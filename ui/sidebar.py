@@ -13,6 +13,7 @@ from core.errors import UserError
 from core.periods import Period
 from core.quota_rules import with_quotas
 from core.schema import UNASSIGNED
+from core.settings import Settings
 from ui.state import CTX_KEY, OVERRIDES_KEY, UPLOAD_KEY, Ctx, sample_dataset, settings, uploaded_dataset
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"
@@ -33,14 +34,14 @@ def _dataset(source: str) -> tuple[Dataset, str]:
         ds, label = sample_dataset(), "the bundled sample team"
     if not chosen.quotas:
         return ds, label
-    key = json.dumps([ds.fingerprint, chosen.quotas, chosen.fiscal_start_month])
-    return _with_app_quotas(key, ds, chosen.quotas, chosen.fiscal_start_month), label
+    key = json.dumps([ds.fingerprint, chosen.quotas, chosen.fiscal_start_month, chosen.quota_seasonality])
+    return _with_app_quotas(key, ds, chosen), label
 
 
 @st.cache_resource(max_entries=8, ttl=6 * 3600, show_spinner=False)
-def _with_app_quotas(key: str, _ds: Dataset, _rows: tuple, _fiscal_start: int) -> Dataset:
+def _with_app_quotas(key: str, _ds: Dataset, _chosen: Settings) -> Dataset:
     """The data with the quotas set in the app, held once per content (key) like the data itself."""
-    return with_quotas(_ds, _rows, _fiscal_start)
+    return with_quotas(_ds, _chosen.quotas, _chosen.fiscal_start_month, _chosen.quota_seasonality)
 
 
 def _period_choices(kind: str, first: date, last: date, fiscal_start: int = 1) -> list[Period]:
