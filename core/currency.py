@@ -137,6 +137,13 @@ def _may_name_currency(raw: pd.Series, target: str) -> bool:
     if raw.dtype.kind in "fiub":
         return False
     marker = r"[A-Za-z€£¥₹₩₺]" if target == "USD" else r"[A-Za-z€£¥₹₩₺$]"
+    arr = getattr(raw.array, "_pa_array", None)
+    if arr is not None:     # pyarrow-backed text (CSV files): one scan, no copy
+        import pyarrow.compute as pc
+
+        return bool(pc.any(pc.match_substring_regex(arr, marker)).as_py())
+    if raw.dtype == object:  # workbook cells: only the text cells can name a currency
+        raw = raw[[isinstance(v, str) for v in raw]]
     return bool(raw.astype("str").str.contains(marker, regex=True).fillna(False).any())
 
 
