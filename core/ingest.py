@@ -729,9 +729,10 @@ def _quota_shapes(sheet: RawSheet, table_name: str | None, matches: list[ColumnM
     if table_name not in (None, "quotas") and not forced:
         return sheet, table_name, matches, how
     wide_only = table_name is None and not forced
-    long, found = quota_sheet.to_long(sheet, match_columns(sheet.columns, TABLES["quotas"]),
+    user = chosen.columns.get(sheet.source)
+    long, found = quota_sheet.to_long(sheet, match_columns(sheet.columns, TABLES["quotas"], user),
                                       chosen.fiscal_start, wide_only, chosen.seasonality)
-    if long is None:
+    if long is None or long is sheet:
         return sheet, table_name, matches, how
     issues.extend(found)
     how = how if table_name == "quotas" else "read as a quota sheet (reps down, periods across)"
@@ -748,9 +749,9 @@ def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
         issues.extend(_map_names_to_ids(tables, tables["accounts"], "account_id", "account_name",
                                         ACCOUNT_TABLES, "account"))
     issues.extend(_canonical_products(tables))
-    if not roster and _has_rows(tables, "quotas"):     # quota sheets name reps as the export does
-        owners = pd.concat([tables[n]["rep_id"] for n in REP_TABLES if n in tables and n != "quotas"])
-        owners = pd.DataFrame({"rep_id": owners.dropna().unique()}).astype("str")
+    named = [tables[n]["rep_id"] for n in REP_TABLES if n in tables and n != "quotas"]
+    if not roster and named and _has_rows(tables, "quotas"):     # quota sheets name reps as the export does
+        owners = pd.DataFrame({"rep_id": pd.concat(named).dropna().unique()}).astype("str")
         issues.extend(_map_names_to_ids(tables, owners.assign(rep_name=owners["rep_id"]), "rep_id",
                                         "rep_name", ("quotas",), "rep"))
     if _has_rows(tables, "quotas"):
