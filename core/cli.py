@@ -39,7 +39,8 @@ def report_parser() -> argparse.ArgumentParser:
                         help="files the app's upload accepts: a multi-sheet workbook, CSVs, CRM exports")
     parser.add_argument("--out", required=True, metavar="FILE", help="the .xlsx to write")
     when = parser.add_mutually_exclusive_group()
-    when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07)")
+    when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07); "
+                                                    "FY2026 or FY2026-Q1 with a fiscal year in --settings")
     when.add_argument("--start", metavar="D", help="first day of a custom range (2025-07-01); needs --end")
     parser.add_argument("--end", metavar="D", help="last day of a custom range (2025-09-30)")
     parser.add_argument("--anonymize", action="store_true",
