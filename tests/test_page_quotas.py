@@ -105,3 +105,17 @@ def test_salesforce_report_and_wide_quota_sheet_give_the_diagnosis_in_the_app():
     assert not [e for e in at.get("page_link")]            # quotas are there: no "set quotas" link
     text = " ".join(str(m.value) for m in at.markdown)
     assert "Hal Hunt" in text or "Hal Hunt" in " ".join(str(d.value) for d in at.dataframe)
+
+
+def test_overview_money_labels_are_in_the_reporting_currency():
+    from core.settings import Settings
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["settings"] = Settings(reporting_currency="EUR")
+    at.run()
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    revenue = next(m for m in at.metric if m.label == "Revenue")
+    assert revenue.value.startswith("€")
+    assert "amounts in EUR" in at.caption[0].value
