@@ -76,6 +76,10 @@ def test_diagnostic_without_quotas_links_to_this_page(tmp_path):
     assert not at.exception
     links = [e for e in at.get("page_link")]
     assert any("quotas" in e.proto.page for e in links)
+    at.switch_page("pages/quotas.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("no quotas yet" in i.value for i in at.info)
 
 
 def _export() -> bytes:
