@@ -18,7 +18,8 @@ SECTIONS = {
                              ("team_competencies", "Team competencies", ":material/school:"),
                              ("leaderboard", "Leaderboard", ":material/emoji_events:")],
     "Your data": [("data", "Data", ":material/upload_file:"), ("export", "Export & sessions", ":material/download:"),
-                  ("settings", "Targets & settings", ":material/tune:")],
+                  ("settings", "Targets & settings", ":material/tune:"),
+                  ("quotas", "Quotas, fiscal year & currency", ":material/target:")],
 }
 
 

@@ -39,7 +39,8 @@ def report_parser() -> argparse.ArgumentParser:
                         help="files the app's upload accepts: a multi-sheet workbook, CSVs, CRM exports")
     parser.add_argument("--out", required=True, metavar="FILE", help="the .xlsx to write")
     when = parser.add_mutually_exclusive_group()
-    when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07)")
+    when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07); "
+                                                    "FY2026 or FY2026-Q1 with a fiscal year in --settings")
     when.add_argument("--start", metavar="D", help="first day of a custom range (2025-07-01); needs --end")
     parser.add_argument("--end", metavar="D", help="last day of a custom range (2025-09-30)")
     parser.add_argument("--anonymize", action="store_true",
@@ -47,6 +48,9 @@ def report_parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", metavar="FILE",
                         help="targets and thresholds as downloaded from the app's Targets & settings "
                              "page (goalgap-settings.json); without it, the defaults")
+    parser.add_argument("--quotas", metavar="FILE",
+                        help="a quota file in any shape a director keeps (wide: reps down, months or "
+                             "quarters across; or long); it replaces quotas in the inputs and settings")
     return parser
 
 
@@ -54,7 +58,7 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _choose_period(args: argparse.Namespace, ds: Dataset | None) -> Period:
+def _choose_period(args: argparse.Namespace, ds: Dataset | None, fiscal_start: int = 1) -> Period:
     """The period the options name; with none, the latest complete quarter of `ds`."""
     import pandas as pd
 
@@ -72,11 +76,11 @@ def _choose_period(args: argparse.Namespace, ds: Dataset | None) -> Period:
             raise UserError(f"'{args.start}' to '{args.end}' is not a date range: use dates like "
                             "2025-07-01.") from err
     if args.period:
-        return periods.parse_period(args.period)
+        return periods.parse_period(args.period, fiscal_start)
     span = ds.date_span()
     if span is None:
         raise UserError("The files hold no dated sales or closed deals, so there is nothing to report.")
-    return periods.latest_complete("quarter", span[1])
+    return periods.latest_complete("quarter", span[1], fiscal_start)
 
 
 def _read_settings(path: str | None) -> Settings:
@@ -112,16 +116,22 @@ def report(argv: list[str]) -> int:
     from core.errors import UserError
 
     try:
-        chosen = _choose_period(args, None) if args.period or args.start or args.end else None
-        missing = [p for p in args.inputs if not Path(p).is_file()]
+        settings = _read_settings(args.settings)
+        fiscal_start = settings.fiscal_start_month
+        chosen = _choose_period(args, None, fiscal_start) if args.period or args.start or args.end else None
+        inputs = [*args.inputs, *([args.quotas] if args.quotas else [])]
+        missing = [p for p in inputs if not Path(p).is_file()]
         if missing:
             raise UserError(f"File not found: {', '.join(missing)}.")
-        settings = _read_settings(args.settings)
-        _say(f"reading {len(args.inputs)} file{'s' if len(args.inputs) > 1 else ''}…")
+        _say(f"reading {len(inputs)} file{'s' if len(inputs) > 1 else ''}…")
         from core.ingest import ingest_paths
+        from core.quota_rules import with_quotas
 
-        ds = ingest_paths(args.inputs)
-        period = chosen or _choose_period(args, ds)
+        options = {**settings.ingest_options(), **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
+        ds = ingest_paths(inputs, options or None)
+        if not args.quotas:
+            ds = with_quotas(ds, settings.quotas, fiscal_start, settings.quota_seasonality)
+        period = chosen or _choose_period(args, ds, fiscal_start)
         _check_has_data(ds, period)
         if args.anonymize:
             from core.anonymize import anonymize

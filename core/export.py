@@ -200,7 +200,7 @@ def _write_summary(ws: Worksheet, wb: Workbook, data: SummaryData) -> None:
     _put(ws, 1, 1, "GoalGap — why is the team missing its goals?", font=TITLE_FONT)
     facts = (("Period", f"{p.label} ({p.start.isoformat()} to {p.end.isoformat()})"),
              ("Scope", data.scope_label), ("Data source", data.source_label),
-             ("Diagnostic method", data.method))
+             ("Diagnostic method", data.method), ("Currency", data.settings.reporting_currency))
     for i, (label, value) in enumerate(facts, start=2):
         _put(ws, i, 1, label, font=BOLD)
         _put(ws, i, 2, value)

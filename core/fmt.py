@@ -16,22 +16,34 @@ def is_missing(x: Any) -> bool:
         return False
 
 
-def fmt_money(x: Any, compact: bool = True) -> str:
-    """$1.2M / $845k / $950 (compact), or $1,234,567 (full)."""
+# The reporting currency's sign in money labels (settings.reporting_currency): its symbol, or its
+# ISO code and a space when it has no unmistakable symbol ("CHF 1.2M").
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def money_symbol(currency: str = "USD") -> str:
+    """"$", "€", "£" … or "CHF " for amounts in `currency` (an ISO code)."""
+    code = (currency or "USD").upper()
+    return _SYMBOLS.get(code, f"{code} ")
+
+
+def fmt_money(x: Any, compact: bool = True, currency: str = "USD") -> str:
+    """$1.2M / $845k / $950 (compact), or $1,234,567 (full); €, £ or "CHF " for other currencies."""
     if is_missing(x):
         return NA
     v = float(x)
     sign = "-" if v < 0 else ""
     a = abs(v)
+    s = money_symbol(currency)
     if not compact:
-        return f"{sign}${a:,.0f}"
+        return f"{sign}{s}{a:,.0f}"
     if a >= 1e9:
-        return f"{sign}${a / 1e9:.1f}B"
+        return f"{sign}{s}{a / 1e9:.1f}B"
     if a >= 1e6:
-        return f"{sign}${a / 1e6:.2f}M"
+        return f"{sign}{s}{a / 1e6:.2f}M"
     if a >= 1e4:
-        return f"{sign}${a / 1e3:.0f}k"
-    return f"{sign}${a:,.0f}"
+        return f"{sign}{s}{a / 1e3:.0f}k"
+    return f"{sign}{s}{a:,.0f}"
 
 
 def fmt_pct(x: Any, digits: int = 0) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core import cleaning
+from core import cleaning, currency, quota_sheet
 from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
 from core.errors import UserError
 from core.readers import RawSheet, ReadError, footer_text, read_file
@@ -245,11 +245,17 @@ def choose_table(sheet: RawSheet, overrides: _Overrides) -> tuple[str | None, li
 class _Overrides:
     tables: dict[str, str | None] = field(default_factory=dict)
     columns: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    fiscal_start: int = 1                       # Settings.ingest_options(): the fiscal calendar,
+    currency: dict = field(default_factory=dict)   # the reporting currency and the user's rates,
+    quota_files: tuple[str, ...] = ()           # files read as quotas whatever their shape,
+    seasonality: tuple[float, ...] = ()         # and the monthly weights of yearly quotas
 
     @classmethod
     def parse(cls, raw: dict | None) -> _Overrides:
         raw = raw or {}
-        return cls(dict(raw.get("tables") or {}), {k: dict(v) for k, v in (raw.get("columns") or {}).items()})
+        return cls(dict(raw.get("tables") or {}), {k: dict(v) for k, v in (raw.get("columns") or {}).items()},
+                   int(raw.get("fiscal_start") or 1), dict(raw.get("currency") or {}),
+                   tuple(raw.get("quota_files") or ()), tuple(raw.get("seasonality") or ()))
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -914,6 +920,7 @@ def _has_rows(tables: dict[str, pd.DataFrame], name: str) -> bool:
 def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
               pieces: dict[str, list[pd.DataFrame]], issues: list) -> _SourceDraft:
     table_name, matches, how = choose_table(sheet, chosen)
+    sheet, table_name, matches, how = _quota_shapes(sheet, table_name, matches, how, chosen, issues)
     draft = _SourceDraft(True, sheet.source, table_name, tuple(matches), sheet.header_row,
                          sheet.rows_read, how, columns=tuple(sheet.columns))
     issues.append(_issues(table_name, sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
@@ -941,6 +948,9 @@ def _load_one(sheet: RawSheet, chosen: _Overrides, today: pd.Timestamp,
                               ", ".join(sheet.columns[:12]), "rejected"))
         draft.notes.append(f"not loaded as {table_name}: required column(s) {', '.join(missing)} not found")
         return draft
+    sheet, notes = currency.to_reporting(sheet, matches, chosen.currency.get("reporting", currency.DEFAULT),
+                                         chosen.currency.get("rates"))
+    issues.extend(n.assign(Table=table_name) for n in notes)
     loaded = load_sheet(sheet, table, matches, today)
     issues.extend(loaded.issues)
     draft.notes.extend(loaded.notes)
@@ -970,6 +980,26 @@ def _sheet_warnings(sheet: RawSheet, table: str | None, matches: Sequence[Column
     return out
 
 
+def _quota_shapes(sheet: RawSheet, table_name: str | None, matches: list[ColumnMatch], how: str,
+                  chosen: _Overrides, issues: list) -> tuple[RawSheet, str | None, list[ColumnMatch], str]:
+    """A quota sheet the way directors keep it (wide, fiscal labels, one number per rep) as the long
+    quotas table (core.quota_sheet); any other sheet as it is."""
+    forced = sheet.file_name in chosen.quota_files
+    if sheet.source in chosen.tables and chosen.tables[sheet.source] != "quotas" and not forced:
+        return sheet, table_name, matches, how
+    if table_name not in (None, "quotas") and not forced:
+        return sheet, table_name, matches, how
+    wide_only = table_name is None and not forced
+    user = chosen.columns.get(sheet.source)
+    long, found = quota_sheet.to_long(sheet, match_columns(sheet.columns, TABLES["quotas"], user),
+                                      chosen.fiscal_start, wide_only, chosen.seasonality)
+    if long is None or long is sheet:
+        return sheet, table_name, matches, how
+    issues.extend(found)
+    how = how if table_name == "quotas" else "read as a quota sheet (reps down, periods across)"
+    return long, "quotas", match_columns(long.columns, TABLES["quotas"]), how
+
+
 def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
     """Cross-table steps; returns SourceInfo rows for derived tables."""
     extra = []
@@ -985,6 +1015,15 @@ def _link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
                                                     ACCOUNT_TABLES, "account", where="territory_id")
         issues.extend(found)
     issues.extend(_canonical_products(tables))
+    named = [tables[n]["rep_id"] for n in REP_TABLES if n in tables and n != "quotas"]
+    if not roster and named and _has_rows(tables, "quotas"):     # quota sheets name reps as the export does
+        owners = pd.DataFrame({"rep_id": pd.concat(named).dropna().unique()}).astype("str")
+        found, _ = _map_names_to_ids(tables, owners.assign(rep_name=owners["rep_id"]), "rep_id", "rep_name",
+                                     ("quotas",), "rep", cleaning.person_key)
+        issues.extend(found)
+    if _has_rows(tables, "quotas"):
+        tables["quotas"], repeated = quota_sheet.repeated_quotas(tables["quotas"])
+        issues.extend(repeated)
     if not _has_rows(tables, "sales") and _has_rows(tables, "opportunities"):
         tables["sales"], sale_issues = _sales_from_won(tables["opportunities"])
         issues.extend(sale_issues)

@@ -74,11 +74,24 @@ class Points:
     training_per_score_point: float = 0.1
 
 
+QuotaRow = tuple[str, str, float, str]   # rep_id, period label, quota, product ("" = all products)
+
+
 @dataclass(frozen=True)
 class Settings:
     targets: Targets = field(default_factory=Targets)
     thresholds: Thresholds = field(default_factory=Thresholds)
     points: Points = field(default_factory=Points)
+    # Calendar, currency and quotas (issue 18). fiscal_start_month: 1 = calendar year; FY named by
+    # the year it ends in (core.periods). currency_rates: units of the reporting currency per unit
+    # of each currency, used before the ECB's rates. quotas: set in the app; they replace the
+    # uploaded quotas table (core.quota_rules.with_quotas). quota_seasonality: twelve monthly
+    # weights (January first) that spread a yearly quota over its months; empty = evenly.
+    fiscal_start_month: int = 1
+    reporting_currency: str = "USD"
+    currency_rates: tuple[tuple[str, float], ...] = ()
+    quotas: tuple[QuotaRow, ...] = ()
+    quota_seasonality: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,7 +111,7 @@ class Settings:
             given = data.get(f) or {}
             known = {x.name for x in fields(typ)}
             parts[f] = typ(**{k: type(getattr(typ(), k))(v) for k, v in given.items() if k in known})
-        return cls(**parts)
+        return cls(**parts, **_calendar_currency_quotas(data))
 
     @classmethod
     def from_json(cls, text: str) -> "Settings":
@@ -125,8 +138,57 @@ class Settings:
                                 f"{', '.join(bad)}. Use plain numbers such as 5 or 0.8.")
         return cls.from_dict(data)
 
+    def rates(self) -> dict[str, float]:
+        """The user's currency rates as {ISO code: units of the reporting currency}."""
+        return dict(self.currency_rates)
+
+    def ingest_options(self) -> dict[str, Any]:
+        """What ingest needs from the settings (fiscal calendar, currency), merged into its
+        overrides; empty for the defaults, so caches of files read with defaults stay valid."""
+        out: dict[str, Any] = {}
+        if self.fiscal_start_month != 1:
+            out["fiscal_start"] = self.fiscal_start_month
+        if self.reporting_currency != "USD" or self.currency_rates:
+            out["currency"] = {"reporting": self.reporting_currency, "rates": self.rates()}
+        if self.quota_seasonality:
+            out["seasonality"] = list(self.quota_seasonality)
+        return out
+
     def with_target(self, name: str, value: float) -> "Settings":
         return replace(self, targets=replace(self.targets, **{name: value}))
+
+
+def _calendar_currency_quotas(data: dict[str, Any]) -> dict[str, Any]:
+    """The fiscal start, currency and quota fields of a settings dict, checked; defaults if absent."""
+    out: dict[str, Any] = {}
+    if "fiscal_start_month" in data:
+        month = data["fiscal_start_month"]
+        if not _is_number(month) or int(month) != month or not 1 <= month <= 12:
+            raise UserError("The fiscal year's start month must be a month number from 1 to 12.")
+        out["fiscal_start_month"] = int(month)
+    if "reporting_currency" in data:
+        code = str(data["reporting_currency"]).strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise UserError(f"'{data['reporting_currency']}' is not a currency code: use three letters "
+                            "such as USD or EUR.")
+        out["reporting_currency"] = code
+    rates = data.get("currency_rates") or []
+    rates = list(rates.items()) if isinstance(rates, dict) else rates
+    try:
+        out["currency_rates"] = tuple(sorted((str(c).strip().upper(), float(r)) for c, r in rates))
+        out["quotas"] = tuple((str(r), str(p), float(q), "" if d is None else str(d))
+                              for r, p, q, d in (data.get("quotas") or []))
+    except (TypeError, ValueError) as err:
+        raise UserError("The settings file's currency rates or quotas are not readable: rates are a "
+                        "currency code and a number, quotas a rep, a period, a number and a product.") from err
+    if any(not math.isfinite(r) or r <= 0 for _, r in out["currency_rates"]):
+        raise UserError("Currency rates must be numbers greater than 0.")
+    weights = data.get("quota_seasonality") or []
+    if weights and (len(weights) != 12 or not all(_is_number(w) and w >= 0 for w in weights)
+                    or sum(weights) <= 0):
+        raise UserError("The quota seasonality must be twelve monthly weights (0 or more, not all 0).")
+    out["quota_seasonality"] = tuple(float(w) for w in weights)
+    return out
 
 
 def _is_number(value: Any) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from core import competency, diagnostics, forecast, metrics, territory
+from core import competency, currency, diagnostics, forecast, metrics, territory
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money
 from core.periods import Period
@@ -122,7 +122,8 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     territories, territory_note = _territories(ds, period, settings, in_scope)
     competencies, competency_note = _competencies(ds, period, settings, in_scope)
     issues, issue_note = _data_quality(ds)
-    notes = tuple(n for n in (territory_note, competency_note, issue_note) if n)
+    notes = tuple(n for n in (territory_note, competency_note, issue_note) if n) + (
+        currency.currency_line(settings.reporting_currency, ds.issues),)
     return SummaryData(
         period=period, scope_label=scope.label, source_label=_source_label(ds), settings=settings,
         headline=_headline(team, kpis, settings),

@@ -34,6 +34,7 @@ with st.status("Running the diagnostic…", expanded=False) as status:
 reps = diag.reps
 if reps["attainment"].notna().sum() == 0:
     not_available("The gap to goal and its causes", ["quotas"])
+    st.page_link("pages/quotas.py", label="No quota file? Set quotas in the app", icon=":material/target:")
     st.stop()
 below = reps[reps["gap"] > 0].sort_values("gap", ascending=False)
 causes = list(diagnostics.CAUSES)

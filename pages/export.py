@@ -38,7 +38,7 @@ def _chosen_period(default: periods.Period) -> periods.Period | None:
     if not text.strip():
         return default
     try:
-        return periods.parse_period(text)
+        return periods.parse_period(text, context().settings.fiscal_start_month)
     except UserError as err:
         st.error(str(err))
         return None
@@ -99,7 +99,7 @@ def _restore_session() -> None:
     if p.get("kind") == "custom":
         state["period_custom"] = (pd.Timestamp(p["start"]).date(), pd.Timestamp(p["end"]).date())
     elif p.get("label"):
-        state[f"period_{p['kind']}"] = periods.parse_period(p["label"])
+        state[f"period_{p['kind']}"] = periods.parse_period(p["label"], session.settings.fiscal_start_month)
     state[ERROR_KEY] = ""
     state["session_restored"] = f"Session opened: {len(session.files)} file(s), period {p.get('label', 'n/a')}."
 

@@ -3,6 +3,7 @@ reps, who is furthest from goal and who moved most. Every number comes from core
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,7 +11,8 @@ import streamlit as st
 
 from core import diagnostics, forecast, metrics
 from core.dataset import Scope
-from ui.charts import BAD, GOOD, WARN, fmt_money, fmt_pct, region_colors, style
+from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style
+from ui.charts import fmt_money as _fmt_money
 from ui.state import cached_call, context, dataset_call, not_available
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
@@ -20,9 +22,10 @@ TOP = 5
 ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 target = settings.targets.attainment
+fmt_money = partial(_fmt_money, currency=settings.reporting_currency)   # labels in the reporting currency
 
 st.title("Overview")
-st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.caption(f"{scope.label} · {period.label} · {ctx.source_label} · amounts in {settings.reporting_currency}")
 if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()

@@ -71,11 +71,11 @@ with st.form("settings_form"):   # not SETTINGS_KEY: a form key cannot share a s
     st.subheader("Leaderboard points")
     points = _edit(current.points, "p")
     if st.form_submit_button("Apply", type="primary"):
-        st.session_state[SETTINGS_KEY] = Settings(targets, thresholds, points)
+        st.session_state[SETTINGS_KEY] = replace(current, targets=targets, thresholds=thresholds, points=points)
         st.session_state[FILE_MESSAGE_KEY] = None
         st.success("Applied: every page now uses these targets.")
 if st.button("Reset to defaults"):
-    st.session_state[SETTINGS_KEY] = Settings(Targets(), Thresholds(), Points())
+    st.session_state[SETTINGS_KEY] = replace(settings(), targets=Targets(), thresholds=Thresholds(), points=Points())
     st.session_state[FILE_MESSAGE_KEY] = None
     _forget_edits()
     st.rerun()

@@ -34,7 +34,7 @@ if not metrics.has_sales(ds):
 # "Will we make it?" is a question about the period in progress: when the sidebar's period is
 # already over, the forecast is for the same kind of period that holds the last day of data.
 last_day = ds.date_span()[1]
-ahead = period if period.end >= last_day or period.kind == "custom" else periods.period_of(period.kind, last_day)
+ahead = period if period.end >= last_day or period.kind == "custom" else periods.period_of(period.kind, last_day, period.fiscal_start)
 if scope.rep_id:
     fc = cached_call(forecast.rep_forecast, ds, scope.rep_id, ahead, settings)
 else:

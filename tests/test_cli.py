@@ -186,3 +186,52 @@ def test_a_bad_settings_file_gives_one_plain_line(sample, tmp_path, capfd, conte
     assert lines == [lines[-1]] and lines[-1].startswith("error:") and message in lines[-1]
     assert str(settings) in lines[-1]
     assert not (tmp_path / "x.xlsx").exists()
+
+
+# --------------------------------------------------------------------------------------- quotas (issue 18)
+def _run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[dict]:
+    ws = openpyxl.load_workbook(path, read_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def test_salesforce_report_and_wide_quota_sheet_give_each_rep_the_sheets_quota(tmp_path):
+    """`report export.csv --quotas plan.xlsx`: every rep's quota is the sheet's cell for the
+    quarter, and the Findings sheet ranks findings."""
+    from tests.quota_fixtures import quarterly_quotas, salesforce_csv, wide_quota_xlsx
+
+    (tmp_path / "export.csv").write_bytes(salesforce_csv())
+    (tmp_path / "plan.xlsx").write_bytes(wide_quota_xlsx())
+    out = tmp_path / "summary.xlsx"
+    code, err = _run(["report", str(tmp_path / "export.csv"), "--quotas", str(tmp_path / "plan.xlsx"),
+                      "--period", "2025-Q3", "--out", str(out)])
+    assert code == 0, err
+    got = {r["Rep ID"]: r["Quota"] for r in _sheet_rows(out, "Rep scorecard")}
+    assert got == {rep: q[2] for rep, q in quarterly_quotas().items()}
+    findings = _sheet_rows(out, "Findings")
+    assert findings and [f["Rank"] for f in findings] == list(range(1, len(findings) + 1))
+
+
+def test_quotas_and_fiscal_year_kept_in_the_settings_file_are_used_headless(tmp_path):
+    """A settings file with a July fiscal start and quotas set in the app: --period FY2026-Q1 is
+    July–September 2025 and the reps get the settings' quotas."""
+    from tests.quota_fixtures import salesforce_csv
+
+    (tmp_path / "export.csv").write_bytes(salesforce_csv())
+    settings = Settings(fiscal_start_month=7, quotas=(("Ann Ames", "FY2026-Q1", 90000.0, ""),
+                                                      ("Ben Bray", "2025-Q3", 60000.0, "")))
+    (tmp_path / "s.json").write_text(settings.to_json())
+    out = tmp_path / "summary.xlsx"
+    code, err = _run(["report", str(tmp_path / "export.csv"), "--settings", str(tmp_path / "s.json"),
+                      "--period", "FY2026-Q1", "--out", str(out)])
+    assert code == 0, err
+    assert "(FY2026-Q1," in err
+    got = {r["Rep ID"]: r["Quota"] for r in _sheet_rows(out, "Rep scorecard") if r["Quota"] is not None}
+    assert got == {"Ann Ames": 90000, "Ben Bray": 60000}

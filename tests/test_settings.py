@@ -48,3 +48,26 @@ def test_from_json_refuses_other_text_in_plain_words(text, words):
     with pytest.raises(UserError) as err:
         Settings.from_json(text)
     assert words in str(err.value)
+
+
+def test_fiscal_year_currency_and_quotas_travel_in_the_settings_file():
+    """The fields the Quotas page sets survive the download / upload round trip and reach ingest."""
+    s = Settings(fiscal_start_month=7, reporting_currency="EUR", currency_rates=(("GBP", 1.17),),
+          quotas=(("R1", "FY2026-Q1", 1000.0, ""),), quota_seasonality=tuple([1.0] * 11 + [2.0]))
+    back = Settings.from_json(s.to_json())
+    assert back == s and back.digest() == s.digest()
+    assert back.ingest_options() == {"fiscal_start": 7, "currency": {"reporting": "EUR", "rates": {"GBP": 1.17}},
+                                     "seasonality": [1.0] * 11 + [2.0]}
+    assert Settings().ingest_options() == {}
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"fiscal_start_month": 13}, "month number"), ({"reporting_currency": "euros"}, "currency code"),
+    ({"currency_rates": [["EUR", -1]]}, "greater than 0"), ({"quota_seasonality": [1, 2]}, "twelve"),
+    ({"quotas": [["R1", "2025-Q3", "lots", ""]]}, "not readable"),
+])
+def test_bad_calendar_currency_or_quota_fields_are_refused_in_words(bad, words):
+    import json
+
+    with pytest.raises(UserError, match=words):
+        Settings.from_json(json.dumps({"targets": {}, **bad}))

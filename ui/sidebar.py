@@ -1,6 +1,7 @@
 """The sidebar every page shares: data source, period and scope."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -10,7 +11,9 @@ from core import periods
 from core.dataset import Dataset, Scope
 from core.errors import UserError
 from core.periods import Period
+from core.quota_rules import with_quotas
 from core.schema import UNASSIGNED
+from core.settings import Settings
 from ui.state import CTX_KEY, OVERRIDES_KEY, UPLOAD_KEY, Ctx, sample_dataset, settings, uploaded_dataset
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"
@@ -19,18 +22,31 @@ ALL = "All"
 
 
 def _dataset(source: str) -> tuple[Dataset, str]:
+    chosen = settings()
     if source == MINE:
         files = st.session_state.get(UPLOAD_KEY)
         if not files:
             raise UserError("No files uploaded yet: add them on the **Data** page, or choose the sample team.")
         label = ", ".join(name for name, _ in files[:3]) + (" …" if len(files) > 3 else "")
-        return uploaded_dataset(files, st.session_state.get(OVERRIDES_KEY)), label
-    return sample_dataset(), "the bundled sample team"
+        overrides = {**(st.session_state.get(OVERRIDES_KEY) or {}), **chosen.ingest_options()}
+        ds = uploaded_dataset(files, overrides or None)
+    else:
+        ds, label = sample_dataset(), "the bundled sample team"
+    if not chosen.quotas:
+        return ds, label
+    key = json.dumps([ds.fingerprint, chosen.quotas, chosen.fiscal_start_month, chosen.quota_seasonality])
+    return _with_app_quotas(key, ds, chosen), label
 
 
-def _period_choices(kind: str, first: date, last: date) -> list[Period]:
+@st.cache_resource(max_entries=8, ttl=6 * 3600, show_spinner=False)
+def _with_app_quotas(key: str, _ds: Dataset, _chosen: Settings) -> Dataset:
+    """The data with the quotas set in the app, held once per content (key) like the data itself."""
+    return with_quotas(_ds, _chosen.quotas, _chosen.fiscal_start_month, _chosen.quota_seasonality)
+
+
+def _period_choices(kind: str, first: date, last: date, fiscal_start: int = 1) -> list[Period]:
     """Every period of `kind` the data touches, most recent first."""
-    out, p = [], periods.period_of(kind, last)
+    out, p = [], periods.period_of(kind, last, fiscal_start)
     while p.end >= first:
         out.append(p)
         p = p.previous()
@@ -49,8 +65,9 @@ def _period(ds: Dataset) -> Period:
                                                   last), min_value=first, max_value=last, key="period_custom")
         start, end = (picked if isinstance(picked, tuple) and len(picked) == 2 else (picked[0], picked[0]))
         return periods.custom(start, end)
-    choices = _period_choices(kind, first, last)
-    latest_full = periods.latest_complete(kind, last)
+    fiscal_start = settings().fiscal_start_month
+    choices = _period_choices(kind, first, last, fiscal_start)
+    latest_full = periods.latest_complete(kind, last, fiscal_start)
     default = next((i for i, p in enumerate(choices) if p == latest_full), 0)
     return st.selectbox("Which", choices, index=default, key=f"period_{kind}",
                         format_func=lambda p: p.label + (" (to date)" if p.end > last else ""))
