@@ -32,14 +32,14 @@ MULTIPLE, INDEX, MONTH = '0.0"×"', "0", "mmm yyyy"
 FORMATS = {
     **dict.fromkeys(("Revenue", "Quota", "Gap to goal", "Payout", "Estimated impact", "Impact low",
                      "Impact high", "Unexplained", "Potential", "Forecast", "Forecast low",
-                     "Forecast high"), MONEY),
+                     "Forecast high", "Gap closed", "Low", "High"), MONEY),
     **dict.fromkeys(("Attainment", "Growth", "Market share", "Win rate", "Call plan adherence",
                      "On-time follow-up rate", "Coverage", "Overlap", "Reach", "Cost of sales",
-                     "Quota / potential"), PCT),
+                     "Quota / potential", "Share of shortfall"), PCT),
     **dict.fromkeys(("Sales cycle (days)", "Days late"), DAYS),
     **dict.fromkeys(("Meetings per week", "Knowledge quotient", "Expected"), ONE),
     **dict.fromkeys(("Latest rating", "Gap", "Trend per 90 days", "Self minus manager"), TWO),
-    **dict.fromkeys(("Rank", "Accounts", "Assessments", "Row", "Overdue open follow-ups"), INT),
+    **dict.fromkeys(("Rank", "Accounts", "Assessments", "Row", "Overdue open follow-ups", "Reps"), INT),
     **dict.fromkeys(("Potential index", "Workload index"), INDEX),
     "Pipeline coverage": MULTIPLE,
     "Month": MONTH,
@@ -68,7 +68,7 @@ def build_workbook(data: SummaryData) -> bytes:
     wb = Workbook()
     summary = wb.active
     summary.title = SHEETS[0]
-    for name in SHEETS[1:]:
+    for name in (*SHEETS[1:], *(n for n in data.sheets if n not in SHEETS)):
         _write_table(wb.create_sheet(name), data.sheets[name], name, data)
     _write_summary(summary, wb, data)
     stamp = datetime.combine(data.period.end, time())

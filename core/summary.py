@@ -13,14 +13,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from core import competency, diagnostics, forecast, metrics, territory
+from core import competency, diagnostics, forecast, metrics, territory, whatif
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money
 from core.periods import Period
 from core.settings import Settings
 
 SHEETS = ("Summary", "Rep scorecard", "Findings", "Rep diagnosis", "Territories", "Competencies",
-          "Trends", "Data quality")
+          "Trends", "Data quality", "What if")
 
 # export.md headers of each data sheet, in order, with the column of the core result behind each.
 SCORECARD = {"Rep ID": "rep_id", "Rep": "rep_name", "Region": "region", "Territory": "territory_id",
@@ -53,6 +53,8 @@ COMPETENCIES = {"Rep ID": "rep_id", "Rep": "rep_name", "Role": "role", "Competen
 TRENDS = {"Month": "month", "Revenue": "revenue", "Quota": "quota", "Attainment": "attainment",
           "Forecast": "forecast", "Forecast low": "forecast_low", "Forecast high": "forecast_high"}
 DATA_QUALITY = {c: c for c in ("Table", "Source", "Row", "Column", "Problem", "Value", "Kind")}
+WHAT_IF = {"Cause": "cause", "Reps": "reps", "Gap closed": "gap_closed", "Low": "low", "High": "high",
+           "Cause label": "label", "Rep IDs": "rep_ids", "Share of shortfall": "share_of_shortfall"}
 
 # The spec's headers only (what a reader of the file can rely on).
 HEADERS: dict[str, list[str]] = {
@@ -63,6 +65,7 @@ HEADERS: dict[str, list[str]] = {
     "Competencies": list(COMPETENCIES),
     "Trends": list(TRENDS),
     "Data quality": list(DATA_QUALITY)[:6],
+    "What if": list(WHAT_IF)[:5],
 }
 
 # Team KPIs the Summary shows, in reading order (metrics.KPIS keys, plus team-only measures).
@@ -140,6 +143,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
             "Competencies": competencies,
             "Trends": trends,
             "Data quality": issues,
+            "What if": _shape(whatif.what_if(diagnosis), WHAT_IF),
         },
     )
 
