@@ -47,6 +47,9 @@ def report_parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", metavar="FILE",
                         help="targets and thresholds as downloaded from the app's Targets & settings "
                              "page (goalgap-settings.json); without it, the defaults")
+    parser.add_argument("--compare", metavar="PERIOD",
+                        help="add a Comparison sheet against PERIOD (2025-Q2), or 'previous' (the "
+                             "period before) or 'year' (the same period a year earlier)")
     return parser
 
 
@@ -106,6 +109,18 @@ def _check_has_data(ds: Dataset, period: Period) -> None:
                         "--period or --start/--end.")
 
 
+def _compare_period(label: str | None, period: Period) -> Period | None:
+    """The --compare period: a label, 'previous' or 'year' (relative to `period`)."""
+    from core import periods
+    from core.compare import against
+
+    if label is None:
+        return None
+    if label.strip().lower() in {"previous", "year"}:
+        return against(period, label.strip().lower())
+    return periods.parse_period(label)
+
+
 def report(argv: list[str]) -> int:
     """`python -m core report …`: read, compute, write; one line per step on stderr."""
     args = report_parser().parse_args(argv)
@@ -130,7 +145,8 @@ def report(argv: list[str]) -> int:
         from core.export import build_workbook
         from core.summary import collect
 
-        data = collect(ds, period, settings, progress=_say)
+        data = collect(ds, period, settings, progress=_say,
+                       compare=_compare_period(args.compare, period))
         out = Path(args.out)
         _say(f"writing {out.name}…")
         out.write_bytes(build_workbook(data))

@@ -108,10 +108,21 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
             for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
                 c.number_format = fmt
         ws.column_dimensions[get_column_letter(j)].width = _width(header, frame[header])
+    if "Unit" in headers:
+        _formats_by_unit(ws, frame)
     _protect_text(ws, cleaned, text)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
     _traffic_lights(ws, headers, n, data)
+
+
+def _formats_by_unit(ws: Worksheet, frame: pd.DataFrame) -> None:
+    """Sheets mixing units in one column (Comparison): each row's numbers in its Unit's format."""
+    numeric = [j for j, c in enumerate(frame.columns, start=1) if pd.api.types.is_float_dtype(frame[c])]
+    for i, unit in enumerate(frame["Unit"], start=2):
+        fmt = UNIT_FORMATS.get(unit)
+        for j in numeric if fmt else ():
+            ws.cell(row=i, column=j).number_format = fmt
 
 
 def _protect_text(ws: Worksheet, frame: pd.DataFrame, text: list[str]) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from core import compare as comparison
 from core import competency, diagnostics, forecast, metrics, territory, whatif
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money
@@ -55,6 +56,10 @@ TRENDS = {"Month": "month", "Revenue": "revenue", "Quota": "quota", "Attainment"
 DATA_QUALITY = {c: c for c in ("Table", "Source", "Row", "Column", "Problem", "Value", "Kind")}
 WHAT_IF = {"Cause": "cause", "Reps": "reps", "Gap closed": "gap_closed", "Low": "low", "High": "high",
            "Cause label": "label", "Rep IDs": "rep_ids", "Share of shortfall": "share_of_shortfall"}
+COMPARISON = {"Scope": "scope", "KPI": "label", "This period": "this", "Compared period": "compared",
+              "Change": "change", "Rep ID": "rep_id", "Unit": "unit", "KPI key": "kpi",
+              "Band this period": "band_this", "Band compared period": "band_compared",
+              "Band move": "band_move"}
 
 # The spec's headers only (what a reader of the file can rely on).
 HEADERS: dict[str, list[str]] = {
@@ -66,6 +71,7 @@ HEADERS: dict[str, list[str]] = {
     "Trends": list(TRENDS),
     "Data quality": list(DATA_QUALITY)[:6],
     "What if": list(WHAT_IF)[:5],
+    "Comparison": list(COMPARISON)[:5],
 }
 
 # Team KPIs the Summary shows, in reading order (metrics.KPIS keys, plus team-only measures).
@@ -108,10 +114,11 @@ def _nothing(message: str) -> None:
 
 
 def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),
-            progress: Callable[[str], None] = _nothing) -> SummaryData:
+            progress: Callable[[str], None] = _nothing, compare: Period | None = None) -> SummaryData:
     """Compute every table of the Excel summary for `period` and `scope`.
 
-    `progress` receives a short line before each step (the CLI prints them on stderr).
+    `progress` receives a short line before each step (the CLI prints them on stderr). With
+    `compare`, the summary gets a Comparison sheet: `period` against that period.
     """
     progress("computing KPIs…")
     kpis = metrics.rep_kpis(ds, period, settings, scope)
@@ -126,6 +133,10 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     competencies, competency_note = _competencies(ds, period, settings, in_scope)
     issues, issue_note = _data_quality(ds)
     notes = tuple(n for n in (territory_note, competency_note, issue_note) if n)
+    extra = {}
+    if compare is not None:
+        progress(f"comparing with {compare.label}…")
+        extra["Comparison"] = _shape(comparison.compare(ds, period, compare, settings, scope).rows, COMPARISON)
     return SummaryData(
         period=period, scope_label=scope.label, source_label=_source_label(ds), settings=settings,
         headline=_headline(team, kpis, settings),
@@ -144,6 +155,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
             "Trends": trends,
             "Data quality": issues,
             "What if": _shape(whatif.what_if(diagnosis), WHAT_IF),
+            **extra,
         },
     )
 
