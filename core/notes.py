@@ -136,13 +136,22 @@ def from_dict(raw: Any) -> Notebook:
     return Notebook(notes=tuple(_note(n) for n in notes), coaching=tuple(_coaching(c) for c in coaching))
 
 
-def notes_table(book: Notebook) -> pd.DataFrame:
-    """The Notes sheet: the session's notes, then findings', then reps', each by date."""
+def notes_table(book: Notebook, effect: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The Notes sheet: the session's notes, then findings', then reps', each by date; then the
+    coaching log with `effect` (coaching_effect's trends before and after, and its verdict)."""
     order = {a: i for i, a in enumerate(ABOUT)}
     rows = sorted(book.notes, key=lambda n: (order[n.about], n.key, n.date))
-    return pd.DataFrame({"About": [n.about for n in rows], "Key": [n.key for n in rows],
-                         "Date": [n.date for n in rows], "Note": [n.text for n in rows]},
-                        columns=NOTE_COLUMNS).astype("str")
+    written = pd.DataFrame({"About": [n.about for n in rows], "Key": [n.key for n in rows],
+                            "Date": [n.date for n in rows], "Note": [n.text for n in rows]})
+    e = effect if effect is not None else pd.DataFrame(columns=COACHING_COLUMNS)
+    coaching = pd.DataFrame({"About": "coaching", "Key": e["rep_id"], "Date": e["date"], "Note": e["agreed"],
+                             "Competency": e["competency"], "Trend before": e["before"],
+                             "Trend after": e["after"], "Trend after low": e["after_low"],
+                             "Trend after high": e["after_high"], "Verdict": e["verdict"]})
+    frames = [f for f in (written, coaching) if len(f)]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out.reindex(columns=NOTE_COLUMNS + ["Competency", "Trend before", "Trend after", "Trend after low",
+                                               "Trend after high", "Verdict"])
 
 
 def coaching_effect(ds: Dataset, book: Notebook) -> pd.DataFrame:

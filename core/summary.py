@@ -17,6 +17,7 @@ from core import compare as comparison
 from core import competency, diagnostics, forecast, metrics, territory, whatif
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money
+from core.notes import Notebook, coaching_effect, notes_table
 from core.periods import Period
 from core.settings import Settings
 
@@ -114,11 +115,13 @@ def _nothing(message: str) -> None:
 
 
 def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),
-            progress: Callable[[str], None] = _nothing, compare: Period | None = None) -> SummaryData:
+            progress: Callable[[str], None] = _nothing, compare: Period | None = None,
+            book: Notebook | None = None) -> SummaryData:
     """Compute every table of the Excel summary for `period` and `scope`.
 
     `progress` receives a short line before each step (the CLI prints them on stderr). With
-    `compare`, the summary gets a Comparison sheet: `period` against that period.
+    `compare`, the summary gets a Comparison sheet: `period` against that period; with a
+    non-empty `book`, a Notes sheet (the session's notes and coaching log).
     """
     progress("computing KPIs…")
     kpis = metrics.rep_kpis(ds, period, settings, scope)
@@ -137,6 +140,8 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     if compare is not None:
         progress(f"comparing with {compare.label}…")
         extra["Comparison"] = _shape(comparison.compare(ds, period, compare, settings, scope).rows, COMPARISON)
+    if book is not None and (book.notes or book.coaching):
+        extra["Notes"] = notes_table(book, coaching_effect(ds, book))
     return SummaryData(
         period=period, scope_label=scope.label, source_label=_source_label(ds), settings=settings,
         headline=_headline(team, kpis, settings),
