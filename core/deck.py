@@ -74,9 +74,9 @@ def _slide(prs: Any, title: str, subtitle: str = "") -> Slide:
     return slide
 
 
-def _text(slide: Slide, lines: list[str], x: Emu, y: Emu, w: Emu, h: Emu, size: int = 14,
+def _text(slide: Slide, lines: list[str], x: int, y: int, w: int, h: int, size: int = 14,
           bold: bool = False, color: RGBColor = INK) -> None:
-    box = slide.shapes.add_textbox(x, y, w, h)
+    box = slide.shapes.add_textbox(Emu(x), Emu(y), Emu(w), Emu(h))
     frame = box.text_frame
     frame.word_wrap = True
     for i, line in enumerate(lines):
@@ -87,13 +87,13 @@ def _text(slide: Slide, lines: list[str], x: Emu, y: Emu, w: Emu, h: Emu, size: 
         p.space_after = Pt(4)
 
 
-def _chart(slide: Slide, kind: int, categories: list, series: dict[str, Any], x: Emu, y: Emu, w: Emu,
-           h: Emu, number_format: str, title: str = "") -> Any:
+def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: list, series: dict[str, Any], x: int, y: int, w: int,
+           h: int, number_format: str, title: str = "") -> Any:
     data = CategoryChartData(number_format=number_format)
     data.categories = [_category(c) for c in categories]
     for name, values in series.items():
         data.add_series(_clean(name), _values(values))
-    chart = slide.shapes.add_chart(kind, x, y, w, h, data).chart
+    chart = slide.shapes.add_chart(kind, Emu(x), Emu(y), Emu(w), Emu(h), data).chart  # type: ignore[arg-type,attr-defined]
     chart.value_axis.tick_labels.number_format = number_format
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.value_axis.has_major_gridlines = True
@@ -110,9 +110,9 @@ def _chart(slide: Slide, kind: int, categories: list, series: dict[str, Any], x:
     return chart
 
 
-def _table(slide: Slide, header: list[str], rows: list[list[str]], x: Emu, y: Emu, w: Emu,
+def _table(slide: Slide, header: list[str], rows: list[list[str]], x: int, y: int, w: int,
            widths: list[float]) -> None:
-    shape = slide.shapes.add_table(len(rows) + 1, len(header), x, y, w, Inches(0.4) * (len(rows) + 1))
+    shape = slide.shapes.add_table(len(rows) + 1, len(header), Emu(x), Emu(y), Emu(w), Inches(0.4 * (len(rows) + 1)))
     table = shape.table
     for j, share in enumerate(widths):
         table.columns[j].width = int(w * share)
