@@ -1,4 +1,5 @@
-"""What the room said: notes on the session, a finding or a rep, and a coaching log per rep.
+"""What the room said: notes on the session, a finding or a rep, a coaching log per rep, and the
+what-if scenarios saved during the session.
 
 A Notebook is plain data kept in the session file (one JSON section, validated on the way in:
 `from_dict` refuses anything but the expected fields, types and sizes) and printed in the
@@ -44,12 +45,29 @@ class Coaching:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A saved what-if: the share of the shortfall closed per cause and per rep (0–1; a cause or
+    rep not listed closes all of it), as core.whatif.what_if takes them."""
+
+    name: str
+    causes: dict[str, float]
+    reps: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Notebook:
     notes: tuple[Note, ...] = ()
     coaching: tuple[Coaching, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"notes": [asdict(n) for n in self.notes], "coaching": [asdict(c) for c in self.coaching]}
+        return {"notes": [asdict(n) for n in self.notes], "coaching": [asdict(c) for c in self.coaching],
+                "scenarios": [asdict(s) for s in self.scenarios]}
+
+    def save_scenario(self, name: str, causes: dict[str, float], reps: dict[str, float]) -> Notebook:
+        """Add the scenario, replacing a saved one of the same name."""
+        new = _scenario({"name": name, "causes": causes, "reps": reps})
+        return replace(self, scenarios=(*(s for s in self.scenarios if s.name != new.name), new))
 
     def add_note(self, about: str, key: str, text: str, day: date) -> Notebook:
         return replace(self, notes=(*self.notes, _note({"about": about, "key": key, "date": day.isoformat(),
@@ -78,7 +96,8 @@ class Notebook:
                       for n, t in zip(self.notes, text([n.text for n in self.notes])))
         coaching = tuple(replace(c, rep_id=ids.get(c.rep_id, c.rep_id), agreed=t)
                          for c, t in zip(self.coaching, text([c.agreed for c in self.coaching])))
-        return Notebook(notes=notes, coaching=coaching)
+        scenarios = tuple(replace(s, reps={ids.get(r, r): v for r, v in s.reps.items()}) for s in self.scenarios)
+        return Notebook(notes=notes, coaching=coaching, scenarios=scenarios)
 
 
 def finding_key(cause: str, who: str) -> str:
@@ -122,18 +141,38 @@ def _coaching(raw: Any) -> Coaching:
                     agreed=_text(raw.get("agreed"), "agreement"))
 
 
+def _shares(raw: Any) -> dict[str, float]:
+    if not isinstance(raw, dict) or len(raw) > MAX_ENTRIES:
+        raise UserError("A what-if scenario in the session cannot be read.")
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise UserError("A what-if scenario holds a share outside 0–100%.")
+        out[_text(key, "scenario key", 300)] = float(value)
+    return out
+
+
+def _scenario(raw: Any) -> Scenario:
+    if not isinstance(raw, dict):
+        raise UserError("A what-if scenario in the session cannot be read.")
+    return Scenario(name=_text(raw.get("name"), "scenario name", 100), causes=_shares(raw.get("causes", {})),
+                    reps=_shares(raw.get("reps", {})))
+
+
 def from_dict(raw: Any) -> Notebook:
     """A Notebook from its JSON section; UserError (in plain words) for anything malformed."""
     if raw is None or raw == {}:
         return Notebook()
-    if not isinstance(raw, dict) or set(raw) - {"notes", "coaching"}:
+    if not isinstance(raw, dict) or set(raw) - {"notes", "coaching", "scenarios"}:
         raise UserError("The notes in this session cannot be read.")
-    notes, coaching = raw.get("notes") or [], raw.get("coaching") or []
-    if not isinstance(notes, list) or not isinstance(coaching, list):
+    lists = [raw.get(k) or [] for k in ("notes", "coaching", "scenarios")]
+    if not all(isinstance(v, list) for v in lists):
         raise UserError("The notes in this session cannot be read.")
-    if len(notes) > MAX_ENTRIES or len(coaching) > MAX_ENTRIES:
+    if any(len(v) > MAX_ENTRIES for v in lists):
         raise UserError(f"The session holds more than {MAX_ENTRIES:,} notes; it cannot be opened.")
-    return Notebook(notes=tuple(_note(n) for n in notes), coaching=tuple(_coaching(c) for c in coaching))
+    notes, coaching, scenarios = lists
+    return Notebook(notes=tuple(_note(n) for n in notes), coaching=tuple(_coaching(c) for c in coaching),
+                    scenarios=tuple(_scenario(s) for s in scenarios))
 
 
 def notes_table(book: Notebook, effect: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from core.dataset import Scope
 from core.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.notes import notes_box
+from ui.whatif import what_if_section
 from ui.state import cached_call, context, not_available
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -87,6 +88,9 @@ if len(diag.findings) > TOP_FINDINGS:
     with st.expander(f"All {len(diag.findings)} findings"):
         st.dataframe(diag.findings, hide_index=True, width="stretch",
                      column_config={"impact": MONEY, "impact_low": MONEY, "impact_high": MONEY})
+
+st.subheader("What if the flagged reps reached target?")
+what_if_section(diag)
 
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")

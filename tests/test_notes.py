@@ -25,7 +25,8 @@ DAY = date(2026, 10, 1)
 
 
 def _book() -> Notebook:
-    return (Notebook().add_note("session", "", "Review again in January", DAY)
+    return (Notebook().save_scenario("Half the pipeline", {"pipeline": 0.5}, {"R1": 0.0})
+            .add_note("session", "", "Review again in January", DAY)
             .add_note("rep", "R1", "Budget freeze at the main hospital", DAY)
             .add_note("finding", finding_key("pipeline", "R1"), "=agreed with the manager", DAY)
             .add_coaching("R1", date(2025, 1, 15), "Discovery", "Two ride-alongs a month"))
@@ -36,6 +37,8 @@ def test_round_trip_and_lookup():
     assert from_dict(json.loads(json.dumps(book.to_dict()))) == book
     assert [n.text for n in book.notes_about("rep", "R1")] == ["Budget freeze at the main hospital"]
     assert from_dict(None) == Notebook() == from_dict({})
+    again = book.save_scenario("Half the pipeline", {"pipeline": 0.25}, {})
+    assert [s.causes for s in again.scenarios] == [{"pipeline": 0.25}]          # same name: replaced
 
 
 @pytest.mark.parametrize("raw, words", [
@@ -46,6 +49,8 @@ def test_round_trip_and_lookup():
     ({"notes": [{"about": "rep", "key": "R1", "date": "2026-10-01", "text": 3}]}, "must be text"),
     ({"notes": [], "macros": []}, "cannot be read"),
     ({"coaching": [{"rep_id": "R1", "date": "2026-10-01", "competency": "Pitch"}]}, "must be text"),
+    ({"scenarios": [{"name": "x", "causes": {"pipeline": 1.5}, "reps": {}}]}, "outside 0–100%"),
+    ({"scenarios": [{"name": "x", "causes": {"pipeline": "all"}, "reps": {}}]}, "outside 0–100%"),
 ])
 def test_malformed_notes_are_refused_in_plain_words(raw, words):
     with pytest.raises(UserError, match=words):

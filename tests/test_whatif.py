@@ -9,13 +9,16 @@ import pandas as pd
 import pytest
 
 from core.dataset import Dataset, Scope
-from core.diagnostics import FINDING_COLUMNS, REP_COLUMNS, Diagnosis
+from core.diagnostics import FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
 from core.export import build_workbook
+from core.fmt import fmt_money
 from core.periods import parse_period
 from core.sample import generate
 from core.settings import Settings
 from core.summary import collect
 from core.whatif import rep_what_if, shortfall, what_if
+from tests.test_page_team_competencies import CTX_KEY, run_page
+from ui.notes import NOTEBOOK_KEY
 
 PERIOD = parse_period("2026-Q3")
 
@@ -107,3 +110,23 @@ def test_what_if_sheet_adds_up_to_the_findings_and_stays_under_the_shortfall(sam
     assert sheet["Gap closed"].sum() <= short + 1e-6
     assert (sheet["Low"] <= sheet["Gap closed"] + 1e-6).all() and (sheet["Gap closed"] <= sheet["High"] + 1e-6).all()
     assert wb["What if"]["C2"].number_format == '"$"#,##0'
+
+
+def test_diagnostic_page_sliders_and_saved_scenario():
+    """Setting one driver's slider to 0 takes that cause's money out of the total; a saved
+    scenario lands in the session's notebook with its shares."""
+    at = run_page("pages/diagnostic.py", generate(n_reps=12, years=2.2, seed=5).tables)
+    assert not at.exception
+    ctx = at.session_state[CTX_KEY]
+    table = what_if(diagnose(ctx.ds, ctx.period, ctx.settings, ctx.scope))
+    shown = next(m for m in at.metric if m.label == "Gap that would close")
+    assert shown.value == fmt_money(table["gap_closed"].sum())
+    first = table["cause"].iloc[0]
+    at.slider(key=f"whatif_cause_{first}").set_value(0).run()
+    shown = next(m for m in at.metric if m.label == "Gap that would close")
+    assert shown.value == fmt_money(table["gap_closed"].iloc[1:].sum())
+    at.text_input(key="whatif_name").input("No " + first)
+    next(b for b in at.button if b.label == "Save this scenario with the session").click().run()
+    assert not at.exception
+    saved = at.session_state[NOTEBOOK_KEY].scenarios
+    assert [s.name for s in saved] == ["No " + first] and saved[0].causes[first] == 0.0

@@ -4,6 +4,7 @@ User text is shown with st.dataframe / st.text only, never as Markdown.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -33,7 +34,7 @@ def notes_box(about: str, key: str, label: str, folded: bool = True) -> None:
         with st.form(f"note_form_{about}_{key}", clear_on_submit=True, border=False):
             text = st.text_area("New note", key=f"note_text_{about}_{key}", height=80)
             if st.form_submit_button("Add note"):
-                _apply(lambda b: b.add_note(about, key, text, date.today()))
+                update_notebook(lambda b: b.add_note(about, key, text, date.today()))
 
 
 def coaching_box(ds: Dataset, rep_id: str, competencies: list[str]) -> None:
@@ -53,10 +54,11 @@ def coaching_box(ds: Dataset, rep_id: str, competencies: list[str]) -> None:
         skill = st.selectbox("Competency", competencies or ["(none)"], key=f"coaching_skill_{rep_id}")
         agreed = st.text_area("What was agreed", key=f"coaching_agreed_{rep_id}", height=80)
         if st.form_submit_button("Add to the coaching log"):
-            _apply(lambda b: b.add_coaching(rep_id, day, skill, agreed))
+            update_notebook(lambda b: b.add_coaching(rep_id, day, skill, agreed))
 
 
-def _apply(change) -> None:
+def update_notebook(change: Callable[[Notebook], Notebook]) -> None:
+    """Apply `change` to the session's notebook; a refused entry is said in plain words."""
     try:
         st.session_state[NOTEBOOK_KEY] = change(notebook())
     except UserError as err:
