@@ -17,6 +17,7 @@ SECTIONS = {
                     ("customers", "Customers & market", ":material/storefront:"),
                     ("incentives", "Incentives", ":material/payments:")],
     "Territories & people": [("territories", "Territories", ":material/map:"), ("rep_profile", "Rep profile", ":material/person:"),
+                             ("managers", "Managers", ":material/supervisor_account:"),
                              ("team_competencies", "Team competencies", ":material/school:"),
                              ("leaderboard", "Leaderboard", ":material/emoji_events:")],
     "Your data": [("data", "Data", ":material/upload_file:"), ("export", "Export & sessions", ":material/download:"),
