@@ -11,6 +11,7 @@ import streamlit as st
 from core import diagnostics, forecast, metrics
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, WARN, fmt_money, fmt_pct, region_colors, style
+from ui.in_progress import in_progress_block
 from ui.state import cached_call, context, dataset_call, not_available
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
@@ -26,6 +27,7 @@ st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
 if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()
+in_progress_block(ctx)
 
 # The first request of a dataset and period computes every rep's KPI parts (about a second at a
 # thousand reps); every scope after that is a filter of them.
