@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import periods
 from core.anonymize import anonymize
+from core.compare import against
 from core.dataset import Scope
 from core.deck import PPTX, anonymized_notebook, build_deck
 from core.diagnostics import CAUSES
@@ -130,13 +131,19 @@ with c3:
                           help="Reps, managers and accounts become Rep 001, Manager 01, Account 0001…; "
                                "ids stay so you can map them back.")
 scope = Scope() if whole_team else ctx.scope
+COMPARE = {"No comparison": None, "The period before": "previous", "A year earlier": "year"}
+compare_with = st.segmented_control("Comparison sheet", list(COMPARE), default="No comparison",
+                                    key="export_compare",
+                                    help="Adds a Comparison sheet, like `--compare previous` or `--compare year`.")
 
 if period is not None:
     with st.spinner("Computing the summary…"):
         ds = cached_call(anonymize, ctx.ds) if anonymise else ctx.ds
         book = anonymized_notebook(notebook(), ctx.ds, ds) if anonymise else notebook()
         try:
-            data = cached_call(collect, ds, period, ctx.settings, scope, book=book)
+            how = COMPARE.get(compare_with or "No comparison")
+            data = cached_call(collect, ds, period, ctx.settings, scope, book=book,
+                               compare=against(period, how) if how else None)
         except UserError as err:
             data = None
             st.error(str(err))

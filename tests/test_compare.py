@@ -107,3 +107,12 @@ def _plain_report(path, tmp_path):
     with contextlib.redirect_stderr(io.StringIO()):
         assert main(["report", str(path), "--out", str(out), "--period", "2026-Q3"]) == 0
     return out
+
+
+def test_export_page_offers_the_comparison_sheet():
+    from tests.apptest import open_page
+
+    at = open_page("export")
+    at.segmented_control(key="export_compare").set_value("The period before").run()
+    assert not at.exception
+    assert "Download the Excel summary (.xlsx)" in [b.label for b in at.get("download_button")]
