@@ -24,7 +24,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from core import competency, diagnostics, notes
+from core import competency, diagnostics, notes, whatif
 from core.anonymize import NAME_COLUMNS
 from core.dataset import Dataset, Scope
 from core.export import _waterfall_bars
@@ -251,6 +251,23 @@ def _what_if(prs: Any, data: SummaryData) -> None:
           Inches(7.2), Inches(6.4), Inches(5.6), Inches(0.8), size=12, color=MUTED)
 
 
+def _scenarios(prs: Any, ds: Dataset, data: SummaryData, settings: Settings, scope: Scope,
+               book: notes.Notebook) -> None:
+    """The what-if scenarios saved in the session: how much of the gap each would close."""
+    if not book.scenarios:
+        return
+    diagnosis = diagnostics.diagnose(ds, data.period, settings, scope)
+    short = whatif.shortfall(diagnosis)
+    lines = []
+    for s in book.scenarios:
+        closed = whatif.what_if(diagnosis, s.causes, s.reps)["gap_closed"].sum()
+        changed = [f"{LABELS.get(c, c)} {fmt_pct(v)}" for c, v in s.causes.items() if v < 1]
+        lines.append(f"{s.name}: closes {fmt_money(closed)} of {fmt_money(short)}"
+                     + (f" ({', '.join(changed)} of the shortfall closed)" if changed else ""))
+    slide = _slide(prs, "What-if scenarios saved in the session")
+    _text(slide, lines, Inches(0.5), Inches(1.4), Inches(12.3), Inches(5.8), size=16)
+
+
 def _session_notes(prs: Any, book: notes.Notebook) -> None:
     session = [n.text for n in book.notes_about("session")]
     findings = [f"{LABELS.get(n.key.split('|')[0], n.key.split('|')[0])} — "
@@ -342,6 +359,7 @@ def build_deck(ds: Dataset, period: Period, settings: Settings, scope: Scope = S
     _findings(prs, data)
     _territories(prs, data)
     _what_if(prs, data)
+    _scenarios(prs, ds, data, settings, scope, book)
     _session_notes(prs, book)
     below = data.sheets["Rep diagnosis"]
     for _, rep in below.iterrows():          # one slide per rep: a loop over slides, not data rows

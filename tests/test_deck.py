@@ -15,6 +15,7 @@ from core.anonymize import anonymize
 from core.cli import main
 from core.dataset import Dataset
 from core.deck import anonymized_notebook, build_deck
+from core.fmt import fmt_money
 from core.notes import Notebook, finding_key
 from core.periods import parse_period
 from core.sample import generate, write_workbook
@@ -22,7 +23,7 @@ from core.settings import Settings
 from core.summary import collect
 
 PERIOD = parse_period("2026-Q3")
-FIXED_SLIDES = 7            # title, headline, waterfall, findings, territories, what-if, notes
+FIXED_SLIDES = 8            # title, headline, waterfall, findings, territories, what-if, scenarios, notes
 
 
 def all_text(blob: bytes) -> str:
@@ -57,7 +58,8 @@ def built(tables):
             .add_note("rep", rep_id, f"{name} says the hospital froze budgets", date(2026, 10, 2))
             .add_note("finding", finding_key(finding["Cause"], finding["Who"]), "agreed with managers",
                       date(2026, 10, 2))
-            .add_coaching(rep_id, date(2025, 6, 1), "Discovery", f"{name} practises discovery calls"))
+            .add_coaching(rep_id, date(2025, 6, 1), "Discovery", f"{name} practises discovery calls")
+            .save_scenario("Pipeline half fixed", {"pipeline": 0.5}, {}))
     return ds, data, book, build_deck(ds, PERIOD, Settings(), book=book, data=data)
 
 
@@ -72,8 +74,12 @@ def test_one_slide_per_rep_below_goal_with_its_notes(built):
     assert all(f"({rep})" in t for rep, t in zip(below["Rep ID"], titles))
     first = "\n".join(s.text for s in rep_slides[0].shapes if s.has_text_frame)
     assert "froze budgets" in first and "practises discovery calls" in first
-    notes_slide = "\n".join(s.text for s in list(prs.slides)[6].shapes if s.has_text_frame)
+    notes_slide = "\n".join(s.text for s in list(prs.slides)[7].shapes if s.has_text_frame)
     assert "quarterly review" in notes_slide and "agreed with managers" in notes_slide
+    scenario = "\n".join(s.text for s in list(prs.slides)[6].shapes if s.has_text_frame)
+    money = data.sheets["What if"].set_index("Cause")["Gap closed"]
+    expected = money.sum() - 0.5 * money.get("pipeline", 0.0)
+    assert f"Pipeline half fixed: closes {fmt_money(expected)}" in scenario
 
 
 def test_charts_are_native_and_hold_the_summarys_numbers(built):
