@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from core.periods import Period
     from core.settings import Settings
 
-USAGE = """usage: python -m core {report,sample} ...
+USAGE = """usage: python -m core {report,deck,sample} ...
 
   report   build the Excel summary from your files (python -m core report --help)
+  deck     build the PowerPoint deck for the meeting (python -m core deck --help)
   sample   write the bundled sample data (python -m core sample --help)
 """
 
@@ -51,6 +52,9 @@ def report_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quotas", metavar="FILE",
                         help="a quota file in any shape a director keeps (wide: reps down, months or "
                              "quarters across; or long); it replaces quotas in the inputs and settings")
+    parser.add_argument("--compare", metavar="PERIOD",
+                        help="add a Comparison sheet against PERIOD (2025-Q2), or 'previous' (the "
+                             "period before) or 'year' (the same period a year earlier)")
     return parser
 
 
@@ -110,9 +114,30 @@ def _check_has_data(ds: Dataset, period: Period) -> None:
                         "--period or --start/--end.")
 
 
-def report(argv: list[str]) -> int:
-    """`python -m core report …`: read, compute, write; one line per step on stderr."""
-    args = report_parser().parse_args(argv)
+def _compare_period(label: str | None, period: Period) -> Period | None:
+    """The --compare period: a label, 'previous' or 'year' (relative to `period`)."""
+    from core import periods
+    from core.compare import against
+
+    if label is None:
+        return None
+    if label.strip().lower() in {"previous", "year"}:
+        return against(period, label.strip().lower())
+    return periods.parse_period(label)
+
+
+def deck_parser() -> argparse.ArgumentParser:
+    """The report's options, for the deck (export.md: `deck … [same options]`)."""
+    parser = report_parser()
+    parser.prog = "python -m core deck"
+    parser.description = ("Build the GoalGap deck for the meeting (.pptx, native editable charts) from "
+                          "your files — the same file the app's Export page gives.")
+    return parser
+
+
+def report(argv: list[str], deck: bool = False) -> int:
+    """`python -m core report …` (or `deck …`): read, compute, write; one line per step on stderr."""
+    args = (deck_parser() if deck else report_parser()).parse_args(argv)
     from core.errors import UserError
 
     try:
@@ -140,10 +165,15 @@ def report(argv: list[str]) -> int:
         from core.export import build_workbook
         from core.summary import collect
 
-        data = collect(ds, period, settings, progress=_say)
+        data = collect(ds, period, settings, progress=_say,
+                       compare=_compare_period(args.compare, period))
         out = Path(args.out)
         _say(f"writing {out.name}…")
-        out.write_bytes(build_workbook(data))
+        if deck:
+            from core.deck import build_deck
+            out.write_bytes(build_deck(ds, period, settings, data=data))
+        else:
+            out.write_bytes(build_workbook(data))
     except UserError as err:
         _say(f"error: {err}")
         return 1
@@ -151,7 +181,7 @@ def report(argv: list[str]) -> int:
         _say(f"error: {err.strerror or err} ({err.filename or args.out}).")
         return 1
     except Exception as err:  # noqa: BLE001 — a command line answers in one line, never a traceback
-        _say(f"error: the summary could not be built ({type(err).__name__}: {err}); please report this.")
+        _say(f"error: the {'deck' if deck else 'summary'} could not be built ({type(err).__name__}: {err}); please report this.")
         return 3
     _say(f"done: {args.out} ({period.label}, {len(data.sheets['Rep scorecard'])} reps).")
     return 0
@@ -163,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command == "report":
-        return report(rest)
+    if command in {"report", "deck"}:
+        return report(rest, deck=command == "deck")
     if command == "sample":
         from core.sample import main as sample_main
         return sample_main(rest)

@@ -32,14 +32,15 @@ MULTIPLE, INDEX, MONTH = '0.0"×"', "0", "mmm yyyy"
 FORMATS = {
     **dict.fromkeys(("Revenue", "Quota", "Gap to goal", "Payout", "Estimated impact", "Impact low",
                      "Impact high", "Unexplained", "Potential", "Forecast", "Forecast low",
-                     "Forecast high"), MONEY),
+                     "Forecast high", "Gap closed", "Low", "High"), MONEY),
     **dict.fromkeys(("Attainment", "Growth", "Market share", "Win rate", "Call plan adherence",
                      "On-time follow-up rate", "Coverage", "Overlap", "Reach", "Cost of sales",
-                     "Quota / potential"), PCT),
+                     "Quota / potential", "Share of shortfall"), PCT),
     **dict.fromkeys(("Sales cycle (days)", "Days late"), DAYS),
     **dict.fromkeys(("Meetings per week", "Knowledge quotient", "Expected"), ONE),
-    **dict.fromkeys(("Latest rating", "Gap", "Trend per 90 days", "Self minus manager"), TWO),
-    **dict.fromkeys(("Rank", "Accounts", "Assessments", "Row", "Overdue open follow-ups"), INT),
+    **dict.fromkeys(("Latest rating", "Gap", "Trend per 90 days", "Self minus manager", "Trend before",
+                     "Trend after", "Trend after low", "Trend after high"), TWO),
+    **dict.fromkeys(("Rank", "Accounts", "Assessments", "Row", "Overdue open follow-ups", "Reps"), INT),
     **dict.fromkeys(("Potential index", "Workload index"), INDEX),
     "Pipeline coverage": MULTIPLE,
     "Month": MONTH,
@@ -68,7 +69,7 @@ def build_workbook(data: SummaryData) -> bytes:
     wb = Workbook()
     summary = wb.active
     summary.title = SHEETS[0]
-    for name in SHEETS[1:]:
+    for name in (*SHEETS[1:], *(n for n in data.sheets if n not in SHEETS)):
         _write_table(wb.create_sheet(name), data.sheets[name], name, data)
     _write_summary(summary, wb, data)
     stamp = datetime.combine(data.period.end, time())
@@ -108,10 +109,21 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
             for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
                 c.number_format = fmt
         ws.column_dimensions[get_column_letter(j)].width = _width(header, frame[header])
+    if "Unit" in headers:
+        _formats_by_unit(ws, frame)
     _protect_text(ws, cleaned, text)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
     _traffic_lights(ws, headers, n, data)
+
+
+def _formats_by_unit(ws: Worksheet, frame: pd.DataFrame) -> None:
+    """Sheets mixing units in one column (Comparison): each row's numbers in its Unit's format."""
+    numeric = [j for j, c in enumerate(frame.columns, start=1) if pd.api.types.is_float_dtype(frame[c])]
+    for i, unit in enumerate(frame["Unit"], start=2):
+        fmt = UNIT_FORMATS.get(unit)
+        for j in numeric if fmt else ():
+            ws.cell(row=i, column=j).number_format = fmt
 
 
 def _protect_text(ws: Worksheet, frame: pd.DataFrame, text: list[str]) -> None:

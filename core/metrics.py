@@ -95,7 +95,7 @@ BANDS = ("<50%", "50–80%", "80–100%", "100–120%", ">120%")
 _BAND_EDGES = (-np.inf, 0.5, 0.8, 1.0, 1.2, np.inf)
 _REP_TABLES = ("sales", "opportunities", "activities", "follow_ups", "quotas", "training",
                "assessments", "incentives")
-_LEVEL_KEYS = {"territory": "territory_id", "region": "region", "team": "team"}
+_LEVEL_KEYS = {"territory": "territory_id", "region": "region", "manager": "manager", "team": "team"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,7 +478,7 @@ def _grouping(ds: Dataset, scope: Scope, key: str | None = None) -> tuple[_Group
     elif key == "team":
         codes, keys = np.zeros(len(reps)), pd.Index([scope.label] if len(reps) else [])
     else:
-        codes, keys = pd.factorize(reps[key], sort=True)
+        codes, keys = pd.factorize(reps[key].fillna(UNASSIGNED), sort=True)   # reps with no manager
     return _Grouping(reps, np.flatnonzero(inside), codes.astype(np.int64), len(keys), len(whole)), pd.Index(keys)
 
 
@@ -869,7 +869,7 @@ def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
 
 def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
            scope: Scope = Scope()) -> pd.DataFrame:
-    """KPIs per territory, region or the whole team: key column(s), reps, ramping_reps, then
+    """KPIs per territory, region, first-line manager or the whole team: key column(s), reps, ramping_reps, then
     KPI_COLUMNS recomputed from the group's parts (sums of parts, medians of the group's rows).
     remaining_quota of a group is its shortfall: Σ max(0, gap) over reps below quota."""
     if level not in _LEVEL_KEYS:

@@ -35,6 +35,7 @@ class Session:
     overrides: dict[str, Any] | None
     settings: Settings
     ui_state: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)   # core.notes.Notebook.to_dict(), validated
 
 
 def _digest(body: dict[str, Any]) -> str:
@@ -42,10 +43,11 @@ def _digest(body: dict[str, Any]) -> str:
 
 
 def save_session(files: Sequence[tuple[str, bytes]], overrides: dict[str, Any] | None,
-                 settings: Settings, ui_state: dict[str, Any]) -> bytes:
+                 settings: Settings, ui_state: dict[str, Any], notes: dict[str, Any] | None = None) -> bytes:
     """One file holding everything needed to reopen the analysis exactly as it is now.
 
-    `overrides` and `ui_state` must be JSON-serialisable (the period as a label, the scope as ids).
+    `overrides` and `ui_state` must be JSON-serialisable (the period as a label, the scope as ids);
+    `notes` is the session's notes and coaching log (core.notes.Notebook.to_dict()).
     """
     entries = [(f"files/{i:03d}", name, data) for i, (name, data) in enumerate(files)]
     body = {
@@ -53,6 +55,7 @@ def save_session(files: Sequence[tuple[str, bytes]], overrides: dict[str, Any] |
         "files": [{"name": name, "entry": entry, "size": len(data),
                    "sha256": hashlib.sha256(data).hexdigest()} for entry, name, data in entries],
         "overrides": overrides, "settings": settings.to_dict(), "ui_state": ui_state,
+        **({"notes": notes} if notes else {}),
     }
     manifest = json.dumps({**body, "checksum": _digest(body)}, sort_keys=True, indent=1)
     out = BytesIO()
@@ -81,7 +84,17 @@ def open_session(blob: bytes) -> Session:
     except (TypeError, ValueError, AttributeError) as err:
         raise SessionError("The settings in this session file cannot be read.") from err
     return Session(files=files, overrides=body["overrides"], settings=settings,
-                   ui_state=body["ui_state"] or {})
+                   ui_state=body["ui_state"] or {}, notes=_notes(body.get("notes")))
+
+
+def _notes(section: Any) -> dict[str, Any]:
+    """The notes section, checked field by field (core.notes.from_dict), as plain data."""
+    from core.notes import from_dict
+
+    try:
+        return from_dict(section).to_dict()
+    except UserError as err:
+        raise SessionError(f"The notes in this session cannot be read: {err}") from err
 
 
 def _manifest(z: zipfile.ZipFile) -> dict[str, Any]:

@@ -13,14 +13,16 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from core import competency, currency, diagnostics, forecast, metrics, territory
+from core import compare as comparison
+from core import competency, currency, diagnostics, forecast, metrics, territory, whatif
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money
+from core.notes import Notebook, coaching_effect, notes_table
 from core.periods import Period
 from core.settings import Settings
 
 SHEETS = ("Summary", "Rep scorecard", "Findings", "Rep diagnosis", "Territories", "Competencies",
-          "Trends", "Data quality")
+          "Trends", "Data quality", "What if")
 
 # export.md headers of each data sheet, in order, with the column of the core result behind each.
 SCORECARD = {"Rep ID": "rep_id", "Rep": "rep_name", "Region": "region", "Territory": "territory_id",
@@ -53,6 +55,12 @@ COMPETENCIES = {"Rep ID": "rep_id", "Rep": "rep_name", "Role": "role", "Competen
 TRENDS = {"Month": "month", "Revenue": "revenue", "Quota": "quota", "Attainment": "attainment",
           "Forecast": "forecast", "Forecast low": "forecast_low", "Forecast high": "forecast_high"}
 DATA_QUALITY = {c: c for c in ("Table", "Source", "Row", "Column", "Problem", "Value", "Kind")}
+WHAT_IF = {"Cause": "cause", "Reps": "reps", "Gap closed": "gap_closed", "Low": "low", "High": "high",
+           "Cause label": "label", "Rep IDs": "rep_ids", "Share of shortfall": "share_of_shortfall"}
+COMPARISON = {"Scope": "scope", "KPI": "label", "This period": "this", "Compared period": "compared",
+              "Change": "change", "Rep ID": "rep_id", "Unit": "unit", "KPI key": "kpi",
+              "Band this period": "band_this", "Band compared period": "band_compared",
+              "Band move": "band_move"}
 
 # The spec's headers only (what a reader of the file can rely on).
 HEADERS: dict[str, list[str]] = {
@@ -63,6 +71,8 @@ HEADERS: dict[str, list[str]] = {
     "Competencies": list(COMPETENCIES),
     "Trends": list(TRENDS),
     "Data quality": list(DATA_QUALITY)[:6],
+    "What if": list(WHAT_IF)[:5],
+    "Comparison": list(COMPARISON)[:5],
 }
 
 # Team KPIs the Summary shows, in reading order (metrics.KPIS keys, plus team-only measures).
@@ -105,10 +115,13 @@ def _nothing(message: str) -> None:
 
 
 def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),
-            progress: Callable[[str], None] = _nothing) -> SummaryData:
+            progress: Callable[[str], None] = _nothing, compare: Period | None = None,
+            book: Notebook | None = None) -> SummaryData:
     """Compute every table of the Excel summary for `period` and `scope`.
 
-    `progress` receives a short line before each step (the CLI prints them on stderr).
+    `progress` receives a short line before each step (the CLI prints them on stderr). With
+    `compare`, the summary gets a Comparison sheet: `period` against that period; with a
+    non-empty `book`, a Notes sheet (the session's notes and coaching log).
     """
     progress("computing KPIs…")
     kpis = metrics.rep_kpis(ds, period, settings, scope)
@@ -124,6 +137,12 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     issues, issue_note = _data_quality(ds)
     notes = tuple(n for n in (territory_note, competency_note, issue_note) if n) + (
         currency.currency_line(settings.reporting_currency, ds.issues),)
+    extra = {}
+    if compare is not None:
+        progress(f"comparing with {compare.label}…")
+        extra["Comparison"] = _shape(comparison.compare(ds, period, compare, settings, scope).rows, COMPARISON)
+    if book is not None and (book.notes or book.coaching):
+        extra["Notes"] = notes_table(book, coaching_effect(ds, book))
     return SummaryData(
         period=period, scope_label=scope.label, source_label=_source_label(ds), settings=settings,
         headline=_headline(team, kpis, settings),
@@ -141,6 +160,8 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
             "Competencies": competencies,
             "Trends": trends,
             "Data quality": issues,
+            "What if": _shape(whatif.what_if(diagnosis), WHAT_IF),
+            **extra,
         },
     )
 

@@ -7,7 +7,10 @@ import streamlit as st
 
 from core import diagnostics, metrics
 from core.dataset import Scope
+from core.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
+from ui.notes import notes_box
+from ui.whatif import what_if_section
 from ui.state import cached_call, context, not_available
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -21,6 +24,7 @@ labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "At goal
 
 st.title("Diagnostic — why is the team missing goal?")
 st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+notes_box("session", "", "Notes on the session")
 st.info("Findings are **associations in the data, not proof of cause**: each one shows the numbers behind "
         "it, so you can check them with the rep and the manager before acting.", icon="⚖️")
 if not metrics.has_sales(ds):
@@ -80,10 +84,14 @@ for f in diag.findings.head(TOP_FINDINGS).itertuples():
         rng = (f"range {fmt_money(f.impact_low)} – {fmt_money(f.impact_high)}"
                if f.impact_low == f.impact_low else "team-level measure")
         st.caption(f"Severity {f.severity} · {rng} · {f.confidence}")
+        notes_box("finding", finding_key(f.cause, f.who), "Notes on this finding", folded=False)
 if len(diag.findings) > TOP_FINDINGS:
     with st.expander(f"All {len(diag.findings)} findings"):
         st.dataframe(diag.findings, hide_index=True, width="stretch",
                      column_config={"impact": MONEY, "impact_low": MONEY, "impact_high": MONEY})
+
+st.subheader("What if the flagged reps reached target?")
+what_if_section(diag)
 
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")

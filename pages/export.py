@@ -9,13 +9,17 @@ import streamlit as st
 
 from core import periods
 from core.anonymize import anonymize
+from core.compare import against
 from core.dataset import Scope
+from core.deck import PPTX, anonymized_notebook, build_deck
 from core.diagnostics import CAUSES
 from core.errors import UserError
 from core.export import build_workbook
+from core.notes import from_dict
 from core.session import EXTENSION, open_session, save_session
 from core.summary import ASSOCIATION_NOTE, SummaryData, collect
 from ui.charts import fmt_money, fmt_num, fmt_pct
+from ui.notes import NOTEBOOK_KEY, notebook
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY, cached_call, context
 
@@ -90,6 +94,7 @@ def _restore_session() -> None:
     state[UPLOAD_KEY] = session.files
     state[OVERRIDES_KEY] = session.overrides
     state[SETTINGS_KEY] = session.settings
+    state[NOTEBOOK_KEY] = from_dict(session.notes)
     view = session.ui_state
     state["source"] = MINE if session.files else view.get("source")
     for key in VIEW_KEYS:
@@ -106,7 +111,7 @@ def _restore_session() -> None:
 
 def _session_bytes() -> bytes:
     return save_session(st.session_state.get(UPLOAD_KEY) or [], st.session_state.get(OVERRIDES_KEY),
-                        context().settings, _view_state())
+                        context().settings, _view_state(), notebook().to_dict())
 
 
 ctx = context()
@@ -126,12 +131,19 @@ with c3:
                           help="Reps, managers and accounts become Rep 001, Manager 01, Account 0001…; "
                                "ids stay so you can map them back.")
 scope = Scope() if whole_team else ctx.scope
+COMPARE = {"No comparison": None, "The period before": "previous", "A year earlier": "year"}
+compare_with = st.segmented_control("Comparison sheet", list(COMPARE), default="No comparison",
+                                    key="export_compare",
+                                    help="Adds a Comparison sheet, like `--compare previous` or `--compare year`.")
 
 if period is not None:
     with st.spinner("Computing the summary…"):
         ds = cached_call(anonymize, ctx.ds) if anonymise else ctx.ds
+        book = anonymized_notebook(notebook(), ctx.ds, ds) if anonymise else notebook()
         try:
-            data = cached_call(collect, ds, period, ctx.settings, scope)
+            how = COMPARE.get(compare_with or "No comparison")
+            data = cached_call(collect, ds, period, ctx.settings, scope, book=book,
+                               compare=against(period, how) if how else None)
         except UserError as err:
             data = None
             st.error(str(err))
@@ -142,6 +154,10 @@ if period is not None:
         st.download_button("Download the Excel summary (.xlsx)", data=lambda: build_workbook(data),
                            file_name=f"goalgap-summary-{name}{'-anonymised' if anonymise else ''}.xlsx",
                            mime=XLSX, on_click="ignore", type="primary", icon=":material/download:")
+        st.download_button("Download the deck for the meeting (.pptx)",
+                           data=lambda: build_deck(ds, period, ctx.settings, scope, book=book, data=data),
+                           file_name=f"goalgap-deck-{name}{'-anonymised' if anonymise else ''}.pptx",
+                           mime=PPTX, on_click="ignore", icon=":material/slideshow:")
 
 st.header("Sessions")
 st.caption("Save everything — your uploaded files, the column matches, targets and settings, the "

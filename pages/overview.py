@@ -13,6 +13,7 @@ from core import diagnostics, forecast, metrics
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style
 from ui.charts import fmt_money as _fmt_money
+from ui.in_progress import in_progress_block
 from ui.state import cached_call, context, dataset_call, not_available
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
@@ -29,6 +30,7 @@ st.caption(f"{scope.label} · {period.label} · {ctx.source_label} · amounts in
 if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()
+in_progress_block(ctx)
 
 # The first request of a dataset and period computes every rep's KPI parts (about a second at a
 # thousand reps); every scope after that is a filter of them.

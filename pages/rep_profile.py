@@ -13,6 +13,7 @@ from core import diagnostics, metrics
 from core.dataset import Scope
 from core.forecast import monthly_forecast
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
+from ui.notes import coaching_box, notes_box
 from ui.state import cached_call, context, dataset_call, not_available
 
 SCORECARD = ("revenue", "quota", "attainment", "gap", "win_rate", "pipeline_coverage", "meetings_per_week",
@@ -153,6 +154,7 @@ tenure = ("n/a" if pd.isna(info["hire_date"])
           else f"{(pd.Timestamp(ctx.period.end) - info['hire_date']).days / 365.25:.1f} years")
 st.subheader(f"{info['rep_name']} — {info['role']}, {info['region']} / {info['territory_id']}")
 st.caption(f"Period {ctx.period.label} · tenure {tenure} · source: {ctx.source_label}")
+notes_box("rep", rep_id, "Notes on this rep")
 
 st.header("Scorecard against targets and peers")
 kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, Scope())
@@ -185,6 +187,8 @@ else:
         st.success("Every competency is at or above the role's expected level and none is falling.")
     for _, f in focus.iterrows():
         st.markdown(f"**{f['rank']}. {f['competency']}** — {f['reason']}")
+    st.subheader("Coaching log: is the coaching working?")
+    coaching_box(ctx.ds, rep_id, sorted(table.loc[table["rep_id"] == rep_id, "competency"].unique()))
 
 st.header("Knowledge")
 if ctx.ds.has("training"):

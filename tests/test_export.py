@@ -37,6 +37,7 @@ SPEC = {
                      "Trend per 90 days", "Assessments", "Self minus manager"],
     "Trends": ["Month", "Revenue", "Quota", "Attainment", "Forecast", "Forecast low", "Forecast high"],
     "Data quality": ["Table", "Source", "Row", "Column", "Problem", "Value"],
+    "What if": ["Cause", "Reps", "Gap closed", "Low", "High"],
 }
 SHEET_ORDER = ["Summary", *SPEC]
 PERIOD = parse_period("2026-Q3")

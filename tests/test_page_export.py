@@ -37,6 +37,7 @@ def test_preview_and_downloads():
     assert at.dataframe[0].value["KPI"].tolist()[:3] == ["Revenue", "Quota", "Attainment"]
     labels = [b.label for b in at.get("download_button")]
     assert "Download the Excel summary (.xlsx)" in labels and "Save session" in labels
+    assert "Download the deck for the meeting (.pptx)" in labels
     assert any("not proof of cause" in c.value for c in at.caption)
 
 

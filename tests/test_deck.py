@@ -1,0 +1,123 @@
+"""The deck: a slide per rep below goal, native charts holding the summary's numbers, no names
+when anonymised (every XML part, embedded chart workbooks included)."""
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from pptx import Presentation
+
+from core.anonymize import anonymize
+from core.cli import main
+from core.dataset import Dataset
+from core.deck import anonymized_notebook, build_deck
+from core.fmt import fmt_money
+from core.notes import Notebook, finding_key
+from core.periods import parse_period
+from core.sample import generate, write_workbook
+from core.settings import Settings
+from core.summary import collect
+
+PERIOD = parse_period("2026-Q3")
+FIXED_SLIDES = 8            # title, headline, waterfall, findings, territories, what-if, scenarios, notes
+
+
+def all_text(blob: bytes) -> str:
+    """Every XML part of the .pptx, with the embedded chart workbooks unzipped too."""
+    parts = []
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        for n in z.namelist():
+            raw = z.read(n)
+            if n.endswith(".xlsx"):
+                with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+                    raw = b"\n".join(inner.read(m) for m in inner.namelist() if m.endswith((".xml", ".rels")))
+            elif not n.endswith((".xml", ".rels")):
+                continue
+            parts.append(html.unescape(raw.decode("utf-8", "replace")))
+    return "\n".join(parts).casefold()
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return generate(n_reps=8, years=2.2, seed=3).tables
+
+
+@pytest.fixture(scope="module")
+def built(tables):
+    ds = Dataset(tables=tables)
+    data = collect(ds, PERIOD, Settings())
+    below = data.sheets["Rep diagnosis"]
+    rep_id, name = below["Rep ID"].iloc[0], below["Rep"].iloc[0]
+    finding = data.sheets["Findings"].iloc[0]
+    book = (Notebook()
+            .add_note("session", "", "Director asks for a quarterly review", date(2026, 10, 2))
+            .add_note("rep", rep_id, f"{name} says the hospital froze budgets", date(2026, 10, 2))
+            .add_note("finding", finding_key(finding["Cause"], finding["Who"]), "agreed with managers",
+                      date(2026, 10, 2))
+            .add_coaching(rep_id, date(2025, 6, 1), "Discovery", f"{name} practises discovery calls")
+            .save_scenario("Pipeline half fixed", {"pipeline": 0.5}, {}))
+    return ds, data, book, build_deck(ds, PERIOD, Settings(), book=book, data=data)
+
+
+def test_one_slide_per_rep_below_goal_with_its_notes(built):
+    _, data, _, blob = built
+    prs = Presentation(io.BytesIO(blob))
+    below = data.sheets["Rep diagnosis"]
+    assert len(below) > 0
+    assert len(prs.slides) == FIXED_SLIDES + len(below)
+    rep_slides = list(prs.slides)[FIXED_SLIDES:]
+    titles = [next(s.text for s in slide.shapes if s.has_text_frame) for slide in rep_slides]
+    assert all(f"({rep})" in t for rep, t in zip(below["Rep ID"], titles))
+    first = "\n".join(s.text for s in rep_slides[0].shapes if s.has_text_frame)
+    assert "froze budgets" in first and "practises discovery calls" in first
+    notes_slide = "\n".join(s.text for s in list(prs.slides)[7].shapes if s.has_text_frame)
+    assert "quarterly review" in notes_slide and "agreed with managers" in notes_slide
+    scenario = "\n".join(s.text for s in list(prs.slides)[6].shapes if s.has_text_frame)
+    money = data.sheets["What if"].set_index("Cause")["Gap closed"]
+    expected = money.sum() - 0.5 * money.get("pipeline", 0.0)
+    assert f"Pipeline half fixed: closes {fmt_money(expected)}" in scenario
+
+
+def test_charts_are_native_and_hold_the_summarys_numbers(built):
+    _, data, _, blob = built
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        names = z.namelist()
+    assert sum(n.startswith("ppt/charts/chart") for n in names) >= 5
+    assert not any(n.startswith("ppt/media/") for n in names)            # no pictures of charts
+    prs = Presentation(io.BytesIO(blob))
+    what_if = next(s for s in list(prs.slides)[5].shapes if s.has_chart).chart
+    values = list(what_if.plots[0].series[0].values)[::-1]
+    assert values == pytest.approx(data.sheets["What if"]["Gap closed"].tolist())
+    waterfall = next(s for s in list(prs.slides)[2].shapes if s.has_chart).chart
+    visible = list(waterfall.plots[0].series[1].values)
+    assert visible[0] == pytest.approx(data.waterfall["Amount"].iloc[0])      # quota
+    assert visible[-1] == pytest.approx(data.waterfall["Amount"].iloc[-1])    # revenue
+
+
+def test_anonymised_deck_names_nobody(tables, built):
+    ds, _, book, _ = built
+    anon = anonymize(ds)
+    blob = build_deck(anon, PERIOD, Settings(), book=anonymized_notebook(book, ds, anon))
+    text = all_text(blob)
+    real = (set(tables["reps"]["rep_name"]) | set(tables["reps"]["manager"].dropna())
+            | set(tables["accounts"]["account_name"]))
+    assert [n for n in real if n.casefold() in text] == []
+    noted = book.notes_about("rep", book.coaching[0].rep_id)[0]
+    pseudonym = anon.table("reps").set_index("rep_id").at[noted.key, "rep_name"]
+    assert f"{pseudonym} says the hospital froze budgets".casefold() in text
+
+
+def test_deck_command_writes_an_anonymised_pptx(tables, tmp_path):
+    path = tmp_path / "team.xlsx"
+    write_workbook(tables, path)
+    out = tmp_path / "deck.pptx"
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["deck", str(path), "--out", str(out), "--period", "2026-Q3", "--anonymize"])
+    assert code == 0, err.getvalue()
+    text = all_text(out.read_bytes())
+    assert [n for n in tables["reps"]["rep_name"] if n.casefold() in text] == []
+    assert len(Presentation(str(out)).slides) >= 6

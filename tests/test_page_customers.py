@@ -1,0 +1,60 @@
+"""Customers & market page and core.customers: the metrics' customer KPIs per level and period."""
+from __future__ import annotations
+
+import pytest
+
+from core import customers, metrics
+from core.sample import generate
+from tests.apptest import chart_specs
+from tests.test_page_team_competencies import CTX_KEY, run_page
+
+PAGE = "pages/customers.py"
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return generate(n_reps=10, seed=5).tables
+
+
+def test_page_shows_the_metrics_numbers_and_their_trend(tables):
+    at = run_page(PAGE, tables)
+    assert not at.exception
+    ctx = at.session_state[CTX_KEY]
+    team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
+    assert [m.label for m in at.metric][:4] == ["Market share (12 months)", "New accounts", "Account retention",
+                                                 "Account churn"]
+    assert at.metric[1].value == f"{team['new_accounts']:,.0f}"
+    trend = next(c for c in chart_specs(at) if "retention and churn" in c["layout"]["title"]["text"])
+    assert trend["data"][0]["x"][-1] == ctx.period.label and len(trend["data"][0]["x"]) == customers.TREND_PERIODS
+    shown = at.dataframe[0].value
+    kpis = metrics.rep_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
+    assert shown["new_accounts"].sum() == kpis["new_accounts"].sum()
+
+
+def test_territory_level_rolls_up_from_sums(tables):
+    at = run_page(PAGE, tables)
+    at.segmented_control(key="customers_level").set_value("Territory").run()
+    assert not at.exception
+    ctx = at.session_state[CTX_KEY]
+    shown = at.dataframe[0].value
+    assert "territory_id" in shown.columns
+    roll = metrics.rollup(ctx.ds, ctx.period, ctx.settings, "territory", ctx.scope)
+    assert shown["market_share"].tolist() == pytest.approx(roll["market_share"].tolist(), nan_ok=True)
+
+
+def test_trend_chains_periods_backwards(tables):
+    from core.dataset import Dataset
+    from core.periods import quarter
+    from core.settings import Settings
+
+    ds = Dataset(tables=tables)
+    trend = customers.customer_trend(ds, quarter(2026, 3), Settings(), periods=3)
+    assert trend["period"].tolist() == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    q2 = metrics.team_kpis(ds, quarter(2026, 2), Settings())
+    assert trend.loc[1, "retention_rate"] == pytest.approx(q2["retention_rate"])
+
+
+def test_page_without_sales_says_what_to_upload(tables):
+    at = run_page(PAGE, {k: v for k, v in tables.items() if k not in ("sales", "opportunities")})
+    assert not at.exception
+    assert any("**sales**" in i.value for i in at.info)

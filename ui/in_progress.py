@@ -1,0 +1,41 @@
+"""The first screen's first block: the period in progress, its top causes in money, then who."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import diagnostics, metrics
+from core.dataset import Scope
+from core.in_progress import current_periods, outlook, top_causes
+from ui.charts import fmt_money, fmt_pct
+from ui.state import Ctx, cached_call, dataset_call
+
+
+def in_progress_block(ctx: Ctx) -> None:
+    """Projected finish, chance of goal and the run-rate needed; the top causes; the reps least
+    likely to reach goal."""
+    now = current_periods(ctx.ds)
+    if now is None:
+        return
+    period, done, as_of = now
+    f, who = cached_call(outlook, ctx.ds, period, ctx.settings, ctx.scope)
+    team = dataset_call(diagnostics.diagnose, ctx.ds, done, ctx.settings, Scope())   # shared with the pages
+    causes = top_causes(team, cached_call(metrics.roster, ctx.ds, ctx.scope)["rep_id"])
+    st.subheader(f"Period in progress: {period.label} (data to {as_of})")
+    cols = st.columns(4)
+    att = f.projected / f.quota if f.quota and f.quota > 0 else float("nan")
+    cols[0].metric("Projected finish", fmt_pct(att), help=f"{fmt_money(f.projected)} of {fmt_money(f.quota)} "
+                   f"(80% range {fmt_money(f.low)}–{fmt_money(f.high)}); {f.method}")
+    cols[1].metric("Chance of reaching goal", fmt_pct(f.p_goal))
+    cols[2].metric("Needed per working day", fmt_money(f.needed_per_day))
+    cols[3].metric("Working days left", f"{f.remaining_working_days}")
+    left, right = st.columns(2)
+    with left:
+        st.caption(f"What costs the most (causes in money, {done.label})")
+        for label, money in zip(causes["label"], causes["money"]):
+            st.text(f"{label}: {fmt_money(money)}")
+    with right:
+        st.caption("Who is least likely to reach goal this quarter")
+        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"]):
+            st.text(f"{name}: heading for {fmt_money(projected)} of {fmt_money(quota)}, "
+                    f"{fmt_pct(p)} chance of goal")
+    st.divider()
