@@ -252,7 +252,9 @@ def underserved_pockets(ds: Dataset, period: Period, settings: Settings) -> pd.D
     if not (ds.has("accounts") and ds.has("activities")):
         return pd.DataFrame(columns=POCKET_COLUMNS)
     acc = located_accounts(ds)
-    acc["last_activity"] = acc["account_id"].map(last_activity(ds, period.end_ts))
+    # reindex, not map: mapping through an empty datetime Series (no activities, or none on these
+    # accounts) makes pandas cast it to float and fail
+    acc["last_activity"] = last_activity(ds, period.end_ts).reindex(acc["account_id"]).to_numpy(dtype="datetime64[ns]")
     since = period.end_ts - pd.Timedelta(days=COVERAGE_DAYS - 1)
     pockets = acc[acc["top_quartile"] & ~(acc["last_activity"] >= since)]
     return pockets.sort_values("potential", ascending=False)[POCKET_COLUMNS].reset_index(drop=True)
@@ -272,7 +274,9 @@ def account_map(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame
     owner = reps.assign(territory_id=reps["territory_id"].fillna(UNASSIGNED)) \
         .sort_values("rep_id").groupby("territory_id")["rep_name"].agg("; ".join)
     acc["rep_name"] = acc["territory_id"].map(owner)
-    acc["last_activity"] = acc["account_id"].map(last_activity(ds, period.end_ts))
+    # reindex, not map: mapping through an empty datetime Series (no activities, or none on these
+    # accounts) makes pandas cast it to float and fail
+    acc["last_activity"] = last_activity(ds, period.end_ts).reindex(acc["account_id"]).to_numpy(dtype="datetime64[ns]")
     since = period.end_ts - pd.Timedelta(days=COVERAGE_DAYS - 1)
     covered = acc["last_activity"] >= since
     status = np.where(covered, COVERED, np.where(acc["top_quartile"], UNCOVERED_HIGH, UNCOVERED))
