@@ -25,6 +25,7 @@ from core.dataset import Dataset, Scope
 from core.periods import Period, PeriodError, parse_period
 from core.schema import DEFAULT_ROLE, FACE_TO_FACE, OPPORTUNITY_STATUSES, UNASSIGNED, empty_table
 from core.settings import Settings
+from core.stages import stage_labels, stage_order
 
 UNITS = ("money", "pct", "count", "days", "per_week", "per_quarter", "score", "ratio")
 
@@ -359,13 +360,25 @@ def _sales_arrays(ds: Dataset, s: pd.DataFrame) -> _Arrays:
 def _opportunity_arrays(ds: Dataset, o: pd.DataFrame) -> _Arrays:
     """Status (_codes of _STATUS), close day, cycle in days and value: the amount, else the
     product's list price (products table)."""
-    value = o["amount"].astype("float64")
+    status = _opportunity_status(ds)
+    # A lost deal's amount of 0 is the CRM zeroing it on loss (Salesforce, Maven), not its size
+    # while it was open: for the pipeline open at a period's start it is unknown (then list price).
+    zeroed = (status == "lost") & (o["amount"] == 0).to_numpy(dtype=bool, na_value=False)
+    return {"status": _codes(pd.Series(status), _STATUS), "close": _dates(o, "close_date"),
+            "created": _dates(o, "created_date"),
+            "cycle": (o["close_date"] - o["created_date"]).dt.days.to_numpy(dtype="float64", na_value=np.nan),
+            "value": opportunity_value(ds, o).to_numpy(dtype="float64", na_value=np.nan),
+            "value_open": opportunity_value(ds, o.assign(amount=o["amount"].mask(zeroed)))
+            .to_numpy(dtype="float64", na_value=np.nan)}
+
+
+def opportunity_value(ds: Dataset, opps: pd.DataFrame) -> pd.Series:
+    """Each deal's value: its amount, else its product's list price (products table), else NaN."""
+    value = opps["amount"].astype("float64")
     if ds.has("products"):
         price = ds.table("products").drop_duplicates("product").set_index("product")["list_price"]
-        value = value.fillna(o["product"].map(price).astype("float64"))
-    return {"status": _codes(pd.Series(_opportunity_status(ds)), _STATUS), "close": _dates(o, "close_date"),
-            "cycle": (o["close_date"] - o["created_date"]).dt.days.to_numpy(dtype="float64", na_value=np.nan),
-            "value": value.to_numpy(dtype="float64", na_value=np.nan)}
+        value = value.fillna(opps["product"].map(price).astype("float64"))
+    return value
 
 
 def _activity_arrays(ds: Dataset, a: pd.DataFrame) -> _Arrays:
@@ -599,12 +612,27 @@ def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
     r, status, value = a["r"], a["status"], a["value"]
     closed = (r >= 0) & _within(a["close"], period.start, period.end)
     won = closed & (status == _WON)
-    is_open = (r >= 0) & (status == _OPEN)
+    at_start = pipeline_at_start(ds, period)
+    if at_start:    # created before the start and not closed before it (a deal still open counts)
+        is_open = ((r >= 0) & (a["created"] < _day(period.start))
+                   & ((status == _OPEN) | (a["close"] >= _day(period.start))))
+        value = a["value_open"]
+    else:
+        is_open = (r >= 0) & (status == _OPEN)
     valued = is_open & ~np.isnan(value)
     timed = won & ~np.isnan(a["cycle"])
     return {"won": _per_rep(r, won, n_all), "lost": _per_rep(r, closed & (status == _LOST), n_all),
             "open_deals": _per_rep(r, is_open, n_all), "valued_deals": _per_rep(r, valued, n_all),
-            "open_value": _per_rep(r, valued, n_all, value), "cycle": (r[timed], a["cycle"][timed])}
+            "open_value": _per_rep(r, valued, n_all, value), "cycle": (r[timed], a["cycle"][timed]),
+            "pipeline_at_start": at_start}
+
+
+def pipeline_at_start(ds: Dataset, period: Period) -> bool:
+    """Whether the period is finished in the data (the data goes on after its end): then its open
+    pipeline is the one open at its start, and its coverage that pipeline over its quota (what the
+    reps had to work with), not today's pipeline over what it missed."""
+    end = data_end(ds)
+    return end is not None and period.end_ts < end
 
 
 def _activity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
@@ -750,6 +778,18 @@ def _open_pipeline(parts: dict, grouping: _Grouping) -> np.ndarray:
     return np.where(unknown, np.nan, grouping.sum(parts["open_value"]))
 
 
+def _pipeline_coverage(parts: dict, grouping: _Grouping, kpis: dict[str, np.ndarray]) -> np.ndarray:
+    """Open pipeline ÷ what it has to cover. A finished period: the pipeline open at its start of
+    the reps with a quota ÷ their quota. A period under way: the pipeline open now ÷ the quota
+    still to win (Σ shortfall of the reps below quota)."""
+    if not parts.get("pipeline_at_start"):
+        return _ratio(kpis["open_pipeline"], kpis["remaining_quota"])
+    rep_quota = parts.get("rep_quota", _nan(grouping.n_all))
+    with_quota = rep_quota > 0
+    pipeline = grouping.to_groups(np.where(with_quota, parts["open_value"], np.nan))
+    return _ratio(pipeline, grouping.to_groups(np.where(with_quota, rep_quota, np.nan)))
+
+
 def _activity_kpis(ds: Dataset, period: Period, parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     """Activity counts and rates. Rates per week/quarter are per rep: a group's Σ is divided by
     its number of reps, so they compare with the per-rep targets."""
@@ -839,7 +879,7 @@ def _compute(ds: Dataset, period: Period, settings: Settings, grouping: _Groupin
     kpis = _sales_kpis(ds, parts, grouping)
     kpis |= _quota_kpis(parts, grouping)
     kpis |= _opportunity_kpis(parts, grouping)
-    kpis["pipeline_coverage"] = _ratio(kpis["open_pipeline"], kpis["remaining_quota"])
+    kpis["pipeline_coverage"] = _pipeline_coverage(parts, grouping, kpis)
     kpis |= _activity_kpis(ds, period, parts, grouping)
     kpis |= _follow_up_kpis(parts, grouping)
     kpis |= _training_kpis(parts, grouping)
@@ -1126,20 +1166,29 @@ def monthly_activity(ds: Dataset, start: date, end: date, scope: Scope = Scope()
 
 
 def stage_funnel(ds: Dataset, period: Period, scope: Scope = Scope(), by_rep: bool = False) -> pd.DataFrame:
-    """stage, status, [rep_id], opportunities, amount: the deals open now per CRM stage (largest
-    stage first) followed by those won and lost with close_date in the period."""
+    """stage, status, [rep_id], opportunities, amount: the deals open now per CRM stage in process
+    order (core.stages.stage_order; stage ids shown as their CRM labels) followed by those won and
+    lost with close_date in the period. An open deal's amount is its value as in open_pipeline
+    (the amount, else the product's list price), so the stages add up to that KPI."""
     cols = ["stage", "status"] + (["rep_id"] if by_rep else []) + ["opportunities", "amount"]
     if not ds.has("opportunities"):
         return pd.DataFrame(columns=cols)
     opps = ds.table("opportunities")
-    opps = opps[opps["rep_id"].isin(roster(ds, scope)["rep_id"])].assign(status=lambda f: opportunity_status(f))
+    opps = opps.assign(status=_opportunity_status(ds), value=opportunity_value(ds, opps))
+    opps = opps[opps["rep_id"].isin(roster(ds, scope)["rep_id"])]
+    is_open = opps["status"] == "open"
     closed = _between(opps["close_date"], period.start, period.end) & opps["status"].isin(["won", "lost"])
-    kept = opps[(opps["status"] == "open") | closed]
-    kept = kept.assign(stage=kept["stage"].where(kept["status"] == "open", kept["status"].str.capitalize()))
+    kept = opps[is_open | closed]
+    kept = kept.assign(stage=stage_labels(kept["stage"]).where(kept["status"] == "open", kept["status"].str.capitalize()),
+                       amount=kept["value"].where(kept["status"] == "open", kept["amount"]))
     keys = ["stage", "status"] + (["rep_id"] if by_rep else [])
     out = kept.groupby(keys, sort=False).agg(opportunities=("opportunity_id", "size"),
                                              amount=("amount", lambda a: a.sum(min_count=1))).reset_index()
-    size = out.groupby("stage")["opportunities"].transform("sum")
-    rank = out["status"].map({"open": 0, "won": 1, "lost": 2})
-    return (out.assign(_rank=rank, _size=-size).sort_values(["_rank", "_size", "stage"])
-            .drop(columns=["_rank", "_size"]).reset_index(drop=True)[cols])
+    open_ = kept[kept["status"] == "open"]
+    end = data_end(ds)
+    age = (pd.Timestamp(end) - open_["created_date"]).dt.days if end is not None else open_["created_date"].dt.day * np.nan
+    order = {stage: i for i, stage in enumerate(stage_order(open_["stage"], age))}
+    rank = np.where(out["status"] == "open", out["stage"].map(order).astype("float64"),
+                    out["status"].map({"won": 1e9, "lost": 1e9 + 1}).astype("float64"))
+    return (out.assign(_rank=rank).sort_values(["_rank"] + (["rep_id"] if by_rep else []), kind="stable")
+            .drop(columns=["_rank"]).reset_index(drop=True)[cols])

@@ -141,8 +141,43 @@ def test_pipeline(kpis):
     assert kpis.loc["R1", "win_rate"] == 0.75 and kpis.loc["R2", "win_rate"] == 0.0
     assert np.isnan(kpis.loc["R3", "win_rate"])
     assert kpis.loc["R1", "sales_cycle_days"] == 31 and np.isnan(kpis.loc["R2", "sales_cycle_days"])
-    assert kpis["open_pipeline"].tolist() == [300.0, 600.0, 0.0]
-    assert kpis["pipeline_coverage"].tolist() == pytest.approx([300 / 170, 6.0, 0.0])
+    # Q1 is finished (the data runs to mid-April): the pipeline open on 1 January is O2 (created
+    # 2024-12-01, won 2025-03-02); O5 closed before the start, the others were created after it.
+    assert kpis["open_pipeline"].tolist() == [100.0, 0.0, 0.0]
+    assert kpis["pipeline_coverage"].tolist() == pytest.approx([100 / 300, 0.0, 0.0])
+
+
+def test_coverage_of_a_finished_period_is_pipeline_at_start_over_quota():
+    ds = Dataset(dict(ALL))
+    assert m.pipeline_at_start(ds, Q1) and not m.pipeline_at_start(ds, quarter(2025, 2))
+    team = m.team_kpis(ds, Q1, S)
+    assert team["open_pipeline"] == 100.0
+    assert team["pipeline_coverage"] == pytest.approx(100 / (300 + 300 + 180))
+
+
+def test_coverage_of_a_period_under_way_is_open_pipeline_over_quota_left():
+    """Q2 is under way: open now O4 (R1, 300) and O7 (R2, 600); only R2 has a Q2 quota (1200 / 4),
+    nothing sold yet, so 600 / 300; R1 and R3 have no quota: n/a."""
+    k = m.rep_kpis(Dataset(dict(ALL)), quarter(2025, 2), S).set_index("rep_id")
+    assert k["open_pipeline"].tolist() == [300.0, 600.0, 0.0]
+    assert k.loc["R2", "pipeline_coverage"] == pytest.approx(2.0)
+    assert k[["pipeline_coverage"]].loc[["R1", "R3"]].isna().all().all()
+
+
+def test_pipeline_at_start_values_zeroed_lost_deals_at_list_price():
+    """A deal lost with amount 0 (the CRM zeroes it) was worth its list price while open."""
+    opps = _table("opportunities", [
+        {"opportunity_id": "X1", "rep_id": "R1", "created_date": _t("2024-12-01"), "close_date": _t("2025-02-01"),
+         "stage": "Closed Lost", "amount": 0.0, "product": "P1"},
+        {"opportunity_id": "X2", "rep_id": "R1", "created_date": _t("2024-12-01"), "close_date": _t("2025-02-01"),
+         "stage": "Closed Won", "amount": 50.0, "product": "P1"},
+        {"opportunity_id": "X3", "rep_id": "R1", "created_date": _t("2025-04-01"), "close_date": _t("2025-04-20"),
+         "stage": "Closed Won", "amount": 70.0, "product": "P1"}])
+    products = _table("products", [{"product": "P1", "list_price": 40.0}])
+    quotas = _table("quotas", [{"rep_id": "R1", "period": "2025-Q1", "quota": 360.0}])
+    team = m.team_kpis(Dataset({"opportunities": opps, "products": products, "quotas": quotas}), Q1, S)
+    assert team["open_pipeline"] == 90.0
+    assert team["pipeline_coverage"] == pytest.approx(90 / 360)
 
 
 def test_activity(kpis):
@@ -343,8 +378,8 @@ def test_kpis_metadata_covers_every_column():
 def test_stage_funnel():
     """Open deals by stage now, then won / lost closed in the period."""
     f = m.stage_funnel(Dataset(dict(ALL)), Q1)
-    assert f["stage"].tolist() == ["Negotiation", "Proposal", "Won", "Lost"]
-    assert f["opportunities"].tolist() == [1, 1, 3, 2] and f["amount"].tolist() == [300.0, 600.0, 680.0, 0.0]
+    assert f["stage"].tolist() == ["Proposal", "Negotiation", "Won", "Lost"]     # process order, not size
+    assert f["opportunities"].tolist() == [1, 1, 3, 2] and f["amount"].tolist() == [600.0, 300.0, 680.0, 0.0]
     by_rep = m.stage_funnel(Dataset(dict(ALL)), Q1, Scope(region="East"), by_rep=True)
     assert by_rep.loc[by_rep["stage"] == "Lost", "rep_id"].tolist() == ["R1", "R2"]
     assert list(m.stage_funnel(Dataset({"sales": SALES}), Q1).columns) == ["stage", "status", "opportunities",
