@@ -100,13 +100,21 @@ SHAPES = {"salesforce": salesforce_report, "hubspot": hubspot_export, "veeva": v
           "maven": maven_files, "day_first": day_first_csv}
 
 
-@pytest.mark.parametrize("shape", list(SHAPES))
-def test_every_page_opens_on_the_shape(shape):
-    files = SHAPES[shape]()
+def open_shape(shape: str, page: str | None = None) -> AppTest:
+    """AppTest of app.py with the shape's files uploaded ("My files"), run, then on `page`."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state[UPLOAD_KEY] = files
+    at.session_state[UPLOAD_KEY] = SHAPES[shape]()
     at.session_state["source"] = MINE
     at.run()
+    if page is not None:
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    return at
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_every_page_opens_on_the_shape(shape):
+    at = open_shape(shape)
     assert not at.exception, at.exception
     assert at.session_state["ctx"] is not None, [e.value for e in at.error]
     problems = {}
@@ -117,3 +125,13 @@ def test_every_page_opens_on_the_shape(shape):
         if shown:
             problems[page] = shown
     assert not problems, problems
+
+
+def test_veeva_calls_alone_are_refused_in_plain_words():
+    """Calls alone give nothing to sell: ingest refuses them with a message, not a traceback."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state[UPLOAD_KEY] = veeva_calls()[:1]
+    at.session_state["source"] = MINE
+    at.run()
+    assert not at.exception
+    assert any("something to sell" in e.value for e in at.error)
