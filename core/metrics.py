@@ -1100,9 +1100,25 @@ def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scop
     has_quota = _group_sum(with_quota.astype(float), codes, len(keys)) > 0
     if not has_sales(ds):
         g_rev = g_rev_q = np.full_like(g_rev, np.nan)
+    known = _sales_months_known(ds, first, n_months)
+    g_rev, g_rev_q = np.where(known, g_rev, np.nan), np.where(known, g_rev_q, np.nan)
     return _to_long({"revenue": g_rev, "quota": np.where(has_quota, g_quota, np.nan),
                      "attainment": np.where(has_quota, _ratio(g_rev_q, g_quota), np.nan)},
                     first, keys, by)
+
+
+def _sales_months_known(ds: Dataset, first: int, n_months: int) -> np.ndarray:
+    """Which months of the axis the sales data covers (from the month of its first sale to the
+    month of its last, whole team): outside it revenue is unknown (a gap), not $0."""
+    if not has_sales(ds):
+        return np.zeros(n_months, dtype=bool)
+    days = _rows_of(ds, "sales")["date"]
+    days = days[~np.isnat(days)]
+    if not len(days):
+        return np.zeros(n_months, dtype=bool)
+    lo, hi = _month_number(np.array([days.min(), days.max()]))
+    axis = first + np.arange(n_months)
+    return (axis >= lo) & (axis <= hi)
 
 
 def _monthly_by_product(ds: Dataset, grouping: _Grouping, first: int, n_months: int) -> pd.DataFrame:
@@ -1120,7 +1136,8 @@ def _monthly_by_product(ds: Dataset, grouping: _Grouping, first: int, n_months: 
     frames.append(qm.groupby(["product", "month"])["quota"].sum())
     out = pd.concat(frames, axis=1).reindex(columns=["revenue", "quota"]).reset_index()
     if has_sales(ds):
-        out["revenue"] = out["revenue"].fillna(0.0)
+        known = _sales_months_known(ds, first, n_months)[_month_number(out["month"].to_numpy()) - first]
+        out["revenue"] = out["revenue"].fillna(0.0).where(known)
     out["attainment"] = _ratio(out["revenue"].to_numpy(dtype="float64"), out["quota"].to_numpy(dtype="float64"))
     return out[["month", "product", "revenue", "quota", "attainment"]].sort_values(["product", "month"],
                                                                                   ignore_index=True)

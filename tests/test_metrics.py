@@ -315,6 +315,21 @@ def test_monthly_series():
     assert p1["quota"].tolist() == [50.0] * 3 and p1["attainment"].tolist() == pytest.approx([2.0, 3.6, 0.0])
 
 
+def test_monthly_revenue_is_a_gap_outside_the_sales_data():
+    """Sales run from 2024-02-01 to 2025-04-10: months before and after are NaN, not $0; a month
+    inside the span without sales is a real 0; quota stays where it is known."""
+    team = m.monthly(Dataset(dict(ALL)), date(2024, 1, 1), date(2025, 6, 30), S).set_index("month")
+    assert np.isnan(team.loc[_t("2024-01-01"), "revenue"]) and np.isnan(team.loc[_t("2024-01-01"), "attainment"])
+    assert team.loc[_t("2024-01-01"), "quota"] == 100.0
+    assert team.loc[_t("2024-02-01"), "revenue"] == 100.0 and team.loc[_t("2024-03-01"), "revenue"] == 30.0
+    assert team.loc[_t("2024-04-01"), "revenue"] == 0.0
+    assert team.loc[_t("2025-04-01"), "revenue"] == 10.0
+    assert team.loc[[_t("2025-05-01"), _t("2025-06-01")], "revenue"].isna().all()
+    prod = m.monthly(Dataset(dict(ALL)), date(2025, 1, 1), date(2025, 6, 30), S, by="product")
+    p1 = prod[prod["product"] == "P1"].set_index("month")["revenue"]   # P1 has quotas in Q1 only
+    assert p1.loc[_t("2025-03-01")] == 0.0 and p1.index.max() == _t("2025-03-01")
+
+
 def test_monthly_activity():
     ma = m.monthly_activity(Dataset(dict(ALL)), date(2025, 1, 1), date(2025, 3, 31))
     r1 = ma[ma["rep_id"] == "R1"].set_index("month")
