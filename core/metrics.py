@@ -226,11 +226,34 @@ def _spread_by_month(frame: pd.DataFrame, value: str) -> pd.DataFrame:
 
 def quota_by_month(ds: Dataset) -> pd.DataFrame:
     """rep_id, month (month start), product (NaN = all products), quota: quotas spread evenly
-    over the months of their period."""
+    over the months of their period, without the months before the rep's hire month (a rep hired
+    mid-quarter carries the quota of the months employed; a table with per-month quotas gives
+    those months as they are)."""
     def spread() -> pd.DataFrame:
-        return _spread_by_month(ds.table("quotas"), "quota")[["rep_id", "month", "product", "quota"]]
+        out = _spread_by_month(ds.table("quotas"), "quota")[["rep_id", "month", "product", "quota"]]
+        return out[_employed_in_month(ds, out["rep_id"], out["month"])].reset_index(drop=True)
 
     return ds.memo(("metrics.quota_by_month",), spread).copy(deep=False)
+
+
+def _hire_dates(ds: Dataset) -> pd.Series:
+    """hire_date per rep_id (NaT where unknown)."""
+    whole = _whole_roster(ds)
+    return pd.Series(whole["hire_date"].to_numpy(), index=whole["rep_id"].to_numpy())
+
+
+def _employed_in_month(ds: Dataset, rep_ids: pd.Series, months: pd.Series) -> np.ndarray:
+    """Per row: the rep was employed in that month (hired in it or before; unknown hire = yes)."""
+    hired = rep_ids.map(_hire_dates(ds)).to_numpy(dtype="datetime64[ns]")
+    start_of_hire_month = hired.astype("datetime64[M]").astype("datetime64[ns]")
+    return np.isnat(hired) | (months.to_numpy(dtype="datetime64[ns]") >= start_of_hire_month)
+
+
+def not_employed(ds: Dataset, period: Period) -> np.ndarray:
+    """Per whole-roster rep: hired after the period ended. Such a rep has no quota, revenue,
+    attainment or gap in the period (n/a) and stays out of the team's quota and waterfall."""
+    hired = _whole_roster(ds)["hire_date"].to_numpy(dtype="datetime64[ns]")
+    return ~np.isnat(hired) & (hired > _day(period.end))
 
 
 def _total_quota_by_month(qm: pd.DataFrame) -> pd.DataFrame:
@@ -596,7 +619,23 @@ def _period_value(ds: Dataset, name: str, period: Period, n_all: int) -> np.ndar
 
 
 def _quota_parts(ds: Dataset, period: Period, n_all: int) -> dict:
-    return {"rep_quota": _period_value(ds, "quotas", period, n_all)} if ds.has("quotas") else {}
+    return {"rep_quota": _rep_period_quota(ds, period, n_all)} if ds.has("quotas") else {}
+
+
+def _rep_period_quota(ds: Dataset, period: Period, n_all: int) -> np.ndarray:
+    """Quota of each whole-roster rep for the period (NaN: no quota row, or not yet employed)."""
+    return np.where(not_employed(ds, period), np.nan, _period_value(ds, "quotas", period, n_all))
+
+
+def period_quota(ds: Dataset, period: Period) -> pd.Series:
+    """Quota per rep_id for the period, as the quota KPI counts it (spread over months, partial
+    months by days, a rep-month's total else Σ its product quotas, employment applied); reps
+    without a quota in the period are left out. Empty without a quotas table."""
+    if not ds.has("quotas"):
+        return pd.Series(dtype="float64", name="quota")
+    whole = _whole_roster(ds)
+    quota = pd.Series(_rep_period_quota(ds, period, len(whole)), index=whole["rep_id"].to_numpy(), name="quota")
+    return quota.dropna()
 
 
 def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> dict:
@@ -903,6 +942,9 @@ def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
     grouping, _ = _grouping(ds, scope)
     reps = grouping.reps
     kpis = _compute(ds, period, settings, grouping)
+    # Not yet employed and nothing sold: the revenue is n/a, not a 0 (sales, if any, still show)
+    absent = not_employed(ds, period)[grouping.pos] & (kpis["revenue"].to_numpy() == 0)
+    kpis.loc[absent, "revenue"] = np.nan
     out = pd.concat([reps, kpis], axis=1).assign(ramping=_ramping(reps, period, settings).to_numpy())
     return out[REP_KPI_COLUMNS]
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core import metrics
 from core.dataset import Dataset
 from core.geo import geocode, haversine_km
-from core.periods import Period, parse_period, PeriodError
+from core.periods import Period
 from core.schema import UNASSIGNED
 from core.settings import Settings
 
@@ -52,37 +53,9 @@ def last_activity(ds: Dataset, until: pd.Timestamp | None = None) -> pd.Series:
     return act.groupby("account_id")["date"].max()
 
 
-def _quota_factor(label: str, period: Period) -> float:
-    """Share of a quota labelled `label` that falls in `period` (spread evenly over its months)."""
-    try:
-        q = parse_period(label)
-    except PeriodError:
-        return np.nan
-    months = pd.period_range(q.start, q.end, freq="M")
-    starts = months.start_time.to_numpy()
-    ends = months.end_time.normalize().to_numpy()
-    overlap = (np.minimum(ends, period.end_ts.to_datetime64())
-               - np.maximum(starts, period.start_ts.to_datetime64())) / np.timedelta64(1, "D") + 1
-    share = np.clip(overlap, 0, None) / months.days_in_month.to_numpy()
-    return float(share.sum() / len(months))
-
-
 def period_quota(ds: Dataset, period: Period) -> pd.Series:
-    """Quota per rep allocated to `period` (kpis.md: spread evenly over the months of its period).
-
-    Rows with a blank product are the rep's total quota; a rep with only product quotas gets their
-    sum. Empty when there is no quotas table.
-    """
-    q = ds.table("quotas")
-    if q.empty:
-        return pd.Series(dtype="float64", name="quota")
-    product = q["product"].fillna("").astype("str").str.strip()
-    total_row = product.eq("")
-    has_total = total_row.groupby(q["rep_id"]).transform("any")
-    q = q[total_row == has_total]
-    factors = {label: _quota_factor(label, period) for label in q["period"].dropna().unique()}
-    allocated = q["quota"].astype("float64") * q["period"].map(factors).astype("float64")
-    return allocated.groupby(q["rep_id"]).sum(min_count=1).rename("quota")
+    """Quota per rep allocated to `period`: core.metrics.period_quota (the quota KPI's one rule)."""
+    return metrics.period_quota(ds, period)
 
 
 def territory_frame(ds: Dataset) -> pd.DataFrame:

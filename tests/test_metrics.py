@@ -410,3 +410,48 @@ def test_open_pipeline_without_amounts():
     prices = _table("products", [{"product": "P1", "list_price": 250.0}])
     k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps, "products": prices}), Q1, S).set_index("rep_id")
     assert k.loc["R2", "open_pipeline"] == 250
+
+
+# ------------------------------------------------------------------------------- employment
+EMP_REPS = _table("reps", [
+    {"rep_id": "E1", "rep_name": "Eve", "hire_date": _t("2020-01-01")},
+    {"rep_id": "E2", "rep_name": "Fay", "hire_date": _t("2025-02-10")},   # mid-Q1
+    {"rep_id": "E3", "rep_name": "Gus", "hire_date": _t("2025-05-01")},   # after Q1
+    {"rep_id": "E4", "rep_name": "Hal", "hire_date": _t("2025-02-20")}])  # mid-Q1, monthly quotas
+EMP_QUOTAS = _table("quotas", [
+    *({"rep_id": r, "period": "2025-Q1", "quota": 90.0} for r in ("E1", "E2", "E3")),
+    *({"rep_id": "E4", "period": f"2025-0{i}", "quota": q} for i, q in ((1, 10.0), (2, 20.0), (3, 30.0)))])
+EMP_SALES = _table("sales", [
+    {"date": _t(d), "rep_id": r, "product": "P", "revenue": v}
+    for d, r, v in [("2025-01-10", "E1", 50.0), ("2025-03-03", "E2", 40.0), ("2025-02-25", "E4", 5.0)]])
+
+
+def _employment_ds() -> Dataset:
+    return Dataset({"reps": EMP_REPS, "quotas": EMP_QUOTAS, "sales": EMP_SALES})
+
+
+def test_rep_hired_after_the_period_is_not_applicable():
+    k = m.rep_kpis(_employment_ds(), Q1, S).set_index("rep_id")
+    assert k.loc["E3", ["revenue", "quota", "attainment", "gap", "remaining_quota"]].isna().all()
+    assert list(m.not_employed(_employment_ds(), Q1)) == [False, False, True, False]
+    assert "E3" not in m.period_quota(_employment_ds(), Q1).index
+
+
+def test_rep_hired_mid_period_has_the_quota_of_the_months_employed():
+    """E2 (hired in February) carries February and March of a 90 quarter: 60. E4's table gives
+    monthly quotas: February 20 + March 30 as given (January, before the hire, is left out)."""
+    k = m.rep_kpis(_employment_ds(), Q1, S).set_index("rep_id")
+    assert k.loc[["E1", "E2", "E4"], "quota"].tolist() == [90.0, 60.0, 50.0]
+    assert k.loc["E2", "gap"] == 20.0 and k.loc["E4", "attainment"] == pytest.approx(5 / 50)
+
+
+def test_team_quota_and_gap_leave_out_people_not_employed():
+    team = m.team_kpis(_employment_ds(), Q1, S)
+    assert team["quota"] == 90.0 + 60.0 + 50.0
+    assert team["revenue"] == 95.0 and team["gap"] == 200.0 - 95.0
+
+
+def test_a_month_before_the_hire_has_no_quota_in_the_monthly_series():
+    by_rep = m.monthly(_employment_ds(), date(2025, 1, 1), date(2025, 3, 31), S, by="rep_id")
+    e2 = by_rep[by_rep["rep_id"] == "E2"]
+    assert np.isnan(e2["quota"].iloc[0]) and e2["quota"].iloc[1:].tolist() == [30.0, 30.0]
