@@ -667,11 +667,11 @@ def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
 
 
 def pipeline_at_start(ds: Dataset, period: Period) -> bool:
-    """Whether the period is finished in the data (the data goes on after its end): then its open
+    """Whether the period is over in the data (the data reaches its last day): then its open
     pipeline is the one open at its start, and its coverage that pipeline over its quota (what the
     reps had to work with), not today's pipeline over what it missed."""
     end = data_end(ds)
-    return end is not None and period.end_ts < end
+    return end is not None and period.end_ts <= end
 
 
 def _activity_parts(ds: Dataset, period: Period, n_all: int) -> dict:

@@ -150,6 +150,9 @@ def test_pipeline(kpis):
 def test_coverage_of_a_finished_period_is_pipeline_at_start_over_quota():
     ds = Dataset(dict(ALL))
     assert m.pipeline_at_start(ds, Q1) and not m.pipeline_at_start(ds, quarter(2025, 2))
+    assert m.data_end(ds) == _t("2025-04-15")          # a period ending on the last day is over
+    assert m.pipeline_at_start(ds, custom(date(2025, 4, 1), date(2025, 4, 15)))
+    assert not m.pipeline_at_start(ds, custom(date(2025, 4, 1), date(2025, 4, 16)))
     team = m.team_kpis(ds, Q1, S)
     assert team["open_pipeline"] == 100.0
     assert team["pipeline_coverage"] == pytest.approx(100 / (300 + 300 + 180))
@@ -405,10 +408,11 @@ def test_open_pipeline_without_amounts():
     """Open deals without an amount are valued at list price; with no price either, n/a (not 0)."""
     opps = OPPS.assign(amount=OPPS["amount"].where(OPPS["stage"] != "Proposal"))      # O7 loses its amount
     opps = opps.assign(product=opps["opportunity_id"].map({"O7": "P1"}).astype("str"))
-    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps}), Q1, S).set_index("rep_id")
+    q2 = quarter(2025, 2)        # under way (these deals' data ends 2025-03-31): the pipeline open now
+    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps}), q2, S).set_index("rep_id")
     assert np.isnan(k.loc["R2", "open_pipeline"]) and k.loc["R1", "open_pipeline"] == 300
     prices = _table("products", [{"product": "P1", "list_price": 250.0}])
-    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps, "products": prices}), Q1, S).set_index("rep_id")
+    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps, "products": prices}), q2, S).set_index("rep_id")
     assert k.loc["R2", "open_pipeline"] == 250
 
 

@@ -11,7 +11,7 @@ from tests.test_pages_shapes import open_shape
 
 
 from core import metrics
-from core.fmt import fmt_pct
+from core.fmt import fmt_money, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,15 +42,20 @@ def _all_axes_linear(spec: dict) -> bool:
     return all(v.get("type") != "log" for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis")))
 
 
-def test_maven_per_rep_open_pipeline_adds_up_to_the_kpi():
-    """Maven's open deals carry no amount: valued at list price, the per-rep chart shows the $4.97M."""
+def test_maven_per_rep_open_pipeline_shows_the_open_deals():
+    """Maven's open deals carry no amount: valued at list price, the per-rep chart shows the $4.97M
+    open at the end of the data; the headline of the finished quarter is its pipeline at start."""
     at = open_shape("maven", "pipeline")
     assert not at.exception
     ctx = at.session_state["ctx"]
-    team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
-    assert team["open_pipeline"] == pytest.approx(4_966_215)
+    opps = ctx.ds.table("opportunities")
+    open_now = metrics.opportunity_value(ctx.ds, opps)[metrics.opportunity_status(opps).eq("open").to_numpy()].sum()
+    assert open_now == pytest.approx(4_966_215)
     [per_rep] = [c for c in chart_specs(at) if c["layout"]["title"]["text"].startswith("Open pipeline per rep")]
-    assert sum(sum(plotly_values(t["x"])) for t in per_rep["data"]) == pytest.approx(team["open_pipeline"])
+    assert sum(sum(plotly_values(t["x"])) for t in per_rep["data"]) == pytest.approx(open_now)
+    team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[f"Pipeline on {ctx.period.start:%d %b %Y}"] == fmt_money(team["open_pipeline"])
     funnel = chart_specs(at)[0]
     assert list(funnel["data"][0]["y"]) == ["Prospecting", "Engaging"]   # process order, not count
     assert all(_all_axes_linear(c) for c in chart_specs(at))
