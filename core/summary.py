@@ -241,8 +241,8 @@ def _territories(ds: Dataset, period: Period, settings: Settings,
                  rep_ids: set[str]) -> tuple[pd.DataFrame, str]:
     if not (ds.has("accounts") or ds.has("territories")):
         return (_shape(pd.DataFrame(), TERRITORIES),
-                "Territories: not available — upload accounts (account, territory, potential) or territories, "
-                "then export again.")
+                ("Territories: not available — upload accounts (account, territory, potential) or "
+                 "territories, then export again."))
     balance = territory.territory_balance(ds, period, settings)
     return _shape(balance[balance["rep_id"].isin(rep_ids)], TERRITORIES), ""
 
@@ -251,8 +251,8 @@ def _competencies(ds: Dataset, period: Period, settings: Settings,
                   rep_ids: set[str]) -> tuple[pd.DataFrame, str]:
     if not ds.has("assessments"):
         return (_shape(pd.DataFrame(), COMPETENCIES),
-                "Competencies: not available — upload assessments (rep, date, competency, rating), "
-                "then export again.")
+                ("Competencies: not available — upload assessments (rep, date, competency, rating), "
+                 "then export again."))
     table = competency.competency_table(ds, settings, period.end)
     return _shape(table[table["rep_id"].isin(rep_ids)], COMPETENCIES), ""
 
