@@ -236,24 +236,41 @@ def quota_by_month(ds: Dataset) -> pd.DataFrame:
     return ds.memo(("metrics.quota_by_month",), spread).copy(deep=False)
 
 
-def _hire_dates(ds: Dataset) -> pd.Series:
-    """hire_date per rep_id (NaT where unknown)."""
-    whole = _whole_roster(ds)
-    return pd.Series(whole["hire_date"].to_numpy(), index=whole["rep_id"].to_numpy())
+def _employment(ds: Dataset) -> pd.DataFrame:
+    """hire_date and end_date (last day employed; optional reps column) per whole-roster rep,
+    indexed by rep_id, NaT where unknown."""
+    def build() -> pd.DataFrame:
+        whole = _whole_roster(ds)
+        reps = ds.table("reps")
+        ends = (reps.drop_duplicates("rep_id").set_index("rep_id")["end_date"]
+                if "end_date" in reps.columns else pd.Series(dtype="datetime64[ns]"))
+        return pd.DataFrame({"hire_date": whole["hire_date"].to_numpy(dtype="datetime64[ns]"),
+                             "end_date": ends.reindex(whole["rep_id"]).to_numpy(dtype="datetime64[ns]")},
+                            index=whole["rep_id"].to_numpy())
+
+    return ds.memo(("metrics.employment",), build)
 
 
 def _employed_in_month(ds: Dataset, rep_ids: pd.Series, months: pd.Series) -> np.ndarray:
-    """Per row: the rep was employed in that month (hired in it or before; unknown hire = yes)."""
-    hired = rep_ids.map(_hire_dates(ds)).to_numpy(dtype="datetime64[ns]")
-    start_of_hire_month = hired.astype("datetime64[M]").astype("datetime64[ns]")
-    return np.isnat(hired) | (months.to_numpy(dtype="datetime64[ns]") >= start_of_hire_month)
+    """Per row: the rep was employed in that month (hired in it or before, left in it or after;
+    an unknown date does not limit)."""
+    dates = _employment(ds).reindex(rep_ids.to_numpy())
+    month = months.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    hired = dates["hire_date"].to_numpy(dtype="datetime64[ns]")
+    left = dates["end_date"].to_numpy(dtype="datetime64[ns]")
+    return ((np.isnat(hired) | (month >= hired.astype("datetime64[M]")))
+            & (np.isnat(left) | (month <= left.astype("datetime64[M]"))))
 
 
 def not_employed(ds: Dataset, period: Period) -> np.ndarray:
-    """Per whole-roster rep: hired after the period ended. Such a rep has no quota, revenue,
-    attainment or gap in the period (n/a) and stays out of the team's quota and waterfall."""
-    hired = _whole_roster(ds)["hire_date"].to_numpy(dtype="datetime64[ns]")
-    return ~np.isnat(hired) & (hired > _day(period.end))
+    """Per whole-roster rep: hired after the period ended, or gone before it began. Such a rep
+    has no quota, revenue, attainment or gap in the period (n/a) and stays out of the team's
+    quota and waterfall."""
+    dates = _employment(ds)
+    hired = dates["hire_date"].to_numpy(dtype="datetime64[ns]")
+    left = dates["end_date"].to_numpy(dtype="datetime64[ns]")
+    return ((~np.isnat(hired) & (hired > _day(period.end)))
+            | (~np.isnat(left) & (left < _day(period.start))))
 
 
 def _total_quota_by_month(qm: pd.DataFrame) -> pd.DataFrame:

@@ -459,3 +459,19 @@ def test_a_month_before_the_hire_has_no_quota_in_the_monthly_series():
     by_rep = m.monthly(_employment_ds(), date(2025, 1, 1), date(2025, 3, 31), S, by="rep_id")
     e2 = by_rep[by_rep["rep_id"] == "E2"]
     assert np.isnan(e2["quota"].iloc[0]) and e2["quota"].iloc[1:].tolist() == [30.0, 30.0]
+
+
+def test_people_who_left_carry_no_quota_after_their_end_date():
+    """The optional reps.end_date: gone before Q1 → n/a and out of the team; gone in February →
+    January and February of a 90 quarter (60)."""
+    reps = EMP_REPS.assign(end_date=pd.NaT).astype({"end_date": "datetime64[ns]"})
+    reps.loc[reps["rep_id"] == "E1", "end_date"] = _t("2024-12-15")
+    reps = pd.concat([reps, _table("reps", [{"rep_id": "E5", "rep_name": "Ivy", "hire_date": _t("2019-01-01")}])
+                      .assign(end_date=_t("2025-02-05"))], ignore_index=True)
+    quotas = pd.concat([EMP_QUOTAS, _table("quotas", [{"rep_id": "E5", "period": "2025-Q1", "quota": 90.0}])],
+                       ignore_index=True)
+    ds = Dataset({"reps": reps, "quotas": quotas, "sales": EMP_SALES[EMP_SALES["rep_id"] != "E1"]})
+    k = m.rep_kpis(ds, Q1, S).set_index("rep_id")
+    assert k.loc["E1", ["revenue", "quota", "gap"]].isna().all()
+    assert k.loc["E5", "quota"] == 60.0
+    assert m.team_kpis(ds, Q1, S)["quota"] == 60.0 + 50.0 + 60.0      # E2, E4, E5
