@@ -60,6 +60,7 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("win_rate", "Win rate", "pct", True, None, _O),
     Kpi("sales_cycle_days", "Sales cycle (median days)", "days", False, None, _O),
     Kpi("open_pipeline", "Open pipeline", "money", True, None, _O),
+    Kpi("start_pipeline", "Pipeline at period start", "money", True, None, _O),
     Kpi("remaining_quota", "Remaining quota", "money", False, None, _S + _Q),
     Kpi("pipeline_coverage", "Pipeline coverage", "ratio", True, "pipeline_coverage", _O + _S + _Q),
     Kpi("meetings", "Meetings", "count", True, None, _A),
@@ -660,33 +661,34 @@ def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> dict:
 
 
 def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
-    """Deals won and lost in the period, open deals (all, and those with a value) and their
-    value; the cycle of each deal won (for the median)."""
+    """Deals won and lost in the period; the deals open now and those open at the period's start
+    (all, those with a value, and their value); the cycle of each deal won (for the median)."""
     if not ds.has("opportunities"):
         return {}
     a = _rows_of(ds, "opportunities")
-    r, status, value = a["r"], a["status"], a["value"]
+    r, status = a["r"], a["status"]
     closed = (r >= 0) & _within(a["close"], period.start, period.end)
     won = closed & (status == _WON)
-    at_start = pipeline_at_start(ds, period)
-    if at_start:    # created before the start and not closed before it (a deal still open counts)
-        is_open = ((r >= 0) & (a["created"] < _day(period.start))
-                   & ((status == _OPEN) | (a["close"] >= _day(period.start))))
-        value = a["value_open"]
-    else:
-        is_open = (r >= 0) & (status == _OPEN)
-    valued = is_open & ~np.isnan(value)
     timed = won & ~np.isnan(a["cycle"])
+    start = _day(period.start)
+    # open at the start: created before it and not closed before it (a deal still open counts)
+    open_at_start = (r >= 0) & (a["created"] < start) & ((status == _OPEN) | (a["close"] >= start))
     return {"won": _per_rep(r, won, n_all), "lost": _per_rep(r, closed & (status == _LOST), n_all),
-            "open_deals": _per_rep(r, is_open, n_all), "valued_deals": _per_rep(r, valued, n_all),
-            "open_value": _per_rep(r, valued, n_all, value), "cycle": (r[timed], a["cycle"][timed]),
-            "pipeline_at_start": at_start}
+            **_pipeline_parts("open", r, (r >= 0) & (status == _OPEN), a["value"], n_all),
+            **_pipeline_parts("start", r, open_at_start, a["value_open"], n_all),
+            "cycle": (r[timed], a["cycle"][timed]), "pipeline_at_start": pipeline_at_start(ds, period)}
+
+
+def _pipeline_parts(prefix: str, r: np.ndarray, is_open: np.ndarray, value: np.ndarray, n_all: int) -> dict:
+    valued = is_open & ~np.isnan(value)
+    return {f"{prefix}_deals": _per_rep(r, is_open, n_all), f"{prefix}_valued": _per_rep(r, valued, n_all),
+            f"{prefix}_value": _per_rep(r, valued, n_all, value)}
 
 
 def pipeline_at_start(ds: Dataset, period: Period) -> bool:
-    """Whether the period is over in the data (the data reaches its last day): then its open
-    pipeline is the one open at its start, and its coverage that pipeline over its quota (what the
-    reps had to work with), not today's pipeline over what it missed."""
+    """Whether the period is over in the data (the data reaches its last day): then its coverage
+    is the pipeline open at its start (start_pipeline) over its quota — what the reps had to work
+    with — not today's pipeline over what it missed."""
     end = data_end(ds)
     return end is not None and period.end_ts <= end
 
@@ -818,31 +820,34 @@ def _quota_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
 def _opportunity_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "won" not in parts:
-        return {k: _nan(n) for k in ("won", "lost", "win_rate", "sales_cycle_days", "open_pipeline")}
+        return {k: _nan(n) for k in ("won", "lost", "win_rate", "sales_cycle_days", "open_pipeline",
+                                     "start_pipeline")}
     won, lost = grouping.sum(parts["won"]), grouping.sum(parts["lost"])
     return {"won": won, "lost": lost, "win_rate": _ratio(won, won + lost),
-            "sales_cycle_days": grouping.median(parts["cycle"]), "open_pipeline": _open_pipeline(parts, grouping)}
+            "sales_cycle_days": grouping.median(parts["cycle"]), "open_pipeline": _open_pipeline(parts, grouping),
+            "start_pipeline": _open_pipeline(parts, grouping, "start")}
 
 
-def _open_pipeline(parts: dict, grouping: _Grouping) -> np.ndarray:
-    """Σ value of the open deals: the amount, else the product's list price (products table).
-    A group whose open deals all lack a value is NaN (unknown, not 0); no open deals is 0."""
-    valued = grouping.sum(parts["valued_deals"])
+def _open_pipeline(parts: dict, grouping: _Grouping, prefix: str = "open") -> np.ndarray:
+    """Σ value of the open deals (now, or with prefix "start" at the period's start): the amount,
+    else the product's list price (products table). A group whose open deals all lack a value is
+    NaN (unknown, not 0); no open deals is 0."""
+    valued = grouping.sum(parts[f"{prefix}_valued"])
     if valued.sum() == 0:
         return _nan(grouping.n)
-    unknown = (grouping.sum(parts["open_deals"]) > 0) & (valued == 0)
-    return np.where(unknown, np.nan, grouping.sum(parts["open_value"]))
+    unknown = (grouping.sum(parts[f"{prefix}_deals"]) > 0) & (valued == 0)
+    return np.where(unknown, np.nan, grouping.sum(parts[f"{prefix}_value"]))
 
 
 def _pipeline_coverage(parts: dict, grouping: _Grouping, kpis: dict[str, np.ndarray]) -> np.ndarray:
-    """Open pipeline ÷ what it has to cover. A finished period: the pipeline open at its start of
-    the reps with a quota ÷ their quota. A period under way: the pipeline open now ÷ the quota
+    """Open pipeline ÷ what it has to cover. A finished period: the pipeline open at its start
+    (start_pipeline) of the reps with a quota ÷ their quota. A period under way: the pipeline open now ÷ the quota
     still to win (Σ shortfall of the reps below quota)."""
     if not parts.get("pipeline_at_start"):
         return _ratio(kpis["open_pipeline"], kpis["remaining_quota"])
     rep_quota = parts.get("rep_quota", _nan(grouping.n_all))
     with_quota = rep_quota > 0
-    pipeline = grouping.to_groups(np.where(with_quota, parts["open_value"], np.nan))
+    pipeline = grouping.to_groups(np.where(with_quota, parts["start_value"], np.nan))
     return _ratio(pipeline, grouping.to_groups(np.where(with_quota, rep_quota, np.nan)))
 
 

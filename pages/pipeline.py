@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -48,7 +49,8 @@ cols[2].metric("Pipeline coverage", fmt_num(team["pipeline_coverage"], 1) + ("×
                       if _known(team["pipeline_coverage"]) else None),
                help=(f"{period.label} is over: the pipeline open on its first day ÷ its quota (reps with a quota)."
                      if at_start else "Open pipeline now ÷ the quota still to win (Σ over the reps below quota)."))
-cols[3].metric(f"Pipeline on {period.start:%d %b %Y}" if at_start else "Open pipeline", fmt_money(team["open_pipeline"]),
+cols[3].metric(f"Pipeline on {period.start:%d %b %Y}" if at_start else "Open pipeline",
+               fmt_money(team["start_pipeline" if at_start else "open_pipeline"]),
                help=("Deals created before the period and not closed before it, at their amount (else list price)."
                      if at_start else f"Quota still to win: {fmt_money(team['remaining_quota'])}."))
 if metrics.missing_inputs(ds, "pipeline_coverage"):
@@ -97,7 +99,7 @@ else:
 st.subheader("Per rep")
 
 
-def _axis_cap(values, target: float | None) -> float | None:
+def _axis_cap(values: pd.Series, target: float | None) -> float | None:
     """A linear axis top that keeps most bars readable when a few are far taller (> 3× the 80th
     percentile and the target); None when every bar fits."""
     ref = max(float(values.quantile(0.8)), target or 0.0)

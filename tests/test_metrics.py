@@ -143,7 +143,8 @@ def test_pipeline(kpis):
     assert kpis.loc["R1", "sales_cycle_days"] == 31 and np.isnan(kpis.loc["R2", "sales_cycle_days"])
     # Q1 is finished (the data runs to mid-April): the pipeline open on 1 January is O2 (created
     # 2024-12-01, won 2025-03-02); O5 closed before the start, the others were created after it.
-    assert kpis["open_pipeline"].tolist() == [100.0, 0.0, 0.0]
+    assert kpis["open_pipeline"].tolist() == [300.0, 600.0, 0.0]          # open now: O4, O7
+    assert kpis["start_pipeline"].tolist() == [100.0, 0.0, 0.0]
     assert kpis["pipeline_coverage"].tolist() == pytest.approx([100 / 300, 0.0, 0.0])
 
 
@@ -154,7 +155,7 @@ def test_coverage_of_a_finished_period_is_pipeline_at_start_over_quota():
     assert m.pipeline_at_start(ds, custom(date(2025, 4, 1), date(2025, 4, 15)))
     assert not m.pipeline_at_start(ds, custom(date(2025, 4, 1), date(2025, 4, 16)))
     team = m.team_kpis(ds, Q1, S)
-    assert team["open_pipeline"] == 100.0
+    assert team["start_pipeline"] == 100.0
     assert team["pipeline_coverage"] == pytest.approx(100 / (300 + 300 + 180))
 
 
@@ -179,7 +180,7 @@ def test_pipeline_at_start_values_zeroed_lost_deals_at_list_price():
     products = _table("products", [{"product": "P1", "list_price": 40.0}])
     quotas = _table("quotas", [{"rep_id": "R1", "period": "2025-Q1", "quota": 360.0}])
     team = m.team_kpis(Dataset({"opportunities": opps, "products": products, "quotas": quotas}), Q1, S)
-    assert team["open_pipeline"] == 90.0
+    assert team["start_pipeline"] == 90.0
     assert team["pipeline_coverage"] == pytest.approx(90 / 360)
 
 

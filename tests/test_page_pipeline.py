@@ -55,7 +55,8 @@ def test_maven_per_rep_open_pipeline_shows_the_open_deals():
     assert sum(sum(plotly_values(t["x"])) for t in per_rep["data"]) == pytest.approx(open_now)
     team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)
     shown = {m.label: m.value for m in at.metric}
-    assert shown[f"Pipeline on {ctx.period.start:%d %b %Y}"] == fmt_money(team["open_pipeline"])
+    assert shown[f"Pipeline on {ctx.period.start:%d %b %Y}"] == fmt_money(team["start_pipeline"])
+    assert team["open_pipeline"] == pytest.approx(open_now)
     funnel = chart_specs(at)[0]
     assert list(funnel["data"][0]["y"]) == ["Prospecting", "Engaging"]   # process order, not count
     assert all(_all_axes_linear(c) for c in chart_specs(at))
