@@ -112,6 +112,8 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
     if "Unit" in headers:
         _formats_by_unit(ws, frame)
     _protect_text(ws, cleaned, text)
+    if not n and data.missing.get(sheet):    # export.md: one line saying what is missing and how to add it
+        _put(ws, 2, 1, data.missing[sheet], font=ITALIC)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
     _traffic_lights(ws, headers, n, data)
@@ -272,7 +274,11 @@ def _forecast_block(ws: Worksheet, row: int, data: SummaryData) -> int:
 
 def _waterfall_block(ws: Worksheet, row: int, data: SummaryData) -> tuple[int, int]:
     """The waterfall table (and the hidden columns its chart draws); returns its first and last
-    data rows."""
+    data rows (none, and no chart, when the waterfall is missing: its line says why)."""
+    if data.waterfall.empty and data.missing.get("Waterfall"):
+        row = _section(ws, row, "Gap to goal: from quota to revenue")
+        _put(ws, row, 1, data.missing["Waterfall"], font=ITALIC)
+        return row + 1, row
     row = _section(ws, row, "Gap to goal: from quota to revenue", ("Step", "Amount"))
     base, bar = _waterfall_bars(data.waterfall["Amount"].to_numpy(dtype="float64"))
     _put(ws, row - 1, WATERFALL_BASE_COL, "chart base")
@@ -304,7 +310,7 @@ def _waterfall_bars(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _findings_block(ws: Worksheet, row: int, data: SummaryData) -> int:
     row = _section(ws, row, "Top findings")
-    for line in data.top_findings or ("No finding for this period and scope.",):
+    for line in data.top_findings or (data.missing.get("Findings") or "No finding for this period and scope.",):
         _put(ws, row, 1, line)
         row += 1
     _put(ws, row, 1, "Findings are associations in the data, not proof of cause.", font=ITALIC)
@@ -348,7 +354,7 @@ def _waterfall_chart(ws: Worksheet, data: SummaryData, waterfall_rows: tuple[int
 
 def _attainment_chart(wb: Workbook, data: SummaryData) -> BarChart | None:
     n = len(data.sheets["Rep scorecard"])
-    if not n:
+    if not n or data.sheets["Rep scorecard"]["Attainment"].isna().all():   # no quota: nothing to draw
         return None
     scorecard, headers = wb["Rep scorecard"], list(data.sheets["Rep scorecard"].columns)
     chart = BarChart()

@@ -25,6 +25,7 @@ from core.dataset import Dataset, Scope
 from core.periods import Period, PeriodError, parse_period
 from core.schema import DEFAULT_ROLE, FACE_TO_FACE, OPPORTUNITY_STATUSES, UNASSIGNED, empty_table
 from core.settings import Settings
+from core.stages import stage_labels, stage_order
 
 UNITS = ("money", "pct", "count", "days", "per_week", "per_quarter", "score", "ratio")
 
@@ -59,6 +60,7 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("win_rate", "Win rate", "pct", True, None, _O),
     Kpi("sales_cycle_days", "Sales cycle (median days)", "days", False, None, _O),
     Kpi("open_pipeline", "Open pipeline", "money", True, None, _O),
+    Kpi("start_pipeline", "Pipeline at period start", "money", True, None, _O),
     Kpi("remaining_quota", "Remaining quota", "money", False, None, _S + _Q),
     Kpi("pipeline_coverage", "Pipeline coverage", "ratio", True, "pipeline_coverage", _O + _S + _Q),
     Kpi("meetings", "Meetings", "count", True, None, _A),
@@ -225,11 +227,51 @@ def _spread_by_month(frame: pd.DataFrame, value: str) -> pd.DataFrame:
 
 def quota_by_month(ds: Dataset) -> pd.DataFrame:
     """rep_id, month (month start), product (NaN = all products), quota: quotas spread evenly
-    over the months of their period."""
+    over the months of their period, without the months before the rep's hire month (a rep hired
+    mid-quarter carries the quota of the months employed; a table with per-month quotas gives
+    those months as they are)."""
     def spread() -> pd.DataFrame:
-        return _spread_by_month(ds.table("quotas"), "quota")[["rep_id", "month", "product", "quota"]]
+        out = _spread_by_month(ds.table("quotas"), "quota")[["rep_id", "month", "product", "quota"]]
+        return out[_employed_in_month(ds, out["rep_id"], out["month"])].reset_index(drop=True)
 
     return ds.memo(("metrics.quota_by_month",), spread).copy(deep=False)
+
+
+def _employment(ds: Dataset) -> pd.DataFrame:
+    """hire_date and end_date (last day employed; optional reps column) per whole-roster rep,
+    indexed by rep_id, NaT where unknown."""
+    def build() -> pd.DataFrame:
+        whole = _whole_roster(ds)
+        reps = ds.table("reps")
+        ends = (reps.drop_duplicates("rep_id").set_index("rep_id")["end_date"]
+                if "end_date" in reps.columns else pd.Series(dtype="datetime64[ns]"))
+        return pd.DataFrame({"hire_date": whole["hire_date"].to_numpy(dtype="datetime64[ns]"),
+                             "end_date": ends.reindex(whole["rep_id"]).to_numpy(dtype="datetime64[ns]")},
+                            index=whole["rep_id"].to_numpy())
+
+    return ds.memo(("metrics.employment",), build)
+
+
+def _employed_in_month(ds: Dataset, rep_ids: pd.Series, months: pd.Series) -> np.ndarray:
+    """Per row: the rep was employed in that month (hired in it or before, left in it or after;
+    an unknown date does not limit)."""
+    dates = _employment(ds).reindex(rep_ids.to_numpy())
+    month = months.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    hired = dates["hire_date"].to_numpy(dtype="datetime64[ns]")
+    left = dates["end_date"].to_numpy(dtype="datetime64[ns]")
+    return ((np.isnat(hired) | (month >= hired.astype("datetime64[M]")))
+            & (np.isnat(left) | (month <= left.astype("datetime64[M]"))))
+
+
+def not_employed(ds: Dataset, period: Period) -> np.ndarray:
+    """Per whole-roster rep: hired after the period ended, or gone before it began. Such a rep
+    has no quota, revenue, attainment or gap in the period (n/a) and stays out of the team's
+    quota and waterfall."""
+    dates = _employment(ds)
+    hired = dates["hire_date"].to_numpy(dtype="datetime64[ns]")
+    left = dates["end_date"].to_numpy(dtype="datetime64[ns]")
+    return ((~np.isnat(hired) & (hired > _day(period.end)))
+            | (~np.isnat(left) & (left < _day(period.start))))
 
 
 def _total_quota_by_month(qm: pd.DataFrame) -> pd.DataFrame:
@@ -359,13 +401,25 @@ def _sales_arrays(ds: Dataset, s: pd.DataFrame) -> _Arrays:
 def _opportunity_arrays(ds: Dataset, o: pd.DataFrame) -> _Arrays:
     """Status (_codes of _STATUS), close day, cycle in days and value: the amount, else the
     product's list price (products table)."""
-    value = o["amount"].astype("float64")
+    status = _opportunity_status(ds)
+    # A lost deal's amount of 0 is the CRM zeroing it on loss (Salesforce, Maven), not its size
+    # while it was open: for the pipeline open at a period's start it is unknown (then list price).
+    zeroed = (status == "lost") & (o["amount"] == 0).to_numpy(dtype=bool, na_value=False)
+    return {"status": _codes(pd.Series(status), _STATUS), "close": _dates(o, "close_date"),
+            "created": _dates(o, "created_date"),
+            "cycle": (o["close_date"] - o["created_date"]).dt.days.to_numpy(dtype="float64", na_value=np.nan),
+            "value": opportunity_value(ds, o).to_numpy(dtype="float64", na_value=np.nan),
+            "value_open": opportunity_value(ds, o.assign(amount=o["amount"].mask(zeroed)))
+            .to_numpy(dtype="float64", na_value=np.nan)}
+
+
+def opportunity_value(ds: Dataset, opps: pd.DataFrame) -> pd.Series:
+    """Each deal's value: its amount, else its product's list price (products table), else NaN."""
+    value = opps["amount"].astype("float64")
     if ds.has("products"):
         price = ds.table("products").drop_duplicates("product").set_index("product")["list_price"]
-        value = value.fillna(o["product"].map(price).astype("float64"))
-    return {"status": _codes(pd.Series(_opportunity_status(ds)), _STATUS), "close": _dates(o, "close_date"),
-            "cycle": (o["close_date"] - o["created_date"]).dt.days.to_numpy(dtype="float64", na_value=np.nan),
-            "value": value.to_numpy(dtype="float64", na_value=np.nan)}
+        value = value.fillna(opps["product"].map(price).astype("float64"))
+    return value
 
 
 def _activity_arrays(ds: Dataset, a: pd.DataFrame) -> _Arrays:
@@ -583,7 +637,23 @@ def _period_value(ds: Dataset, name: str, period: Period, n_all: int) -> np.ndar
 
 
 def _quota_parts(ds: Dataset, period: Period, n_all: int) -> dict:
-    return {"rep_quota": _period_value(ds, "quotas", period, n_all)} if ds.has("quotas") else {}
+    return {"rep_quota": _rep_period_quota(ds, period, n_all)} if ds.has("quotas") else {}
+
+
+def _rep_period_quota(ds: Dataset, period: Period, n_all: int) -> np.ndarray:
+    """Quota of each whole-roster rep for the period (NaN: no quota row, or not yet employed)."""
+    return np.where(not_employed(ds, period), np.nan, _period_value(ds, "quotas", period, n_all))
+
+
+def period_quota(ds: Dataset, period: Period) -> pd.Series:
+    """Quota per rep_id for the period, as the quota KPI counts it (spread over months, partial
+    months by days, a rep-month's total else Σ its product quotas, employment applied); reps
+    without a quota in the period are left out. Empty without a quotas table."""
+    if not ds.has("quotas"):
+        return pd.Series(dtype="float64", name="quota")
+    whole = _whole_roster(ds)
+    quota = pd.Series(_rep_period_quota(ds, period, len(whole)), index=whole["rep_id"].to_numpy(), name="quota")
+    return quota.dropna()
 
 
 def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> dict:
@@ -591,20 +661,36 @@ def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> dict:
 
 
 def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
-    """Deals won and lost in the period, open deals (all, and those with a value) and their
-    value; the cycle of each deal won (for the median)."""
+    """Deals won and lost in the period; the deals open now and those open at the period's start
+    (all, those with a value, and their value); the cycle of each deal won (for the median)."""
     if not ds.has("opportunities"):
         return {}
     a = _rows_of(ds, "opportunities")
-    r, status, value = a["r"], a["status"], a["value"]
+    r, status = a["r"], a["status"]
     closed = (r >= 0) & _within(a["close"], period.start, period.end)
     won = closed & (status == _WON)
-    is_open = (r >= 0) & (status == _OPEN)
-    valued = is_open & ~np.isnan(value)
     timed = won & ~np.isnan(a["cycle"])
+    start = _day(period.start)
+    # open at the start: created before it and not closed before it (a deal still open counts)
+    open_at_start = (r >= 0) & (a["created"] < start) & ((status == _OPEN) | (a["close"] >= start))
     return {"won": _per_rep(r, won, n_all), "lost": _per_rep(r, closed & (status == _LOST), n_all),
-            "open_deals": _per_rep(r, is_open, n_all), "valued_deals": _per_rep(r, valued, n_all),
-            "open_value": _per_rep(r, valued, n_all, value), "cycle": (r[timed], a["cycle"][timed])}
+            **_pipeline_parts("open", r, (r >= 0) & (status == _OPEN), a["value"], n_all),
+            **_pipeline_parts("start", r, open_at_start, a["value_open"], n_all),
+            "cycle": (r[timed], a["cycle"][timed]), "pipeline_at_start": pipeline_at_start(ds, period)}
+
+
+def _pipeline_parts(prefix: str, r: np.ndarray, is_open: np.ndarray, value: np.ndarray, n_all: int) -> dict:
+    valued = is_open & ~np.isnan(value)
+    return {f"{prefix}_deals": _per_rep(r, is_open, n_all), f"{prefix}_valued": _per_rep(r, valued, n_all),
+            f"{prefix}_value": _per_rep(r, valued, n_all, value)}
+
+
+def pipeline_at_start(ds: Dataset, period: Period) -> bool:
+    """Whether the period is over in the data (the data reaches its last day): then its coverage
+    is the pipeline open at its start (start_pipeline) over its quota — what the reps had to work
+    with — not today's pipeline over what it missed."""
+    end = data_end(ds)
+    return end is not None and period.end_ts <= end
 
 
 def _activity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
@@ -734,20 +820,35 @@ def _quota_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
 def _opportunity_kpis(parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "won" not in parts:
-        return {k: _nan(n) for k in ("won", "lost", "win_rate", "sales_cycle_days", "open_pipeline")}
+        return {k: _nan(n) for k in ("won", "lost", "win_rate", "sales_cycle_days", "open_pipeline",
+                                     "start_pipeline")}
     won, lost = grouping.sum(parts["won"]), grouping.sum(parts["lost"])
     return {"won": won, "lost": lost, "win_rate": _ratio(won, won + lost),
-            "sales_cycle_days": grouping.median(parts["cycle"]), "open_pipeline": _open_pipeline(parts, grouping)}
+            "sales_cycle_days": grouping.median(parts["cycle"]), "open_pipeline": _open_pipeline(parts, grouping),
+            "start_pipeline": _open_pipeline(parts, grouping, "start")}
 
 
-def _open_pipeline(parts: dict, grouping: _Grouping) -> np.ndarray:
-    """Σ value of the open deals: the amount, else the product's list price (products table).
-    A group whose open deals all lack a value is NaN (unknown, not 0); no open deals is 0."""
-    valued = grouping.sum(parts["valued_deals"])
+def _open_pipeline(parts: dict, grouping: _Grouping, prefix: str = "open") -> np.ndarray:
+    """Σ value of the open deals (now, or with prefix "start" at the period's start): the amount,
+    else the product's list price (products table). A group whose open deals all lack a value is
+    NaN (unknown, not 0); no open deals is 0."""
+    valued = grouping.sum(parts[f"{prefix}_valued"])
     if valued.sum() == 0:
         return _nan(grouping.n)
-    unknown = (grouping.sum(parts["open_deals"]) > 0) & (valued == 0)
-    return np.where(unknown, np.nan, grouping.sum(parts["open_value"]))
+    unknown = (grouping.sum(parts[f"{prefix}_deals"]) > 0) & (valued == 0)
+    return np.where(unknown, np.nan, grouping.sum(parts[f"{prefix}_value"]))
+
+
+def _pipeline_coverage(parts: dict, grouping: _Grouping, kpis: dict[str, np.ndarray]) -> np.ndarray:
+    """Open pipeline ÷ what it has to cover. A finished period: the pipeline open at its start
+    (start_pipeline) of the reps with a quota ÷ their quota. A period under way: the pipeline open now ÷ the quota
+    still to win (Σ shortfall of the reps below quota)."""
+    if not parts.get("pipeline_at_start"):
+        return _ratio(kpis["open_pipeline"], kpis["remaining_quota"])
+    rep_quota = parts.get("rep_quota", _nan(grouping.n_all))
+    with_quota = rep_quota > 0
+    pipeline = grouping.to_groups(np.where(with_quota, parts["start_value"], np.nan))
+    return _ratio(pipeline, grouping.to_groups(np.where(with_quota, rep_quota, np.nan)))
 
 
 def _activity_kpis(ds: Dataset, period: Period, parts: dict, grouping: _Grouping) -> dict[str, np.ndarray]:
@@ -839,7 +940,7 @@ def _compute(ds: Dataset, period: Period, settings: Settings, grouping: _Groupin
     kpis = _sales_kpis(ds, parts, grouping)
     kpis |= _quota_kpis(parts, grouping)
     kpis |= _opportunity_kpis(parts, grouping)
-    kpis["pipeline_coverage"] = _ratio(kpis["open_pipeline"], kpis["remaining_quota"])
+    kpis["pipeline_coverage"] = _pipeline_coverage(parts, grouping, kpis)
     kpis |= _activity_kpis(ds, period, parts, grouping)
     kpis |= _follow_up_kpis(parts, grouping)
     kpis |= _training_kpis(parts, grouping)
@@ -863,6 +964,9 @@ def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
     grouping, _ = _grouping(ds, scope)
     reps = grouping.reps
     kpis = _compute(ds, period, settings, grouping)
+    # Not yet employed and nothing sold: the revenue is n/a, not a 0 (sales, if any, still show)
+    absent = not_employed(ds, period)[grouping.pos] & (kpis["revenue"].to_numpy() == 0)
+    kpis.loc[absent, "revenue"] = np.nan
     out = pd.concat([reps, kpis], axis=1).assign(ramping=_ramping(reps, period, settings).to_numpy())
     return out[REP_KPI_COLUMNS]
 
@@ -1060,9 +1164,25 @@ def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scop
     has_quota = _group_sum(with_quota.astype(float), codes, len(keys)) > 0
     if not has_sales(ds):
         g_rev = g_rev_q = np.full_like(g_rev, np.nan)
+    known = _sales_months_known(ds, first, n_months)
+    g_rev, g_rev_q = np.where(known, g_rev, np.nan), np.where(known, g_rev_q, np.nan)
     return _to_long({"revenue": g_rev, "quota": np.where(has_quota, g_quota, np.nan),
                      "attainment": np.where(has_quota, _ratio(g_rev_q, g_quota), np.nan)},
                     first, keys, by)
+
+
+def _sales_months_known(ds: Dataset, first: int, n_months: int) -> np.ndarray:
+    """Which months of the axis the sales data covers (from the month of its first sale to the
+    month of its last, whole team): outside it revenue is unknown (a gap), not $0."""
+    if not has_sales(ds):
+        return np.zeros(n_months, dtype=bool)
+    days = _rows_of(ds, "sales")["date"]
+    days = days[~np.isnat(days)]
+    if not len(days):
+        return np.zeros(n_months, dtype=bool)
+    lo, hi = _month_number(np.array([days.min(), days.max()]))
+    axis = first + np.arange(n_months)
+    return (axis >= lo) & (axis <= hi)
 
 
 def _monthly_by_product(ds: Dataset, grouping: _Grouping, first: int, n_months: int) -> pd.DataFrame:
@@ -1080,7 +1200,8 @@ def _monthly_by_product(ds: Dataset, grouping: _Grouping, first: int, n_months: 
     frames.append(qm.groupby(["product", "month"])["quota"].sum())
     out = pd.concat(frames, axis=1).reindex(columns=["revenue", "quota"]).reset_index()
     if has_sales(ds):
-        out["revenue"] = out["revenue"].fillna(0.0)
+        known = _sales_months_known(ds, first, n_months)[_month_number(out["month"].to_numpy()) - first]
+        out["revenue"] = out["revenue"].fillna(0.0).where(known)
     out["attainment"] = _ratio(out["revenue"].to_numpy(dtype="float64"), out["quota"].to_numpy(dtype="float64"))
     return out[["month", "product", "revenue", "quota", "attainment"]].sort_values(["product", "month"],
                                                                                   ignore_index=True)
@@ -1126,20 +1247,29 @@ def monthly_activity(ds: Dataset, start: date, end: date, scope: Scope = Scope()
 
 
 def stage_funnel(ds: Dataset, period: Period, scope: Scope = Scope(), by_rep: bool = False) -> pd.DataFrame:
-    """stage, status, [rep_id], opportunities, amount: the deals open now per CRM stage (largest
-    stage first) followed by those won and lost with close_date in the period."""
+    """stage, status, [rep_id], opportunities, amount: the deals open now per CRM stage in process
+    order (core.stages.stage_order; stage ids shown as their CRM labels) followed by those won and
+    lost with close_date in the period. An open deal's amount is its value as in open_pipeline
+    (the amount, else the product's list price), so the stages add up to that KPI."""
     cols = ["stage", "status"] + (["rep_id"] if by_rep else []) + ["opportunities", "amount"]
     if not ds.has("opportunities"):
         return pd.DataFrame(columns=cols)
     opps = ds.table("opportunities")
-    opps = opps[opps["rep_id"].isin(roster(ds, scope)["rep_id"])].assign(status=lambda f: opportunity_status(f))
+    opps = opps.assign(status=_opportunity_status(ds), value=opportunity_value(ds, opps))
+    opps = opps[opps["rep_id"].isin(roster(ds, scope)["rep_id"])]
+    is_open = opps["status"] == "open"
     closed = _between(opps["close_date"], period.start, period.end) & opps["status"].isin(["won", "lost"])
-    kept = opps[(opps["status"] == "open") | closed]
-    kept = kept.assign(stage=kept["stage"].where(kept["status"] == "open", kept["status"].str.capitalize()))
+    kept = opps[is_open | closed]
+    kept = kept.assign(stage=stage_labels(kept["stage"]).where(kept["status"] == "open", kept["status"].str.capitalize()),
+                       amount=kept["value"].where(kept["status"] == "open", kept["amount"]))
     keys = ["stage", "status"] + (["rep_id"] if by_rep else [])
     out = kept.groupby(keys, sort=False).agg(opportunities=("opportunity_id", "size"),
                                              amount=("amount", lambda a: a.sum(min_count=1))).reset_index()
-    size = out.groupby("stage")["opportunities"].transform("sum")
-    rank = out["status"].map({"open": 0, "won": 1, "lost": 2})
-    return (out.assign(_rank=rank, _size=-size).sort_values(["_rank", "_size", "stage"])
-            .drop(columns=["_rank", "_size"]).reset_index(drop=True)[cols])
+    open_ = kept[kept["status"] == "open"]
+    end = data_end(ds)
+    age = (pd.Timestamp(end) - open_["created_date"]).dt.days if end is not None else open_["created_date"].dt.day * np.nan
+    order = {stage: i for i, stage in enumerate(stage_order(open_["stage"], age))}
+    rank = np.where(out["status"] == "open", out["stage"].map(order).astype("float64"),
+                    out["status"].map({"won": 1e9, "lost": 1e9 + 1}).astype("float64"))
+    return (out.assign(_rank=rank).sort_values(["_rank"] + (["rep_id"] if by_rep else []), kind="stable")
+            .drop(columns=["_rank"]).reset_index(drop=True)[cols])

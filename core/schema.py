@@ -71,6 +71,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                ("hire date", "start date", "date hired", "hired")),
         Column("manager", STR, False, "The rep's first-line manager.",
                ("manager", "sales manager", "reports to", "supervisor", "district manager")),
+        Column("end_date", DATE, False, "Last day employed (blank = still on the team); no quota or gap "
+               "after it.", ("end date", "termination date", "leave date", "exit date", "date left",
+                             "left on", "last day")),
     ), key="rep_id", synonyms=("reps", "sales reps", "roster", "team", "sales team", "sales teams",
                                "employees", "salespeople", "agents", "users", "representatives")),
     Table("territories", "One row per territory.", (

@@ -7,7 +7,7 @@ lays the result out.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -82,6 +82,7 @@ HEADLINE_KPIS = ("revenue", "quota", "attainment", "gap", "growth", "win_rate", 
 TREND_MONTHS = 24
 TOP_FINDINGS = 5
 MAX_ISSUE_ROWS = 5_000
+QUOTA_HOW = "upload a quotas table (rep, period, quota — the template on the Data page shows it), then export again"
 ASSOCIATION_NOTE = ("Findings are associations in the data, not proof of cause: check them with "
                     "the reps and their managers before acting.")
 
@@ -95,6 +96,8 @@ class SummaryData:
     waterfall: Step, Amount — quota, minus each cause, minus unexplained, to revenue.
     sheets: sheet name → frame whose first columns are exactly export.md's headers.
     notes: plain-words lines for the Summary ("Territories: not available — upload accounts").
+    missing: sheet name (or "Waterfall") → the one line that sheet shows instead of rows, saying
+    what is missing and how to add it (export.md); only for sheets without rows.
     """
 
     period: Period
@@ -108,6 +111,7 @@ class SummaryData:
     notes: tuple[str, ...]
     method: str
     sheets: dict[str, pd.DataFrame]
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 def _nothing(message: str) -> None:
@@ -135,35 +139,68 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     territories, territory_note = _territories(ds, period, settings, in_scope)
     competencies, competency_note = _competencies(ds, period, settings, in_scope)
     issues, issue_note = _data_quality(ds)
-    notes = tuple(n for n in (territory_note, competency_note, issue_note) if n) + (
+    quota_note = _quota_note(ds, team, period, scope)
+    notes = tuple(n for n in (quota_note, territory_note, competency_note, issue_note) if n) + (
         currency.currency_line(settings.reporting_currency, ds.issues),)
-    extra = {}
+    waterfall = diagnosis.waterfall.rename(columns={"step": "Step", "amount": "Amount"})[["Step", "Amount"]]
+    sheets = {
+        "Rep scorecard": _scorecard(kpis, diagnosis.reps),
+        "Findings": _shape(diagnosis.findings.sort_values("rank"), FINDINGS),
+        "Rep diagnosis": _rep_diagnosis(diagnosis.reps),
+        "Territories": territories,
+        "Competencies": competencies,
+        "Trends": trends,
+        "Data quality": issues,
+        "What if": _shape(whatif.what_if(diagnosis), WHAT_IF),
+    }
     if compare is not None:
         progress(f"comparing with {compare.label}…")
-        extra["Comparison"] = _shape(comparison.compare(ds, period, compare, settings, scope).rows, COMPARISON)
+        sheets["Comparison"] = _shape(comparison.compare(ds, period, compare, settings, scope).rows, COMPARISON)
     if book is not None and (book.notes or book.coaching):
-        extra["Notes"] = notes_table(book, coaching_effect(ds, book))
+        sheets["Notes"] = notes_table(book, coaching_effect(ds, book))
+    missing = _missing_lines(sheets, quota_note, territory_note, competency_note)
     return SummaryData(
         period=period, scope_label=scope.label, source_label=_source_label(ds), settings=settings,
         headline=_headline(team, kpis, settings),
         forecast=asdict(team_forecast),
-        waterfall=diagnosis.waterfall.rename(columns={"step": "Step", "amount": "Amount"})
-        [["Step", "Amount"]].reset_index(drop=True),
+        # no quota: no waterfall (a $0 quota would show all revenue as "ahead of goal")
+        waterfall=(waterfall.iloc[:0] if quota_note else waterfall).reset_index(drop=True),
         top_findings=_top_findings(diagnosis.findings),
         notes=notes + _not_assessed(diagnosis.not_assessed),
         method=diagnosis.method,
-        sheets={
-            "Rep scorecard": _scorecard(kpis, diagnosis.reps),
-            "Findings": _shape(diagnosis.findings.sort_values("rank"), FINDINGS),
-            "Rep diagnosis": _rep_diagnosis(diagnosis.reps),
-            "Territories": territories,
-            "Competencies": competencies,
-            "Trends": trends,
-            "Data quality": issues,
-            "What if": _shape(whatif.what_if(diagnosis), WHAT_IF),
-            **extra,
-        },
+        sheets=sheets,
+        missing=missing,
     )
+
+
+def _quota_note(ds: Dataset, team: pd.Series, period: Period, scope: Scope) -> str:
+    """What is missing when no rep in scope has a quota for the period ("" when some do)."""
+    if team.get("quota", np.nan) > 0:
+        return ""
+    if not ds.has("quotas"):
+        return f"Quotas: not available — the gap to goal needs them: {QUOTA_HOW}."
+    return (f"Quotas: none for {period.label} ({scope.label}) — the gap to goal needs them: add quota rows "
+            f"for this period to the quotas table, then export again.")
+
+
+def _missing_lines(sheets: dict[str, pd.DataFrame], quota_note: str, territory_note: str,
+                   competency_note: str) -> dict[str, str]:
+    """The one line each sheet without rows shows instead, and the Summary's waterfall line."""
+    reasons = {
+        "Findings": quota_note or "No finding for this period and scope.",
+        "Rep diagnosis": quota_note or "No rep is below goal in this period and scope.",
+        "Territories": territory_note or ("Territories: no territory in the data — add a territory column "
+                                          "to the reps and accounts tables (or upload territories), then "
+                                          "export again."),
+        "Competencies": competency_note,
+        "Trends": "Trends: no sales in the months shown — upload sales or won opportunities.",
+        "Data quality": "No data-quality issue: every row read was loaded.",
+        "What if": quota_note or "No rep below goal has a cause with money behind it in this period and scope.",
+    }
+    out = {name: line for name, line in reasons.items() if line and name in sheets and sheets[name].empty}
+    if quota_note:
+        out["Waterfall"] = quota_note
+    return out
 
 
 def _shape(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -224,7 +261,9 @@ def _trends(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> pd
 def _territories(ds: Dataset, period: Period, settings: Settings,
                  rep_ids: set[str]) -> tuple[pd.DataFrame, str]:
     if not (ds.has("accounts") or ds.has("territories")):
-        return _shape(pd.DataFrame(), TERRITORIES), "Territories: not available — upload accounts."
+        return (_shape(pd.DataFrame(), TERRITORIES),
+                ("Territories: not available — upload accounts (account, territory, potential) or "
+                 "territories, then export again."))
     balance = territory.territory_balance(ds, period, settings)
     return _shape(balance[balance["rep_id"].isin(rep_ids)], TERRITORIES), ""
 
@@ -233,7 +272,8 @@ def _competencies(ds: Dataset, period: Period, settings: Settings,
                   rep_ids: set[str]) -> tuple[pd.DataFrame, str]:
     if not ds.has("assessments"):
         return (_shape(pd.DataFrame(), COMPETENCIES),
-                "Competencies: not available — upload assessments.")
+                ("Competencies: not available — upload assessments (rep, date, competency, rating), "
+                 "then export again."))
     table = competency.competency_table(ds, settings, period.end)
     return _shape(table[table["rep_id"].isin(rep_ids)], COMPETENCIES), ""
 

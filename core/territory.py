@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core import metrics
 from core.dataset import Dataset
 from core.geo import geocode, haversine_km
-from core.periods import Period, parse_period, PeriodError
+from core.periods import Period
 from core.schema import UNASSIGNED
 from core.settings import Settings
 
@@ -52,37 +53,9 @@ def last_activity(ds: Dataset, until: pd.Timestamp | None = None) -> pd.Series:
     return act.groupby("account_id")["date"].max()
 
 
-def _quota_factor(label: str, period: Period) -> float:
-    """Share of a quota labelled `label` that falls in `period` (spread evenly over its months)."""
-    try:
-        q = parse_period(label)
-    except PeriodError:
-        return np.nan
-    months = pd.period_range(q.start, q.end, freq="M")
-    starts = months.start_time.to_numpy()
-    ends = months.end_time.normalize().to_numpy()
-    overlap = (np.minimum(ends, period.end_ts.to_datetime64())
-               - np.maximum(starts, period.start_ts.to_datetime64())) / np.timedelta64(1, "D") + 1
-    share = np.clip(overlap, 0, None) / months.days_in_month.to_numpy()
-    return float(share.sum() / len(months))
-
-
 def period_quota(ds: Dataset, period: Period) -> pd.Series:
-    """Quota per rep allocated to `period` (kpis.md: spread evenly over the months of its period).
-
-    Rows with a blank product are the rep's total quota; a rep with only product quotas gets their
-    sum. Empty when there is no quotas table.
-    """
-    q = ds.table("quotas")
-    if q.empty:
-        return pd.Series(dtype="float64", name="quota")
-    product = q["product"].fillna("").astype("str").str.strip()
-    total_row = product.eq("")
-    has_total = total_row.groupby(q["rep_id"]).transform("any")
-    q = q[total_row == has_total]
-    factors = {label: _quota_factor(label, period) for label in q["period"].dropna().unique()}
-    allocated = q["quota"].astype("float64") * q["period"].map(factors).astype("float64")
-    return allocated.groupby(q["rep_id"]).sum(min_count=1).rename("quota")
+    """Quota per rep allocated to `period`: core.metrics.period_quota (the quota KPI's one rule)."""
+    return metrics.period_quota(ds, period)
 
 
 def territory_frame(ds: Dataset) -> pd.DataFrame:
@@ -252,7 +225,9 @@ def underserved_pockets(ds: Dataset, period: Period, settings: Settings) -> pd.D
     if not (ds.has("accounts") and ds.has("activities")):
         return pd.DataFrame(columns=POCKET_COLUMNS)
     acc = located_accounts(ds)
-    acc["last_activity"] = acc["account_id"].map(last_activity(ds, period.end_ts))
+    # reindex, not map: mapping through an empty datetime Series (no activities, or none on these
+    # accounts) makes pandas cast it to float and fail
+    acc["last_activity"] = last_activity(ds, period.end_ts).reindex(acc["account_id"]).to_numpy(dtype="datetime64[ns]")
     since = period.end_ts - pd.Timedelta(days=COVERAGE_DAYS - 1)
     pockets = acc[acc["top_quartile"] & ~(acc["last_activity"] >= since)]
     return pockets.sort_values("potential", ascending=False)[POCKET_COLUMNS].reset_index(drop=True)
@@ -272,7 +247,9 @@ def account_map(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame
     owner = reps.assign(territory_id=reps["territory_id"].fillna(UNASSIGNED)) \
         .sort_values("rep_id").groupby("territory_id")["rep_name"].agg("; ".join)
     acc["rep_name"] = acc["territory_id"].map(owner)
-    acc["last_activity"] = acc["account_id"].map(last_activity(ds, period.end_ts))
+    # reindex, not map: mapping through an empty datetime Series (no activities, or none on these
+    # accounts) makes pandas cast it to float and fail
+    acc["last_activity"] = last_activity(ds, period.end_ts).reindex(acc["account_id"]).to_numpy(dtype="datetime64[ns]")
     since = period.end_ts - pd.Timedelta(days=COVERAGE_DAYS - 1)
     covered = acc["last_activity"] >= since
     status = np.where(covered, COVERED, np.where(acc["top_quartile"], UNCOVERED_HIGH, UNCOVERED))

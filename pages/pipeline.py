@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -42,16 +43,21 @@ cols[0].metric("Win rate", fmt_pct(team["win_rate"]),
                     f"{fmt_num(team['won'], 0)} won, {fmt_num(team['lost'], 0)} lost. Open deals do not count.")
 cols[1].metric("Sales cycle", fmt_num(team["sales_cycle_days"], 0) + (" days" if _known(team["sales_cycle_days"]) else ""),
                help="Median days from created to close of the deals won in the period.")
+at_start = cached_call(metrics.pipeline_at_start, ds, period)
 cols[2].metric("Pipeline coverage", fmt_num(team["pipeline_coverage"], 1) + ("×" if _known(team["pipeline_coverage"]) else ""),
                delta=(f"{team['pipeline_coverage'] - coverage_target:+.1f}× vs target {coverage_target:.0f}×"
                       if _known(team["pipeline_coverage"]) else None),
-               help="Open pipeline ÷ the quota still to win (Σ over the reps below quota).")
-cols[3].metric("Open pipeline", fmt_money(team["open_pipeline"]),
-               help=f"Quota still to win: {fmt_money(team['remaining_quota'])}.")
+               help=(f"{period.label} is over: the pipeline open on its first day ÷ its quota (reps with a quota)."
+                     if at_start else "Open pipeline now ÷ the quota still to win (Σ over the reps below quota)."))
+cols[3].metric(f"Pipeline on {period.start:%d %b %Y}" if at_start else "Open pipeline",
+               fmt_money(team["start_pipeline" if at_start else "open_pipeline"]),
+               help=("Deals created before the period and not closed before it, at their amount (else list price)."
+                     if at_start else f"Quota still to win: {fmt_money(team['remaining_quota'])}."))
 if metrics.missing_inputs(ds, "pipeline_coverage"):
     not_available("Pipeline coverage", metrics.missing_inputs(ds, "pipeline_coverage"))
 elif not _known(team["pipeline_coverage"]):
-    st.caption("Pipeline coverage is n/a: every rep in scope has reached quota (nothing left to cover).")
+    st.caption("Pipeline coverage is n/a: " + ("no rep in scope had a quota for the period." if at_start else
+                                               "every rep in scope has reached quota (nothing left to cover)."))
 
 # ------------------------------------------------------------------ stage funnel
 st.subheader("Stage funnel")
@@ -93,8 +99,15 @@ else:
 st.subheader("Per rep")
 
 
+def _axis_cap(values: pd.Series, target: float | None) -> float | None:
+    """A linear axis top that keeps most bars readable when a few are far taller (> 3× the 80th
+    percentile and the target); None when every bar fits."""
+    ref = max(float(values.quantile(0.8)), target or 0.0)
+    return 3 * ref if ref > 0 and float(values.max()) > 3 * ref else None
+
+
 def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float | None = None,
-          hover: str = "%{y:,.1f}", log_if_wide: bool = False) -> None:
+          hover: str = "%{y:,.1f}", cap_if_wide: bool = False) -> None:
     k = metrics.KPIS[kpi]
     data = reps.dropna(subset=[kpi]).sort_values(kpi, ascending=not k.higher_is_better)
     if data.empty:
@@ -107,17 +120,20 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
     fig.update_xaxes(categoryorder="array", categoryarray=data["rep_name"].tolist())
     if target is not None:
         fig.add_hline(y=target * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
-    positive = data[kpi][data[kpi] > 0]
-    if log_if_wide and len(positive) == len(data) and positive.max() > 30 * positive.min():
-        fig.update_yaxes(type="log")   # a rep with almost no quota left would flatten everyone else
-        y_title += " — log scale"
+    cap = _axis_cap(data[kpi] * scale, None if target is None else target * scale) if cap_if_wide else None
+    if cap is not None:   # a rep with almost no quota left would flatten everyone else: cut, never log
+        fig.update_yaxes(range=[0, cap])
     st.plotly_chart(style(fig, title, y_title, height=380), width="stretch")
+    if cap is not None:
+        st.caption(f"Axis cut at {cap:,.1f}: {int((data[kpi] * scale > cap).sum())} rep(s) above it "
+                   "(hover a bar for its value).")
     if len(data) < len(reps):
         st.caption(f"{len(reps) - len(data)} rep(s) not shown: n/a ({k.label.lower()} has nothing to "
                    "compute it from for them).")
 
 
 _bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")
-_bars("pipeline_coverage", f"Pipeline coverage per rep (open pipeline ÷ quota left), {period.label}",
-      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", log_if_wide=True)
+_bars("pipeline_coverage", f"Pipeline coverage per rep ({'pipeline at start ÷ quota' if at_start else 'open pipeline ÷ quota left'}), "
+      f"{period.label}",
+      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", cap_if_wide=True)
 _bars("sales_cycle_days", f"Median sales cycle of deals won in {period.label}", "Days", hover="%{y:.0f} days")

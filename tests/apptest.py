@@ -21,3 +21,13 @@ def open_page(page: str, timeout: float = 120) -> AppTest:
 def chart_specs(at: AppTest) -> list[dict]:
     """The plotly figures on the page, as the JSON Streamlit sends to the browser."""
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def plotly_values(array: object) -> list:
+    """A plotly JSON array as a list: plotly holds numeric arrays as base64 typed arrays."""
+    if isinstance(array, dict) and "bdata" in array:
+        import base64
+
+        import numpy as np
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)

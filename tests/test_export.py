@@ -183,10 +183,11 @@ def test_missing_inputs_are_empty_cells_and_notes(tiny):
     sheet = _rows(wb["Rep scorecard"])
     assert sheet["Knowledge quotient"].isna().all() and sheet["Payout"].isna().all()
     assert sheet["Revenue"].notna().all()
-    assert wb["Territories"].max_row == 1 and wb["Competencies"].max_row == 1
+    for name, table in (("Territories", "accounts"), ("Competencies", "assessments")):
+        line = wb[name]["A2"].value       # export.md: one line saying what is missing and how to add it
+        assert wb[name].max_row == 2 and line.startswith(f"{name}: not available — upload {table}")
     texts = [c for row in wb["Summary"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
-    assert "Territories: not available — upload accounts." in texts
-    assert "Competencies: not available — upload assessments." in texts
+    assert wb["Territories"]["A2"].value in texts and wb["Competencies"]["A2"].value in texts
     assert any("associations" in t and "not proof of cause" in t for t in texts)
     assert not any(t.lower() == "nan" for t in texts)
 
@@ -221,3 +222,38 @@ def test_a_thousand_reps_are_written_within_ten_seconds(sample):
     assert len(big["Rep scorecard"]) >= 996
     assert elapsed < 10, elapsed
     assert _open(blob)["Rep scorecard"].max_row == len(big["Rep scorecard"]) + 1
+
+
+@pytest.fixture(scope="module")
+def no_quotas() -> tuple[SummaryData, openpyxl.Workbook]:
+    tables = dict(_tiny().tables)
+    del tables["quotas"]
+    data = collect(Dataset(tables=tables), PERIOD, Settings())
+    return data, _open(build_workbook(data))
+
+
+def test_without_quotas_no_waterfall_and_the_summary_says_what_to_add(no_quotas):
+    """Never a $0-quota waterfall ("Ahead of goal" = all revenue): the section says what is missing."""
+    data, wb = no_quotas
+    assert data.waterfall.empty
+    rows = [r for r in wb["Summary"].iter_rows(values_only=True)]
+    firsts = [r[0] for r in rows if isinstance(r[0], str)]
+    assert "Ahead of goal (other reps)" not in firsts and "Unexplained" not in firsts
+    at = firsts.index("Gap to goal: from quota to revenue")
+    assert firsts[at + 1].startswith("Quotas: not available") and "upload a quotas table" in firsts[at + 1]
+    assert firsts[firsts.index("Top findings") + 1] == firsts[at + 1]
+    assert len(wb["Summary"]._charts) == 1        # the trend only: no waterfall, no empty attainment chart
+
+
+def test_without_quotas_each_affected_sheet_has_the_line(no_quotas):
+    data, wb = no_quotas
+    for name in ("Findings", "Rep diagnosis"):
+        assert wb[name].max_row == 2 and wb[name]["A2"].value == data.missing[name]
+        assert data.missing[name].startswith("Quotas: not available")
+    scorecard = _rows(wb["Rep scorecard"])
+    assert scorecard["Quota"].isna().all() and scorecard["Revenue"].notna().all()
+
+
+def test_with_quotas_nothing_is_said_missing_about_them(tiny):
+    texts = [c for row in _open(tiny)["Summary"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert not any(t.startswith("Quotas:") for t in texts) and "Ahead of goal (other reps)" in texts

@@ -141,8 +141,47 @@ def test_pipeline(kpis):
     assert kpis.loc["R1", "win_rate"] == 0.75 and kpis.loc["R2", "win_rate"] == 0.0
     assert np.isnan(kpis.loc["R3", "win_rate"])
     assert kpis.loc["R1", "sales_cycle_days"] == 31 and np.isnan(kpis.loc["R2", "sales_cycle_days"])
-    assert kpis["open_pipeline"].tolist() == [300.0, 600.0, 0.0]
-    assert kpis["pipeline_coverage"].tolist() == pytest.approx([300 / 170, 6.0, 0.0])
+    # Q1 is finished (the data runs to mid-April): the pipeline open on 1 January is O2 (created
+    # 2024-12-01, won 2025-03-02); O5 closed before the start, the others were created after it.
+    assert kpis["open_pipeline"].tolist() == [300.0, 600.0, 0.0]          # open now: O4, O7
+    assert kpis["start_pipeline"].tolist() == [100.0, 0.0, 0.0]
+    assert kpis["pipeline_coverage"].tolist() == pytest.approx([100 / 300, 0.0, 0.0])
+
+
+def test_coverage_of_a_finished_period_is_pipeline_at_start_over_quota():
+    ds = Dataset(dict(ALL))
+    assert m.pipeline_at_start(ds, Q1) and not m.pipeline_at_start(ds, quarter(2025, 2))
+    assert m.data_end(ds) == _t("2025-04-15")          # a period ending on the last day is over
+    assert m.pipeline_at_start(ds, custom(date(2025, 4, 1), date(2025, 4, 15)))
+    assert not m.pipeline_at_start(ds, custom(date(2025, 4, 1), date(2025, 4, 16)))
+    team = m.team_kpis(ds, Q1, S)
+    assert team["start_pipeline"] == 100.0
+    assert team["pipeline_coverage"] == pytest.approx(100 / (300 + 300 + 180))
+
+
+def test_coverage_of_a_period_under_way_is_open_pipeline_over_quota_left():
+    """Q2 is under way: open now O4 (R1, 300) and O7 (R2, 600); only R2 has a Q2 quota (1200 / 4),
+    nothing sold yet, so 600 / 300; R1 and R3 have no quota: n/a."""
+    k = m.rep_kpis(Dataset(dict(ALL)), quarter(2025, 2), S).set_index("rep_id")
+    assert k["open_pipeline"].tolist() == [300.0, 600.0, 0.0]
+    assert k.loc["R2", "pipeline_coverage"] == pytest.approx(2.0)
+    assert k[["pipeline_coverage"]].loc[["R1", "R3"]].isna().all().all()
+
+
+def test_pipeline_at_start_values_zeroed_lost_deals_at_list_price():
+    """A deal lost with amount 0 (the CRM zeroes it) was worth its list price while open."""
+    opps = _table("opportunities", [
+        {"opportunity_id": "X1", "rep_id": "R1", "created_date": _t("2024-12-01"), "close_date": _t("2025-02-01"),
+         "stage": "Closed Lost", "amount": 0.0, "product": "P1"},
+        {"opportunity_id": "X2", "rep_id": "R1", "created_date": _t("2024-12-01"), "close_date": _t("2025-02-01"),
+         "stage": "Closed Won", "amount": 50.0, "product": "P1"},
+        {"opportunity_id": "X3", "rep_id": "R1", "created_date": _t("2025-04-01"), "close_date": _t("2025-04-20"),
+         "stage": "Closed Won", "amount": 70.0, "product": "P1"}])
+    products = _table("products", [{"product": "P1", "list_price": 40.0}])
+    quotas = _table("quotas", [{"rep_id": "R1", "period": "2025-Q1", "quota": 360.0}])
+    team = m.team_kpis(Dataset({"opportunities": opps, "products": products, "quotas": quotas}), Q1, S)
+    assert team["start_pipeline"] == 90.0
+    assert team["pipeline_coverage"] == pytest.approx(90 / 360)
 
 
 def test_activity(kpis):
@@ -280,6 +319,21 @@ def test_monthly_series():
     assert p1["quota"].tolist() == [50.0] * 3 and p1["attainment"].tolist() == pytest.approx([2.0, 3.6, 0.0])
 
 
+def test_monthly_revenue_is_a_gap_outside_the_sales_data():
+    """Sales run from 2024-02-01 to 2025-04-10: months before and after are NaN, not $0; a month
+    inside the span without sales is a real 0; quota stays where it is known."""
+    team = m.monthly(Dataset(dict(ALL)), date(2024, 1, 1), date(2025, 6, 30), S).set_index("month")
+    assert np.isnan(team.loc[_t("2024-01-01"), "revenue"]) and np.isnan(team.loc[_t("2024-01-01"), "attainment"])
+    assert team.loc[_t("2024-01-01"), "quota"] == 100.0
+    assert team.loc[_t("2024-02-01"), "revenue"] == 100.0 and team.loc[_t("2024-03-01"), "revenue"] == 30.0
+    assert team.loc[_t("2024-04-01"), "revenue"] == 0.0
+    assert team.loc[_t("2025-04-01"), "revenue"] == 10.0
+    assert team.loc[[_t("2025-05-01"), _t("2025-06-01")], "revenue"].isna().all()
+    prod = m.monthly(Dataset(dict(ALL)), date(2025, 1, 1), date(2025, 6, 30), S, by="product")
+    p1 = prod[prod["product"] == "P1"].set_index("month")["revenue"]   # P1 has quotas in Q1 only
+    assert p1.loc[_t("2025-03-01")] == 0.0 and p1.index.max() == _t("2025-03-01")
+
+
 def test_monthly_activity():
     ma = m.monthly_activity(Dataset(dict(ALL)), date(2025, 1, 1), date(2025, 3, 31))
     r1 = ma[ma["rep_id"] == "R1"].set_index("month")
@@ -343,8 +397,8 @@ def test_kpis_metadata_covers_every_column():
 def test_stage_funnel():
     """Open deals by stage now, then won / lost closed in the period."""
     f = m.stage_funnel(Dataset(dict(ALL)), Q1)
-    assert f["stage"].tolist() == ["Negotiation", "Proposal", "Won", "Lost"]
-    assert f["opportunities"].tolist() == [1, 1, 3, 2] and f["amount"].tolist() == [300.0, 600.0, 680.0, 0.0]
+    assert f["stage"].tolist() == ["Proposal", "Negotiation", "Won", "Lost"]     # process order, not size
+    assert f["opportunities"].tolist() == [1, 1, 3, 2] and f["amount"].tolist() == [600.0, 300.0, 680.0, 0.0]
     by_rep = m.stage_funnel(Dataset(dict(ALL)), Q1, Scope(region="East"), by_rep=True)
     assert by_rep.loc[by_rep["stage"] == "Lost", "rep_id"].tolist() == ["R1", "R2"]
     assert list(m.stage_funnel(Dataset({"sales": SALES}), Q1).columns) == ["stage", "status", "opportunities",
@@ -355,8 +409,70 @@ def test_open_pipeline_without_amounts():
     """Open deals without an amount are valued at list price; with no price either, n/a (not 0)."""
     opps = OPPS.assign(amount=OPPS["amount"].where(OPPS["stage"] != "Proposal"))      # O7 loses its amount
     opps = opps.assign(product=opps["opportunity_id"].map({"O7": "P1"}).astype("str"))
-    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps}), Q1, S).set_index("rep_id")
+    q2 = quarter(2025, 2)        # under way (these deals' data ends 2025-03-31): the pipeline open now
+    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps}), q2, S).set_index("rep_id")
     assert np.isnan(k.loc["R2", "open_pipeline"]) and k.loc["R1", "open_pipeline"] == 300
     prices = _table("products", [{"product": "P1", "list_price": 250.0}])
-    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps, "products": prices}), Q1, S).set_index("rep_id")
+    k = m.rep_kpis(Dataset({"reps": REPS, "opportunities": opps, "products": prices}), q2, S).set_index("rep_id")
     assert k.loc["R2", "open_pipeline"] == 250
+
+
+# ------------------------------------------------------------------------------- employment
+EMP_REPS = _table("reps", [
+    {"rep_id": "E1", "rep_name": "Eve", "hire_date": _t("2020-01-01")},
+    {"rep_id": "E2", "rep_name": "Fay", "hire_date": _t("2025-02-10")},   # mid-Q1
+    {"rep_id": "E3", "rep_name": "Gus", "hire_date": _t("2025-05-01")},   # after Q1
+    {"rep_id": "E4", "rep_name": "Hal", "hire_date": _t("2025-02-20")}])  # mid-Q1, monthly quotas
+EMP_QUOTAS = _table("quotas", [
+    *({"rep_id": r, "period": "2025-Q1", "quota": 90.0} for r in ("E1", "E2", "E3")),
+    *({"rep_id": "E4", "period": f"2025-0{i}", "quota": q} for i, q in ((1, 10.0), (2, 20.0), (3, 30.0)))])
+EMP_SALES = _table("sales", [
+    {"date": _t(d), "rep_id": r, "product": "P", "revenue": v}
+    for d, r, v in [("2025-01-10", "E1", 50.0), ("2025-03-03", "E2", 40.0), ("2025-02-25", "E4", 5.0)]])
+
+
+def _employment_ds() -> Dataset:
+    return Dataset({"reps": EMP_REPS, "quotas": EMP_QUOTAS, "sales": EMP_SALES})
+
+
+def test_rep_hired_after_the_period_is_not_applicable():
+    k = m.rep_kpis(_employment_ds(), Q1, S).set_index("rep_id")
+    assert k.loc["E3", ["revenue", "quota", "attainment", "gap", "remaining_quota"]].isna().all()
+    assert list(m.not_employed(_employment_ds(), Q1)) == [False, False, True, False]
+    assert "E3" not in m.period_quota(_employment_ds(), Q1).index
+
+
+def test_rep_hired_mid_period_has_the_quota_of_the_months_employed():
+    """E2 (hired in February) carries February and March of a 90 quarter: 60. E4's table gives
+    monthly quotas: February 20 + March 30 as given (January, before the hire, is left out)."""
+    k = m.rep_kpis(_employment_ds(), Q1, S).set_index("rep_id")
+    assert k.loc[["E1", "E2", "E4"], "quota"].tolist() == [90.0, 60.0, 50.0]
+    assert k.loc["E2", "gap"] == 20.0 and k.loc["E4", "attainment"] == pytest.approx(5 / 50)
+
+
+def test_team_quota_and_gap_leave_out_people_not_employed():
+    team = m.team_kpis(_employment_ds(), Q1, S)
+    assert team["quota"] == 90.0 + 60.0 + 50.0
+    assert team["revenue"] == 95.0 and team["gap"] == 200.0 - 95.0
+
+
+def test_a_month_before_the_hire_has_no_quota_in_the_monthly_series():
+    by_rep = m.monthly(_employment_ds(), date(2025, 1, 1), date(2025, 3, 31), S, by="rep_id")
+    e2 = by_rep[by_rep["rep_id"] == "E2"]
+    assert np.isnan(e2["quota"].iloc[0]) and e2["quota"].iloc[1:].tolist() == [30.0, 30.0]
+
+
+def test_people_who_left_carry_no_quota_after_their_end_date():
+    """The optional reps.end_date: gone before Q1 → n/a and out of the team; gone in February →
+    January and February of a 90 quarter (60)."""
+    reps = EMP_REPS.assign(end_date=pd.NaT).astype({"end_date": "datetime64[ns]"})
+    reps.loc[reps["rep_id"] == "E1", "end_date"] = _t("2024-12-15")
+    reps = pd.concat([reps, _table("reps", [{"rep_id": "E5", "rep_name": "Ivy", "hire_date": _t("2019-01-01")}])
+                      .assign(end_date=_t("2025-02-05"))], ignore_index=True)
+    quotas = pd.concat([EMP_QUOTAS, _table("quotas", [{"rep_id": "E5", "period": "2025-Q1", "quota": 90.0}])],
+                       ignore_index=True)
+    ds = Dataset({"reps": reps, "quotas": quotas, "sales": EMP_SALES[EMP_SALES["rep_id"] != "E1"]})
+    k = m.rep_kpis(ds, Q1, S).set_index("rep_id")
+    assert k.loc["E1", ["revenue", "quota", "gap"]].isna().all()
+    assert k.loc["E5", "quota"] == 60.0
+    assert m.team_kpis(ds, Q1, S)["quota"] == 60.0 + 50.0 + 60.0      # E2, E4, E5

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page, chart_specs
+from tests.apptest import chart_specs, open_page, plotly_values
+from tests.test_pages_shapes import open_shape
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,3 +72,14 @@ def test_a_finished_period_forecasts_the_period_in_progress(trends):
     assert "2026-Q4" in " ".join(h.value for h in at.subheader)
     assert any("2026-Q3 is over" in c.value for c in at.caption)
     assert at.metric[3].value != "period over"
+
+
+def test_months_before_the_data_are_gaps_not_zero():
+    """Maven's sales start in March 2017: the 24 months shown before it are not drawn as $0."""
+    at = open_shape("maven", "trends")
+    assert not at.exception
+    team = next(c for c in chart_specs(at) if c["layout"]["title"]["text"].startswith("Monthly revenue vs quota"))
+    revenue = next(t for t in team["data"] if t.get("name") == "Revenue")
+    months = list(revenue["x"])
+    assert months and min(months) >= "2017-03-01"
+    assert all(v > 0 for v in plotly_values(revenue["y"]))

@@ -9,7 +9,7 @@ from core.dataset import Dataset
 from core.periods import custom, month, parse_period
 from core.schema import TABLES, empty_table, pandas_dtype
 from core.settings import Settings
-from core.territory import (BALANCE_COLUMNS, balance_summary, gini, period_quota, territory_balance,
+from core.territory import (BALANCE_COLUMNS, COVERED, UNCOVERED_HIGH, account_map, balance_summary, gini, period_quota, territory_balance,
                             underserved_pockets)
 
 KM_PER_DEGREE = 6371.0088 * math.pi / 180
@@ -202,3 +202,19 @@ def test_pockets_need_activities():
 def test_empty_dataset_gives_empty_balance():
     b = territory_balance(Dataset({"accounts": empty_table("accounts")}), JAN, Settings())
     assert b.empty and list(b.columns) == BALANCE_COLUMNS
+
+
+@pytest.mark.parametrize("activities", [None, "elsewhere"])
+def test_account_map_without_activities_on_the_accounts(activities):
+    """No activities table (the Maven files), or none on these accounts: last activity NaT, no crash."""
+    t = tables()
+    if activities is None:
+        del t["activities"]
+    else:
+        t["activities"] = t["activities"].assign(account_id="zz")
+    m = account_map(Dataset(t), JAN, Settings()).set_index("account_id")
+    assert m["last_activity"].isna().all()
+    if activities is None:
+        assert set(m["status"]) == {"n/a"}
+    else:   # nothing covered; a1 (100 of T1's 200) is a top-quartile account
+        assert COVERED not in set(m["status"]) and m.loc["a1", "status"] == UNCOVERED_HIGH
