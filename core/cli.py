@@ -118,9 +118,9 @@ def report(argv: list[str]) -> int:
             raise UserError(f"File not found: {', '.join(missing)}.")
         settings = _read_settings(args.settings)
         _say(f"reading {len(args.inputs)} file{'s' if len(args.inputs) > 1 else ''}…")
-        from core.ingest import ingest_paths
+        from core.sandbox import ingest_paths_isolated
 
-        ds = ingest_paths(args.inputs)
+        ds = ingest_paths_isolated(args.inputs)   # a bad file stops its own worker, in seconds
         period = chosen or _choose_period(args, ds)
         _check_has_data(ds, period)
         if args.anonymize:

@@ -73,14 +73,15 @@ class _Counter:
     """Running counts over a sheet's XML, fed in pieces that never split a tag.
 
     Plain substring counts, not a parser: they cost a few milliseconds a megabyte. Where they are
-    not exact (a `<cols>` tag counts as a cell start, `<rowBreaks>` as a row) they over-count, so
-    the bounds stay bounds.
+    not exact (`<rowBreaks>` counts as a row, `<cols>` after the last row as a cell of it) they
+    over-count, so the bounds stay bounds.
     """
 
     def __init__(self, prefix: bytes) -> None:
         p = re.escape(prefix)
         self._row_start = b"<" + prefix + b"row"
-        self._cell_start = b"<" + prefix + b"c"
+        self._cell_starts = tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/>"))
+        self._tag_c = b"<" + prefix + b"c"     # inside a row, only cells start so
         self._numbered_row = b"<" + prefix + b'row r="'
         self._numbered_cell = b"<" + prefix + b'c r="'
         self._filled_end = b"</" + prefix + b"c>"
@@ -96,7 +97,7 @@ class _Counter:
         self._open_row_cells = 0
 
     def add(self, body: bytes) -> None:
-        cell_starts = body.count(self._cell_start)
+        cell_starts = sum(body.count(start) for start in self._cell_starts)
         numbered_cells = body.count(self._numbered_cell)
         numbered_rows = body.count(self._numbered_row)
         self.rows += body.count(self._row_start)
@@ -123,7 +124,7 @@ class _Counter:
     def _count_cells_per_row(self, body: bytes) -> None:
         """Cells without a reference sit one after the other along their row: keep the most
         cells any row holds (a row may run over several pieces)."""
-        counts = [piece.count(self._cell_start) for piece in self._row_split.split(body)]
+        counts = [piece.count(self._tag_c) for piece in self._row_split.split(body)]
         counts[0] += self._open_row_cells
         self.widest_row = max(self.widest_row, max(counts))
         self._open_row_cells = counts[-1]

@@ -19,8 +19,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.dataset import Dataset, Scope
-from core.ingest import ingest, ingest_paths
+from core.ingest import ingest_paths
 from core.periods import Period
+from core.sandbox import ingest_isolated
 from core.settings import Settings
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"
@@ -47,7 +48,7 @@ def sample_dataset() -> Dataset:
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner="Reading your files…")
 def _uploaded_dataset(digest: str, _files: tuple[tuple[str, bytes], ...], overrides_json: str) -> Dataset:
-    return ingest(list(_files), json.loads(overrides_json) or None)
+    return ingest_isolated(list(_files), json.loads(overrides_json) or None)
 
 
 def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
