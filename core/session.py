@@ -329,9 +329,11 @@ def _period(value: Any) -> None:
     kind = value.get("kind")
     _require(kind in PERIOD_KINDS, "the period kind is unknown")
     label = _text(value.get("label"), "the period label")
-    for end in ("start", "end"):
-        _require(isinstance(value.get(end), str), f"the period has no {end}")
-        date.fromisoformat(value[end])
+    for end in ("start", "end"):     # needed for a custom range; checked whenever present
+        _require(isinstance(value.get(end), str) or (value.get(end) is None and kind != "custom"),
+                 f"the period has no {end}")
+        if value.get(end) is not None:
+            date.fromisoformat(value[end])
     if kind != "custom":
         _require(periods.parse_period(label).kind == kind, "the period label does not match its kind")
 
