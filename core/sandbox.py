@@ -39,6 +39,10 @@ _context_lock = threading.Lock()
 _context: Any = None
 
 
+class OutOfTime(UserError):
+    """A read stopped at its time budget (the same file may be read in time on a quieter server)."""
+
+
 @dataclass(frozen=True)
 class Budget:
     """What one read may use: bytes of memory and seconds (None: TIME_BUDGET_S plus
@@ -86,7 +90,7 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple, names: Sequence[str], 
         sender.close()
         try:
             if not receiver.poll(seconds):
-                raise UserError(_too_slow(names, seconds))
+                raise OutOfTime(_too_slow(names, seconds))
             kind, value = receiver.recv()
         except EOFError:            # the worker died without answering: out of memory in native code
             kind, value = "memory", None
