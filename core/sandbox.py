@@ -182,8 +182,12 @@ def _listing(names: Sequence[str]) -> str:
 
 def _too_big(names: Sequence[str], memory_bytes: int) -> str:
     return (f"{_listing(names)}: reading {'it' if len(names) == 1 else 'them'} needs more than the "
-            f"{memory_bytes / (1 << 30):.0f} GB of memory one upload may use, so it was stopped. "
+            f"{_amount(memory_bytes)} of memory one upload may use, so it was stopped. "
             "Upload the data as CSV files, or split it into smaller files (by year or region).")
+
+
+def _amount(size: int) -> str:
+    return f"{size / (1 << 30):.0f} GB" if size >= 1 << 30 else f"{size / (1 << 20):.0f} MB"
 
 
 def _too_slow(names: Sequence[str], seconds: float) -> str:

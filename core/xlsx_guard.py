@@ -35,22 +35,21 @@ class SheetSize:
     def area(self) -> int:
         return self.rows * self.columns
 
-    def fits(self, max_area: int, max_cells: int = MAX_PRESENT_CELLS) -> bool:
+    def fits(self, max_area: int, max_cells: int) -> bool:
         return self.area <= max_area and self.cells <= max_cells
 
 
-def sheet_fits(book: zipfile.ZipFile, part: zipfile.ZipInfo, max_area: int,
-               max_cells: int = MAX_PRESENT_CELLS) -> bool:
+def sheet_fits(book: zipfile.ZipFile, part: zipfile.ZipInfo, max_area: int) -> bool:
     """True when the sheet `part` of `book` lays out at most `max_area` cells (rows × columns)
-    and holds at most `max_cells` cells. Reading with zipfile also checks that the part unpacks to
-    its declared size (CRC and length)."""
+    and holds at most MAX_PRESENT_CELLS filled cells. Reading with zipfile also checks that the
+    part unpacks to its declared size (CRC and length)."""
     with book.open(part) as xml:
-        return measure_sheet(xml, max_area, max_cells).fits(max_area, max_cells)
+        return measure_sheet(xml, max_area, MAX_PRESENT_CELLS).fits(max_area, MAX_PRESENT_CELLS)
 
 
-def measure_sheet(xml: BinaryIO, max_area: int, max_cells: int = MAX_PRESENT_CELLS) -> SheetSize:
+def measure_sheet(xml: BinaryIO, max_area: int, max_cells: int) -> SheetSize:
     """The SheetSize of one worksheet's XML stream; stops early (with the bounds so far, already
-    past a limit) once the area passes `max_area` or the cells pass `max_cells`."""
+    past a limit) once the area passes `max_area` or the filled cells pass `max_cells`."""
     counter: _Counter | None = None
     tail = b""
     while chunk := xml.read(CHUNK):
