@@ -156,3 +156,13 @@ def test_ten_large_uploads_are_released_when_their_sessions_close(browser, tmp_p
         assert held <= 2048
     finally:
         stop_server(proc)
+
+
+def test_load_benchmark_runs_on_a_tiny_load(capsys):
+    """bench/load.py end to end with 2 sessions: both servers start, the period changes are timed."""
+    from bench.load import main
+
+    assert main(["--sessions", "2", "--changes", "1", "--rounds", "1",
+                 "--port", str(PORT_BOMB), "--bare-port", "8622"]) == 0
+    out = capsys.readouterr().out
+    assert "| bare page | 2 |" in out and "| GoalGap demo | 2 |" in out and "median ratio" in out
