@@ -157,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=20)
-    lines = [f"{args.sessions} concurrent sessions × {args.changes} period changes × {args.rounds} rounds "
-             f"({os.cpu_count()} cores):", "", "| page | changes | median (s) | p95 (s) |", "|---|---|---|---|"]
+    heading = (f"{args.sessions} concurrent sessions × {args.changes} period changes × {args.rounds} rounds "
+               f"({os.cpu_count()} cores):")
+    lines = [heading, "", "| page | changes | median (s) | p95 (s) |", "|---|---|---|---|"]
     for name, values in results.items():
         lines.append(f"| {name} | {len(values)} | {statistics.median(values):.2f} | {p95(values):.2f} |")
     ratio = statistics.median(results[demo.name]) / statistics.median(results[bare.name])

@@ -25,11 +25,11 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
-from typing import Any, Sequence
+from typing import Any
 
 from core import periods
 from core.errors import UserError
@@ -335,7 +335,7 @@ def _period(value: Any) -> None:
         if value.get(end) is not None:
             date.fromisoformat(value[end])
     if kind != "custom":
-        _require(periods.parse_period(label).kind == kind, "the period label does not match its kind")
+        _require(periods.parse_period(str(label)).kind == kind, "the period label does not match its kind")
 
 
 def _extra(value: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 # Filled cells one sheet may hold. The reader keeps ~200 bytes a cell while it builds the grid,
 # so 10 M cells is ~2 GB: within the parsing worker's memory budget (core.sandbox).
@@ -47,7 +47,7 @@ def sheet_fits(book: zipfile.ZipFile, part: zipfile.ZipInfo, max_area: int) -> b
         return measure_sheet(xml, max_area, MAX_PRESENT_CELLS).fits(max_area, MAX_PRESENT_CELLS)
 
 
-def measure_sheet(xml: BinaryIO, max_area: int, max_cells: int) -> SheetSize:
+def measure_sheet(xml: IO[bytes], max_area: int, max_cells: int) -> SheetSize:
     """The SheetSize of one worksheet's XML stream; stops early (with the bounds so far, already
     past a limit) once the area passes `max_area` or the filled cells pass `max_cells`."""
     counter: _Counter | None = None

@@ -178,7 +178,7 @@ def test_command_line_ends_within_seconds_on_the_attack_workbook(tmp_path):
     bomb.write_bytes(unnumbered_cells_workbook(13_000_000))
     started = time.time()
     done = subprocess.run([sys.executable, "-m", "core", "report", str(bomb), "--out", str(tmp_path / "o.xlsx")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     took = time.time() - started
     print(f"\npython -m core report on the 13 M-cell workbook ({bomb.stat().st_size / 1e6:.1f} MB): "
           f"{took:.1f} s, exit {done.returncode}")

@@ -175,7 +175,7 @@ def test_session_that_unpacks_far_beyond_its_size_is_refused():
 
 
 def test_session_over_the_total_size_is_refused(monkeypatch):
-    import core.session as session
+    from core import session
 
     blob = save_session(FILES, None, Settings(), {})
     monkeypatch.setattr(session, "MAX_SESSION_BYTES", 100)
@@ -226,7 +226,7 @@ def test_two_encryptions_of_one_session_differ():
 
 
 def test_registered_extra_section_round_trips_and_is_validated(monkeypatch):
-    import core.session as session
+    from core import session
 
     def notes(value):
         if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
