@@ -149,11 +149,11 @@ def report(argv: list[str], deck: bool = False) -> int:
         if missing:
             raise UserError(f"File not found: {', '.join(missing)}.")
         _say(f"reading {len(inputs)} file{'s' if len(inputs) > 1 else ''}…")
-        from core.ingest import ingest_paths
         from core.quota_rules import with_quotas
+        from core.sandbox import ingest_paths_isolated
 
         options = {**settings.ingest_options(), **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
-        ds = ingest_paths(inputs, options or None)
+        ds = ingest_paths_isolated(inputs, options or None)   # a bad file stops its own worker, in seconds
         if not args.quotas:
             ds = with_quotas(ds, settings.quotas, fiscal_start, settings.quota_seasonality)
         period = chosen or _choose_period(args, ds, fiscal_start)

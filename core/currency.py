@@ -22,6 +22,7 @@ import pandas as pd
 from core import cleaning
 from core.dataset import ISSUE_COLUMNS, ColumnMatch
 from core.errors import UserError
+from core.readers import RawSheet
 
 DEFAULT = "USD"
 MONEY_COLUMNS = ("revenue", "quota", "amount", "payout", "potential", "market_potential")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.cleaning import fold_lookalikes
+from core import xlsx_guard
 from core.errors import UserError
 
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -33,8 +34,6 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
 _ENCRYPTED = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
-_ROW_REF = re.compile(rb'<row r="(\d+)"')
-_WIDE_CELL = re.compile(rb'r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')   # columns past Z, cells holding a value
 _DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 1_000                # fields of one record of a text file, checked before parsing
 # A notes cell can be long; Python's csv module refuses fields over 131,072 characters by default.
@@ -174,7 +173,7 @@ def _uncached_cells(book: zipfile.ZipFile, part: str, recalc: bool) -> list[tupl
             if inner and _FORMULA.search(inner):
                 value = _VALUE.search(inner)
                 if value is None or (recalc and value.group(1).strip() in (b"0", b"")):
-                    cells.append((int(row), _column_number(col)))
+                    cells.append((int(row), xlsx_guard.column_number(col)))
 
     tail = b""
     with book.open(part) as xml:
@@ -593,40 +592,13 @@ def _check_workbook(file_name: str, suffix: str, data: bytes) -> None:
                 raise ReadError(_too_big(file_name))
             for part in parts:
                 if _SHEET_PART.match(part.filename):
-                    if _sheet_cells(book, part) > MAX_SHEET_CELLS:
+                    if not xlsx_guard.sheet_fits(book, part, MAX_SHEET_CELLS):
                         raise ReadError(_too_big(file_name))
                 else:
                     _unpack(book, part)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
         raise ReadError(f"{file_name} could not be opened: it is damaged or incomplete (perhaps it was cut "
                         "short while saving or uploading). Open it in Excel, save it again and upload it again.") from err
-
-
-def _sheet_cells(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> int:
-    """An upper bound of rows × columns of one sheet (calamine allocates every cell of that area),
-    read from its XML in chunks, never all at once.
-
-    Reading with zipfile also checks that the part unpacks to its declared size (CRC and length).
-    """
-    max_row, max_col, tail = 0, 26, b""
-    with book.open(part) as xml:
-        while chunk := xml.read(1 << 23):
-            text = tail + chunk
-            cut = text.rfind(b"<")
-            body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
-            rows = _ROW_REF.findall(body)
-            if rows:
-                max_row = max(max_row, max(map(int, rows)))
-            # cells whose row lies past every <row r=...> so far (only a hand-made file has them)
-            far = re.findall(rb'r="[A-Z]{1,3}(\d{%d,})"[^>]*(?<!/)>' % (len(str(max_row)) + 1), body)
-            if far:
-                max_row = max(max_row, max(map(int, far)))
-            wide = _WIDE_CELL.findall(body)
-            if wide:
-                max_col = max(max_col, max(map(_column_number, set(wide))))
-            if max_row * max_col > MAX_SHEET_CELLS:
-                break
-    return max_row * max_col
 
 
 def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
@@ -637,13 +609,6 @@ def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
             pass
 
 
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
 def _too_big(file_name: str) -> str:
     return (f"{file_name} is too big to read once unpacked (over {MAX_UNZIPPED_BYTES >> 30} GB, or a sheet "
-            f"over {MAX_SHEET_CELLS:,} cells). Upload the data as CSV files instead, or split the workbook.")
+            f"over {MAX_SHEET_CELLS:,} cells or {xlsx_guard.MAX_PRESENT_CELLS:,} filled cells). Upload the data as CSV files instead, or split the workbook.")

@@ -20,7 +20,7 @@ from core.session import EXTENSION, open_session, save_session
 from core.summary import ASSOCIATION_NOTE, SummaryData, collect
 from ui.charts import fmt_money, fmt_num, fmt_pct
 from ui.notes import NOTEBOOK_KEY, notebook
-from ui.sidebar import MINE
+from ui.sidebar import KINDS, MINE, SAMPLE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY, cached_call, context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,6 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_KEYS = ("period_kind", "scope_region", "scope_territory", "scope_rep")
 FORMATTERS = {"money": fmt_money, "pct": fmt_pct, "ratio": lambda x: fmt_num(x, 2)}
 ERROR_KEY = "session_error"
+SAVE_PASSPHRASE_KEY, OPEN_PASSPHRASE_KEY = "session_passphrase_save", "session_passphrase_open"
 
 
 def _fmt(value: float, unit: str, key: str = "") -> str:
@@ -81,12 +82,13 @@ def _view_state() -> dict:
 
 
 def _restore_session() -> None:
-    """Callback of the session uploader: put the session's files, matches, settings and view back."""
+    """Callback of the session uploader and of its passphrase field: put the session's files,
+    matches, settings and view back."""
     upload = st.session_state.get("session_upload")
     if upload is None:
         return
     try:
-        session = open_session(upload.getvalue())
+        session = open_session(upload.getvalue(), st.session_state.get(OPEN_PASSPHRASE_KEY) or None)
     except UserError as err:
         st.session_state[ERROR_KEY] = str(err)
         return
@@ -96,10 +98,10 @@ def _restore_session() -> None:
     state[SETTINGS_KEY] = session.settings
     state[NOTEBOOK_KEY] = from_dict(session.notes)
     view = session.ui_state
-    state["source"] = MINE if session.files else view.get("source")
-    for key in VIEW_KEYS:
-        if view.get(key) is not None:
-            state[key] = view[key]
+    source = view.get("source")
+    state["source"] = MINE if session.files else source if source in (SAMPLE, MINE) else SAMPLE
+    for key, value in _view_widgets(view).items():
+        state[key] = value
     p = view.get("period") or {}
     if p.get("kind") == "custom":
         state["period_custom"] = (pd.Timestamp(p["start"]).date(), pd.Timestamp(p["end"]).date())
@@ -109,9 +111,19 @@ def _restore_session() -> None:
     state["session_restored"] = f"Session opened: {len(session.files)} file(s), period {p.get('label', 'n/a')}."
 
 
+def _view_widgets(view: dict) -> dict[str, str]:
+    """The sidebar widget values a session restores: only values those widgets can hold (a period
+    kind the sidebar offers, a region, territory or rep as text); the others keep their default."""
+    out = {k: v for k, v in view.items() if k in VIEW_KEYS and isinstance(v, str)}
+    if out.get("period_kind") not in KINDS:
+        out.pop("period_kind", None)
+    return out
+
+
 def _session_bytes() -> bytes:
     return save_session(st.session_state.get(UPLOAD_KEY) or [], st.session_state.get(OVERRIDES_KEY),
-                        context().settings, _view_state(), notebook().to_dict())
+                        context().settings, _view_state(), notebook().to_dict(),
+                        passphrase=st.session_state.get(SAVE_PASSPHRASE_KEY) or None)
 
 
 ctx = context()
@@ -164,14 +176,20 @@ st.caption("Save everything — your uploaded files, the column matches, targets
            "period and scope — in one file, and open it later to carry on where you left off.")
 left, right = st.columns(2)
 with left:
+    st.text_input("Passphrase (optional)", type="password", key=SAVE_PASSPHRASE_KEY,
+                  help="With a passphrase the session file is encrypted: nobody can read it without "
+                       "the passphrase, and it cannot be recovered if the passphrase is lost.")
     st.download_button("Save session", data=_session_bytes, file_name=f"goalgap-session{EXTENSION}",
-                       mime="application/zip", on_click="ignore", icon=":material/save:")
+                       mime="application/octet-stream", on_click="ignore", icon=":material/save:")
     st.warning("The session file contains your uploaded data: store and share it as you would the data "
-               "itself.", icon="🔒")
+               "itself, or give it a passphrase.", icon="🔒")
 with right:
     st.file_uploader("Open a saved session", type=[EXTENSION.lstrip("."), "zip"], key="session_upload",
                      on_change=_restore_session,
                      help="Restores the files, column matches, settings and the period and scope.")
+    st.text_input("Its passphrase (if it has one)", type="password", key=OPEN_PASSPHRASE_KEY,
+                  on_change=_restore_session,
+                  help="Enter it before or after choosing the file; press Enter to open.")
     if st.session_state.get(ERROR_KEY):
         st.error(st.session_state[ERROR_KEY])
     elif st.session_state.get("session_restored"):

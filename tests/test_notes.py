@@ -74,7 +74,7 @@ def test_a_session_with_bad_notes_is_not_opened():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("session.json", json.dumps({**body, "checksum": _digest(body)}))
-    with pytest.raises(SessionError, match="notes in this session"):
+    with pytest.raises(SessionError, match="notes and coaching log in this session file cannot be used"):
         open_session(out.getvalue())
 
 

@@ -79,3 +79,26 @@ def test_tampered_session_shows_a_plain_message():
     assert not at.exception
     assert "changed since it was saved" in at.error[0].value
     assert UPLOAD_KEY not in at.session_state or not at.session_state[UPLOAD_KEY]
+
+
+def test_passphrase_session_opens_once_its_passphrase_is_entered():
+    """Choosing the file first asks for the passphrase; entering it opens the session."""
+    at = _app()
+    blob = save_session([("sales.csv", SALES)], None, Settings(), {"source": MINE}, passphrase="s3cret")
+    _upload(at, blob)
+    assert not at.exception and "protected by a passphrase" in at.error[0].value
+    at.text_input(key="session_passphrase_open").input("wrong").run()
+    assert not at.exception and "passphrase does not open" in at.error[0].value
+    at.text_input(key="session_passphrase_open").input("s3cret").run()
+    assert not at.exception and not at.error
+    assert at.session_state[UPLOAD_KEY] == [("sales.csv", SALES)]
+
+
+def test_crafted_view_values_never_break_the_sidebar():
+    """A session naming a period kind the sidebar does not offer keeps the default one."""
+    at = _app()
+    blob = save_session([("sales.csv", SALES)], None, Settings(),
+                        {"source": "elsewhere", "period_kind": "Fortnight", "scope_region": "Nowhere"})
+    _upload(at, blob)
+    assert not at.exception
+    assert at.session_state["source"] == MINE and at.session_state["period_kind"] != "Fortnight"

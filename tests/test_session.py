@@ -21,7 +21,9 @@ SALES = (b"Order Date,Sales Rep,Product,Amount\n2025-07-03,R1,Stent,1000\n2025-0
          b"2025-09-30,R1,Plate,-100\n")
 QUOTAS = b"rep_id,period,quota\nR1,2025-Q3,1200\nR2,2025-Q3,900\n"
 FILES = [("reps.csv", REPS), ("sales.csv", SALES), ("quotas.csv", QUOTAS)]
-UI = {"period": "2025-Q3", "scope": {"region": "East", "territory_id": None, "rep_id": None}}
+UI = {"source": "My files", "period_kind": "Quarter", "scope_region": "East", "scope_territory": None,
+      "scope_rep": None,
+      "period": {"kind": "quarter", "label": "2025-Q3", "start": "2025-07-01", "end": "2025-09-30"}}
 
 
 def _rezip(blob: bytes, change: dict[str, bytes]) -> bytes:
@@ -56,7 +58,7 @@ def test_round_trip_restores_files_settings_and_view(saved):
 def test_reopened_session_gives_identical_kpis(saved):
     """The KPIs computed from the reopened files equal those from the originals."""
     s = open_session(saved)
-    period = parse_period(s.ui_state["period"])
+    period = parse_period(s.ui_state["period"]["label"])
     before = rep_kpis(ingest(FILES), period, Settings())
     after = rep_kpis(ingest(s.files, s.overrides), period, s.settings)
     pd.testing.assert_frame_equal(before, after)
@@ -110,3 +112,131 @@ def test_other_zip_is_not_a_session():
         z.writestr("data.pkl", b"\x80\x04K\x01.")
     with pytest.raises(UserError, match="not a GoalGap session"):
         open_session(out.getvalue())
+
+
+def _resigned(blob: bytes, change: dict) -> bytes:
+    """The session with manifest fields replaced and its checksum recomputed, as a crafted file
+    would be (the checksum catches accidents, not someone who recomputes it)."""
+    from core.session import _digest
+
+    body = _manifest(blob)
+    body.pop("checksum")
+    body.update(change)
+    body["checksum"] = _digest(body)
+    return _rezip(blob, {MANIFEST: json.dumps(body).encode()})
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"overrides": {"tables": {}, "columns": {"sales.csv": "not a mapping"}}}, "column matches"),
+    ({"overrides": {"tables": {}, "columns": {"sales.csv": {"Amount": "no_such_column"}}}}, "column matches"),
+    ({"overrides": {"tables": {"sales.csv": "no_such_table"}}}, "column matches"),
+    ({"overrides": {"tables": {}, "columns": {}, "eval": "x"}}, "column matches"),
+    ({"overrides": ["tables"]}, "column matches"),
+    ({"files": [{"name": "sales.csv", "entry": "../../etc/passwd", "size": 1, "sha256": "0" * 64}]},
+     "list of files"),
+    ({"files": [{"name": "sales.csv", "entry": "files/009", "size": 1, "sha256": "0" * 64}]}, "list of files"),
+    ({"files": "files/000"}, "list of files"),
+    ({"files": [{"name": "a.csv", "entry": "files/000", "size": -5, "sha256": "0" * 64}]}, "list of files"),
+    ({"settings": {"targets": "high"}}, "settings"),
+    ({"settings": ["x"]}, "settings"),
+    ({"ui_state": {"period": {"kind": "quarter", "label": "soon", "start": "2025-07-01", "end": "2025-09-30"}}},
+     "period and scope"),
+    ({"ui_state": {"period": {"kind": "decade", "label": "2020s", "start": "2020-01-01", "end": "2029-12-31"}}},
+     "period and scope"),
+    ({"ui_state": {"period": {"kind": "custom", "label": "x", "start": "yesterday", "end": "2025-09-30"}}},
+     "period and scope"),
+    ({"ui_state": {"scope_region": {"nested": ["x"]}}}, "period and scope"),
+    ({"ui_state": "East"}, "period and scope"),
+])
+def test_crafted_manifest_fields_give_a_plain_message(saved, change, message):
+    """A session whose checksum is right but whose fields are not what GoalGap writes is refused
+    with a message naming the part, before any page uses it."""
+    with pytest.raises(UserError, match=message):
+        open_session(_resigned(saved, change))
+
+
+def test_known_overrides_are_kept(saved):
+    overrides = {"tables": {"sales.csv": "sales", "notes.csv": None},
+                 "columns": {"sales.csv": {"Amount": "revenue", "Memo": None}}}
+    assert open_session(_resigned(saved, {"overrides": overrides})).overrides == overrides
+
+
+def _bomb_session(size: int) -> bytes:
+    """A session whose one file is `size` zero bytes: a few kB packed."""
+    zeros = bytes(size)
+    return save_session([("big.csv", zeros)], None, Settings(), {})
+
+
+def test_session_that_unpacks_far_beyond_its_size_is_refused():
+    blob = _bomb_session(20 << 20)           # 20 MB of zeros pack to ~20 kB (1000 : 1)
+    assert len(blob) < 100_000
+    with pytest.raises(UserError, match="unpacks to more than"):
+        open_session(blob)
+
+
+def test_session_over_the_total_size_is_refused(monkeypatch):
+    from core import session
+
+    blob = save_session(FILES, None, Settings(), {})
+    monkeypatch.setattr(session, "MAX_SESSION_BYTES", 100)
+    with pytest.raises(UserError, match="unpacks to more than"):
+        open_session(blob)
+
+
+def test_member_that_unpacks_past_its_declared_size_is_refused(saved):
+    """The headers say 3 bytes; the data holds more: reading stops at what was declared."""
+    with zipfile.ZipFile(io.BytesIO(saved)) as z:
+        info = z.getinfo("files/001")
+    raw = bytearray(saved)
+    # the central directory record of files/001 (its uncompressed size sits 24 bytes in)
+    at = saved.rfind(b"PK\x01\x02", 0, saved.rfind(b"files/001"))
+    assert int.from_bytes(raw[at + 24:at + 28], "little") == info.file_size
+    raw[at + 24:at + 28] = (3).to_bytes(4, "little")
+    with pytest.raises(UserError):
+        open_session(bytes(raw))
+
+
+def test_passphrase_encrypts_and_reopens():
+    blob = save_session(FILES, None, Settings(), UI, passphrase="correct horse")
+    assert b"Ann Lee" not in blob and b"session.json" not in blob     # nothing readable inside
+    s = open_session(blob, passphrase="correct horse")
+    assert s.files == FILES and s.ui_state == UI
+
+
+def test_wrong_or_missing_passphrase_gives_a_plain_message():
+    blob = save_session(FILES, None, Settings(), UI, passphrase="correct horse")
+    with pytest.raises(UserError, match="passphrase does not open"):
+        open_session(blob, passphrase="wrong horse")
+    with pytest.raises(UserError, match="protected by a passphrase"):
+        open_session(blob)
+
+
+def test_changed_encrypted_file_is_refused():
+    blob = bytearray(save_session(FILES, None, Settings(), UI, passphrase="pw"))
+    blob[-40] ^= 1
+    with pytest.raises(UserError, match="passphrase does not open"):
+        open_session(bytes(blob), passphrase="pw")
+
+
+def test_two_encryptions_of_one_session_differ():
+    """A random salt per file: the same session and passphrase never give the same bytes."""
+    a = save_session(FILES, None, Settings(), UI, passphrase="pw")
+    b = save_session(FILES, None, Settings(), UI, passphrase="pw")
+    assert a != b
+
+
+def test_registered_extra_section_round_trips_and_is_validated(monkeypatch):
+    from core import session
+
+    def notes(value):
+        if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+            raise ValueError("notes must be a list of texts")
+        return value
+
+    monkeypatch.setattr(session, "SECTIONS", {})
+    session.register_section("notes", notes)
+    blob = save_session(FILES, None, Settings(), UI, extra={"notes": ["call Ann"], "unknown": {"x": 1}})
+    assert open_session(blob).extra == {"notes": ["call Ann"]}      # unregistered sections not read
+    bad = save_session(FILES, None, Settings(), UI, extra={"notes": [1, 2]})
+    with pytest.raises(UserError, match="extra sections"):
+        open_session(bad)

@@ -1,15 +1,21 @@
 """The one place pages get their data: the session's context and a content-keyed cache.
 
-Datasets are held once per distinct content (st.cache_resource keyed by a digest of the uploaded
-bytes and the column matches), never by a name a user chooses, so sessions cannot see each other's
-data. Results are cached with st.cache_data keyed by the Dataset's fingerprint (a digest of every
-row), the period, the scope and the settings; whole-team results that every scope shares live on
-the Dataset itself (dataset_call), as core's per-period KPI parts do (Dataset.memo).
+Datasets are held once per distinct content (keyed by a digest of the uploaded bytes and the
+column matches), never by a name a user chooses, so sessions cannot see each other's data. Each
+session holds its own Dataset in its session state, and the content index only refers to it
+weakly: when the last session using it closes, its memory is released. Files are read in a worker
+process with a memory and time budget (core.sandbox). Results are cached with st.cache_data (at
+most RESULTS_MAX_ENTRIES, each for RESULTS_TTL_S) keyed by the Dataset's fingerprint (a digest of
+every row), the period, the scope and the settings; whole-team results that every scope shares
+live on the Dataset itself (dataset_call), as core's per-period KPI parts do (Dataset.memo).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,8 +25,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.dataset import Dataset, Scope
-from core.ingest import ingest, ingest_paths
+from core.errors import UserError
+from core.ingest import ingest_paths
 from core.periods import Period
+from core.sandbox import OutOfTime, ingest_isolated
 from core.settings import Settings
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"
@@ -29,6 +37,12 @@ OVERRIDES_KEY = "column_overrides"  # JSON-able dict of the user's table/column 
 UPLOAD_DIGEST_KEY = "uploaded_files_digest"  # (that list, its names and sizes, its digest)
 SETTINGS_KEY = "settings"
 CTX_KEY = "ctx"
+DATASET_KEY = "uploaded_dataset"   # this session's Dataset: it lives as long as the session
+RESULTS_MAX_ENTRIES, RESULTS_TTL_S = 128, 30 * 60     # cached_call: at most 128 results, 30 min each
+FAILURES_KEPT = 64                 # uploads that could not be read: their message, not read again
+_datasets: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
+_failures: OrderedDict[str, str] = OrderedDict()
+_index_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -43,11 +57,6 @@ class Ctx:
 @st.cache_resource(max_entries=1, show_spinner="Loading the sample team…")
 def sample_dataset() -> Dataset:
     return ingest_paths([SAMPLE_PATH])
-
-
-@st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner="Reading your files…")
-def _uploaded_dataset(digest: str, _files: tuple[tuple[str, bytes], ...], overrides_json: str) -> Dataset:
-    return ingest(list(_files), json.loads(overrides_json) or None)
 
 
 def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -74,10 +83,36 @@ def _upload_digest(files: Sequence[tuple[str, bytes]]) -> str:
 
 
 def uploaded_dataset(files: Sequence[tuple[str, bytes]], overrides: dict | None) -> Dataset:
-    """The Dataset for these uploaded files and corrections (parsed once per distinct content)."""
+    """The Dataset for these uploaded files and corrections: read once per distinct content while
+    any session holds it, in a worker process (core.sandbox). A file that cannot be read raises
+    its UserError again without being read again."""
     overrides_json = json.dumps(overrides or {}, sort_keys=True)
-    return _uploaded_dataset(_upload_digest(files) + hashlib.sha256(overrides_json.encode()).hexdigest(),
-                             tuple(files), overrides_json)
+    key = _upload_digest(files) + hashlib.sha256(overrides_json.encode()).hexdigest()
+    with _index_lock:
+        ds, failure = _datasets.get(key), _failures.get(key)
+    if failure is not None:
+        raise UserError(failure)
+    if ds is None:
+        ds = _read_upload(key, files, overrides_json)
+    if get_script_run_ctx() is not None:
+        st.session_state[DATASET_KEY] = ds
+    return ds
+
+
+def _read_upload(key: str, files: Sequence[tuple[str, bytes]], overrides_json: str) -> Dataset:
+    try:
+        with st.spinner("Reading your files…"):
+            ds = ingest_isolated(list(files), json.loads(overrides_json) or None)
+    except OutOfTime:
+        raise                       # perhaps a busy moment: the same file may be tried again
+    except UserError as err:
+        with _index_lock:
+            _failures[key] = str(err)
+            while len(_failures) > FAILURES_KEPT:
+                _failures.popitem(last=False)
+        raise
+    with _index_lock:
+        return _datasets.setdefault(key, ds)
 
 
 def settings() -> Settings:
@@ -112,7 +147,7 @@ def _key(value: Any) -> str:
     return repr(value)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=RESULTS_MAX_ENTRIES, ttl=RESULTS_TTL_S, show_spinner=False)
 def _cached(key: str, _fn: Callable, _args: tuple, _kwargs: dict) -> Any:
     return _fn(*_args, **_kwargs)
 
