@@ -54,6 +54,7 @@ class PlantedTeam:
     causes: dict[str, tuple[str, ...]]       # rep_id -> every planted cause, primary first
     period: str                              # the quarter to diagnose, e.g. "2025-Q4"
     names: dict[str, str] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)   # commission per $ of revenue, per product
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +250,8 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
               for i, p, s in zip(ids, plan.primary, plan.second)}
     period = f"{q_end.year}-Q{q_end.quarter}"
     return PlantedTeam(tables, {str(i): str(c) for i, c in zip(ids, plan.primary)}, causes, period,
-                       {str(i): str(n) for i, n in zip(ids, names)})
+                       {str(i): str(n) for i, n in zip(ids, names)},
+                       {str(p): float(r) for p, r in zip(products, rates)})
 
 
 def _unique_names(n: int, rng: np.random.Generator) -> np.ndarray:
