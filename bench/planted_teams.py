@@ -267,7 +267,8 @@ def _churned_accounts(plan: _Rep, acc_rep: np.ndarray, acc_pot: np.ndarray, nm: 
     """Accounts lost for good: a retention rep loses a share of its accounts from its cause's start
     (share sized to its revenue effect); every team loses an odd account too."""
     lost_from = np.full(len(acc_rep), nm + 1)
-    odd = rng.random(len(acc_rep)) < 0.03
+    small = acc_pot < np.median(acc_pot)                  # small accounts come and go
+    odd = small & (rng.random(len(acc_rep)) < 0.05)
     lost_from[odd] = rng.integers(0, nm, odd.sum())
     c = "customer_retention"
     for r in np.flatnonzero((plan.primary == c) | (plan.second == c)):

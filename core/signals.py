@@ -23,7 +23,7 @@ import pandas as pd
 from core import metrics
 from core.competency import competency_table
 from core.dataset import Dataset, Scope
-from core.periods import Period
+from core.periods import Period, custom
 from core.settings import Settings
 from core.territory import territory_balance
 
@@ -33,6 +33,7 @@ QUARTER_END_DAYS = 21                # "the last 3 weeks of a quarter"
 WINDOW_QUARTERS = 4                  # quarters read for revenue bunching
 MIX_EXCESS = 0.06                    # product mix this far (total variation) beyond the reps at goal
 PAID_TILT_MIN = 0.05                 # the mix earns ≥ 5 % more pay than the goal mix would
+MIX_MONTHS = 12                      # months of product mix read against the product goals
 PAY_QUARTERS = 8                     # rep-quarters of payouts read to infer the plan's rates
 RATE_SPREAD = 1.3                    # best rate ≥ 1.3× the median rate: the plan favours products
 LOST_LOOKBACK_YEARS = 2              # accounts that bought this far back and not in the period are lost
@@ -126,7 +127,7 @@ SIGNAL_COLUMNS = ["rep_id", "rep_name", "cause", "signal", "label", "unit", "val
 PEER_TESTED = ("quota_per_potential", "mix_gap", "reach", "pipeline_to_quota", "lost_revenue_share",
                "churn_rate", "sales_cycle_days")
 TESTS = {"knowledge_quotient": "t-test", "on_time_follow_up_rate": "binomial", "meetings_per_week": "Poisson",
-         "call_plan_adherence": "binomial", "win_rate": "binomial"} | {k: "peer z-test" for k in PEER_TESTED}
+         "call_plan_adherence": "binomial", "win_rate": "binomial", "overdue_open_follow_ups": "Poisson"} | {k: "peer z-test" for k in PEER_TESTED}
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,9 @@ def _incentive(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
     """Product mix against the product goals (and, with pay data, whether the plan pays the mix
     more than the goals), quarter-end bunching and payout against the reps at goal."""
     out = pd.DataFrame(index=kpis["rep_id"])
-    sales = _period_sales(ds, period.start_ts, period.end_ts)
-    mix = product_mix_vs_goals(ds, kpis, sales, period)
+    window = mix_window(period)
+    sales = _period_sales(ds, window.start_ts, window.end_ts)
+    mix = product_mix_vs_goals(ds, pd.Index(kpis["rep_id"]), sales, window)
     if mix is not None:
         rev, quota = mix
         gap = (0.5 * (rev.div(rev.sum(axis=1), axis=0) - quota.div(quota.sum(axis=1), axis=0)).abs()
@@ -289,24 +291,31 @@ def _incentive(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
     return out
 
 
-def product_mix_vs_goals(ds: Dataset, kpis: pd.DataFrame, sales: pd.DataFrame,
+def mix_window(period: Period) -> Period:
+    """The months the product mix is read over: the MIX_MONTHS up to the period end (a pay plan
+    steers the mix all year; one quarter of one product is mostly noise), or the period if longer."""
+    start = (period.end_ts - pd.DateOffset(months=MIX_MONTHS) + pd.Timedelta(days=1)).date()
+    return custom(min(start, period.start), period.end)
+
+
+def product_mix_vs_goals(ds: Dataset, reps: pd.Index, sales: pd.DataFrame,
                          period: Period) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Revenue and quota per rep (rows) and product with a product quota (columns), plus "other":
-    the revenue on other products against the quota not broken down by product. None without
-    product quotas in the period."""
+    the revenue on other products against the quota not broken down by product, over `period`
+    (`sales` are its sales). None without product quotas in the period."""
     qm = metrics.quota_by_month(ds)
-    qm = qm[qm["product"].notna() & (qm["month"] <= period.end_ts)
-            & (qm["month"] + pd.offsets.MonthEnd(0) >= period.start_ts)]
-    if qm.empty:
+    qm = qm[(qm["month"] <= period.end_ts) & (qm["month"] + pd.offsets.MonthEnd(0) >= period.start_ts)]
+    if qm["product"].isna().all():
         return None
+    total = metrics._total_quota_by_month(qm)
+    total_quota = _quota_in_period(total, period).groupby(total["rep_id"]).sum().reindex(reps)
+    qm = qm[qm["product"].notna()]
     pq = _quota_in_period(qm, period).groupby([qm["rep_id"], qm["product"]]).sum().unstack()
     products = list(pq.columns)
-    reps = pd.Index(kpis["rep_id"])
     pq = pq.reindex(reps)
     rev = (sales.groupby(["rep_id", "product"])["revenue"].sum().unstack()
            .reindex(index=reps).reindex(columns=products).fillna(0.0))
     total_rev = sales.groupby("rep_id")["revenue"].sum().reindex(reps).fillna(0.0)
-    total_quota = pd.Series(kpis["quota"].to_numpy(), index=reps)
     rev["other"] = (total_rev - rev.sum(axis=1)).clip(lower=0)
     pq["other"] = (total_quota - pq.sum(axis=1)).clip(lower=0)
     has = pq[products].notna().any(axis=1)
@@ -428,7 +437,10 @@ def _rates(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
         overdue = k["overdue_open_follow_ups"]
         out["overdue_open_follow_ups"] = overdue
         out["overdue_open_follow_ups__target"] = t.overdue_open_follow_ups
-        out["overdue_open_follow_ups__threshold"] = max(OVERDUE_MIN, OVERDUE_TIMES * benchmark(overdue, good, 0))
+        usual = benchmark(overdue, good, 0)
+        out["overdue_open_follow_ups__threshold"] = max(OVERDUE_MIN, OVERDUE_TIMES * usual)
+        # Poisson: this many overdue when the reps at goal have `usual` (at least half a one).
+        out["overdue_open_follow_ups__p"] = stats.poisson.sf(overdue - 1, max(usual, 0.5))
     if ds.has("activities"):
         weeks = period.days / 7
         floor = th.meetings_shortfall * t.meetings_per_week
@@ -519,9 +531,19 @@ def _long(wide: pd.DataFrame, kpis: pd.DataFrame, good: pd.Series, settings: Set
     # Benjamini–Hochberg over every test run (all reps, all tested signals), not only the values
     # past their threshold; a signal without a test is a rule and says so in "test".
     cutoff = _bh_cutoff(out["p_value"], settings.thresholds.false_discovery_rate)
-    significant = out["p_value"].isna() | (out["p_value"] <= cutoff)
-    out["flagged"] = pd.Series(beyond, index=out.index) & significant & out["value"].notna() & out["_gate"]
+    tested = out["p_value"].notna()
+    significant = ~tested | (out["p_value"] <= cutoff)
+    # A rule (no test) also needs the value worse than the reps at goal: a fixed threshold the
+    # reps at goal themselves miss says nothing about a rep.
+    worse = np.where(hib, out["value"] < out["benchmark"], out["value"] > out["benchmark"])
+    out["flagged"] = (pd.Series(beyond, index=out.index) & significant & out["value"].notna() & out["_gate"]
+                      & (tested | worse))
     out.loc[out["signal"] == "tenure_months", "flagged"] = False   # ramping is read from the KPIs
+    # A driver past its threshold whose own test does not survive the correction still counts when
+    # another tested signal of its cause is flagged for the rep: two independent readings agree.
+    sibling = (out["flagged"] & tested).groupby([out["rep_id"], out["cause"]]).transform("sum") > 0
+    corroborated = out["driver"] & pd.Series(beyond, index=out.index) & out["_gate"] & sibling
+    out["flagged"] = out["flagged"] | corroborated
     scale = out["signal"].map({k: s.scale for k, s in SIGNALS.items()}).astype("float64")
     ref = out["benchmark"]
     gap = np.where(hib, ref - out["value"], out["value"] - ref)
