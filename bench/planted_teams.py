@@ -170,17 +170,21 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
     best = int(np.argmax(rates))
     inc_reps = np.flatnonzero(inc[:, 0] > 0)
     for r in inc_reps:
+        # The rep chases the best-paid product and lets one or two others go; the rest of the
+        # products take up whatever keeps the total at the planted loss.
         s = 1 - plan.strength["incentive_misalignment"][r]          # share of revenue lost
         mult = np.ones(n_prod)
         mult[best] = rng.uniform(1.3, 1.6) if s > 0.08 else rng.uniform(1.1, 1.25)
         others = [p for p in range(n_prod) if p != best]
         neglect = rng.choice(others, size=min(len(others), int(rng.integers(1, 3))), replace=False)
-        # Pick the neglected products' level so that total revenue falls by about s.
         keep = [p for p in others if p not in neglect]
-        target_total = (1 - s)
-        fixed = prod_share[best] * mult[best] + prod_share[keep].sum() * 0.95
-        mult[keep] = 0.95
-        mult[neglect] = np.clip((target_total - fixed) / prod_share[neglect].sum(), 0.05, 0.9)
+        mult[neglect] = rng.uniform(0.08, 0.3, len(neglect))
+        rest = (1 - s) - prod_share[best] * mult[best] - (prod_share[neglect] * mult[neglect]).sum()
+        if keep:
+            mult[keep] = np.clip(rest / prod_share[keep].sum(), 0.4, 1.0)
+        else:
+            mult[neglect] = np.clip(((1 - s) - prod_share[best] * mult[best]) / prod_share[neglect].sum(),
+                                    0.02, 1.0)
         mix[r] = mult[None, :]
 
     # Sales: account × product × month, a purchase with probability p, amount = expected / p

@@ -31,7 +31,7 @@ MIN_AT_GOAL = 3                      # reps at goal needed before their median i
 FALLING_PER_90D = -0.10              # weakest competencies losing this much a quarter = falling
 QUARTER_END_DAYS = 21                # "the last 3 weeks of a quarter"
 WINDOW_QUARTERS = 4                  # quarters read for revenue bunching
-MIX_EXCESS = 0.06                    # product mix this far (total variation) beyond the reps at goal
+MIX_EXCESS = 0.04                    # product mix this far (total variation) beyond the reps at goal
 PAID_TILT_MIN = 0.05                 # the mix earns ≥ 5 % more pay than the goal mix would
 MIX_MONTHS = 12                      # months of product mix read against the product goals
 PAY_QUARTERS = 8                     # rep-quarters of payouts read to infer the plan's rates
@@ -124,7 +124,7 @@ SIGNAL_COLUMNS = ["rep_id", "rep_name", "cause", "signal", "label", "unit", "val
                   "benchmark", "threshold", "test", "p_value", "flagged", "driver", "shortfall"]
 # Signals judged against the team's own spread get a robust z-test against their peers; the
 # others with no test are plain rules (the "test" column says which).
-PEER_TESTED = ("quota_per_potential", "mix_gap", "reach", "pipeline_to_quota", "lost_revenue_share",
+PEER_TESTED = ("quota_per_potential", "mix_gap", "paid_mix_tilt", "reach", "pipeline_to_quota", "lost_revenue_share",
                "churn_rate", "sales_cycle_days")
 TESTS = {"knowledge_quotient": "t-test", "on_time_follow_up_rate": "binomial", "meetings_per_week": "Poisson",
          "call_plan_adherence": "binomial", "win_rate": "binomial", "overdue_open_follow_ups": "Poisson"} | {k: "peer z-test" for k in PEER_TESTED}
@@ -163,14 +163,18 @@ def _bh_cutoff(p: pd.Series, level: float) -> float:
     return float(ps[ok].max()) if ok.any() else -1.0
 
 
-def _peer_test(values: pd.Series, higher_is_better: bool) -> pd.Series:
+def _peer_test(values: pd.Series, higher_is_better: bool, log: bool = False) -> pd.Series:
     """One-sided robust z-test of each rep against its peers: how far the value sits on the wrong
-    side of the team's median, in units of 1.4826 × the median absolute deviation. NaN (a rule,
-    no test) with fewer than PEER_Z_MIN_REPS values or no spread."""
+    side of the team's median, in units of 1.4826 × the median absolute deviation (ratios on a log
+    scale). NaN (a rule, no test) with fewer than PEER_Z_MIN_REPS values or no spread."""
     from scipy import stats
 
+    if log:
+        values = np.log(values.where(values > 0))
     v = values.dropna()
-    spread = 1.4826 * (v - v.median()).abs().median() if len(v) else 0.0
+    # Robust spread, floored at half the standard deviation: with most reps at one value (no lost
+    # accounts, say) the MAD is near 0 and would make any difference "significant".
+    spread = max(1.4826 * (v - v.median()).abs().median(), 0.5 * v.std()) if len(v) > 1 else 0.0
     if len(v) < PEER_Z_MIN_REPS or not spread > 0:
         return pd.Series(np.nan, index=values.index)
     z = (values - v.median()) / spread
@@ -513,7 +517,7 @@ def _long(wide: pd.DataFrame, kpis: pd.DataFrame, good: pd.Series, settings: Set
         threshold = pd.Series(wide[f"{key}__threshold"], index=wide.index, dtype="float64")
         p = wide.get(f"{key}__p", pd.Series(np.nan, index=wide.index)).astype("float64")
         if key in PEER_TESTED:
-            p = _peer_test(value, sig.higher_is_better)
+            p = _peer_test(value, sig.higher_is_better, log=sig.unit == "ratio")
         gate = wide.get(f"{key}__gate", pd.Series(True, index=wide.index)).astype("boolean").fillna(False)
         frames.append(pd.DataFrame({
             "rep_id": wide.index, "cause": sig.cause, "signal": key, "label": sig.label, "unit": sig.unit,
