@@ -33,7 +33,7 @@ from core.signals import BLAMED
 
 MIN_REPS = 12
 MIN_MONTHS = 3
-PANEL_MONTHS = 3
+PANEL_MONTHS = 6
 CI_LEVEL = 0.90
 SUPPORT_P = 0.10                 # one-sided p-value a coefficient needs before it carries money
 RULE_RANGE = (0.5, 1.5)          # the rules' range, as multiples of their estimate

@@ -36,12 +36,13 @@ PAID_TILT_MIN = 0.05                 # the mix earns ≥ 5 % more pay than the g
 MIX_MONTHS = 12                      # months of product mix read against the product goals
 PAY_QUARTERS = 8                     # rep-quarters of payouts read to infer the plan's rates
 RATE_SPREAD = 1.3                    # best rate ≥ 1.3× the median rate: the plan favours products
+REGULAR_BUYER = 0.5                  # share of months with a purchase that makes an account a regular buyer
 LOST_LOOKBACK_YEARS = 2              # accounts that bought this far back and not in the period are lost
 PEER_Z_MIN_REPS = 8                  # reps with a value needed before a peer test is run
 REACH_SHORT = 0.80                   # reach below 80 % of the reps at goal
 PIPELINE_SHORT = 0.50                # open pipeline / quota below half the reps at goal
 CYCLE_EXCESS = 2.0                   # sales cycle twice as long as than the team's median
-OVERDUE_MIN = 5                      # overdue open follow-ups: at least this many ...
+OVERDUE_MIN = 4                      # overdue open follow-ups: more than this many ...
 OVERDUE_TIMES = 2.0                  # ... and twice the reps at goal
 
 
@@ -399,8 +400,12 @@ def _lost_revenue(ds: Dataset, period: Period) -> pd.DataFrame:
     window = s[(s["date"] >= first) & (s["date"] < period.start_ts)]
     g = window.groupby(["rep_id", "account_id"])
     span = ((g["date"].max() - g["date"].min()).dt.days / 30.44 + 1).clip(lower=3)
+    months = window["date"].dt.to_period("M")
+    active = months.groupby([window["rep_id"], window["account_id"]]).nunique()
     rate = g["revenue"].sum() / span
-    rate = rate[rate > 0]
+    # Only regular buyers (a purchase in at least half the months of their span) can be "lost" by
+    # a quiet period; an account buying now and then is quiet in many periods without leaving.
+    rate = rate[(rate > 0) & (active / span.round().clip(lower=1) >= REGULAR_BUYER)]
     now = s[period.contains(s["date"]) & (s["revenue"] > 0)]
     lost = ~rate.index.get_level_values("account_id").isin(now["account_id"].unique())
     total = rate.groupby(level="rep_id").sum()
