@@ -67,7 +67,7 @@ def drivers(table: pd.DataFrame, rep_ids: pd.Index) -> tuple[pd.DataFrame, pd.Da
     largest shortfall of its flagged driver signals (0 for a rep the cause is not flagged for —
     healthy variation is no cause and would only blur the model; NaN where nothing is known)."""
     t = table.loc[table["driver"].astype(bool)]
-    t = t.assign(shortfall=t["shortfall"].where(t["flagged"] | t["value"].isna(), 0.0))
+    t = t.assign(shortfall=t["shortfall"].where(t["flagged"] | t["shortfall"].isna(), 0.0))
     by = t.groupby(["rep_id", "cause"])
     d = by["shortfall"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
     f = (by["flagged"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
