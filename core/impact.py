@@ -14,7 +14,7 @@ A cause the model finds no effect for (coefficient of the wrong sign or not sign
 SUPPORT_P one-sided) gets no money: its flags stay as evidence, its money stays unexplained.
 
 Without a model (too few reps or months), the rules split each flagged rep's shortfall against the
-reps with no flagged cause (their median attainment, capped at goal) over its flagged causes in
+reps with no flagged cause (their mean attainment) over its flagged causes in
 proportion to their shortfalls, within the gap; the range is RULE_RANGE around it.
 These are associations in the data, not proof of cause.
 """
@@ -129,12 +129,13 @@ def fit(data: pd.DataFrame) -> Model:
 
 
 def reference_attainment(reps: pd.DataFrame, flagged: pd.DataFrame) -> float:
-    """Median attainment of the reps with a quota, not ramping and no flagged cause, capped at
-    goal (1.0 when fewer than 3 such reps): what the rules measure a flagged rep's shortfall from."""
+    """Mean attainment of the reps with a quota, not ramping and no flagged cause (goal, 1.0, when
+    fewer than 3 such reps): what the rules measure a flagged rep's shortfall from — the level the
+    model's intercept stands for, so that rules and model measure from the same place."""
     att = 1 - reps["gap"] / reps["quota"].where(reps["quota"] > 0)
     clean = ~flagged.reindex(index=reps.index, columns=list(BLAMED)).fillna(False).any(axis=1)
     ok = att[clean & ~reps["ramping"].astype(bool)].dropna()
-    return min(1.0, float(ok.median())) if len(ok) >= 3 else 1.0
+    return float(ok.mean()) if len(ok) >= 3 else 1.0
 
 
 def exposure(rep_drivers: pd.DataFrame) -> pd.DataFrame:

@@ -120,21 +120,21 @@ def test_too_little_data_uses_the_rules_and_says_so(n_reps, n_months, words):
 
 
 def test_rules_split_the_shortfall_against_unflagged_reps():
-    """Reference: median attainment of unflagged, non-ramping reps: E, F, G, H at 1.1, 0.9, 0.95,
-    1.0 → 0.975 (capped at goal). A (attainment 0.7, quota 100) is 27.5 short of it, split
-    0.4 : 0.1 over its two causes; the 2.5 all reps miss stays unexplained."""
+    """Reference: mean attainment of unflagged, non-ramping reps: E, F, G, H at 1.1, 0.9, 0.95,
+    1.0 → 0.9875. A (attainment 0.7, quota 100) is 28.75 short of it, split
+    0.4 : 0.1 over its two causes; the 1.25 left stays unexplained."""
     reps = pd.DataFrame({"quota": 100.0, "gap": [30.0, -10.0, 10.0, 5.0, 0.0],
                          "ramping": False}, index=pd.Index(list("AEFGH"), name="rep_id"))
     d = pd.DataFrame({"follow_up_discipline": {"A": 0.4}, "pipeline": {"A": 0.1}},
                      index=reps.index).reindex(columns=list(BLAMED))
     flagged = d.notna()
-    assert impact.reference_attainment(reps, flagged) == pytest.approx(0.975)
+    assert impact.reference_attainment(reps, flagged) == pytest.approx(0.9875)
     out = impact.allocate(reps, d, flagged, impact._rules("few reps", 5, 5, 3))
-    assert out["money"].loc["A", "follow_up_discipline"] == pytest.approx(22.0)
-    assert out["money"].loc["A", "pipeline"] == pytest.approx(5.5)
-    assert out["unexplained"]["A"] == pytest.approx(2.5)
-    assert out["low"].loc["A", "follow_up_discipline"] == pytest.approx(11.0)
-    assert out["high"].loc["A", "follow_up_discipline"] == pytest.approx(30.0)   # 33, clipped to the gap
+    assert out["money"].loc["A", "follow_up_discipline"] == pytest.approx(23.0)
+    assert out["money"].loc["A", "pipeline"] == pytest.approx(5.75)
+    assert out["unexplained"]["A"] == pytest.approx(1.25)
+    assert out["low"].loc["A", "follow_up_discipline"] == pytest.approx(11.5)
+    assert out["high"].loc["A", "follow_up_discipline"] == pytest.approx(30.0)   # 34.5, clipped to the gap
 
 
 def test_drivers_take_the_largest_flagged_shortfall():
