@@ -549,10 +549,15 @@ def _long(wide: pd.DataFrame, kpis: pd.DataFrame, good: pd.Series, settings: Set
                       & (tested | worse))
     out.loc[out["signal"] == "tenure_months", "flagged"] = False   # ramping is read from the KPIs
     # A driver past its threshold whose own test does not survive the correction still counts when
-    # another tested signal of its cause is flagged for the rep: two independent readings agree.
-    sibling = (out["flagged"] & tested).groupby([out["rep_id"], out["cause"]]).transform("sum") > 0
+    # another tested or driver signal of its cause is flagged for the rep: two readings agree.
+    vouches = out["flagged"] & (tested | out["driver"])
+    sibling = vouches.groupby([out["rep_id"], out["cause"]]).transform("sum") - vouches.astype(int) > 0
     corroborated = out["driver"] & pd.Series(beyond, index=out.index) & out["_gate"] & sibling
     out["flagged"] = out["flagged"] | corroborated
+    # A rule alone names no cause: a driver flagged by a rule (no test) needs another signal of
+    # its cause flagged for the rep.
+    others = out.groupby(["rep_id", "cause"])["flagged"].transform("sum") - out["flagged"].astype(int)
+    out.loc[out["driver"] & ~tested & (others == 0), "flagged"] = False
     scale = out["signal"].map({k: s.scale for k, s in SIGNALS.items()}).astype("float64")
     ref = out["benchmark"]
     gap = np.where(hib, ref - out["value"], out["value"] - ref)
