@@ -90,13 +90,18 @@ def test_planted_causes_are_named_on_teams_never_tuned_on(held_out):
 
 def test_incentive_misalignment_is_found_where_every_product_has_a_quota(held_out):
     """The plan pays per product but names its components Commission / Bonus / SPIF: the mix off
-    the product goals, paid more than the goal mix, is found."""
+    the product goals, paid more than the goal mix, gives a finding for every planted rep below
+    goal (with money where the model supports the cause, else saying it found no effect)."""
     for team, d in held_out:
         assert team.tables["quotas"]["product"].notna().all()
-        reps = d.reps.set_index("rep_id")
-        planted = [r for r, c in team.primary.items() if c == "incentive_misalignment"]
-        named = [r for r in planted if "incentive_misalignment" in reps.at[r, "causes"]]
-        assert named, (team.period, planted)
+        assert not team.tables["incentives"]["component"].isin(team.tables["sales"]["product"]).any()
+        gap = d.reps.set_index("rep_id")["gap"]
+        planted = [r for r, c in team.primary.items() if c == "incentive_misalignment" and gap[r] > 0]
+        f = d.findings
+        found = set(f.loc[f["cause"] == "incentive_misalignment", "who"])
+        assert set(planted) <= found, (team.period, planted, found)
+        evidence = f.loc[(f["cause"] == "incentive_misalignment") & f["who"].isin(planted), "evidence"]
+        assert evidence.str.contains("Product mix off the product goals").all()
 
 
 def test_no_finding_carries_money_its_model_did_not_support(held_out):
