@@ -49,10 +49,14 @@ class Diagnosis:
 # Text
 
 def _signal_text(table: pd.DataFrame) -> pd.Series:
-    """'On-time follow-up 58% vs 100% target; reps at goal 96%' for each signal row."""
+    """'On-time follow-up 58% vs 100% target; reps at goal 96% (binomial, p=0.0012)' for each signal
+    row: every flag says whether a test stands behind it (and its p-value) or it is a rule."""
     fmt = lambda col: pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"])],  # noqa: E731
                                 index=table.index)
-    return table["label"] + " " + fmt("value") + " vs " + fmt("target") + " target; reps at goal " + fmt("benchmark")
+    how = pd.Series([f" ({t}, p={p:.2g})" if p == p else " (rule)" for t, p in zip(table["test"], table["p_value"])],
+                    index=table.index)
+    return (table["label"] + " " + fmt("value") + " vs " + fmt("target") + " target; reps at goal "
+            + fmt("benchmark") + how)
 
 
 def _evidence(table: pd.DataFrame) -> pd.Series:

@@ -66,14 +66,17 @@ def test_money_follows_the_rules_for_a_five_rep_team(diagnosis):
 def test_findings_carry_evidence_range_and_actions(diagnosis):
     f = diagnosis.findings.set_index(["who", "cause"])
     r4 = f.loc[("R4", "activity_shortfall")]
+    from scipy import stats
+    p = stats.poisson.cdf(13, 4.0 * WEEKS)                                # 13 meetings where 4 a week is the floor
     assert r4["evidence"] == (f"Meetings per week {13 / WEEKS:.1f} vs 5.0 target; reps at goal "
-                              f"{66 / WEEKS:.1f}")
+                              f"{66 / WEEKS:.1f} (Poisson, p={p:.2g})")
     assert r4["actions"].startswith(f"raise meetings from {13 / WEEKS:.1f} to 5 a week")
     assert r4["severity"] == "high"                                      # 90 of a 300 quota
     assert r4["impact_low"] <= r4["impact"] <= r4["impact_high"] <= 90 + 1e-9
     r5 = f.loc[("R5", "follow_up_discipline")]
     assert r5["evidence"].startswith("On-time follow-up 40% vs 100% target; reps at goal 100%")
     assert "Days late (median) 5 days vs 0 days target" in r5["evidence"]
+    assert "(binomial, p=" in r5["evidence"] and "(rule)" in r5["evidence"]   # tested or said to be a rule
     assert r5["actions"].startswith("weekly follow-up review")
 
 
