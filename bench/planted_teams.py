@@ -78,7 +78,7 @@ def _assign(n: int, per_cause: int, two_cause_share: float, rng: np.random.Gener
     primary = primary[rng.permutation(n)]
     second = np.full(n, "", dtype=object)
     candidates = np.flatnonzero((primary != "none") & (primary != "ramping"))
-    k = int(round(two_cause_share * len(candidates)))
+    k = round(two_cause_share * len(candidates))
     for i in rng.choice(candidates, size=k, replace=False):
         options = [c for c in CAUSES if c not in (primary[i], "ramping", "territory_imbalance")]
         second[i] = rng.choice(options)
@@ -476,8 +476,8 @@ def crm_frames(team: PlantedTeam) -> dict[str, pd.DataFrame]:
     titles instead of roles, "Q3 2025" periods and Yes/No flags."""
     t = team.tables
     name = t["reps"].set_index("rep_id")["rep_name"]
-    us = lambda d: pd.to_datetime(d).dt.strftime("%m/%d/%Y")  # noqa: E731
-    q = lambda p: p.str.replace(r"(\d{4})-Q(\d)", r"Q\2 \1", regex=True)  # noqa: E731
+    us = lambda d: pd.to_datetime(d).dt.strftime("%m/%d/%Y")
+    q = lambda p: p.str.replace(r"(\d{4})-Q(\d)", r"Q\2 \1", regex=True)
     acc_name = t["accounts"].set_index("account_id")["account_name"]
     act = t["activities"]
     titles = _titles(act["contact_role"], np.random.default_rng(len(act)))

@@ -20,8 +20,8 @@ from core.settings import Settings
 from core.signals import BLAMED, CAUSES, SIGNALS, Cause, Inputs, at_goal, gather, signals  # noqa: F401
 from core.territory import balance_summary
 
-__all__ = ["CAUSES", "Cause", "Diagnosis", "MoneyModel", "cause_money", "diagnose", "money_model",
-           "monthly_evidence", "signals", "FINDING_COLUMNS", "REP_COLUMNS"]
+__all__ = ["CAUSES", "FINDING_COLUMNS", "REP_COLUMNS", "Cause", "Diagnosis", "MoneyModel", "cause_money",
+           "diagnose", "money_model", "monthly_evidence", "signals"]
 
 FINDING_COLUMNS = ["rank", "cause", "scope", "who", "who_names", "severity", "evidence", "impact",
                    "impact_low", "impact_high", "confidence", "actions"]
@@ -53,8 +53,8 @@ def _signal_text(table: pd.DataFrame) -> pd.Series:
     row: every flag says whether a test stands behind it (and its p-value) or it is a rule."""
     fmt = lambda col: pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"])],  # noqa: E731
                                 index=table.index)
-    how = pd.Series([f" ({t}, p={p:.2g})" if p == p else " (rule)" for t, p in zip(table["test"], table["p_value"])],
-                    index=table.index)
+    how = pd.Series([" (rule)" if is_missing(p) else f" ({t}, p={p:.2g})"
+                     for t, p in zip(table["test"], table["p_value"])], index=table.index)
     return (table["label"] + " " + fmt("value") + " vs " + fmt("target") + " target; reps at goal "
             + fmt("benchmark") + how)
 
@@ -319,7 +319,7 @@ def _team_findings(reps: pd.DataFrame, kpis: pd.DataFrame, inp: Inputs, alloc: d
             # Goals are only as unrealistic as the team's net miss: its severity reads the low end
             # of the unexplained money, at most what the whole team is short of its quota.
             net = max(0.0, float(judged["quota"].sum() - judged["revenue"].sum()))
-            point, low, high = money["unexplained"]
+            low = money["unexplained"][1]
             finding = _team_finding(
                 "unexplained", "team", money["unexplained"], base,
                 f"Reps at goal {fmt_pct(share)} vs {fmt_pct(th.reps_at_goal_min)} minimum "

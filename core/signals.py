@@ -375,7 +375,7 @@ def plan_rates(ds: Dataset, period: Period) -> pd.Series | None:
     pay = pay[(pay["month"] >= start) & (pay["month"] <= end)]
     if pay.empty or len(products) < 2:
         return None
-    quarter = lambda d: d.dt.to_period("Q").astype("str")  # noqa: E731
+    quarter = lambda d: d.dt.to_period("Q").astype("str")
     y = pay.groupby([pay["rep_id"], quarter(pay["month"])])["payout"].sum()
     x = sales.groupby([sales["rep_id"], quarter(sales["date"]), sales["product"]])["revenue"].sum().unstack()
     x = x.reindex(y.index).fillna(0.0)

@@ -143,5 +143,5 @@ def test_incentive_actions_when_some_signals_are_missing():
     inp = gather(small_team(), Q3, Settings())
     v = pd.DataFrame({"mix_gap": [0.24]}, index=["R4"])
     assert _act_incentive(v, v, inp, Settings().targets) == [
-        "align pay with the goal; 24% of revenue sits on other products than the product goals ask: "
-        "pay the goal products at least as well as the others"]
+        ("align pay with the goal; 24% of revenue sits on other products than the product goals ask: "
+         "pay the goal products at least as well as the others")]
