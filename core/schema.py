@@ -137,7 +137,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Column("planned", BOOL, False, "Was it in the call plan before the week began?",
                ("planned", "in call plan", "call plan", "scheduled")),
         Column("contact_role", STR, False, "user (clinician), buyer (purchasing) or admin (C-suite).",
-               ("contact role", "contact type", "attendee role", "role")),
+               ("contact role", "contact type", "attendee role", "attendee type", "attendee", "role")),
         Column("segment", STR, False, "Clinical area discussed.", ("segment", "specialty", "therapy area")),
         Column("product", STR, False, "Product discussed.", _PRODUCT + ("detailed product",)),
     ), synonyms=("activities", "activity", "calls", "call log", "meetings", "visits", "interactions",

@@ -23,7 +23,7 @@ import pandas as pd
 from core import metrics
 from core.competency import competency_table
 from core.dataset import Dataset, Scope
-from core.periods import Period
+from core.periods import Period, custom
 from core.settings import Settings
 from core.territory import territory_balance
 
@@ -31,12 +31,18 @@ MIN_AT_GOAL = 3                      # reps at goal needed before their median i
 FALLING_PER_90D = -0.10              # weakest competencies losing this much a quarter = falling
 QUARTER_END_DAYS = 21                # "the last 3 weeks of a quarter"
 WINDOW_QUARTERS = 4                  # quarters read for revenue bunching
-FOCUS_SHORT = 0.50                   # product-quota vs overall attainment below 50 % of the reps at goal
-MIX_EXCESS = 0.10                    # share of the best-paying product this far above the benchmark
+MIX_EXCESS = 0.04                    # product mix this far (total variation) beyond the reps at goal
+PAID_TILT_MIN = 0.05                 # the mix earns ≥ 5 % more pay than the goal mix would
+MIX_MONTHS = 12                      # months of product mix read against the product goals
+PAY_QUARTERS = 8                     # rep-quarters of payouts read to infer the plan's rates
+RATE_SPREAD = 1.3                    # best rate ≥ 1.3× the median rate: the plan favours products
+REGULAR_BUYER = 0.5                  # share of months with a purchase that makes an account a regular buyer
+LOST_LOOKBACK_YEARS = 2              # accounts that bought this far back and not in the period are lost
+PEER_Z_MIN_REPS = 8                  # reps with a value needed before a peer test is run
 REACH_SHORT = 0.80                   # reach below 80 % of the reps at goal
 PIPELINE_SHORT = 0.50                # open pipeline / quota below half the reps at goal
 CYCLE_EXCESS = 2.0                   # sales cycle twice as long as than the team's median
-OVERDUE_MIN = 5                      # overdue open follow-ups: at least this many ...
+OVERDUE_MIN = 4                      # overdue open follow-ups: more than this many ...
 OVERDUE_TIMES = 2.0                  # ... and twice the reps at goal
 
 
@@ -92,10 +98,9 @@ SIGNALS: dict[str, Signal] = {s.key: s for s in (
            "rating", True),
     Signal("knowledge_quotient", "training_gap", "Knowledge quotient", "score", True, True),
     Signal("self_minus_manager", "training_gap", "Self rating minus manager rating", "rating", False),
-    Signal("focus_vs_overall", "incentive_misalignment",
-           "Product-quota attainment / overall attainment", "ratio", True, True),
-    Signal("top_pay_share", "incentive_misalignment", "Revenue share of the best-paying product", "pct",
-           False),
+    Signal("mix_gap", "incentive_misalignment", "Product mix off the product goals", "pct", False, True,
+           1.0),
+    Signal("paid_mix_tilt", "incentive_misalignment", "Pay earned by the mix vs the goal mix", "pct", False),
     Signal("quarter_end_share", "incentive_misalignment", "Revenue in the last 3 weeks of quarters",
            "pct", False, True, 1.0),
     Signal("payout_vs_goal", "incentive_misalignment", "Payout vs reps at goal", "money", False),
@@ -110,12 +115,20 @@ SIGNALS: dict[str, Signal] = {s.key: s for s in (
     Signal("pipeline_to_quota", "pipeline", "Open pipeline / quota", "ratio", True, True),
     Signal("win_rate", "pipeline", "Win rate", "pct", True),
     Signal("sales_cycle_days", "pipeline", "Sales cycle (median days)", "days", False),
-    Signal("churn_rate", "customer_retention", "Account churn", "pct", False, True, 1.0),
+    Signal("lost_revenue_share", "customer_retention",
+           "Revenue of accounts that stopped buying", "pct", False, True, 1.0),
+    Signal("churn_rate", "customer_retention", "Account churn", "pct", False),
     Signal("tenure_months", "ramping", "Tenure (months)", "count", True),
 )}
 
 SIGNAL_COLUMNS = ["rep_id", "rep_name", "cause", "signal", "label", "unit", "value", "target",
-                  "benchmark", "threshold", "p_value", "flagged", "driver", "shortfall"]
+                  "benchmark", "threshold", "test", "p_value", "flagged", "driver", "shortfall"]
+# Signals judged against the team's own spread get a robust z-test against their peers; the
+# others with no test are plain rules (the "test" column says which).
+PEER_TESTED = ("quota_per_potential", "mix_gap", "paid_mix_tilt", "reach", "pipeline_to_quota", "lost_revenue_share",
+               "churn_rate", "sales_cycle_days")
+TESTS = {"knowledge_quotient": "t-test", "on_time_follow_up_rate": "binomial", "meetings_per_week": "Poisson",
+         "call_plan_adherence": "binomial", "win_rate": "binomial", "overdue_open_follow_ups": "Poisson"} | {k: "peer z-test" for k in PEER_TESTED}
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,24 @@ def _bh_cutoff(p: pd.Series, level: float) -> float:
         return -1.0
     ok = ps <= level * np.arange(1, len(ps) + 1) / len(ps)
     return float(ps[ok].max()) if ok.any() else -1.0
+
+
+def _peer_test(values: pd.Series, higher_is_better: bool, log: bool = False) -> pd.Series:
+    """One-sided robust z-test of each rep against its peers: how far the value sits on the wrong
+    side of the team's median, in units of 1.4826 × the median absolute deviation (ratios on a log
+    scale). NaN (a rule, no test) with fewer than PEER_Z_MIN_REPS values or no spread."""
+    from scipy import stats
+
+    if log:
+        values = np.log(values.where(values > 0))
+    v = values.dropna()
+    # Robust spread, floored at half the standard deviation: with most reps at one value (no lost
+    # accounts, say) the MAD is near 0 and would make any difference "significant".
+    spread = max(1.4826 * (v - v.median()).abs().median(), 0.5 * v.std()) if len(v) > 1 else 0.0
+    if len(v) < PEER_Z_MIN_REPS or not spread > 0:
+        return pd.Series(np.nan, index=values.index)
+    z = (values - v.median()) / spread
+    return pd.Series(stats.norm.sf(-z if higher_is_better else z), index=values.index)
 
 
 def _quota_in_period(qm: pd.DataFrame, period: Period) -> pd.Series:
@@ -228,33 +259,30 @@ def _score_test(ds: Dataset, period: Period, reps: pd.Index, mu: float) -> np.nd
 
 def _incentive(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
                settings: Settings) -> pd.DataFrame:
+    """Product mix against the product goals (and, with pay data, whether the plan pays the mix
+    more than the goals), quarter-end bunching and payout against the reps at goal."""
     out = pd.DataFrame(index=kpis["rep_id"])
+    window = mix_window(period)
+    sales = _period_sales(ds, window.start_ts, window.end_ts)
+    mix = product_mix_vs_goals(ds, pd.Index(kpis["rep_id"]), sales, window)
+    if mix is not None:
+        rev, quota = mix
+        gap = (0.5 * (rev.div(rev.sum(axis=1), axis=0) - quota.div(quota.sum(axis=1), axis=0)).abs()
+               .sum(axis=1)).where((rev.sum(axis=1) > 0) & (quota.sum(axis=1) > 0)).reindex(out.index)
+        bench = benchmark(gap, good, gap.median())
+        out["mix_gap"] = gap
+        out["mix_gap__target"] = bench
+        out["mix_gap__threshold"] = bench + MIX_EXCESS
+        rates = plan_rates(ds, period) if ds.has("incentives") else None
+        if rates is not None:
+            tilt = paid_mix_tilt(rev, quota, _bucket_rates(rates, rev.columns, sales)).reindex(out.index)
+            out["paid_mix_tilt"] = tilt
+            out["paid_mix_tilt__target"] = 0.0
+            out["paid_mix_tilt__threshold"] = PAID_TILT_MIN
+            # A mix off the goals is an incentive problem where the plan pays that mix more.
+            out["mix_gap__gate"] = (tilt > PAID_TILT_MIN).to_numpy()
     if not ds.has("incentives"):
         return out
-    sales = _period_sales(ds, period.start_ts, period.end_ts)
-    qm = metrics.quota_by_month(ds)
-    qm = qm[qm["product"].notna() & (qm["month"] <= period.end_ts)
-            & (qm["month"] + pd.offsets.MonthEnd(0) >= period.start_ts)]
-    if len(qm):
-        quota = _quota_in_period(qm, period).groupby(qm["rep_id"]).sum()
-        focus = sales[sales["product"].isin(qm["product"].unique())]
-        revenue = focus.groupby("rep_id")["revenue"].sum().reindex(quota.index).fillna(0.0)
-        focus_att = (revenue / quota.where(quota > 0)).reindex(out.index)
-        # Relative to the rep's overall attainment: a rep below goal everywhere is not misaligned.
-        overall = pd.Series(kpis["attainment"].to_numpy(), index=out.index)
-        ratio = focus_att / overall.where(overall > 0)
-        out["focus_vs_overall"] = ratio
-        out["focus_vs_overall__target"] = 1.0
-        out["focus_vs_overall__threshold"] = FOCUS_SHORT * benchmark(ratio, good, 1.0)
-    top = _best_paying_product(ds, sales)
-    if top is not None and len(sales):
-        total = sales.groupby("rep_id")["revenue"].sum()
-        share = (sales[sales["product"] == top].groupby("rep_id")["revenue"].sum()
-                 .reindex(total.index).fillna(0.0) / total.where(total > 0)).reindex(out.index)
-        bench = benchmark(share, good, share.median())
-        out["top_pay_share"] = share
-        out["top_pay_share__target"] = bench
-        out["top_pay_share__threshold"] = bench + MIX_EXCESS
     out["quarter_end_share"] = _quarter_end_share(ds, period).reindex(out.index)
     out["quarter_end_share__target"] = QUARTER_END_DAYS / 91
     out["quarter_end_share__threshold"] = settings.thresholds.quarter_end_share_max
@@ -268,16 +296,121 @@ def _incentive(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
     return out
 
 
-def _best_paying_product(ds: Dataset, sales: pd.DataFrame) -> str | None:
-    """The product whose commission pays most per $ of revenue (incentive components named after
-    products); None when no component names a product."""
-    inc = ds.table("incentives")
-    paid = inc[inc["component"].isin(sales["product"].unique())].groupby("component")["payout"].sum()
-    if paid.empty:
+def mix_window(period: Period) -> Period:
+    """The months the product mix is read over: the MIX_MONTHS up to the period end (a pay plan
+    steers the mix all year; one quarter of one product is mostly noise), or the period if longer."""
+    start = (period.end_ts - pd.DateOffset(months=MIX_MONTHS) + pd.Timedelta(days=1)).date()
+    return custom(min(start, period.start), period.end)
+
+
+def product_mix_vs_goals(ds: Dataset, reps: pd.Index, sales: pd.DataFrame,
+                         period: Period) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Revenue and quota per rep (rows) and product with a product quota (columns), plus "other":
+    the revenue on other products against the quota not broken down by product, over `period`
+    (`sales` are its sales). None without product quotas in the period."""
+    qm = metrics.quota_by_month(ds)
+    qm = qm[(qm["month"] <= period.end_ts) & (qm["month"] + pd.offsets.MonthEnd(0) >= period.start_ts)]
+    if qm["product"].isna().all():
         return None
-    revenue = sales.groupby("product")["revenue"].sum().reindex(paid.index)
-    rate = paid / revenue.where(revenue > 0)
-    return None if rate.isna().all() else str(rate.idxmax())
+    total = metrics._total_quota_by_month(qm)
+    total_quota = _quota_in_period(total, period).groupby(total["rep_id"]).sum().reindex(reps)
+    qm = qm[qm["product"].notna()]
+    pq = _quota_in_period(qm, period).groupby([qm["rep_id"], qm["product"]]).sum().unstack()
+    products = list(pq.columns)
+    pq = pq.reindex(reps)
+    rev = (sales.groupby(["rep_id", "product"])["revenue"].sum().unstack()
+           .reindex(index=reps).reindex(columns=products).fillna(0.0))
+    total_rev = sales.groupby("rep_id")["revenue"].sum().reindex(reps).fillna(0.0)
+    rev["other"] = (total_rev - rev.sum(axis=1)).clip(lower=0)
+    pq["other"] = (total_quota - pq.sum(axis=1)).clip(lower=0)
+    has = pq[products].notna().any(axis=1)
+    if not (rev["other"] > 0).any() and not (pq["other"] > 0).any():
+        rev, pq = rev.drop(columns="other"), pq.drop(columns="other")
+    return rev[has], pq[has].fillna(0.0)
+
+
+def paid_mix_tilt(rev: pd.DataFrame, quota: pd.DataFrame, rates: pd.Series) -> pd.Series:
+    """How much more the plan pays for the rep's product mix than for the goal mix at the same
+    revenue: Σ rate × revenue / Σ rate × (revenue spread like the quotas) − 1."""
+    goal_mix = quota.div(quota.sum(axis=1).where(quota.sum(axis=1) > 0), axis=0).mul(rev.sum(axis=1), axis=0)
+    paid = (rev * rates).sum(axis=1)
+    at_goal_mix = (goal_mix * rates).sum(axis=1)
+    return paid / at_goal_mix.where(at_goal_mix > 0) - 1
+
+
+def _bucket_rates(rates: pd.Series, buckets: pd.Index, sales: pd.DataFrame) -> pd.Series:
+    """Rates per column of the mix: a product's own rate; "other" pays the revenue-weighted rate
+    of the products without a product quota."""
+    out = rates.reindex(buckets)
+    if "other" in buckets:
+        rest = sales[~sales["product"].isin(buckets)].groupby("product")["revenue"].sum()
+        r = rates.reindex(rest.index)
+        ok = r.notna() & rest.gt(0)
+        out["other"] = float((r[ok] * rest[ok]).sum() / rest[ok].sum()) if ok.any() else float(rates.median())
+    return out.fillna(float(rates.median()))
+
+
+def plan_rates(ds: Dataset, period: Period) -> pd.Series | None:
+    """What the pay plan pays per $ of revenue, per product. From components named after products
+    when there are such; otherwise inferred: payout per rep and quarter regressed (non-negative
+    least squares) on revenue per product, over the last PAY_QUARTERS quarters up to the period
+    end. None when it cannot be told."""
+    inc = ds.table("incentives")
+    end = period.end_ts
+    start = (end - pd.offsets.QuarterBegin(PAY_QUARTERS, startingMonth=1)).normalize()
+    sales = _period_sales(ds, start, end)
+    products = sales["product"].dropna().unique()
+    named = inc[inc["component"].isin(products)]
+    if named["component"].nunique() >= 2:
+        paid = named.groupby("component")["payout"].sum()
+        revenue = sales.groupby("product")["revenue"].sum().reindex(paid.index)
+        rate = paid / revenue.where(revenue > 0)
+        return None if rate.isna().all() else rate.dropna()
+    # The plan's rate line is its largest component (commission); bonuses and SPIFs paid on
+    # other rules would only blur the rates, so they are left out when components are named.
+    if inc["component"].notna().any():
+        main = inc.groupby("component")["payout"].sum().idxmax()
+        inc = inc[inc["component"] == main]
+    pay = metrics._spread_by_month(inc, "payout")
+    pay = pay[(pay["month"] >= start) & (pay["month"] <= end)]
+    if pay.empty or len(products) < 2:
+        return None
+    quarter = lambda d: d.dt.to_period("Q").astype("str")
+    y = pay.groupby([pay["rep_id"], quarter(pay["month"])])["payout"].sum()
+    x = sales.groupby([sales["rep_id"], quarter(sales["date"]), sales["product"]])["revenue"].sum().unstack()
+    x = x.reindex(y.index).fillna(0.0)
+    if len(x) < 3 * x.shape[1]:
+        return None
+    from scipy.optimize import nnls
+
+    scale = x.abs().max().where(lambda v: v > 0, 1.0)
+    coef, _ = nnls((x / scale).to_numpy(), y.to_numpy(dtype="float64"))
+    rates = pd.Series(coef / scale.to_numpy(), index=x.columns)
+    return rates if rates.max() > 0 else None
+
+
+def _lost_revenue(ds: Dataset, period: Period) -> pd.DataFrame:
+    """Per rep: of the monthly run-rate of the accounts it sold to in the LOST_LOOKBACK_YEARS before
+    the period, the share from accounts that bought nothing in the period (lost accounts). An
+    account's run-rate is its revenue over the months from its first to its last purchase (at
+    least 3), so an account lost long ago weighs what it bought while it was a customer."""
+    s = metrics.sales_table(ds)
+    s = s[s["account_id"].notna()]
+    first = period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS)
+    window = s[(s["date"] >= first) & (s["date"] < period.start_ts)]
+    g = window.groupby(["rep_id", "account_id"])
+    span = ((g["date"].max() - g["date"].min()).dt.days / 30.44 + 1).clip(lower=3)
+    months = window["date"].dt.to_period("M")
+    active = months.groupby([window["rep_id"], window["account_id"]]).nunique()
+    rate = g["revenue"].sum() / span
+    # Only regular buyers (a purchase in at least half the months of their span) can be "lost" by
+    # a quiet period; an account buying now and then is quiet in many periods without leaving.
+    rate = rate[(rate > 0) & (active / span.round().clip(lower=1) >= REGULAR_BUYER)]
+    now = s[period.contains(s["date"]) & (s["revenue"] > 0)]
+    lost = ~rate.index.get_level_values("account_id").isin(now["account_id"].unique())
+    total = rate.groupby(level="rep_id").sum()
+    gone = rate[lost].groupby(level="rep_id").sum().reindex(total.index).fillna(0.0)
+    return pd.DataFrame({"share": gone / total})
 
 
 def _quarter_end_share(ds: Dataset, period: Period) -> pd.Series:
@@ -313,7 +446,10 @@ def _rates(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
         overdue = k["overdue_open_follow_ups"]
         out["overdue_open_follow_ups"] = overdue
         out["overdue_open_follow_ups__target"] = t.overdue_open_follow_ups
-        out["overdue_open_follow_ups__threshold"] = max(OVERDUE_MIN, OVERDUE_TIMES * benchmark(overdue, good, 0))
+        usual = benchmark(overdue, good, 0)
+        out["overdue_open_follow_ups__threshold"] = max(OVERDUE_MIN, OVERDUE_TIMES * usual)
+        # Poisson: this many overdue when the reps at goal have `usual` (at least half a one).
+        out["overdue_open_follow_ups__p"] = stats.poisson.sf(overdue - 1, max(usual, 0.5))
     if ds.has("activities"):
         weeks = period.days / 7
         floor = th.meetings_shortfall * t.meetings_per_week
@@ -349,6 +485,10 @@ def _rates(ds: Dataset, kpis: pd.DataFrame, good: pd.Series, period: Period,
         out["sales_cycle_days__target"] = cycle
         out["sales_cycle_days__threshold"] = CYCLE_EXCESS * cycle
     if ds.has("sales") and metrics.sales_table(ds)["account_id"].notna().any():
+        lost = _lost_revenue(ds, period)["share"].reindex(k.index)
+        out["lost_revenue_share"] = lost
+        out["lost_revenue_share__target"] = lost.median()
+        out["lost_revenue_share__threshold"] = lost.median() + th.churn_excess
         churn = k["churn_rate"]
         team_churn = churn.median()
         out["churn_rate"] = churn
@@ -381,22 +521,43 @@ def _long(wide: pd.DataFrame, kpis: pd.DataFrame, good: pd.Series, settings: Set
         target = wide[f"{key}__target"].astype("float64")
         threshold = pd.Series(wide[f"{key}__threshold"], index=wide.index, dtype="float64")
         p = wide.get(f"{key}__p", pd.Series(np.nan, index=wide.index)).astype("float64")
+        if key in PEER_TESTED:
+            p = _peer_test(value, sig.higher_is_better, log=sig.unit == "ratio")
+        gate = wide.get(f"{key}__gate", pd.Series(True, index=wide.index)).astype("boolean").fillna(False)
         frames.append(pd.DataFrame({
             "rep_id": wide.index, "cause": sig.cause, "signal": key, "label": sig.label, "unit": sig.unit,
             "value": value.to_numpy(), "target": target.to_numpy(),
             "benchmark": benchmark(value, good_ids.reindex(wide.index).fillna(False), target.median()),
-            "threshold": threshold.to_numpy(), "p_value": p.to_numpy(), "driver": sig.driver}))
+            "threshold": threshold.to_numpy(), "p_value": p.to_numpy(), "driver": sig.driver,
+            "test": np.where(p.notna(), TESTS.get(key, "rule"), "rule"), "_gate": gate.to_numpy(bool)}))
     if not frames:
-        text = {"rep_id", "rep_name", "cause", "signal", "label", "unit"}
+        text = {"rep_id", "rep_name", "cause", "signal", "label", "unit", "test"}
         return pd.DataFrame({c: pd.Series(dtype="str" if c in text else bool if c in ("flagged", "driver")
                                           else "float64") for c in SIGNAL_COLUMNS})
     out = pd.concat(frames, ignore_index=True)
     hib = out["signal"].map({k: s.higher_is_better for k, s in SIGNALS.items()}).astype(bool)
     beyond = np.where(hib, out["value"] < out["threshold"], out["value"] > out["threshold"])
-    cutoff = _bh_cutoff(out.loc[beyond, "p_value"], settings.thresholds.false_discovery_rate)
-    significant = out["p_value"].isna() | (out["p_value"] <= cutoff)
-    out["flagged"] = pd.Series(beyond, index=out.index) & significant & out["value"].notna()
+    # Benjamini–Hochberg over every test run (all reps, all tested signals), not only the values
+    # past their threshold; a signal without a test is a rule and says so in "test".
+    cutoff = _bh_cutoff(out["p_value"], settings.thresholds.false_discovery_rate)
+    tested = out["p_value"].notna()
+    significant = ~tested | (out["p_value"] <= cutoff)
+    # A rule (no test) also needs the value worse than the reps at goal: a fixed threshold the
+    # reps at goal themselves miss says nothing about a rep.
+    worse = np.where(hib, out["value"] < out["benchmark"], out["value"] > out["benchmark"])
+    out["flagged"] = (pd.Series(beyond, index=out.index) & significant & out["value"].notna() & out["_gate"]
+                      & (tested | worse))
     out.loc[out["signal"] == "tenure_months", "flagged"] = False   # ramping is read from the KPIs
+    # A driver past its threshold whose own test does not survive the correction still counts when
+    # another tested or driver signal of its cause is flagged for the rep: two readings agree.
+    vouches = out["flagged"] & (tested | out["driver"])
+    sibling = vouches.groupby([out["rep_id"], out["cause"]]).transform("sum") - vouches.astype(int) > 0
+    corroborated = out["driver"] & pd.Series(beyond, index=out.index) & out["_gate"] & sibling
+    out["flagged"] = out["flagged"] | corroborated
+    # A rule alone names no cause: a driver flagged by a rule (no test) needs another signal of
+    # its cause flagged for the rep.
+    others = out.groupby(["rep_id", "cause"])["flagged"].transform("sum") - out["flagged"].astype(int)
+    out.loc[out["driver"] & ~tested & (others == 0), "flagged"] = False
     scale = out["signal"].map({k: s.scale for k, s in SIGNALS.items()}).astype("float64")
     ref = out["benchmark"]
     gap = np.where(hib, ref - out["value"], out["value"] - ref)

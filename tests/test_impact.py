@@ -1,4 +1,5 @@
-"""The money model: drivers → attainment → money per cause, adding up to each rep's gap."""
+"""The money model: drivers → attainment → money per cause, adding up to each rep's gap, and no
+money for a cause the data do not support."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,9 +9,10 @@ from core.impact import Effect, Model
 from core.signals import BLAMED
 
 
-def _model(elasticity: float, low: float, high: float) -> Model:
+def _model(elasticity: float, low: float, high: float, unsupported: tuple[str, ...] = ()) -> Model:
     e = Effect(elasticity, low, high, "test")
-    return Model("model", "test", 0, 0, 0, {c: e for c in BLAMED})
+    none = Effect(0.0, 0.0, 0.0, "none", supported=False)
+    return Model("model", "test", 0, 0, 0, {c: none if c in unsupported else e for c in BLAMED})
 
 
 def _reps() -> pd.DataFrame:
@@ -24,26 +26,24 @@ def _drivers(values: dict[str, dict[str, float]]) -> pd.DataFrame:
     return pd.DataFrame(values).reindex(index=list("ABCDE"), columns=list(BLAMED))
 
 
-def test_money_is_elasticity_times_shortfall_times_quota():
-    """A: 0.5 × 0.4 × 100 = 20 from follow-ups, 0.5 × 0.2 × 100 = 10 from activity; gap 30."""
-    d = _drivers({"follow_up_discipline": {"A": 0.4}, "activity_shortfall": {"A": 0.2}})
-    f = d.notna()
-    out = impact.allocate(_reps(), d, f, _model(0.5, 0.25, 1.0))
-    assert out["money"].loc["A", "follow_up_discipline"] == pytest.approx(20.0)
-    assert out["money"].loc["A", "activity_shortfall"] == pytest.approx(10.0)
-    assert out["unexplained"]["A"] == pytest.approx(0.0)
+def test_money_is_effect_times_dose_times_quota():
+    """Follow-ups flagged for A (shortfall 0.4) and E (0.2): dose 4/3 and 2/3 of the mean.
+    Effect 0.15 → A 0.15 × 4/3 × 100 = 20, E 0.15 × 2/3 × 100 = 10; ranges from 0.075 … 0.3."""
+    d = _drivers({"follow_up_discipline": {"A": 0.4, "E": 0.2}})
+    out = impact.allocate(_reps(), d, d.notna(), _model(0.15, 0.075, 0.3))
+    money = out["money"]["follow_up_discipline"]
+    assert money["A"] == pytest.approx(20.0) and money["E"] == pytest.approx(10.0)
+    assert out["unexplained"]["A"] == pytest.approx(10.0) and out["unexplained"]["E"] == pytest.approx(10.0)
     assert out["low"].loc["A", "follow_up_discipline"] == pytest.approx(10.0)
-    assert out["high"].loc["A", "follow_up_discipline"] == pytest.approx(30.0)  # 40, clipped to the gap
+    assert out["high"].loc["A", "follow_up_discipline"] == pytest.approx(30.0)   # 40, clipped to the gap
 
 
 def test_causes_are_scaled_down_to_the_gap_and_the_rest_is_unexplained():
-    """B: raw 0.5 × 0.6 × 100 = 30 > gap 10 → 10; E: raw 5 < gap 20 → 15 unexplained."""
-    d = _drivers({"pipeline": {"B": 0.6, "E": 0.1}})
+    """B: 0.5 × 1 × 100 = 50 > gap 10 → 10, nothing unexplained."""
+    d = _drivers({"pipeline": {"B": 0.6}})
     out = impact.allocate(_reps(), d, d.notna(), _model(0.5, 0.25, 1.0))
     assert out["money"].loc["B", "pipeline"] == pytest.approx(10.0)
     assert out["unexplained"]["B"] == pytest.approx(0.0)
-    assert out["money"].loc["E", "pipeline"] == pytest.approx(5.0)
-    assert out["unexplained"]["E"] == pytest.approx(15.0)
 
 
 def test_only_flagged_causes_of_reps_below_goal_get_money():
@@ -51,7 +51,7 @@ def test_only_flagged_causes_of_reps_below_goal_get_money():
     flagged = d.notna() & (d.index == "A")[:, None]
     flagged.loc["C"] = True           # at goal
     flagged.loc["D"] = True           # ramping
-    out = impact.allocate(_reps(), d, flagged, _model(0.1, 0.05, 0.2))
+    out = impact.allocate(_reps(), d, flagged, _model(0.01, 0.005, 0.02))
     money = out["money"]
     assert (money.loc[["B", "C", "D", "E"]] == 0).all().all()
     assert (money.loc["A"] > 0).all()
@@ -59,6 +59,15 @@ def test_only_flagged_causes_of_reps_below_goal_get_money():
     below = _reps().query("gap > 0 and not ramping").index
     assert np.allclose(totals[below], _reps().loc[below, "gap"])
     assert (money >= 0).all().all()
+
+
+def test_a_cause_without_support_gets_no_money():
+    """Pipeline flagged for A, but the model found no effect: A's gap stays unexplained."""
+    d = _drivers({"pipeline": {"A": 0.5}, "follow_up_discipline": {"E": 0.3}})
+    out = impact.allocate(_reps(), d, d.notna(), _model(0.1, 0.05, 0.2, unsupported=("pipeline",)))
+    assert (out["money"]["pipeline"] == 0).all() and (out["high"]["pipeline"] == 0).all()
+    assert out["unexplained"]["A"] == pytest.approx(30.0)
+    assert out["money"].loc["E", "follow_up_discipline"] == pytest.approx(10.0)
 
 
 def _panel(n_reps: int, n_months: int, effect: float, seed: int = 0) -> pd.DataFrame:
@@ -72,50 +81,77 @@ def _panel(n_reps: int, n_months: int, effect: float, seed: int = 0) -> pd.DataF
     for c in BLAMED:
         frame[c] = 0.0
     frame["follow_up_discipline"] = np.repeat(d, n_months)
-    frame["activity_shortfall"] = rng.uniform(0, 0.1, n_reps * n_months)   # unrelated to attainment
+    frame["activity_shortfall"] = np.repeat(rng.uniform(0, 0.1, n_reps), n_months)   # unrelated
     return frame
 
 
-def test_model_recovers_the_effect_with_an_interval():
+def test_model_recovers_the_effect_with_an_interval_and_states_its_sample_in_reps():
     """Attainment = 1.05 − 0.6 × shortfall + noise: the coefficient comes back near 0.6."""
     model = impact.fit(_panel(24, 9, 0.6))
     assert model.method == "model"
     e = model.effects["follow_up_discipline"]
-    assert e.elasticity == pytest.approx(0.6, abs=0.08)
+    assert e.supported and e.elasticity == pytest.approx(0.6, abs=0.08)
     assert e.low < 0.6 < e.high
-    assert model.confidence == "model: OLS on 216 rep-months, clustered by rep (24 reps)"
-    assert model.effects["follow_up_discipline"].source.startswith("model: OLS on 216 rep-months")
+    assert model.confidence.startswith("model: OLS across 24 reps")
+    assert "rep-months" not in model.confidence
 
 
-def test_a_cause_without_variation_falls_back_to_rules():
+def test_causes_the_model_finds_no_effect_for_are_not_supported():
+    """Pipeline has no variation, activity is unrelated to attainment: neither carries money."""
     model = impact.fit(_panel(24, 9, 0.6))
-    assert model.effects["pipeline"].source.startswith("rules")
-    assert model.effects["pipeline"].elasticity == impact.RULE_ELASTICITY
+    for cause in ("pipeline", "activity_shortfall"):
+        e = model.effects[cause]
+        assert not e.supported and e.elasticity == 0.0 and e.high == 0.0
+        assert impact.NO_EFFECT in e.source
+
+
+def test_a_wrong_signed_effect_is_not_supported():
+    """Reps with the shortfall do better: the model finds no (negative) effect."""
+    model = impact.fit(_panel(24, 9, -0.6))
+    assert not model.effects["follow_up_discipline"].supported
 
 
 @pytest.mark.parametrize("n_reps,n_months,words", [(5, 9, "5 reps: too few for a model"),
-                                                   (20, 4, "4 months: too few for a model")])
+                                                   (20, 2, "2 months: too few for a model")])
 def test_too_little_data_uses_the_rules_and_says_so(n_reps, n_months, words):
     model = impact.fit(_panel(n_reps, n_months, 0.6))
     assert model.method == "rules"
     assert model.confidence == f"rules ({words})"
-    assert all(e.elasticity == impact.RULE_ELASTICITY for e in model.effects.values())
 
 
-def test_drivers_take_the_largest_shortfall_and_flag_from_driver_signals():
+def test_rules_split_the_shortfall_against_unflagged_reps():
+    """Reference: mean attainment of unflagged, non-ramping reps: E, F, G, H at 1.1, 0.9, 0.95,
+    1.0 → 0.9875. A (attainment 0.7, quota 100) is 28.75 short of it, split
+    0.4 : 0.1 over its two causes; the 1.25 left stays unexplained."""
+    reps = pd.DataFrame({"quota": 100.0, "gap": [30.0, -10.0, 10.0, 5.0, 0.0],
+                         "ramping": False}, index=pd.Index(list("AEFGH"), name="rep_id"))
+    d = pd.DataFrame({"follow_up_discipline": {"A": 0.4}, "pipeline": {"A": 0.1}},
+                     index=reps.index).reindex(columns=list(BLAMED))
+    flagged = d.notna()
+    assert impact.reference_attainment(reps, flagged) == pytest.approx(0.9875)
+    out = impact.allocate(reps, d, flagged, impact._rules("few reps", 5, 5, 3))
+    assert out["money"].loc["A", "follow_up_discipline"] == pytest.approx(23.0)
+    assert out["money"].loc["A", "pipeline"] == pytest.approx(5.75)
+    assert out["unexplained"]["A"] == pytest.approx(1.25)
+    assert out["low"].loc["A", "follow_up_discipline"] == pytest.approx(11.5)
+    assert out["high"].loc["A", "follow_up_discipline"] == pytest.approx(30.0)   # 34.5, clipped to the gap
+
+
+def test_drivers_take_the_largest_flagged_shortfall():
     table = pd.DataFrame({
         "rep_id": ["A", "A", "A", "B"],
         "cause": ["pipeline", "pipeline", "pipeline", "pipeline"],
         "signal": ["pipeline_to_quota", "win_rate", "sales_cycle_days", "pipeline_to_quota"],
         "driver": [True, True, False, True],
-        "shortfall": [0.2, 0.5, np.nan, 0.0],
+        "shortfall": [0.7, 0.5, np.nan, 0.3],
         "flagged": [False, True, True, False],
     })
     d, f = impact.drivers(table, pd.Index(["A", "B", "C"]))
-    assert d.loc["A", "pipeline"] == 0.5
-    assert d.loc["B", "pipeline"] == 0.0
+    assert d.loc["A", "pipeline"] == 0.5          # 0.7 is not flagged
+    assert d.loc["B", "pipeline"] == 0.0          # not flagged: no driver
     assert np.isnan(d.loc["C", "pipeline"])
     assert f.loc["A", "pipeline"] and not f.loc["B", "pipeline"] and not f.loc["C", "pipeline"]
+    assert impact.exposure(d).loc[["A", "B"], "pipeline"].tolist() == [1.0, 0.0]
 
 
 def test_drivers_of_an_empty_signal_table_are_blank_not_an_error():

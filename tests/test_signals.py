@@ -70,9 +70,9 @@ def _flagged(table: pd.DataFrame) -> set[tuple[str, str]]:
 def test_flags_exactly_the_planted_problems():
     t = signals(small_team(), Q3, Settings())
     assert list(t.columns) == SIGNAL_COLUMNS
+    # R2's quarter-end bunching is a rule with nothing beside it: a rule alone flags no cause.
     assert _flagged(t) == {("R4", "meetings_per_week"), ("R5", "on_time_follow_up_rate"),
-                           ("R5", "days_late"), ("R5", "call_plan_adherence"),
-                           ("R2", "quarter_end_share"), ("R4", "payout_vs_goal")}
+                           ("R5", "days_late"), ("R5", "call_plan_adherence"), ("R4", "payout_vs_goal")}
 
 
 def test_values_targets_and_benchmark_of_reps_at_goal():

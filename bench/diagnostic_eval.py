@@ -1,0 +1,138 @@
+"""Per-cause recall and precision of the diagnostic on planted teams (issue 13, item 8).
+
+Two generators: bench.planted_teams (written apart from core/sample.py) and the bundled
+core.sample. Tuning seeds and held-out seeds are kept apart: report the held-out ones.
+
+- recall of a cause: share of the reps planted with it as primary cause whose primary cause found
+  is that cause ("named": the cause is among the causes listed for the rep, for primary or second
+  planted causes);
+- precision of a cause: share of the reps given it as primary cause that were planted with it
+  (as primary or second cause);
+- healthy teams: findings by severity; CRM shape: share of reps with the same primary cause when
+  the team is read from its CRM-shaped CSV export instead of the canonical tables.
+
+    python -m bench.diagnostic_eval [--seeds 201 202 203] [--reps 48] [--crm] [--sample]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import pandas as pd
+
+from bench import planted_teams
+from core.dataset import Dataset
+from core.diagnostics import diagnose
+from core.ingest import ingest
+from core.periods import parse_period
+from core.settings import Settings
+
+TUNING_SEEDS = (101, 102, 103)
+HELD_OUT_SEEDS = (201, 202, 203, 204)
+
+
+def diagnosed_reps(ds: Dataset, period: str) -> pd.DataFrame:
+    return diagnose(ds, parse_period(period), Settings()).reps
+
+
+def score_team(team: planted_teams.PlantedTeam, reps: pd.DataFrame) -> pd.DataFrame:
+    """One row per rep: planted primary, every planted cause, primary found, causes listed."""
+    out = reps[["rep_id", "primary_cause", "causes", "gap"]].copy()
+    out["planted"] = out["rep_id"].map(team.primary)
+    out["planted_all"] = out["rep_id"].map(team.causes)
+    out["hit"] = out["primary_cause"] == out["planted"]
+    listed = out["causes"].fillna("").str.split(", ")
+    out["named"] = [p in set(found) | {prim} for p, found, prim in
+                    zip(out["planted"], listed, out["primary_cause"])]
+    return out
+
+
+def recall_precision(rows: pd.DataFrame) -> pd.DataFrame:
+    planted = rows[rows["planted"] != "none"]
+    rec = planted.groupby("planted").agg(reps=("hit", "size"), found=("hit", "sum"), named=("named", "sum"))
+    rec["recall"] = rec["found"] / rec["reps"]
+    blamed = rows[~rows["primary_cause"].isin(["none", "unexplained", "n/a"])]
+    correct = [p in set(a) for p, a in zip(blamed["primary_cause"], blamed["planted_all"])]
+    prec = blamed.assign(ok=correct).groupby("primary_cause")["ok"].agg(["size", "sum"])
+    rec["called"] = prec["size"].reindex(rec.index).fillna(0).astype(int)
+    rec["precision"] = (prec["sum"] / prec["size"]).reindex(rec.index)
+    extra = prec.index.difference(rec.index)
+    for c in extra:   # causes never planted but called (e.g. pipeline): precision only
+        rec.loc[c, ["reps", "found", "named", "recall", "called", "precision"]] = [0, 0, 0, float("nan"),
+                                                                                     prec.at[c, "size"],
+                                                                                     prec.at[c, "sum"] / prec.at[c, "size"]]
+    return rec
+
+
+def confusion(rows: pd.DataFrame) -> pd.DataFrame:
+    planted = rows[rows["planted"] != "none"]
+    return pd.crosstab(planted["planted"], planted["primary_cause"])
+
+
+def run_planted(seeds, n_reps: int, crm: bool) -> tuple[pd.DataFrame, list[float]]:
+    rows, agreement = [], []
+    for seed in seeds:
+        team = planted_teams.generate(n_reps, seed)
+        reps = diagnosed_reps(Dataset(tables=team.tables), team.period)
+        rows.append(score_team(team, reps).assign(seed=seed))
+        if crm:
+            crm_reps = diagnosed_reps(ingest(planted_teams.crm_files(team)), team.period)
+            both = reps.merge(crm_reps, on="rep_id", suffixes=("", "_crm"))
+            agreement.append(float((both["primary_cause"] == both["primary_cause_crm"]).mean()))
+    return pd.concat(rows, ignore_index=True), agreement
+
+
+def run_sample(seeds, n_reps: int, period: str) -> pd.DataFrame:
+    from core.sample import generate
+    rows = []
+    for seed in seeds:
+        s = generate(n_reps=n_reps, seed=seed)
+        reps = diagnosed_reps(Dataset(tables=s.tables), period)
+        team = planted_teams.PlantedTeam(s.tables, s.planted, {k: (v,) for k, v in s.planted.items()}, period)
+        rows.append(score_team(team, reps).assign(seed=seed))
+    return pd.concat(rows, ignore_index=True)
+
+
+def healthy(seeds, n_reps: int) -> pd.DataFrame:
+    out = []
+    for seed in seeds:
+        team = planted_teams.generate(n_reps, seed, healthy=True)
+        f = diagnose(Dataset(tables=team.tables), parse_period(team.period), Settings()).findings
+        out.append(f.assign(seed=seed)[["seed", "cause", "scope", "who", "severity", "impact", "impact_low"]])
+    return pd.concat(out, ignore_index=True)
+
+
+def report(title: str, rows: pd.DataFrame) -> None:
+    planted = rows[rows["planted"] != "none"]
+    print(f"\n## {title}: {planted['hit'].mean():.1%} of {len(planted)} planted reps "
+          f"(named: {planted['named'].mean():.1%})")
+    print(recall_precision(rows).to_string(float_format=lambda v: f"{v:.2f}"))
+    print(confusion(rows).to_string())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=list(HELD_OUT_SEEDS))
+    ap.add_argument("--reps", type=int, default=48)
+    ap.add_argument("--crm", action="store_true", help="also read each team from its CRM-shaped export")
+    ap.add_argument("--healthy", type=int, nargs="*", default=None, help="seeds of healthy teams")
+    ap.add_argument("--sample", type=int, nargs="*", default=None, help="seeds of core.sample teams")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    rows, agreement = run_planted(args.seeds, args.reps, args.crm)
+    report(f"planted_teams seeds {args.seeds} × {args.reps} reps", rows)
+    if agreement:
+        print("CRM-shaped export, same primary cause: " + ", ".join(f"{a:.0%}" for a in agreement))
+    if args.healthy is not None:
+        h = healthy(args.healthy or [301, 302, 303], args.reps)
+        print("\nhealthy teams, findings by severity:\n" + h["severity"].value_counts().to_string())
+        print(h[h["severity"] != "low"].to_string(index=False))
+    if args.sample is not None:
+        report(f"core.sample seeds {args.sample or [11, 12, 13]} × 40 reps",
+               run_sample(args.sample or [11, 12, 13], 40, "2026-Q3"))
+    print(f"({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
