@@ -1,0 +1,49 @@
+"""Show user text as text: one escape for every place Streamlit or plotly would read it as markup.
+
+Uploaded names (reps, accounts, regions, territories, products, competencies, files, sheets) end
+up in headings, captions, labels and chart titles. Streamlit renders those as Markdown (links,
+images that the browser fetches, `:red[colour]`, `$math$`, emoji shortcodes) and plotly renders a
+small HTML subset (`<a href>`, `<b>`, `<br>`). Wrap every piece of user text, never the whole
+sentence it sits in:
+
+    st.subheader(f"{md(rep_name)} — {md(region)}")      # anything Streamlit renders as Markdown
+    fig.update_layout(title=f"Attainment, {plot_text(region)}")   # plotly text and hover labels
+
+`ui.charts.style` already applies `plot_text` to the text a figure's traces carry (names,
+categories, labels); a page only wraps user text it writes into a title or hovertemplate itself.
+"""
+from __future__ import annotations
+
+import re
+
+# Every ASCII character CommonMark, GitHub-flavoured Markdown, KaTeX ($) and Streamlit's
+# directives (:red[…], :material/icon:) give a meaning to; CommonMark lets any ASCII
+# punctuation be backslash-escaped, so escaping them all is always safe.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'%;/@])")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+# GitHub-flavoured Markdown links bare URLs and e-mail addresses even when escaped: an invisible
+# word joiner (U+2060) after "://", "www" and "@" keeps them plain text.
+_AUTOLINK = re.compile(r"(?i)(:(?=//)|\bwww(?=\.)|@)")
+_WORD_JOINER = "\u2060"
+_PLOT_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def md(text: object) -> str:
+    """`text` (any value; None → "") escaped so that Streamlit Markdown shows it literally.
+
+    Use it for user text inside st.markdown / st.caption / st.title / st.header / st.subheader /
+    st.write of a string / st.info and friends / widget, metric, expander and tab labels, radio
+    options and help tooltips. Line breaks become spaces (a name never starts a new block).
+    """
+    if text is None:
+        return ""
+    plain = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain)
+
+
+def plot_text(text: object) -> str:
+    """`text` escaped for plotly's titles, tick and legend labels and hover text: `&`, `<` and
+    `>` become entities plotly draws as those characters, so no tag is ever interpreted."""
+    if text is None:
+        return ""
+    return re.sub(r"[&<>]", lambda m: _PLOT_SPECIAL[m.group(0)], str(text))
