@@ -18,6 +18,7 @@ from core.summary import ASSOCIATION_NOTE, SummaryData, collect
 from ui.charts import fmt_money, fmt_num, fmt_pct
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY, cached_call, context
+from ui.text import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The sidebar's widgets whose values a session restores.
@@ -40,7 +41,7 @@ def _chosen_period(default: periods.Period) -> periods.Period | None:
     try:
         return periods.parse_period(text)
     except UserError as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         return None
 
 
@@ -64,7 +65,7 @@ def _preview(data: SummaryData) -> None:
                      column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar", step=1)})
         st.caption(ASSOCIATION_NOTE)
     for note in data.notes:
-        st.info(note, icon="ℹ️")
+        st.info(md(note), icon="ℹ️")
 
 
 def _view_state() -> dict:
@@ -120,7 +121,7 @@ with c1:
     period = _chosen_period(ctx.period)
 with c2:
     whole_team = st.toggle("Whole team", value=ctx.scope == Scope(), disabled=ctx.scope == Scope(),
-                           help=f"Off: the sidebar's scope ({ctx.scope.label}).", key="export_whole_team")
+                           help=f"Off: the sidebar's scope ({md(ctx.scope.label)}).", key="export_whole_team")
 with c3:
     anonymise = st.toggle("Anonymise names", key="export_anonymize",
                           help="Reps, managers and accounts become Rep 001, Manager 01, Account 0001…; "
@@ -134,9 +135,9 @@ if period is not None:
             data = cached_call(collect, ds, period, ctx.settings, scope)
         except UserError as err:
             data = None
-            st.error(str(err))
+            st.error(md(str(err)))
     if data is not None:
-        st.markdown(f"**{period.label}** · {scope.label} · {data.source_label}")
+        st.markdown(f"**{period.label}** · {md(scope.label)} · {md(data.source_label)}")
         _preview(data)
         name = re.sub(r"[^0-9A-Za-z_-]+", "_", period.label)
         st.download_button("Download the Excel summary (.xlsx)", data=lambda: build_workbook(data),
@@ -157,6 +158,6 @@ with right:
                      on_change=_restore_session,
                      help="Restores the files, column matches, settings and the period and scope.")
     if st.session_state.get(ERROR_KEY):
-        st.error(st.session_state[ERROR_KEY])
+        st.error(md(st.session_state[ERROR_KEY]))
     elif st.session_state.get("session_restored"):
-        st.success(st.session_state.pop("session_restored"))
+        st.success(md(st.session_state.pop("session_restored")))

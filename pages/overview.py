@@ -12,6 +12,7 @@ from core import diagnostics, forecast, metrics
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, WARN, fmt_money, fmt_pct, region_colors, style
 from ui.state import cached_call, context, dataset_call, not_available
+from ui.text import md
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
 SPARK_MONTHS = 12
@@ -22,7 +23,7 @@ ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 target = settings.targets.attainment
 
 st.title("Overview")
-st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
 if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()

@@ -12,6 +12,7 @@ from core.errors import UserError
 from core.periods import Period
 from core.schema import UNASSIGNED
 from ui.state import CTX_KEY, OVERRIDES_KEY, UPLOAD_KEY, Ctx, sample_dataset, settings, uploaded_dataset
+from ui.text import md
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"
 KINDS = {"Quarter": "quarter", "Month": "month", "Year": "year", "Custom range": "custom"}
@@ -22,7 +23,7 @@ def _dataset(source: str) -> tuple[Dataset, str]:
     if source == MINE:
         files = st.session_state.get(UPLOAD_KEY)
         if not files:
-            raise UserError("No files uploaded yet: add them on the **Data** page, or choose the sample team.")
+            raise UserError("No files uploaded yet: add them on the Data page, or choose the sample team.")
         label = ", ".join(name for name, _ in files[:3]) + (" …" if len(files) > 3 else "")
         return uploaded_dataset(files, st.session_state.get(OVERRIDES_KEY)), label
     return sample_dataset(), "the bundled sample team"
@@ -80,10 +81,10 @@ def render() -> Ctx | None:
             period = _period(ds)
             scope = _scope(ds)
         except UserError as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             st.session_state[CTX_KEY] = None
             return None
-        st.caption(f"Showing **{label}** · {period.label} · {scope.label}")
+        st.caption(f"Showing **{md(label)}** · {period.label} · {md(scope.label)}")
     ctx = Ctx(ds, period, scope, settings(), label)
     st.session_state[CTX_KEY] = ctx
     return ctx

@@ -8,12 +8,15 @@ sentence it sits in:
 
     st.subheader(f"{md(rep_name)} — {md(region)}")      # anything Streamlit renders as Markdown
     fig.update_layout(title=f"Attainment, {plot_text(region)}")   # plotly text and hover labels
+    frame.assign(account_name=frame["account_name"].map(html_text))  # pydeck tooltip html
 
 `ui.charts.style` already applies `plot_text` to the text a figure's traces carry (names,
 categories, labels); a page only wraps user text it writes into a title or hovertemplate itself.
 """
 from __future__ import annotations
 
+import html
+import math
 import re
 
 # Every ASCII character CommonMark, GitHub-flavoured Markdown, KaTeX ($) and Streamlit's
@@ -47,3 +50,11 @@ def plot_text(text: object) -> str:
     if text is None:
         return ""
     return re.sub(r"[&<>]", lambda m: _PLOT_SPECIAL[m.group(0)], str(text))
+
+
+def html_text(text: object) -> str:
+    """`text` escaped for HTML that is not Markdown (pydeck tooltips): `&`, `<`, `>` and quotes
+    become entities; None or NaN → ""."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    return html.escape(str(text))
