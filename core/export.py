@@ -8,9 +8,9 @@ zip timestamps), so the app's download and the `report` command produce identica
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, time
 from io import BytesIO
-from collections.abc import Iterable
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 

@@ -114,7 +114,8 @@ def _readme_rows() -> list[list[object]]:
 
 def template_workbook() -> bytes:
     """An .xlsx with a README sheet and one sheet per canonical table (headers + example rows)."""
-    from core.export import safe_row   # the one formula-safe writer (imported late: export is heavy)
+    # the one formula-safe writer, imported here because core.export imports the whole analysis
+    from core.export import safe_row
 
     wb = Workbook()
     readme = wb.active
@@ -153,7 +154,8 @@ def issue_counts(ds: Dataset) -> pd.DataFrame:
 def issues_workbook(ds: Dataset) -> bytes:
     """The validation report: counts per table, what each source became, and every issue. Text
     from the uploads (file, sheet and column names, values) is written formula-safe."""
-    from core.export import safe_row   # the one formula-safe writer (imported late: export is heavy)
+    # the one formula-safe writer, imported here because core.export imports the whole analysis
+    from core.export import safe_row
 
     wb = Workbook()
     summary = wb.active
