@@ -230,3 +230,78 @@ def test_safe_row_keeps_numbers_and_strips_control_characters():
     ws.append(safe_row(ws, ["=1+1", 3, None, "a\x00b", "plain"]))
     assert [c.value for c in ws[1]] == ["=1+1", 3, None, "ab", "plain"]
     assert [c.data_type for c in ws[1]][:2] == ["s", "n"] and ws["A1"].quotePrefix
+
+
+# ---------------------------------------------------------------------------------------------
+# What a browser draws (the AppTest checks above read the Markdown source; this one renders it)
+# ---------------------------------------------------------------------------------------------
+
+RENDER_SCRIPT = '''
+import sys
+sys.path.insert(0, {root!r})
+import plotly.graph_objects as go
+import streamlit as st
+from ui.charts import style
+from ui.text import md
+PAYLOADS = {payloads!r}
+for i, p in enumerate(PAYLOADS):
+    st.markdown(f"MD{{i}}: " + md(p))
+    st.caption(f"CAP{{i}}: " + md(p))
+    st.subheader(f"SUB{{i}}: " + md(p))
+    st.info(f"INF{{i}}: " + md(p))
+    st.metric(f"MET{{i}}: " + md(p), md(p))
+    with st.expander(f"EXP{{i}}: " + md(p)):
+        st.write("x")
+st.plotly_chart(style(go.Figure(go.Bar(x=list(PAYLOADS), y=list(range(len(PAYLOADS))), name=PAYLOADS[6])),
+                      " ".join(PAYLOADS)))
+st.markdown("END")
+'''
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_payloads_render_as_plain_text_in_chromium(tmp_path):
+    """Streamlit's real front end draws every payload as its own characters: no image, link,
+    colour or math element, and plotly draws no link or bold text from them."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    script = tmp_path / "render.py"
+    script.write_text(RENDER_SCRIPT.format(root=str(ROOT), payloads=PAYLOADS))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+                               "--server.port", str(port), "--server.address", "127.0.0.1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health")
+                break
+            except OSError:
+                time.sleep(1)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}")
+            page.wait_for_selector("text=END", timeout=90_000)
+            main = page.locator("[data-testid=stMain]").first
+            html, text = main.inner_html(), main.inner_text().replace("\u2060", "")
+            chart = page.locator(".js-plotly-plot").first.inner_html()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait()
+    assert "<img" not in html and "katex" not in html
+    assert not re.findall(r'<a (?![^>]*aria-label="Link to heading")', html)     # only heading anchors
+    for i, p in enumerate(PAYLOADS):
+        for tag in ("MD", "CAP", "SUB", "INF", "MET", "EXP"):
+            assert f"{tag}{i}: {p}" in text, (tag, p)
+    assert "<a" not in chart and "&lt;script&gt;" in chart
