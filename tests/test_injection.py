@@ -12,8 +12,8 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,7 +30,7 @@ from core.realign import MOVE_COLUMNS, SIDE_COLUMNS, Proposal, moves_workbook
 from core.settings import Settings
 from core.summary import collect
 from core.template import issues_workbook, template_workbook
-from tests.injection_data import PAYLOADS, assignment, sheet_title, upload
+from tests.injection_data import PAYLOADS, sheet_title, upload
 from ui.sidebar import MINE
 from ui.state import UPLOAD_KEY
 from ui.text import html_text, md, plot_text
