@@ -19,14 +19,20 @@ import html
 import math
 import re
 
-# Every ASCII character CommonMark, GitHub-flavoured Markdown, KaTeX ($) and Streamlit's
-# directives (:red[…], :material/icon:) give a meaning to; CommonMark lets any ASCII
-# punctuation be backslash-escaped, so escaping them all is always safe.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'%;/@])")
+# What CommonMark, GitHub-flavoured Markdown, KaTeX ($) and Streamlit's directives (:red[…],
+# :smile:, :material/icon:) read as markup is backslash-escaped (CommonMark shows an escaped ASCII
+# punctuation character as itself). Anywhere: \ ` * _ [ ] < > $ ~ : (both colons of a shortcode
+# must be escaped) and an ampersand that starts an entity. At the start (where a block could
+# begin): # + - and the dot or parenthesis of "1." / "1)". Everything else (. , ' ( ) - inside a
+# name) stays as typed, so ordinary names read the same in a page's Markdown source.
+_ANYWHERE = re.compile(r"[\\`*_\[\]<>$~:]|&(?=#?\w+;)")
+_BLOCK_MARK = re.compile(r"^[#+\-]")
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
-# GitHub-flavoured Markdown links bare URLs and e-mail addresses even when escaped: an invisible
-# word joiner (U+2060) after "://", "www" and "@" keeps them plain text.
-_AUTOLINK = re.compile(r"(?i)(:(?=//)|\bwww(?=\.)|@)")
+# GitHub-flavoured Markdown links bare URLs and e-mail addresses, and Streamlit draws
+# :material/icon: even when escaped: an invisible word joiner (U+2060) after every colon, "www"
+# and "@" keeps them plain text.
+_AUTOLINK = re.compile(r"(?i)(:|\bwww(?=\.)|@)")
 _WORD_JOINER = "\u2060"
 _PLOT_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -36,12 +42,14 @@ def md(text: object) -> str:
 
     Use it for user text inside st.markdown / st.caption / st.title / st.header / st.subheader /
     st.write of a string / st.info and friends / widget, metric, expander and tab labels, radio
-    options and help tooltips. Line breaks become spaces (a name never starts a new block).
+    options and help tooltips. Line breaks become spaces and the ends are trimmed (a name never
+    starts a new block).
     """
     if text is None:
         return ""
-    plain = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)))
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain)
+    plain = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)).strip())
+    escaped = _ANYWHERE.sub(lambda m: "\\" + m.group(0), plain)
+    return _LIST_NUMBER.sub(r"\1\\\2", _BLOCK_MARK.sub(lambda m: "\\" + m.group(0), escaped))
 
 
 def plot_text(text: object) -> str:
