@@ -54,18 +54,20 @@ def test_md_escapes_every_markdown_character(payload):
     literally); dropping the escapes (and the invisible word joiners) gives the text back."""
     escaped = md(payload)
     assert re.sub(r"\\(.)", r"\1", escaped).replace("\u2060", "") == payload
-    assert not re.search(r"(?<!\\)[\[\]<>*$:`_~]|^[#+\-]", escaped.replace("\u2060", ""))
+    assert not re.search(r"(?<!\\)[\[\]<>*$`~]|^[#+\-]|(?<!\\)(?<!\w)_", escaped.replace("\u2060", ""))
+    assert not re.search(r":(?!\u2060|\s|$)", escaped)                  # no colon touches a word
 
 
 def test_md_keeps_urls_and_addresses_from_becoming_links_and_flattens_lines():
-    assert "http\\:\u2060//" in md("see http://host/x") and "www\u2060." in md("www.x.com")
-    assert md("a@b.com") == "a@\u2060b.com" and md(":smile:") == "\\:\u2060smile\\:\u2060"
+    assert "http:\u2060//" in md("see http://host/x") and "www\u2060." in md("www.x.com")
+    assert md("a@b.com") == "a@\u2060b.com" and md(":smile:") == ":\u2060smile:"
     assert md("1. Jane\n# Roe\r\n") == "1\\. Jane # Roe" and md("- x") == "\\- x" and md(None) == ""
-    assert md("Dana Lee-Smith, St. Mary's (East)") == "Dana Lee-Smith, St. Mary's (East)"
+    assert md("Dana Lee-Smith, St. Mary's (East): R&D") == "Dana Lee-Smith, St. Mary's (East): R&D"
+    assert md("meetings_per_week _x_ &amp;") == "meetings_per_week \\_x\\_ \\&amp;"
 
 
 def test_plot_and_html_text_escape_tags():
-    assert plot_text("<a href='x'>y</a> & z") == "&lt;a href='x'&gt;y&lt;/a&gt; &amp; z"
+    assert plot_text("<a href='x'>y</a> &amp; <50% R&D") == "&lt;a href='x'>y&lt;/a> &amp;amp; <50% R&D"
     assert html_text("<b>\"Roe\"</b>") == "&lt;b&gt;&quot;Roe&quot;&lt;/b&gt;" and html_text(float("nan")) == ""
 
 

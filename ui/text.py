@@ -19,22 +19,25 @@ import html
 import math
 import re
 
-# What CommonMark, GitHub-flavoured Markdown, KaTeX ($) and Streamlit's directives (:red[…],
-# :smile:, :material/icon:) read as markup is backslash-escaped (CommonMark shows an escaped ASCII
-# punctuation character as itself). Anywhere: \ ` * _ [ ] < > $ ~ : (both colons of a shortcode
-# must be escaped) and an ampersand that starts an entity. At the start (where a block could
-# begin): # + - and the dot or parenthesis of "1." / "1)". Everything else (. , ' ( ) - inside a
-# name) stays as typed, so ordinary names read the same in a page's Markdown source.
-_ANYWHERE = re.compile(r"[\\`*_\[\]<>$~:]|&(?=#?\w+;)")
+# What CommonMark, GitHub-flavoured Markdown, KaTeX ($) and Streamlit read as markup is
+# backslash-escaped (CommonMark shows an escaped ASCII punctuation character as itself):
+# anywhere \ ` * [ ] < > $ ~, an underscore at a word's edge, an ampersand that starts an
+# entity; at the start, where a block could begin, # + - and the dot or parenthesis of "1." / "1)".
+# Everything else (. , ' ( ) - & _ inside a name) stays as typed, so ordinary names read the same
+# in a page's Markdown source.
+_ANYWHERE = re.compile(r"[\\`*\[\]<>$~]|(?<!\w)_|_(?!\w)|&(?=#?\w+;)")
 _BLOCK_MARK = re.compile(r"^[#+\-]")
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
-# GitHub-flavoured Markdown links bare URLs and e-mail addresses, and Streamlit draws
-# :material/icon: even when escaped: an invisible word joiner (U+2060) after every colon, "www"
-# and "@" keeps them plain text.
-_AUTOLINK = re.compile(r"(?i)(:|\bwww(?=\.)|@)")
+# Streamlit draws :emoji: shortcodes, :material/icon: and :red[colour] even when escaped, and
+# GitHub-flavoured Markdown links bare URLs and e-mail addresses: an invisible word joiner
+# (U+2060) after a colon that touches the next character, after "www" and after "@" keeps them
+# plain text.
+_BREAK_AFTER = re.compile(r"(?i)(:(?=\S)|\bwww(?=\.)|@)")
 _WORD_JOINER = "\u2060"
-_PLOT_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# plotly reads <…> as a tag and &…; as an entity; a lone < or & is drawn as typed.
+_PLOT_SPECIAL = re.compile(r"<(?=[^<>]*>)|&(?=#?\w+;)")
+_PLOT_ENTITY = {"<": "&lt;", "&": "&amp;"}
 
 
 def md(text: object) -> str:
@@ -47,17 +50,18 @@ def md(text: object) -> str:
     """
     if text is None:
         return ""
-    plain = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)).strip())
+    plain = _BREAK_AFTER.sub(lambda m: m.group(0) + _WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)).strip())
     escaped = _ANYWHERE.sub(lambda m: "\\" + m.group(0), plain)
     return _LIST_NUMBER.sub(r"\1\\\2", _BLOCK_MARK.sub(lambda m: "\\" + m.group(0), escaped))
 
 
 def plot_text(text: object) -> str:
-    """`text` escaped for plotly's titles, tick and legend labels and hover text: `&`, `<` and
-    `>` become entities plotly draws as those characters, so no tag is ever interpreted."""
+    """`text` escaped for plotly's titles, tick and legend labels and hover text: a `<` that would
+    open a tag and an `&` that would start an entity become entities plotly draws as those
+    characters, so no tag is ever interpreted ("<50%" and "R&D" stay as they are)."""
     if text is None:
         return ""
-    return re.sub(r"[&<>]", lambda m: _PLOT_SPECIAL[m.group(0)], str(text))
+    return _PLOT_SPECIAL.sub(lambda m: _PLOT_ENTITY[m.group(0)], str(text))
 
 
 def html_text(text: object) -> str:
