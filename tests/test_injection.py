@@ -41,7 +41,7 @@ PAGES = ("overview", "diagnostic", "trends", "activity", "pipeline", "territorie
 PERIOD = parse_period("2025-Q3")
 ROTATIONS = [0] + [pytest.param(k, marks=pytest.mark.slow) for k in range(1, len(PAYLOADS))]
 # Payloads whose characters mean something to Markdown or HTML: never shown unescaped.
-MARKUP = [p for p in PAYLOADS if re.search(r"[!\[<*$:|\"]", p)]
+MARKUP = [p for p in PAYLOADS if re.search(r"[\[<*$]|:\S|@|www\.", p)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +106,8 @@ def _texts(at: AppTest) -> dict[str, list[str]]:
 
 
 def _unescaped(payload: str, text: str) -> bool:
-    return payload in text.replace("\u2060", "")
+    """The payload as typed: no backslash escape and no word joiner (after a colon or @) in it."""
+    return payload in text
 
 
 def _run(page: str, rotation: int) -> tuple[AppTest, dict[str, str]]:
