@@ -137,10 +137,18 @@ def test_pages_show_every_payload_as_text(page, rotation):
     raw = {(m, t) for m in MARKUP for t in everything if _unescaped(m, t)}
     assert not raw, raw
     sidebar = " ".join(t for t in everything if t.startswith("Showing"))
-    assert md(p["file name"]) in sidebar and md(p["region"]) in sidebar and md(p["territory id"]) in sidebar
+    assert md(f"{p['file name']}.xlsx") in sidebar and md(f"{p['region']} / {p['territory id']}") in sidebar
     charts = json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-                        + [json.loads(c.proto.json) for c in at.get("deck_gl_json_chart")])
+                        + [_tooltip_values(c.proto) for c in at.get("deck_gl_json_chart")])
     assert not [m for m in PAYLOADS if "<" in m and m in charts]
+
+
+def _tooltip_values(proto: Message) -> list[Any]:
+    """The values a pydeck map's HTML tooltip shows: its {fields} in the pickable layers' rows
+    (other columns travel with the data but are never drawn as HTML)."""
+    fields = re.findall(r"{(\w+)}", json.loads(proto.tooltip or "{}").get("html", ""))
+    layers = [layer for layer in json.loads(proto.json)["layers"] if layer.get("pickable")]
+    return [row.get(f) for layer in layers for row in layer.get("data", []) for f in fields]
 
 
 def _page_text(page: str, kinds: tuple[str, ...]) -> tuple[str, dict[str, str], AppTest]:
