@@ -7,11 +7,13 @@ small HTML subset (`<a href>`, `<b>`, `<br>`). Wrap every piece of user text, ne
 sentence it sits in:
 
     st.subheader(f"{md(rep_name)} — {md(region)}")      # anything Streamlit renders as Markdown
-    fig.update_layout(title=f"Attainment, {plot_text(region)}")   # plotly text and hover labels
+    go.Bar(..., hovertemplate=f"{plot_text(stage)}: %{{y}}")     # user text written into plotly code
     frame.assign(account_name=frame["account_name"].map(html_text))  # pydeck tooltip html
 
-`ui.charts.style` already applies `plot_text` to the text a figure's traces carry (names,
-categories, labels); a page only wraps user text it writes into a title or hovertemplate itself.
+`ui.charts.style(fig, title, ...)` already applies `plot_text` to its titles and to everything a
+figure's traces carry (names, categories, labels, customdata, subplot titles): pass those raw
+(escaping them again would show "&lt;"). Wrap only user text you write into a hovertemplate or a
+layout you set yourself. Data frames (st.dataframe) and select-box options are plain text already.
 """
 from __future__ import annotations
 
