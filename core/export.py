@@ -8,6 +8,7 @@ zip timestamps), so the app's download and the `report` command produce identica
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, time
 from io import BytesIO
 from typing import Any
@@ -140,6 +141,22 @@ def _protect_text(ws: Worksheet, frame: pd.DataFrame, text: list[str]) -> None:
 def _as_text(cell: Cell) -> None:
     cell.data_type = "s"
     cell.quotePrefix = True
+
+
+def safe_row(ws: Worksheet, values: Iterable[Any]) -> list[Any]:
+    """`values` ready for `ws.append`, for any workbook GoalGap writes: text loses XML-illegal
+    control characters, and text starting like a formula (FORMULA_START) becomes a text cell with
+    Excel's quote prefix, shown as typed and never run."""
+    return [_safe_value(ws, v) if isinstance(v, str) else v for v in values]
+
+
+def _safe_value(ws: Worksheet, text: str) -> str | Cell:
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if not FORMULA_START.match(text):
+        return text
+    cell = Cell(ws, value=text)
+    _as_text(cell)
+    return cell
 
 
 def _width(header: str, values: pd.Series) -> float:

@@ -306,6 +306,8 @@ def moves_workbook(proposal: Proposal) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from core.export import safe_row
+
     wb = Workbook()
     sheets = {
         "Moves": proposal.moves.rename(columns=lambda c: c.replace("_", " ").capitalize()),
@@ -319,11 +321,12 @@ def moves_workbook(proposal: Proposal) -> bytes:
         ws = wb.create_sheet(name)
         ws.append([str(c) for c in df.columns])
         for row in df.astype(object).where(df.notna(), None).itertuples(index=False):
-            ws.append([v.item() if hasattr(v, "item") else v for v in row])
+            ws.append(safe_row(ws, [v.item() if hasattr(v, "item") else v for v in row]))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-    wb.create_sheet("Method").append([proposal.method])
+    method = wb.create_sheet("Method")
+    method.append(safe_row(method, [proposal.method]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -114,12 +114,15 @@ def _readme_rows() -> list[list[object]]:
 
 def template_workbook() -> bytes:
     """An .xlsx with a README sheet and one sheet per canonical table (headers + example rows)."""
+    # the one formula-safe writer, imported here because core.export imports the whole analysis
+    from core.export import safe_row
+
     wb = Workbook()
     readme = wb.active
     readme.title = "README"
     readme.append(["Table", "Column", "Type", "Required", "What it means", "Also recognised as"])
     for row in _readme_rows():
-        readme.append(row)
+        readme.append(safe_row(readme, row))
     _style_header(readme, [16, 18, 22, 10, 70, 60])
     for row in readme.iter_rows(min_row=2):
         row[4].alignment = Alignment(wrap_text=True, vertical="top")
@@ -128,7 +131,7 @@ def template_workbook() -> bytes:
         ws = wb.create_sheet(name)
         ws.append(table.column_names)
         for example in EXAMPLES.get(name, []):
-            ws.append([example.get(c, "") for c in table.column_names])
+            ws.append(safe_row(ws, [example.get(c, "") for c in table.column_names]))
         _style_header(ws, [max(12, len(c) + 4) for c in table.column_names])
     return _save(wb)
 
@@ -149,28 +152,33 @@ def issue_counts(ds: Dataset) -> pd.DataFrame:
 
 
 def issues_workbook(ds: Dataset) -> bytes:
-    """The validation report: counts per table, what each source became, and every issue."""
+    """The validation report: counts per table, what each source became, and every issue. Text
+    from the uploads (file, sheet and column names, values) is written formula-safe."""
+    # the one formula-safe writer, imported here because core.export imports the whole analysis
+    from core.export import safe_row
+
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
     counts = issue_counts(ds)
     summary.append(list(counts.columns))
     for row in counts.itertuples(index=False):
-        summary.append(list(row))
+        summary.append(safe_row(summary, row))
     _style_header(summary, [18] + [12] * (counts.shape[1] - 1))
 
     sources = wb.create_sheet("Sources")
     sources.append(["Source", "Table", "Rows read", "Header row", "Note", "Columns matched"])
     for s in ds.sources:
         matched = "; ".join(f"{m.source_column} → {m.canonical} ({m.how})" for m in s.matches if m.canonical)
-        sources.append([s.source, s.table or "(not used)", s.rows, s.header_row, s.note, matched])
+        sources.append(safe_row(sources, [s.source, s.table or "(not used)", s.rows, s.header_row, s.note,
+                                          matched]))
     _style_header(sources, [40, 16, 10, 10, 70, 90])
 
     sheet = wb.create_sheet("Issues")
     sheet.append(ISSUE_COLUMNS)
     issues = ds.issues.head(EXCEL_MAX_ROWS).astype(object)
     for row in issues.where(issues.notna(), None).itertuples(index=False):
-        sheet.append(list(row))
+        sheet.append(safe_row(sheet, row))
     _style_header(sheet, [16, 40, 8, 24, 70, 40, 12])
     if len(ds.issues) > EXCEL_MAX_ROWS:
         sheet.append(["", "", None, "", f"{len(ds.issues) - EXCEL_MAX_ROWS:,} more issues not shown "

@@ -12,6 +12,7 @@ from core.schema import TABLE_ORDER, TABLES
 from core.template import issue_counts
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, UPLOAD_KEY, cached_call, sample_dataset, uploaded_dataset
+from ui.text import md
 
 FILE_TYPES = ["xlsx", "xlsm", "xls", "xlsb", "csv", "tsv", "txt"]
 NOT_USED = "(not used)"
@@ -50,7 +51,7 @@ def _template() -> bytes:
 
 st.title("Data")
 ds, label, error = _current()
-st.caption(f"Showing {label}")
+st.caption(f"Showing {md(label)}")
 
 # ------------------------------------------------------------------ upload
 left, right = st.columns([3, 1])
@@ -67,7 +68,7 @@ with right:
         st.button("Forget my files", on_click=_clear_upload)
 
 if error:
-    st.error(error)
+    st.error(md(error))
     st.stop()
 
 # ------------------------------------------------------------------ what was loaded
@@ -86,9 +87,9 @@ editable = st.session_state.get("source") == MINE and bool(st.session_state.get(
 overrides = st.session_state.get(OVERRIDES_KEY) or {"tables": {}, "columns": {}}
 new_overrides: dict = {"tables": dict(overrides.get("tables", {})), "columns": dict(overrides.get("columns", {}))}
 for i, src in enumerate(ds.sources):
-    title = f"{src.source} → {src.table or 'not used'} ({src.rows:,} rows)"
+    title = f"{md(src.source)} → {src.table or 'not used'} ({src.rows:,} rows)"
     with st.expander(title, expanded=src.table is None and not src.source.startswith("derived")):
-        st.write(src.note or "")
+        st.write(md(src.note or ""))
         if src.source.startswith("derived") or not src.matches:
             continue  # derived tables and files that could not be read have no columns to match
         if src.matches:

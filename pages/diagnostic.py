@@ -12,6 +12,7 @@ from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt
 from ui.notes import notes_box
 from ui.whatif import what_if_section
 from ui.state import cached_call, context, not_available
+from ui.text import md
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
 TOP_FINDINGS = 12
@@ -23,7 +24,7 @@ labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "At goal
                                                                  "n/a": "No quota"}
 
 st.title("Diagnostic — why is the team missing goal?")
-st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
 notes_box("session", "", "Notes on the session")
 st.info("Findings are **associations in the data, not proof of cause**: each one shows the numbers behind "
         "it, so you can check them with the rep and the manager before acting.", icon="⚖️")
@@ -76,11 +77,11 @@ st.subheader("Findings, ranked by the money they explain")
 if diag.findings.empty:
     st.success("No finding: every rep in scope is at goal, or no signal stands out from the reps at goal.")
 for f in diag.findings.head(TOP_FINDINGS).itertuples():
-    head = (f"{SEVERITY_ICON[f.severity]} #{f.rank} · {labels[f.cause]} · {f.who_names} · "
+    head = (f"{SEVERITY_ICON[f.severity]} #{f.rank} · {labels[f.cause]} · {md(f.who_names)} · "
             f"{fmt_money(f.impact)}")
     with st.expander(head, expanded=f.rank <= 3):
-        st.markdown(f"**Evidence:** {f.evidence}")
-        st.markdown(f"**What to do:** {f.actions}")
+        st.markdown(f"**Evidence:** {md(f.evidence)}")
+        st.markdown(f"**What to do:** {md(f.actions)}")
         rng = (f"range {fmt_money(f.impact_low)} – {fmt_money(f.impact_high)}"
                if f.impact_low == f.impact_low else "team-level measure")
         st.caption(f"Severity {f.severity} · {rng} · {f.confidence}")
@@ -149,7 +150,7 @@ else:
     names = dict(zip(below["rep_id"], below["rep_name"]))
     rep_id = st.selectbox("Rep", options, index=default, format_func=lambda r: f"{names[r]} ({r})")
     row = below.set_index("rep_id").loc[rep_id]
-    st.markdown(f"**{names[rep_id]}** · {fmt_pct(row['attainment'])} of quota · gap {fmt_money(row['gap'])} · "
+    st.markdown(f"**{md(names[rep_id])}** · {fmt_pct(row['attainment'])} of quota · gap {fmt_money(row['gap'])} · "
                 f"primary cause **{labels[row['primary_cause']]}** · unexplained {fmt_money(row['unexplained'])}")
     rep_findings = diag.findings[(diag.findings["scope"] == "rep") & (diag.findings["who"] == rep_id)]
     sig = cached_call(diagnostics.signals, ds, period, settings, Scope(rep_id=rep_id))

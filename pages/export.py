@@ -22,6 +22,7 @@ from ui.charts import fmt_money, fmt_num, fmt_pct
 from ui.notes import NOTEBOOK_KEY, notebook
 from ui.sidebar import KINDS, MINE, SAMPLE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY, cached_call, context
+from ui.text import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The sidebar's widgets whose values a session restores.
@@ -45,7 +46,7 @@ def _chosen_period(default: periods.Period) -> periods.Period | None:
     try:
         return periods.parse_period(text, context().settings.fiscal_start_month)
     except UserError as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         return None
 
 
@@ -69,7 +70,7 @@ def _preview(data: SummaryData) -> None:
                      column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar", step=1)})
         st.caption(ASSOCIATION_NOTE)
     for note in data.notes:
-        st.info(note, icon="ℹ️")
+        st.info(md(note), icon="ℹ️")
 
 
 def _view_state() -> dict:
@@ -137,7 +138,7 @@ with c1:
     period = _chosen_period(ctx.period)
 with c2:
     whole_team = st.toggle("Whole team", value=ctx.scope == Scope(), disabled=ctx.scope == Scope(),
-                           help=f"Off: the sidebar's scope ({ctx.scope.label}).", key="export_whole_team")
+                           help=f"Off: the sidebar's scope ({md(ctx.scope.label)}).", key="export_whole_team")
 with c3:
     anonymise = st.toggle("Anonymise names", key="export_anonymize",
                           help="Reps, managers and accounts become Rep 001, Manager 01, Account 0001…; "
@@ -158,9 +159,9 @@ if period is not None:
                                compare=against(period, how) if how else None)
         except UserError as err:
             data = None
-            st.error(str(err))
+            st.error(md(str(err)))
     if data is not None:
-        st.markdown(f"**{period.label}** · {scope.label} · {data.source_label}")
+        st.markdown(f"**{period.label}** · {md(scope.label)} · {md(data.source_label)}")
         _preview(data)
         name = re.sub(r"[^0-9A-Za-z_-]+", "_", period.label)
         st.download_button("Download the Excel summary (.xlsx)", data=lambda: build_workbook(data),
@@ -191,6 +192,6 @@ with right:
                   on_change=_restore_session,
                   help="Enter it before or after choosing the file; press Enter to open.")
     if st.session_state.get(ERROR_KEY):
-        st.error(st.session_state[ERROR_KEY])
+        st.error(md(st.session_state[ERROR_KEY]))
     elif st.session_state.get("session_restored"):
-        st.success(st.session_state.pop("session_restored"))
+        st.success(md(st.session_state.pop("session_restored")))

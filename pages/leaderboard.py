@@ -8,6 +8,7 @@ import streamlit as st
 from core.leaderboard import COMPONENTS, leaderboard, team_points
 from ui.charts import fmt_num, region_colors, style
 from ui.state import cached_call, context, not_available
+from ui.text import md, plot_text
 
 TOP = 25
 LABELS = {"meetings_pts": "Meetings", "presentations_pts": "Presentations", "workshops_pts": "Workshops",
@@ -24,7 +25,7 @@ def bars(frame: pd.DataFrame, label: str, colors: dict[str, str], title: str, va
     for region, part in frame.groupby("region", sort=True):
         fig.add_bar(x=part[value], y=part[label], orientation="h", name=str(region),
                     marker_color=colors[str(region)], customdata=part[COMPONENTS].to_numpy(),
-                    hovertemplate=f"%{{y}}: %{{x:,.0f}} points<br>{hover}<extra>{region}</extra>")
+                    hovertemplate=f"%{{y}}: %{{x:,.0f}} points<br>{hover}<extra>{plot_text(region)}</extra>")
     fig.update_yaxes(categoryorder="array", categoryarray=frame[label].tolist()[::-1])
     return style(fig, title, None, x_title="Points", height=120 + 22 * len(frame))
 
@@ -32,7 +33,7 @@ def bars(frame: pd.DataFrame, label: str, colors: dict[str, str], title: str, va
 ctx = context()
 st.title("Leaderboard")
 p = ctx.settings.points
-st.caption(f"{ctx.period.label} · {ctx.scope.label} · {fmt_num(p.meeting, 0)} points a meeting, "
+st.caption(f"{ctx.period.label} · {md(ctx.scope.label)} · {fmt_num(p.meeting, 0)} points a meeting, "
            f"{fmt_num(p.presentation, 0)} a presentation, {fmt_num(p.workshop, 0)} a workshop, "
            f"{fmt_num(p.follow_up_on_time, 0)} a follow-up done on time, score × "
            f"{fmt_num(p.training_per_score_point, 2)} a training record (edit on the Settings page).")

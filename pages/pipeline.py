@@ -12,6 +12,7 @@ import streamlit as st
 from core import metrics
 from ui.charts import NEUTRAL, fmt_money, fmt_num, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available
+from ui.text import md, plot_text
 
 HEADLINE = ["win_rate", "sales_cycle_days", "pipeline_coverage", "open_pipeline"]
 STATUS_COLORS = {"won": "#2ca02c", "lost": "#d62728"}
@@ -22,7 +23,7 @@ ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 coverage_target = settings.targets.pipeline_coverage
 
 st.title("Pipeline")
-st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
 if not ds.has("opportunities"):
     not_available("Win rate, sales cycle, pipeline coverage and the stage funnel", ["opportunities"])
     st.stop()
@@ -89,7 +90,7 @@ else:
             part = by_rep[by_rep["stage"] == stage]
             fig.add_bar(x=part["amount"], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
                         customdata=part[["opportunities"]].to_numpy(),
-                        hovertemplate="%{y} · " + str(stage) + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
+                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
         fig.update_layout(barmode="stack")
         fig.update_yaxes(categoryorder="array", categoryarray=order)
         st.plotly_chart(style(fig, "Open pipeline per rep by stage (now)", None, x_title="Open amount ($)",

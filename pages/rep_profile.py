@@ -15,6 +15,7 @@ from core.forecast import monthly_forecast
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.notes import coaching_box, notes_box
 from ui.state import cached_call, context, dataset_call, not_available
+from ui.text import md, plot_text
 
 SCORECARD = ("revenue", "quota", "attainment", "gap", "win_rate", "pipeline_coverage", "meetings_per_week",
              "call_plan_adherence", "on_time_follow_up_rate", "knowledge_quotient", "points")
@@ -77,7 +78,7 @@ def competency_charts(ctx, rep_id: str, table: pd.DataFrame) -> None:
             fig.add_scatter(x=h["date"], y=h["rating"], mode=mode, name=f"{who.capitalize()} rating",
                             legendgroup=who, showlegend=i == 0, marker={"color": color},
                             line={"color": color},
-                            hovertemplate=f"{c} ({who}) %{{x|%d %b %Y}}: %{{y:.1f}} (expected {expected:.1f})"
+                            hovertemplate=f"{plot_text(c)} ({who}) %{{x|%d %b %Y}}: %{{y:.1f}} (expected {expected:.1f})"
                                           "<extra></extra>", row=r, col=col)
     fig.update_yaxes(range=[0.8, 5.2], dtick=1)
     style(fig, "Competency ratings over time (green band = at or above the role's expected level; "
@@ -95,7 +96,7 @@ def knowledge_chart(ctx, rep_id: str) -> None:
     for topic, part in mine.groupby("topic"):
         fig.add_scatter(x=part["quarter"], y=part["score"], mode="lines+markers", name=str(topic),
                         customdata=part["records"],
-                        hovertemplate=f"{topic} %{{x}}: %{{y:.0f}} (%{{customdata}} checks)<extra></extra>")
+                        hovertemplate=f"{plot_text(topic)} %{{x}}: %{{y:.0f}} (%{{customdata}} checks)<extra></extra>")
     fig.add_hline(y=ctx.settings.targets.knowledge_quotient, line={"color": GOOD, "dash": "dot"},
                   annotation_text="target")
     fig.update_xaxes(type="category", categoryorder="category ascending")
@@ -131,11 +132,11 @@ def diagnosis_section(ctx, rep_id: str) -> None:
     labels = {k: c.label for k, c in diagnostics.CAUSES.items()}
     cause = labels.get(row["primary_cause"], row["primary_cause"])
     st.markdown(f"**{fmt_pct(row['attainment'])} of quota, {fmt_money(row['gap'])} short.** "
-                f"Primary cause: **{cause}**; unexplained {fmt_money(row['unexplained'])}.")
+                f"Primary cause: **{md(cause)}**; unexplained {fmt_money(row['unexplained'])}.")
     mine = diagnosis.findings[diagnosis.findings["who"].fillna("").str.split(", ").map(lambda w: rep_id in w)]
     for f in mine.itertuples():
-        st.markdown(f"- **{labels.get(f.cause, f.cause)}** ({fmt_money(f.impact)}, severity {f.severity}): "
-                    f"{f.evidence}. *What to do:* {f.actions}")
+        st.markdown(f"- **{md(labels.get(f.cause, f.cause))}** ({fmt_money(f.impact)}, severity {f.severity}): "
+                    f"{md(f.evidence)}. *What to do:* {md(f.actions)}")
     st.caption("Findings are associations in the data, not proof of cause.")
 
 
@@ -152,8 +153,8 @@ rep_id = st.selectbox("Rep", ids, index=ids.index(ctx.scope.rep_id) if ctx.scope
 info = roster.set_index("rep_id").loc[rep_id]
 tenure = ("n/a" if pd.isna(info["hire_date"])
           else f"{(pd.Timestamp(ctx.period.end) - info['hire_date']).days / 365.25:.1f} years")
-st.subheader(f"{info['rep_name']} — {info['role']}, {info['region']} / {info['territory_id']}")
-st.caption(f"Period {ctx.period.label} · tenure {tenure} · source: {ctx.source_label}")
+st.subheader(f"{md(info['rep_name'])} — {md(info['role'])}, {md(info['region'])} / {md(info['territory_id'])}")
+st.caption(f"Period {ctx.period.label} · tenure {tenure} · source: {md(ctx.source_label)}")
 notes_box("rep", rep_id, "Notes on this rep")
 
 st.header("Scorecard against targets and peers")
@@ -186,7 +187,7 @@ else:
     if focus.empty:
         st.success("Every competency is at or above the role's expected level and none is falling.")
     for _, f in focus.iterrows():
-        st.markdown(f"**{f['rank']}. {f['competency']}** — {f['reason']}")
+        st.markdown(f"**{f['rank']}. {md(f['competency'])}** — {md(f['reason'])}")
     st.subheader("Coaching log: is the coaching working?")
     coaching_box(ctx.ds, rep_id, sorted(table.loc[table["rep_id"] == rep_id, "competency"].unique()))
 

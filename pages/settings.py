@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import UserError
 from core.settings import Points, Settings, Targets, Thresholds
 from ui.state import SETTINGS_KEY, settings
+from ui.text import md
 
 FILE_MESSAGE_KEY = "settings_file_message"   # (kind, text) from the last settings file opened
 WIDGET_PREFIXES = {"t", "th", "p"}
@@ -94,6 +95,6 @@ with right:
                      help="A file downloaded from this page; it replaces the settings above.")
     kind, text = st.session_state.get(FILE_MESSAGE_KEY) or ("", "")
     if kind == "success":
-        st.success(text)
+        st.success(md(text))
     elif kind == "error":
-        st.error(text)
+        st.error(md(text))

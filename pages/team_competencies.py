@@ -10,6 +10,7 @@ from core import competency as comp
 from core import metrics
 from ui.charts import fmt_num, style
 from ui.state import cached_call, context, not_available
+from ui.text import md
 
 MAX_ROWS = 60
 SORTS = {"Largest total shortfall first": ("shortfall", False), "Name": ("rep_name", True),
@@ -52,7 +53,7 @@ def movers(table: pd.DataFrame, improving: bool) -> pd.DataFrame:
 
 ctx = context()
 st.title("Team competencies")
-st.caption(f"Manager ratings up to {ctx.period.end:%d %b %Y} · {ctx.scope.label} · each rep against "
+st.caption(f"Manager ratings up to {ctx.period.end:%d %b %Y} · {md(ctx.scope.label)} · each rep against "
            "the level the role expects, never against a team average.")
 if not ctx.ds.has("assessments"):
     not_available("Competency ratings", ["assessments"])

@@ -15,6 +15,7 @@ from core.territory import (COVERED, UNCOVERED, UNCOVERED_HIGH, account_map, bal
                             territory_balance, underserved_pockets)
 from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available
+from ui.text import html_text, md
 
 STATUS_COLORS = {COVERED: [44, 160, 44, 170], UNCOVERED_HIGH: [214, 39, 40, 230],
                  UNCOVERED: [150, 150, 150, 140], "n/a": [31, 119, 180, 160]}
@@ -33,7 +34,7 @@ ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 t = settings.targets
 
 st.title("Territories")
-st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
 if ds.missing("accounts", "territories") == ["accounts", "territories"]:
     not_available("Territory balance, coverage and maps", ["accounts", "territories"])
     st.stop()
@@ -102,6 +103,8 @@ else:
         pts["potential_text"] = pts["potential"].map(fmt_money)
         pts["last_text"] = pts["last_activity"].dt.strftime("%Y-%m-%d").fillna("none")
         pts = pts.drop(columns=["last_activity"])
+        pts = pts.assign(**{c: pts[c].map(html_text) for c in ("account_name", "account_type", "rep_name",
+                                                              "territory_id")})  # tooltip html
         cents = _in_scope(balance).dropna(subset=["lat", "lon"])[["territory_id", "territory_name", "lat", "lon"]]
         layers = [
             _states_layer(),
@@ -186,7 +189,7 @@ st.subheader("A better alignment to propose")
 try:
     proposal = cached_call(propose_realignment, ds, settings)
 except UserError as err:
-    st.info(str(err))
+    st.info(md(str(err)))
     st.stop()
 s = proposal.summary
 c = st.columns(4)
@@ -240,6 +243,8 @@ else:
             for col, label, terr in ((cols[0], "Today", pts["territory_id"]),
                                      (cols[1], "Proposed", pts["account_id"].map(move_to).fillna(pts["territory_id"]))):
                 frame = pts.assign(terr=terr, color=terr.map(rgb)).drop(columns=["last_activity"])
+                frame = frame.assign(account_name=frame["account_name"].map(html_text),
+                                     terr=frame["terr"].map(html_text))  # tooltip html
                 moved = frame[frame["account_id"].isin(move_to)]
                 col.markdown(f"**{label}** — territories that change; moved accounts ringed in orange")
                 col.pydeck_chart(pdk.Deck(layers=[

@@ -14,6 +14,7 @@ from core import forecast, metrics, periods
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available
+from ui.text import md
 
 HISTORY = {"12 months": 12, "24 months": 24, "36 months": 36}
 HORIZON = 6
@@ -25,7 +26,7 @@ ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 
 st.title("Trends")
-st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
+st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
 if not metrics.has_sales(ds):
     not_available("Revenue trends and the forecast", ["sales"])
     st.stop()
@@ -41,7 +42,7 @@ else:
     fc = cached_call(forecast.team_forecast, ds, ahead, settings, scope)
 
 who = "the team" if scope == Scope() else scope.label
-st.subheader(f"Will {who} make {ahead.label}?" if fc.remaining_working_days else f"{ahead.label}: how {who} finished")
+st.subheader(f"Will {md(who)} make {ahead.label}?" if fc.remaining_working_days else f"{ahead.label}: how {md(who)} finished")
 if ahead != period:
     st.caption(f"{period.label} is over; this forecast is for the period in progress, {ahead.label} "
                f"(data up to {last_day:%d %b %Y}).")

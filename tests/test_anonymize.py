@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 
 from core.anonymize import WITHHELD, anonymize, scan_for_names
-from core.dataset import Dataset, empty_issues
+from core.cli import main
+from core.dataset import Dataset, SourceInfo, empty_issues
+from tests.ingest_helpers import xlsx
 
 
 def _reps() -> pd.DataFrame:
@@ -98,3 +101,94 @@ def test_scan_finds_names_in_cells_chart_titles_and_sheet_names():
     wb.save(buf)
     names = ["Ann Lee", "Bob & Smith", "hope clinic", "Zed Boss", "Nobody Here"]
     assert scan_for_names(buf.getvalue(), names) == names[:4]
+
+
+# ---------------------------------------------------------------------------------------------
+# Names outside the roster, file and sheet names, free text — and a whole report scanned
+# ---------------------------------------------------------------------------------------------
+
+def test_reps_and_accounts_missing_from_the_roster_get_pseudonyms(ds):
+    """An orphan id that reads like a name ("Ortiz, Sam", "Hope West") is replaced in every table
+    and numbered after the roster; an orphan id that is a real id ("R9") stays."""
+    sales = pd.DataFrame({"rep_id": ["R1", "Ortiz, Sam", "Kim Doe", "R9"],
+                          "account_id": ["A9", "Hope West", "A3", "A3"], "revenue": [1.0, 2.0, 3.0, 4.0]})
+    a = anonymize(Dataset(tables={**ds.tables, "sales": sales.astype({"rep_id": "str", "account_id": "str"})}))
+    assert list(a.tables["sales"]["rep_id"]) == ["R1", "R005", "R004", "R9"]   # roster has 3 reps
+    assert list(a.tables["sales"]["account_id"]) == ["A9", "A0003", "A3", "A3"]
+
+
+def test_file_and_sheet_names_become_pseudonyms_in_sources_and_issues():
+    sources = [SourceInfo("Mercy secrets.xlsx › Jane deals", "sales", 3, note="3 rows read, 3 loaded"),
+               SourceInfo("Mercy secrets.xlsx › Roster", "reps", 1),
+               SourceInfo("Jane Roe notes.CSV", None, 0, note="Jane Roe notes.CSV: no header row found"),
+               SourceInfo("derived: reps from the rep columns of the other tables", "reps", 1)]
+    issues = pd.concat([empty_issues(), pd.DataFrame({
+        "Table": ["sales", ""], "Source": ["Mercy secrets.xlsx › Jane deals", "Jane Roe notes.CSV"],
+        "Row": pd.array([2, None], dtype="Int64"), "Column": ["rep_id", ""],
+        "Problem": ["rep 'Jane Roe' is not in reps; kept", "Jane Roe notes.CSV could not be read"],
+        "Value": ["Jane Roe", None], "Kind": ["orphan", "rejected"]})], ignore_index=True)
+    reps = pd.DataFrame({"rep_id": ["R1"], "rep_name": ["Ann Lee"]}).astype("str")
+    sales = pd.DataFrame({"rep_id": ["Jane Roe"], "revenue": [1.0]}).astype({"rep_id": "str"})
+    a = anonymize(Dataset(tables={"reps": reps, "sales": sales}, issues=issues, sources=sources))
+    assert [s.source for s in a.sources] == ["File 1.xlsx › Sheet 1", "File 1.xlsx › Sheet 2", "File 2.csv",
+                                             sources[3].source]
+    assert a.sources[2].note == "File 2.csv: no header row found"
+    assert list(a.issues["Source"]) == ["File 1.xlsx › Sheet 1", "File 2.csv"]
+    assert list(a.issues["Problem"]) == ["rep 'Rep 002' is not in reps; kept", "File 2.csv could not be read"]
+    assert a.issues["Value"].iloc[0] == "Rep 002" and pd.isna(a.issues["Value"].iloc[1])
+
+
+ROSTER = [["Rep ID", "Rep name", "Region", "Territory", "Manager", "Role", "Hire date"],
+          ["R1", "Dana Whitfield", "East", "T1", "Chris Parkinson", "Sales Rep", "2020-01-01"],
+          ["R2", "Omar Quintero", "West", "T2", "Alexa Kimball", "Sales Rep", "2020-01-01"]]
+TERRITORIES = [["territory_id", "territory_name", "region", "market_potential"],
+               ["T1", "Boston Metro", "East", 1e6], ["T2", "Seattle Sound", "West", 1e6]]
+ACCOUNTS = [["Account ID", "Account name", "Territory ID", "Potential"],
+            ["A1", "Mercy Grace Hospital", "T1", 5e5], ["A2", "Lakeside Surgical", "T2", 5e5]]
+# Every name the inputs hold: roster, managers, territories, accounts, reps and an account only
+# in sales rows (orphans, reported in Data quality), a rejected row's rep, the file, the sheets.
+REAL_NAMES = ["Dana Whitfield", "Omar Quintero", "Chris Parkinson", "Alexa Kimball", "Boston Metro",
+              "Seattle Sound", "Mercy Grace Hospital", "Lakeside Surgical", "Jane Roe", "Ortiz, Sam",
+              "Quimby Heart Institute", "Zelda Fitzgerald", "Quimby Partners confidential",
+              "Dana roster", "Mercy book", "Whitfield deals", "Kimball goals"]
+
+
+@pytest.fixture(scope="module")
+def client_file(tmp_path_factory) -> Path:
+    sales = [["Date", "Rep", "Account", "Product", "Revenue"]]
+    for m in range(1, 13):
+        sales += [[f"2025-{m:02d}-10", "R1", "A1", "GTX Pro", 1000 + m],
+                  [f"2025-{m:02d}-11", "R2", "A2", "GTX Pro", 900 + m],
+                  [f"2025-{m:02d}-12", "Jane Roe", "Quimby Heart Institute", "GTX Pro", 500],
+                  [f"2025-{m:02d}-13", "Ortiz, Sam", "A1", "GTX Pro", 400]]
+    sales.append(["2025-03-01", "Zelda Fitzgerald", "A1", "GTX Pro", "lots"])      # rejected row
+    quotas = [["Rep", "Period", "Quota"]] + [[r, f"2025-Q{q}", 3500] for r in ("R1", "R2") for q in range(1, 5)]
+    path = tmp_path_factory.mktemp("client") / "Quimby Partners confidential.xlsx"
+    path.write_bytes(xlsx({"Dana roster": ROSTER, "territories": TERRITORIES, "Mercy book": ACCOUNTS,
+                           "Whitfield deals": sales, "Kimball goals": quotas}))
+    return path
+
+
+def _report(path: Path, out: Path, *extra: str) -> bytes:
+    assert main(["report", str(path), "--out", str(out), "--period", "2025-Q3", *extra]) == 0
+    return out.read_bytes()
+
+
+def test_anonymised_report_holds_no_name_in_any_part_of_the_file(client_file, tmp_path):
+    """Every XML part of the .xlsx (cells, shared strings, charts, docProps) is searched for every
+    name of the inputs, including those only in sales and data-quality rows; without
+    --anonymize the same scan finds them, so the scan can fail."""
+    plain = _report(client_file, tmp_path / "plain.xlsx")
+    assert {"Jane Roe", "Ortiz, Sam", "Quimby Heart Institute", "Quimby Partners confidential",
+            "Whitfield deals", "Dana Whitfield"} <= set(scan_for_names(plain, REAL_NAMES))
+    assert scan_for_names(_report(client_file, tmp_path / "anon.xlsx", "--anonymize"), REAL_NAMES) == []
+
+
+def test_anonymised_report_keeps_the_orphans_rows_and_reasons(client_file, tmp_path):
+    """Anonymising removes names, not rows: the Data quality sheet still lists the orphan reps and
+    account and the rejected row, with their reasons, under pseudonyms."""
+    wb = load_workbook(io.BytesIO(_report(client_file, tmp_path / "anon.xlsx", "--anonymize")))
+    rows = list(wb["Data quality"].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[5] for r in rows) == ["(withheld)", "Account 0003", "Rep 003", "Rep 004"]
+    assert {r[1] for r in rows} == {"File 1.xlsx › Sheet 4"}
+    assert (wb["Summary"]["A4"].value, wb["Summary"]["B4"].value) == ("Data source", "File 1.xlsx")

@@ -1,12 +1,14 @@
 """Plotly conventions shared by every page: one colour per region, titles, units, n/a text."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from core.fmt import fmt_money, fmt_num, fmt_pct, fmt_unit  # noqa: F401  (re-exported for pages)
+from ui.text import plot_text
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f", "#d62728")
@@ -24,14 +26,44 @@ def region_colors(regions: Iterable[str]) -> dict[str, str]:
 
 def style(fig: go.Figure, title: str, y_title: str | None = None, x_title: str | None = None,
           height: int | None = None) -> go.Figure:
-    """A title that says what the chart shows, labelled axes, a quiet template."""
-    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"},
+    """A title that says what the chart shows, labelled axes, a quiet template; every text the
+    figure carries is made literal (escape_text), so call it once the traces are added."""
+    escape_text(fig)
+    fig.update_layout(title={"text": plot_text(title), "x": 0, "xanchor": "left"},
                       margin={"l": 10, "r": 10, "t": 60, "b": 10}, legend_title_text="",
                       hoverlabel={"namelength": -1})
     if y_title is not None:
-        fig.update_yaxes(title_text=y_title)
+        fig.update_yaxes(title_text=plot_text(y_title))
     if x_title is not None:
-        fig.update_xaxes(title_text=x_title)
+        fig.update_xaxes(title_text=plot_text(x_title))
     if height:
         fig.update_layout(height=height)
+    return fig
+
+
+def _escaped(value: Any) -> Any:
+    """Strings (alone, in a list, tuple or array) through plot_text; anything else unchanged."""
+    if isinstance(value, str):
+        return plot_text(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OU":
+        return np.vectorize(_escaped, otypes=[object])(value) if value.size else value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
+        return type(value)(_escaped(v) for v in value)
+    return value
+
+
+def escape_text(fig: go.Figure) -> go.Figure:
+    """Make the user text a figure carries literal: trace names, categories, labels and hover data,
+    axis category orders and annotations (subplot titles). Plotly draws `<a>`, `<b>` … in all of
+    them; hovertemplates are code, so a page wraps the user text it writes into one itself."""
+    for trace in fig.data:
+        for attr in ("x", "y", "text", "hovertext", "labels", "name", "customdata"):
+            value = getattr(trace, attr, None) if attr in trace else None
+            if value is not None:
+                trace[attr] = _escaped(value)
+    for axis in [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]:
+        if fig.layout[axis].categoryarray is not None:
+            fig.layout[axis].categoryarray = _escaped(fig.layout[axis].categoryarray)
+    for annotation in fig.layout.annotations:
+        annotation.text = _escaped(annotation.text)
     return fig

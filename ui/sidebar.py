@@ -15,6 +15,7 @@ from core.quota_rules import with_quotas
 from core.schema import UNASSIGNED
 from core.settings import Settings
 from ui.state import CTX_KEY, OVERRIDES_KEY, UPLOAD_KEY, Ctx, sample_dataset, settings, uploaded_dataset
+from ui.text import md
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"
 KINDS = {"Quarter": "quarter", "Month": "month", "Year": "year", "Custom range": "custom"}
@@ -26,7 +27,7 @@ def _dataset(source: str) -> tuple[Dataset, str]:
     if source == MINE:
         files = st.session_state.get(UPLOAD_KEY)
         if not files:
-            raise UserError("No files uploaded yet: add them on the **Data** page, or choose the sample team.")
+            raise UserError("No files uploaded yet: add them on the Data page, or choose the sample team.")
         label = ", ".join(name for name, _ in files[:3]) + (" …" if len(files) > 3 else "")
         overrides = {**(st.session_state.get(OVERRIDES_KEY) or {}), **chosen.ingest_options()}
         ds = uploaded_dataset(files, overrides or None)
@@ -97,10 +98,10 @@ def render() -> Ctx | None:
             period = _period(ds)
             scope = _scope(ds)
         except UserError as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             st.session_state[CTX_KEY] = None
             return None
-        st.caption(f"Showing **{label}** · {period.label} · {scope.label}")
+        st.caption(f"Showing **{md(label)}** · {period.label} · {md(scope.label)}")
     ctx = Ctx(ds, period, scope, settings(), label)
     st.session_state[CTX_KEY] = ctx
     return ctx
