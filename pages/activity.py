@@ -11,8 +11,7 @@ import streamlit as st
 
 from core import metrics
 from ui.charts import NEUTRAL, fmt_num, fmt_pct, region_colors, style
-from ui.state import cached_call, context, not_available
-from ui.text import md
+from ui.state import cached_call, context, not_available, page_caption
 
 ACTIVITY = ["meetings_per_week", "presentations_per_quarter", "workshops_per_quarter", "reach",
             "call_plan_adherence"]
@@ -27,7 +26,7 @@ ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 
 st.title("Activity & follow-up")
-st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
+page_caption(ctx)
 if ds.missing("activities", "follow_ups") == ["activities", "follow_ups"]:
     not_available("Activity and follow-up KPIs", ["activities", "follow_ups"])
     st.stop()

@@ -7,14 +7,14 @@ import streamlit as st
 
 from core import customers, metrics
 from ui.charts import fmt_num, fmt_pct, style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, not_available, page_caption
 
 PCT = st.column_config.NumberColumn(format="percent")
 LEVELS = {"Rep": "rep", "Territory": "territory", "Region": "region"}
 
 ctx = context()
 st.title("Customers & market")
-st.caption(f"{ctx.scope.label} · {ctx.period.label} · {ctx.source_label} · market share = revenue over "
+page_caption(ctx, "market share = revenue over "
            "12 months / annual potential of the territory (penetration of potential)")
 if not metrics.has_sales(ctx.ds):
     not_available("Customers and market", ["sales"])

@@ -11,7 +11,13 @@ from core.ingest import issues_workbook, template_workbook
 from core.schema import TABLE_ORDER, TABLES
 from core.template import issue_counts
 from ui.sidebar import MINE
-from ui.state import OVERRIDES_KEY, UPLOAD_KEY, cached_call, sample_dataset, uploaded_dataset
+from ui.state import (
+    OVERRIDES_KEY,
+    UPLOAD_KEY,
+    cached_call,
+    sample_dataset,
+    uploaded_dataset,
+)
 from ui.text import md
 
 FILE_TYPES = ["xlsx", "xlsm", "xls", "xlsb", "csv", "tsv", "txt"]

@@ -8,11 +8,21 @@ import streamlit as st
 from core import diagnostics, metrics
 from core.dataset import Scope
 from core.notes import finding_key
-from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
+from ui.charts import (
+    BAD,
+    GOOD,
+    NEUTRAL,
+    WARN,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    fmt_unit,
+    style,
+)
 from ui.notes import notes_box
-from ui.whatif import what_if_section
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md
+from ui.whatif import what_if_section
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
 TOP_FINDINGS = 12
@@ -24,7 +34,7 @@ labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "At goal
                                                                  "n/a": "No quota"}
 
 st.title("Diagnostic — why is the team missing goal?")
-st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
+page_caption(ctx)
 notes_box("session", "", "Notes on the session")
 st.info("Findings are **associations in the data, not proof of cause**: each one shows the numbers behind "
         "it, so you can check them with the rep and the manager before acting.", icon="⚖️")

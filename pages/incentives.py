@@ -8,14 +8,14 @@ import streamlit as st
 from core import incentives
 from core.fmt import is_missing
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
 PCT = st.column_config.NumberColumn(format="percent")
 
 ctx = context()
 st.title("Incentives — does pay follow performance?")
-st.caption(f"{ctx.scope.label} · {ctx.period.label} · {ctx.source_label}")
+page_caption(ctx)
 if not ctx.ds.has("incentives"):
     not_available("Pay against performance", ["incentives"])
     st.stop()

@@ -9,7 +9,7 @@ from core import diagnostics, metrics
 from core.managers import manager_table
 from core.schema import UNASSIGNED
 from ui.charts import style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
 PCT = st.column_config.NumberColumn(format="percent")
@@ -17,7 +17,7 @@ LABELS = {k: c.label for k, c in diagnostics.CAUSES.items()}
 
 ctx = context()
 st.title("Managers")
-st.caption(f"{ctx.scope.label} · {ctx.period.label} · {ctx.source_label} · roll-ups per first-line manager "
+page_caption(ctx, "roll-ups per first-line manager "
            "(the reps table's manager column)")
 if not metrics.has_sales(ctx.ds):
     not_available("Roll-ups per manager", ["sales"])

@@ -14,8 +14,7 @@ from core.dataset import Scope
 from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
-from ui.state import cached_call, context, dataset_call, not_available
-from ui.text import md
+from ui.state import cached_call, context, dataset_call, not_available, page_caption
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
 SPARK_MONTHS = 12
@@ -27,7 +26,7 @@ target = settings.targets.attainment
 fmt_money = partial(_fmt_money, currency=settings.reporting_currency)   # labels in the reporting currency
 
 st.title("Overview")
-st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)} · amounts in {settings.reporting_currency}")
+page_caption(ctx, f"amounts in {settings.reporting_currency}")
 if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()

@@ -11,8 +11,8 @@ import streamlit as st
 
 from core import metrics
 from ui.charts import NEUTRAL, fmt_money, fmt_num, fmt_pct, region_colors, style
-from ui.state import cached_call, context, not_available
-from ui.text import md, plot_text
+from ui.state import cached_call, context, not_available, page_caption
+from ui.text import plot_text
 
 HEADLINE = ["win_rate", "sales_cycle_days", "pipeline_coverage", "open_pipeline"]
 STATUS_COLORS = {"won": "#2ca02c", "lost": "#d62728"}
@@ -23,7 +23,7 @@ ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 coverage_target = settings.targets.pipeline_coverage
 
 st.title("Pipeline")
-st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
+page_caption(ctx)
 if not ds.has("opportunities"):
     not_available("Win rate, sales cycle, pipeline coverage and the stage funnel", ["opportunities"])
     st.stop()

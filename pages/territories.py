@@ -11,10 +11,17 @@ import streamlit as st
 from core.errors import UserError
 from core.geo import geocode_report, state_outlines
 from core.realign import moves_workbook, propose_realignment
-from core.territory import (COVERED, UNCOVERED, UNCOVERED_HIGH, account_map, balance_summary,
-                            territory_balance, underserved_pockets)
+from core.territory import (
+    COVERED,
+    UNCOVERED,
+    UNCOVERED_HIGH,
+    account_map,
+    balance_summary,
+    territory_balance,
+    underserved_pockets,
+)
 from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, region_colors, style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, not_available, page_caption
 from ui.text import html_text, md
 
 STATUS_COLORS = {COVERED: [44, 160, 44, 170], UNCOVERED_HIGH: [214, 39, 40, 230],
@@ -34,7 +41,7 @@ ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 t = settings.targets
 
 st.title("Territories")
-st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
+page_caption(ctx)
 if ds.missing("accounts", "territories") == ["accounts", "territories"]:
     not_available("Territory balance, coverage and maps", ["accounts", "territories"])
     st.stop()

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from core import forecast, metrics, periods
 from core.dataset import Scope
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, region_colors, style
-from ui.state import cached_call, context, not_available
+from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md
 
 HISTORY = {"12 months": 12, "24 months": 24, "36 months": 36}
@@ -26,7 +26,7 @@ ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
 
 st.title("Trends")
-st.caption(f"{md(scope.label)} · {period.label} · {md(ctx.source_label)}")
+page_caption(ctx)
 if not metrics.has_sales(ds):
     not_available("Revenue trends and the forecast", ["sales"])
     st.stop()

@@ -36,8 +36,8 @@ from ui.state import UPLOAD_KEY
 from ui.text import html_text, md, plot_text
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ("overview", "diagnostic", "trends", "activity", "pipeline", "territories", "rep_profile",
-         "team_competencies", "leaderboard", "data", "export", "settings")
+# Every page app.py navigates to (its SECTIONS entries), so a new page is covered from its first day.
+PAGES = tuple(re.findall(r'\("(\w+)", "[^"]+", ":material/', (ROOT / "app.py").read_text()))
 PERIOD = parse_period("2025-Q3")
 ROTATIONS = [0] + [pytest.param(k, marks=pytest.mark.slow) for k in range(1, len(PAYLOADS))]
 # Payloads whose characters mean something to Markdown or HTML: never shown unescaped.
@@ -90,12 +90,13 @@ def _strings(message: Message) -> list[str]:
 
 def _texts(at: AppTest) -> dict[str, list[str]]:
     """Element type → the texts Streamlit renders as Markdown (labels, bodies, values, help).
-    Data frames, charts, and select box options (plain text) are left out."""
+    Data frames, charts, st.text (drawn as preformatted plain text) and select box options (plain
+    text) are left out."""
     out: dict[str, list[str]] = {}
     for node in at._tree:
         kind = getattr(node, "type", "")
         proto = getattr(node, "proto", None)
-        if proto is None or kind in ("plotly_chart", "dataframe", "arrow_data_frame", "deck_gl_json_chart"):
+        if proto is None or kind in ("plotly_chart", "dataframe", "arrow_data_frame", "deck_gl_json_chart", "text"):
             continue
         if kind in ("selectbox", "multiselect"):
             texts = [proto.label, proto.help]

@@ -14,7 +14,15 @@ from core.periods import Period
 from core.quota_rules import with_quotas
 from core.schema import UNASSIGNED
 from core.settings import Settings
-from ui.state import CTX_KEY, OVERRIDES_KEY, UPLOAD_KEY, Ctx, sample_dataset, settings, uploaded_dataset
+from ui.state import (
+    CTX_KEY,
+    OVERRIDES_KEY,
+    UPLOAD_KEY,
+    Ctx,
+    sample_dataset,
+    settings,
+    uploaded_dataset,
+)
 from ui.text import md
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"

@@ -174,3 +174,11 @@ def not_available(what: str, tables: Sequence[str]) -> None:
     """Say plainly what is missing instead of showing zeros."""
     names = ", ".join(f"**{t}**" for t in tables)
     st.info(f"{what}: not available — upload {names} to enable it (Data page).", icon="ℹ️")
+
+
+def page_caption(ctx: Ctx, *extra: str) -> None:
+    """The line under a page title: scope, period and data source (user text, escaped), then any
+    notes the page adds (its own words, not user text)."""
+    from ui.text import md
+
+    st.caption(" · ".join([md(ctx.scope.label), ctx.period.label, md(ctx.source_label), *extra]))
