@@ -36,12 +36,17 @@ def report_parser() -> argparse.ArgumentParser:
                     "the app's download gives.",
         epilog="With no period, the latest complete quarter in the sales data is used.")
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="files the app's upload accepts: a multi-sheet workbook, CSVs, CRM exports")
+                        help="files the app's upload accepts (a multi-sheet workbook, CSVs, CRM exports), "
+                             "Parquet files, folders of such files, or a DuckDB database file")
     parser.add_argument("--out", required=True, metavar="FILE", help="the .xlsx to write")
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07)")
     when.add_argument("--start", metavar="D", help="first day of a custom range (2025-07-01); needs --end")
     parser.add_argument("--end", metavar="D", help="last day of a custom range (2025-09-30)")
+    parser.add_argument("--tables", metavar="MAP.toml",
+                        help="which table (and column) of the input holds which GoalGap table, for tables "
+                             "not named reps, sales, quotas …: [tables] sales = \"fact_sales\", "
+                             "[columns.sales] revenue = \"net_amount\"")
     parser.add_argument("--anonymize", action="store_true",
                         help="replace rep, manager and account names with pseudonyms (Rep 001 …); ids stay")
     parser.add_argument("--settings", metavar="FILE",
@@ -113,14 +118,15 @@ def report(argv: list[str]) -> int:
 
     try:
         chosen = _choose_period(args, None) if args.period or args.start or args.end else None
-        missing = [p for p in args.inputs if not Path(p).is_file()]
+        missing = [p for p in args.inputs if not Path(p).exists()]
         if missing:
             raise UserError(f"File not found: {', '.join(missing)}.")
         settings = _read_settings(args.settings)
-        _say(f"reading {len(args.inputs)} file{'s' if len(args.inputs) > 1 else ''}…")
-        from core.ingest import ingest_paths
+        from core.sources import TableMap, ingest_inputs
 
-        ds = ingest_paths(args.inputs)
+        table_map = TableMap.read(args.tables) if args.tables else None
+        _say(f"reading {len(args.inputs)} file{'s' if len(args.inputs) > 1 else ''}…")
+        ds = ingest_inputs(args.inputs, table_map)
         period = chosen or _choose_period(args, ds)
         _check_has_data(ds, period)
         if args.anonymize:

@@ -644,10 +644,13 @@ def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) ->
     return _ingest(files, overrides)
 
 
-def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None) -> Dataset:
+def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None,
+            sheets: Iterable[RawSheet] = ()) -> Dataset:
     today = pd.Timestamp.today().normalize()
     pieces: dict[str, list[pd.DataFrame]] = {}
-    drafts, issues = _load_files(files, _Overrides.parse(overrides), today, pieces)
+    chosen = _Overrides.parse(overrides)
+    drafts, issues = _load_files(files, chosen, today, pieces)
+    drafts += [_load_one(sheet, chosen, today, pieces, issues) for sheet in sheets]
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         if name in pieces:
@@ -667,6 +670,13 @@ def ingest_paths(paths: Sequence[str | Path], overrides: dict | None = None) -> 
     if not paths:
         raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
     return _ingest(((Path(p).name, Path(p).read_bytes()) for p in paths), overrides)
+
+
+def ingest_sheets(files: Iterable[tuple[str, bytes]], sheets: Iterable[RawSheet],
+                  overrides: dict | None = None) -> Dataset:
+    """As ingest, plus sheets that are read already (database tables, Parquet files: core.sources),
+    taken one at a time from `sheets` and validated by the same rules as uploaded sheets."""
+    return _ingest(files, overrides, sheets)
 
 
 def _has_rows(tables: dict[str, pd.DataFrame], name: str) -> bool:
@@ -809,5 +819,5 @@ def _canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 # core.template to keep this module about reading.
 from core.template import issues_workbook, template_workbook  # noqa: E402
 
-__all__ = ["ingest", "ingest_paths", "template_workbook", "issues_workbook", "match_columns",
+__all__ = ["ingest", "ingest_paths", "ingest_sheets", "template_workbook", "issues_workbook", "match_columns",
            "table_from_name", "DERIVED_SALES_SOURCE", "DERIVED_REPS_SOURCE"]
