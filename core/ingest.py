@@ -27,6 +27,7 @@ import pandas as pd
 
 from core import cleaning
 from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
+from core.engine.rows import duplicated_rows
 from core.errors import UserError
 from core.readers import RawSheet, ReadError, read_file
 from core.schema import (BOOL, DATE, DEFAULT_ROLE, FLOAT, TABLE_ORDER, TABLES, UNASSIGNED, Column,
@@ -450,11 +451,11 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    twins = frame.duplicated(cols, keep=False)
+    twins = duplicated_rows(frame, cols, keep=False)
     if twins.any():
         group = frame[twins]
         first = group.groupby(cols, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-        extra = group.duplicated(cols, keep="first")
+        extra = duplicated_rows(group, cols, keep="first")
         for src, part in group[extra].groupby("_source", sort=False):
             f = first.loc[part.index]
             issues.append(_issues(name, src, part["_row"], "", "exact duplicate row; kept once",
