@@ -310,13 +310,14 @@ def measure_scale(args: argparse.Namespace, reps: int, work: Path) -> Scale:
     data = prepare(reps, args.years, args.density, args.seed, args.xlsx_rows, Path(args.data))
     scale = Scale(reps, data, args.period or latest_quarter(data.folder))
     me = [sys.executable, "-m", "bench.honest"]
+    repeat = args.big_repeat if reps > 1000 and args.big_repeat else args.repeat
     inner = ["--child-folder", str(data.folder), "--period", scale.period, "--repeat", str(args.repeat)]
     duck_out, ours_out = work / f"duck{reps}.parquet", work / f"ours{reps}.parquet"
     csvs = [str(p) for p in sorted(data.folder.glob("*.csv"))]
     report = [sys.executable, "-m", "core", "report", *csvs, "--out", str(work / f"report{reps}.xlsx"),
               "--period", scale.period]
-    for i in range(args.repeat):
-        print(f"[{reps} reps] run {i + 1}/{args.repeat}", flush=True)
+    for i in range(repeat):
+        print(f"[{reps} reps] run {i + 1}/{repeat}", flush=True)
         scale.duck.append(run_child(me + ["--duck-child", str(duck_out)] + inner, work / "duck.log"))
         print(f"  DuckDB cold {scale.duck[-1].seconds:.2f} s, {scale.duck[-1].cpu:.2f} CPU s, "
               f"{scale.duck[-1].peak_mb:,.0f} MB", flush=True)
@@ -355,7 +356,8 @@ def render(args: argparse.Namespace, scales: list[Scale]) -> str:
              f"duckdb {duckdb.__version__} ({threads} threads; GoalGap runs with OMP_NUM_THREADS=1). "
              f"Load average (1 min) at the end {os.getloadavg()[0]:.1f}.", "",
              f"Each process is fresh and reads the CSV folder (density {args.density:g}, {args.years:g} years); "
-             f"times are medians of {args.repeat} runs, wall-clock seconds including Python's start and "
+             f"times are medians of {args.repeat} runs ({args.big_repeat or args.repeat} above 1,000 reps), "
+             "wall-clock seconds including Python's start and "
              "imports; peak is the peak RSS of that process (wait4). The files sit in the OS page cache "
              "after the first run, for both sides alike.", "",
              "- **DuckDB cold**: `read_csv` of every CSV into DuckDB tables (exact duplicate rows dropped with "
@@ -429,6 +431,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--xlsx-rows", type=int, default=200_000,
                         help="as bench.run, so both share the generated folder")
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per step (default 3)")
+    parser.add_argument("--big-repeat", type=int,
+                        help="fresh processes per step above 1,000 reps (default: --repeat)")
     parser.add_argument("--period", help="the quarter (default: the latest complete one in the sales)")
     parser.add_argument("--no-kpis", action="store_true", help="skip the GoalGap KPIs process")
     parser.add_argument("--data", default=str(DATA_ROOT))
@@ -448,10 +452,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(child(Path(args.child_folder), args.period, args.repeat,
                                Path(args.duck_child or args.ours_child))))
         return 0
+    scales: list[Scale] = []
     with tempfile.TemporaryDirectory(prefix="goalgap-bench-") as tmp:
-        scales = [measure_scale(args, reps, Path(tmp)) for reps in sorted(args.reps)]
-    section = render(args, scales)
-    write_section(Path(args.out), section)
+        for reps in sorted(args.reps):       # the results so far are written after each scale
+            scales.append(measure_scale(args, reps, Path(tmp)))
+            section = render(args, scales)
+            write_section(Path(args.out), section)
     print(section)
     return 0
 

@@ -35,7 +35,7 @@ def test_agreement_names_a_kpi_that_differs(tiny, tmp_path):
     """A changed value is reported by KPI, so the comparison can fail."""
     import pandas as pd
 
-    data, root = tiny
+    data, _ = tiny
     label = honest.latest_quarter(data.folder)
     duck, ours = tmp_path / "duck.parquet", tmp_path / "ours.parquet"
     honest.duck_child(data.folder, label, 1, duck)
