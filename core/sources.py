@@ -35,6 +35,7 @@ from core.schema import TABLES
 DATABASE_TYPES = (".duckdb", ".ddb")
 PARQUET_TYPES = (".parquet", ".pq")
 _DUCKDB_MAGIC = b"DUCK"          # bytes 8-11 of a DuckDB database file
+_QUIET = "SET enable_progress_bar = false"    # else DuckDB draws a progress bar on long reads
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,9 @@ def _connect(path: Path):
     import duckdb
 
     try:
-        return duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute(_QUIET)
+        return con
     except duckdb.Error as err:
         raise UserError(f"{path.name} could not be opened as a DuckDB database ({err}). Give a DuckDB "
                         "file, a folder of CSV / Parquet files, or the files themselves.") from err
@@ -154,6 +157,7 @@ def parquet_sheet(path: Path) -> RawSheet:
 
     try:
         with duckdb.connect() as con:
+            con.execute(_QUIET)
             frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
     except duckdb.Error as err:
         raise UserError(f"{path.name} could not be read as a Parquet file ({err}).") from err
