@@ -306,8 +306,19 @@ def agreement(duck: Path, ours: Path) -> str:
     return f"the same values for the {len(KPI_COLUMNS)} KPIs of all {len(both):,} reps"
 
 
+def prepare_elsewhere(args: argparse.Namespace, reps: int) -> BenchData:
+    """The dataset, generated (if it must be) in a process of its own: this process stays small,
+    since a child spawned from it starts with this process's peak RSS as its own (Linux keeps the
+    memory high-water mark across exec), which would hide the child's real peak."""
+    call = (f"from bench.generate import prepare; prepare({reps}, {args.years!r}, {args.density!r}, "
+            f"{args.seed}, {args.xlsx_rows}, __import__('pathlib').Path({args.data!r}))")
+    subprocess.run([sys.executable, "-c", call], cwd=ROOT, check=True,
+                   env={**os.environ, **THREAD_VARS, "PYTHONPATH": str(ROOT)})
+    return prepare(reps, args.years, args.density, args.seed, args.xlsx_rows, Path(args.data))
+
+
 def measure_scale(args: argparse.Namespace, reps: int, work: Path) -> Scale:
-    data = prepare(reps, args.years, args.density, args.seed, args.xlsx_rows, Path(args.data))
+    data = prepare_elsewhere(args, reps)
     scale = Scale(reps, data, args.period or latest_quarter(data.folder))
     me = [sys.executable, "-m", "bench.honest"]
     repeat = args.big_repeat if reps > 1000 and args.big_repeat else args.repeat
@@ -391,19 +402,26 @@ def render(args: argparse.Namespace, scales: list[Scale]) -> str:
     target = [s for s in scales if s.reps == 1000]
     if target:
         s = target[0]
-        ratio = s.median("report", "seconds") / s.median("duck", "seconds")
+        wall = s.median("report", "seconds") / s.median("duck", "seconds")
+        cpu = s.median("report", "cpu") / s.median("duck", "cpu")
         peak = s.median("report", "peak_mb")
-        lines += ["", f"Issue 14's target at 1,000 reps: the report within 2.5 × DuckDB cold — measured "
-                  f"**{ratio:.1f} ×** ({'PASS' if ratio <= 2.5 else 'MISS'}); peak ≤ 1.2 GB — measured "
-                  f"**{peak / 1024:.2f} GB** ({'PASS' if peak <= 1.2 * 1024 else 'MISS'})."]
+        lines += ["", f"Issue 14's target at 1,000 reps: the report within 2.5 × DuckDB cold — wall "
+                  f"**{wall:.1f} ×** ({'PASS' if wall <= 2.5 else 'MISS'}), CPU **{cpu:.1f} ×** "
+                  f"({'PASS' if cpu <= 2.5 else 'MISS'}); peak ≤ 1.2 GB — measured "
+                  f"**{peak / 1024:.2f} GB** ({'PASS' if peak <= 1.2 * 1024 else 'MISS'}). "
+                  f"Load average (1 min) at the start {args.load:.1f} on {os.cpu_count()} cores: on a "
+                  "shared machine the wall ratio flatters GoalGap (DuckDB's 2 threads wait for cores "
+                  "more than one Python thread does), so the CPU ratio is the one to trust there."]
     if len(scales) > 1:
         lines += ["", "Growth exponent of each step between scales (t ∝ reps^k; 1 = linear):", "",
-                  "| from → to | DuckDB cold | DuckDB warm | GoalGap KPIs | GoalGap warm | report | peak report |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| from → to | DuckDB cold | DuckDB warm | GoalGap KPIs | GoalGap warm | report | "
+                  "DuckDB cold CPU | GoalGap KPIs CPU | report CPU | peak report |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for a, b in itertools.pairwise(scales):
             k = [exponent(a.median(r, w), b.median(r, w), a.reps, b.reps) if a.median(r, w) > 0 else float("nan")
                  for r, w in (("duck", "seconds"), ("duck", "warm"), ("ours", "seconds"), ("ours", "warm"),
-                              ("report", "seconds"), ("report", "peak_mb"))]
+                              ("report", "seconds"), ("duck", "cpu"), ("ours", "cpu"), ("report", "cpu"),
+                              ("report", "peak_mb"))]
             lines.append(f"| {a.reps:,} → {b.reps:,} | " + " | ".join(_s(x) for x in k) + " |")
     lines += ["", "Agreement of the per-rep values (DuckDB vs rep_kpis):", ""]
     lines += [f"- {s.reps:,} reps: {s.agreement or 'not compared'}" for s in scales]
@@ -442,6 +460,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--ours-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    args.load = os.getloadavg()[0]
     return args
 
 
