@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from core.dataset import Dataset
@@ -37,13 +37,18 @@ def report_parser() -> argparse.ArgumentParser:
                     "the app's download gives.",
         epilog="With no period, the latest complete quarter in the sales data is used.")
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="files the app's upload accepts: a multi-sheet workbook, CSVs, CRM exports")
+                        help="files the app's upload accepts (a multi-sheet workbook, CSVs, CRM exports), "
+                             "Parquet files, folders of such files, or a DuckDB database file")
     parser.add_argument("--out", required=True, metavar="FILE", help="the .xlsx to write")
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07); "
                                                     "FY2026 or FY2026-Q1 with a fiscal year in --settings")
     when.add_argument("--start", metavar="D", help="first day of a custom range (2025-07-01); needs --end")
     parser.add_argument("--end", metavar="D", help="last day of a custom range (2025-09-30)")
+    parser.add_argument("--tables", metavar="MAP.toml",
+                        help="which table (and column) of the input holds which GoalGap table, for tables "
+                             "not named reps, sales, quotas …: [tables] sales = \"fact_sales\", "
+                             "[columns.sales] revenue = \"net_amount\"")
     parser.add_argument("--anonymize", action="store_true",
                         help="replace rep, manager and account names with pseudonyms (Rep 001 …); ids stay")
     parser.add_argument("--settings", metavar="FILE",
@@ -135,6 +140,18 @@ def deck_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_inputs(inputs: list[str], table_map: Any, options: dict) -> Dataset:
+    """Files, folders and DuckDB files read in a worker process within a memory and time budget,
+    so a bad file stops its own worker in seconds (core.sandbox)."""
+    from core.sandbox import Budget, run_isolated
+    from core.sources import ingest_inputs
+
+    paths = [Path(p) for p in inputs]
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return run_isolated(ingest_inputs, (inputs, table_map, options or None), [p.name for p in paths],
+                        sum(f.stat().st_size for f in files), Budget())
+
+
 def report(argv: list[str], deck: bool = False) -> int:
     """`python -m core report …` (or `deck …`): read, compute, write; one line per step on stderr."""
     args = (deck_parser() if deck else report_parser()).parse_args(argv)
@@ -145,15 +162,17 @@ def report(argv: list[str], deck: bool = False) -> int:
         fiscal_start = settings.fiscal_start_month
         chosen = _choose_period(args, None, fiscal_start) if args.period or args.start or args.end else None
         inputs = [*args.inputs, *([args.quotas] if args.quotas else [])]
-        missing = [p for p in inputs if not Path(p).is_file()]
+        missing = [p for p in inputs if not Path(p).exists()]
         if missing:
             raise UserError(f"File not found: {', '.join(missing)}.")
-        _say(f"reading {len(inputs)} file{'s' if len(inputs) > 1 else ''}…")
         from core.quota_rules import with_quotas
-        from core.sandbox import ingest_paths_isolated
+        from core.sources import TableMap
 
+        table_map = TableMap.read(args.tables) if args.tables else None
+        kind = "file" if all(Path(p).is_file() for p in inputs) else "input"
+        _say(f"reading {len(inputs)} {kind}{'s' if len(inputs) > 1 else ''}…")
         options = {**settings.ingest_options(), **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
-        ds = ingest_paths_isolated(inputs, options or None)   # a bad file stops its own worker, in seconds
+        ds = _read_inputs(inputs, table_map, options)
         if not args.quotas:
             ds = with_quotas(ds, settings.quotas, fiscal_start, settings.quota_seasonality)
         period = chosen or _choose_period(args, ds, fiscal_start)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from core import cleaning, currency, quota_sheet
 from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
+from core.engine.rows import duplicated_rows
 from core.errors import UserError
 from core.readers import RawSheet, ReadError, footer_text, read_file
 from core.schema import (BOOL, DATE, DEFAULT_ROLE, FLOAT, STR, TABLE_ORDER, TABLES, UNASSIGNED, Column,
@@ -596,13 +597,12 @@ def _combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    twins = frame.duplicated(cols, keep=False) if "_others" not in frame else \
-        frame.duplicated([*cols, "_others"], keep=False)
+    twins = duplicated_rows(frame, [*cols, "_others"] if "_others" in frame else cols, keep=False)
     if twins.any():
         every = [*cols, "_others"] if "_others" in frame else cols
         group = frame[twins]
         first = group.groupby(every, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-        extra = group.duplicated(every, keep="first")
+        extra = duplicated_rows(group, every, keep="first")
         for src, part in group[extra].groupby("_source", sort=False):
             f = first.loc[part.index]
             issues.append(_issues(name, src, part["_row"], "", "exact duplicate row (the same in every "
@@ -888,10 +888,13 @@ def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) ->
     return _ingest(files, overrides)
 
 
-def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None) -> Dataset:
+def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None,
+            sheets: Iterable[RawSheet] = ()) -> Dataset:
     today = pd.Timestamp.today().normalize()
     pieces: dict[str, list[pd.DataFrame]] = {}
-    drafts, issues = _load_files(files, _Overrides.parse(overrides), today, pieces)
+    chosen = _Overrides.parse(overrides)
+    drafts, issues = _load_files(files, chosen, today, pieces)
+    drafts += [_load_one(sheet, chosen, today, pieces, issues) for sheet in sheets]
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         if name in pieces:
@@ -911,6 +914,13 @@ def ingest_paths(paths: Sequence[str | Path], overrides: dict | None = None) -> 
     if not paths:
         raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
     return _ingest(((Path(p).name, Path(p).read_bytes()) for p in paths), overrides)
+
+
+def ingest_sheets(files: Iterable[tuple[str, bytes]], sheets: Iterable[RawSheet],
+                  overrides: dict | None = None) -> Dataset:
+    """As ingest, plus sheets that are read already (database tables, Parquet files: core.sources),
+    taken one at a time from `sheets` and validated by the same rules as uploaded sheets."""
+    return _ingest(files, overrides, sheets)
 
 
 def _has_rows(tables: dict[str, pd.DataFrame], name: str) -> bool:
@@ -1114,5 +1124,5 @@ def _canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 # core.template to keep this module about reading.
 from core.template import issues_workbook, template_workbook  # noqa: E402
 
-__all__ = ["ingest", "ingest_paths", "template_workbook", "issues_workbook", "match_columns",
+__all__ = ["ingest", "ingest_paths", "ingest_sheets", "template_workbook", "issues_workbook", "match_columns",
            "table_from_name", "DERIVED_SALES_SOURCE", "DERIVED_REPS_SOURCE"]

@@ -1,0 +1,64 @@
+"""bench.honest at a tiny scale: DuckDB's SQL computes the same per-rep KPIs as core, the
+results section replaces itself in RESULTS.md, and the growth exponent is what it says."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench import honest
+from bench.generate import prepare
+
+pytest.importorskip("duckdb", reason="the benchmark's SQL reference needs duckdb")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("honest")
+    data = prepare(12, 1.0, 1.5, xlsx_rows=10, root=root, log=lambda _: None)
+    return data, root
+
+
+def test_duckdb_sql_gives_the_same_per_rep_kpis_as_core(tiny):
+    """The SQL on DuckDB's own tables (read from the CSVs, duplicates dropped) and ingest +
+    rep_kpis agree on every KPI of every rep: the comparison is the same work, not a lookalike."""
+    data, root = tiny
+    label = honest.latest_quarter(data.folder)
+    duck, ours = root / "duck.parquet", root / "ours.parquet"
+    timing = honest.duck_child(data.folder, label, 1, duck)
+    honest.ours_child(data.folder, label, 1, ours)
+    assert timing["load"] > 0 and timing["first_query"] > 0
+    assert honest.agreement(duck, ours) == f"the same values for the {len(honest.KPI_COLUMNS)} KPIs of all 12 reps"
+
+
+def test_agreement_names_a_kpi_that_differs(tiny, tmp_path):
+    """A changed value is reported by KPI, so the comparison can fail."""
+    import pandas as pd
+
+    data, _ = tiny
+    label = honest.latest_quarter(data.folder)
+    duck, ours = tmp_path / "duck.parquet", tmp_path / "ours.parquet"
+    honest.duck_child(data.folder, label, 1, duck)
+    frame = pd.read_parquet(duck)
+    frame.loc[0, "win_rate"] = frame["win_rate"].fillna(0).iloc[0] + 0.5
+    frame.to_parquet(ours)
+    assert honest.agreement(duck, ours).startswith("differs: win_rate")
+
+
+def test_section_is_replaced_in_place(tmp_path):
+    """The results file keeps what surrounds the section; a second run replaces the section."""
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# head\n")
+    honest.write_section(out, f"{honest.START}\nfirst\n{honest.END}\n")
+    out.write_text(out.read_text() + "tail\n")
+    honest.write_section(out, f"{honest.START}\nsecond\n{honest.END}\n")
+    text = out.read_text()
+    assert text.startswith("# head\n") and text.endswith("tail\n")
+    assert "second" in text and "first" not in text and text.count(honest.START) == 1
+
+
+def test_growth_exponent():
+    """t ∝ n^k: doubling n and quadrupling t is k = 2; three times n for three times t is 1."""
+    assert honest.exponent(1.0, 4.0, 1000, 2000) == pytest.approx(2.0)
+    assert honest.exponent(2.0, 6.0, 1000, 3000) == pytest.approx(1.0)
+    assert math.isclose(honest.exponent(5.0, 5.0, 10, 20), 0.0)
