@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import diagnostics, metrics
 from core.dataset import Scope
+from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.state import cached_call, context, not_available
 
@@ -16,8 +17,7 @@ MONEY = st.column_config.NumberColumn(format="dollar", step=1)
 
 ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
-labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "At goal", "unexplained": "Unexplained",
-                                                                 "n/a": "No quota"}
+labels = {k: cause_label(k) for k in [*diagnostics.CAUSES, *CAUSE_STATES]}
 
 st.title("Diagnostic — why is the team missing goal?")
 st.caption(f"{scope.label} · {period.label} · {ctx.source_label}")
@@ -49,7 +49,7 @@ cols[2].metric("Unexplained", fmt_money(below["unexplained"].sum()),
 cols[3].metric("Reps below goal", f"{len(below)} of {int(reps['attainment'].notna().sum())}")
 st.caption(f"Method: {diag.method}")
 for cause, tables in diag.not_assessed.items():
-    st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(tables)} to enable it.")
+    st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(map(table_label, tables))} to enable it.")
 
 # ------------------------------------------------------------------ waterfall
 w = diag.waterfall
@@ -87,7 +87,7 @@ if len(diag.findings) > TOP_FINDINGS:
 
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")
-table = below.assign(primary_cause=below["primary_cause"].map(labels))
+table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels))
 money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1) for c in causes}
 st.dataframe(
     table, hide_index=True, width="stretch",

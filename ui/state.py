@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.dataset import Dataset, Scope
+from core.fmt import table_label
 from core.ingest import ingest, ingest_paths
 from core.periods import Period
 from core.settings import Settings
@@ -137,5 +138,5 @@ def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
 
 def not_available(what: str, tables: Sequence[str]) -> None:
     """Say plainly what is missing instead of showing zeros."""
-    names = ", ".join(f"**{t}**" for t in tables)
+    names = ", ".join(f"**{table_label(t)}**" for t in tables)
     st.info(f"{what}: not available — upload {names} to enable it (Data page).", icon="ℹ️")
