@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, RUN_TIMEOUT_MS, server, upload  # noqa: F401
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, ROOT, server, upload  # noqa: F401
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 pytestmark = [pytest.mark.browser,
@@ -61,7 +61,7 @@ def settle(page, timeout_s: float = 120) -> float | None:
         busy = page.locator(BUSY).count() > 0
         try:
             digest = hashlib.md5(page.evaluate(TEXT).encode()).hexdigest()
-        except Exception:  # the page is being replaced
+        except playwright_sync.Error:  # the page is being replaced
             digest = None
         if busy or digest != last:
             since, last = None, digest
@@ -138,9 +138,14 @@ def test_program_words_are_found_and_user_words_are_not():
 
 
 def test_every_page_on_the_sample(server, page):  # noqa: F811
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(ROOT / "sample_data" / "goalgap_sample.xlsx", read_only=True)
+    sheets = set(workbook.sheetnames)   # the file's own words: the Data page names its sheets
+    workbook.close()
     page.goto(server)
     settle(page)
-    problems = check_every_page(page, "sample", set())
+    problems = check_every_page(page, "sample", sheets)
     assert not problems, "\n".join(problems)
 
 
