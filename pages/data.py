@@ -135,7 +135,9 @@ else:
                                  "warning = value left blank or defaulted · info = for your records")
     shown = issues[issues["Kind"].isin(picked)]
     st.caption(f"{len(shown):,} of {len(issues):,} issues")
-    st.dataframe(shown.head(5000), hide_index=True, width="stretch")
+    top = shown.head(5000)
+    st.dataframe(top.assign(Table=top["Table"].map(table_label, na_action="ignore"),
+                            Column=top["Column"].map(column_label, na_action="ignore")), hide_index=True, width="stretch")
 st.download_button("Download the validation report (.xlsx)", data=lambda: issues_workbook(ds),
                    file_name="goalgap_validation_report.xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
