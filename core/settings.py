@@ -200,7 +200,7 @@ class Settings:
     def from_dict(cls, data: dict[str, Any]) -> "Settings":
         """Rebuild settings, ignoring unknown keys and keeping defaults for missing ones."""
         data = _moved_fields(data)
-        parts = {}
+        parts: dict[str, Any] = {}
         for f, typ in (("targets", Targets), ("thresholds", Thresholds), ("points", Points)):
             given = data.get(f) or {}
             known = {x.name for x in fields(typ)}
@@ -265,8 +265,8 @@ def _moved_fields(data: dict[str, Any]) -> dict[str, Any]:
         given = out.get(old)
         if isinstance(given, dict) and name in given:
             out[old] = {k: v for k, v in given.items() if k != name}
-            target = out.get(new) if isinstance(out.get(new), dict) else {}
-            out[new] = {name: given[name], **target}
+            current = out.get(new)
+            out[new] = {name: given[name], **(current if isinstance(current, dict) else {})}
     return out
 
 
