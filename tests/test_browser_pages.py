@@ -85,18 +85,25 @@ def shoot(page, path: Path) -> None:
     page.wait_for_timeout(300)
 
 
+def show_all_pages(page) -> None:
+    """The navigation lists ten pages until asked for the rest ("View 3 more")."""
+    more = page.locator("[data-testid='stSidebarNavViewButton']")
+    if more.count() and "more" in more.inner_text().lower():
+        more.click()
+        page.wait_for_timeout(300)
+
+
 def check_every_page(page, name: str, allowed: set[str]) -> list[str]:
     """Visit each page of the navigation in this session; the problems found, one line per page."""
     out = ARTIFACTS / "pages"
     out.mkdir(parents=True, exist_ok=True)
-    more = page.locator("[data-testid='stSidebarNavViewButton']")
-    if more.count() and "more" in more.inner_text().lower():   # the navigation lists 10 pages until asked
-        more.click()
     links = page.locator("[data-testid='stSidebarNav'] a")
+    show_all_pages(page)
     titles = [t.strip().splitlines()[-1] for t in links.all_inner_texts()]
     assert len(titles) >= 5, titles
     problems = []
     for i, title in enumerate(titles):
+        show_all_pages(page)
         links.nth(i).click()
         took = settle(page)
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
