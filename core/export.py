@@ -7,6 +7,7 @@ zip timestamps), so the app's download and the `report` command produce identica
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import datetime, time
@@ -22,6 +23,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -63,6 +65,10 @@ ITALIC = Font(italic=True)
 WIDTH_SAMPLE_ROWS = 500
 # Hidden helper columns on the Summary sheet that draw the waterfall (invisible base + bar).
 WATERFALL_BASE_COL, WATERFALL_BAR_COL = 26, 27
+LONG_TEXT = 60                 # characters: a text column this wide wraps its cells instead
+WRAP = Alignment(wrap_text=True, vertical="top")
+SUMMARY_WIDTHS = {"A": 34, "B": 18, "C": 16, "D": 16}   # the text block; charts stand beside it
+CHART_COL, CHART_ROWS, CM_PER_COL = 6, 19, 1.7          # charts from column F, one every 19 rows
 
 
 def build_workbook(data: SummaryData) -> bytes:
@@ -110,6 +116,9 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
             for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
                 c.number_format = fmt
         ws.column_dimensions[get_column_letter(j)].width = _width(header, frame[header])
+        if header in text and ws.column_dimensions[get_column_letter(j)].width >= LONG_TEXT:
+            for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
+                c.alignment = WRAP
     if "Unit" in headers:
         _formats_by_unit(ws, frame)
     _protect_text(ws, cleaned, text)
@@ -118,6 +127,17 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
     _traffic_lights(ws, headers, n, data)
+    _print_setup(ws, len(headers), n + 1, title_rows="1:1")
+
+
+def _print_setup(ws: Worksheet, last_col: int, last_row: int, title_rows: str | None = None) -> None:
+    """Landscape, one page wide, the used range as print area, and the header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_area = f"A1:{get_column_letter(max(last_col, 1))}{max(last_row, 1)}"
+    if title_rows:
+        ws.print_title_rows = title_rows
 
 
 def _formats_by_unit(ws: Worksheet, frame: pd.DataFrame) -> None:
@@ -239,9 +259,31 @@ def _write_summary(ws: Worksheet, wb: Workbook, data: SummaryData) -> None:
     row = _forecast_block(ws, row + 1, data)
     waterfall_rows = _waterfall_block(ws, row + 1, data)
     row = _findings_block(ws, waterfall_rows[1] + 2, data)
-    for width, col in ((34, "A"), (18, "B"), (16, "C"), (16, "D")):
+    for col, width in SUMMARY_WIDTHS.items():
         ws.column_dimensions[col].width = width
-    _charts(ws, wb, data, row + 2, waterfall_rows)
+    _wrap_long_lines(ws, row)
+    charts_bottom, charts_right = _charts(ws, wb, data, 2, waterfall_rows)
+    _print_setup(ws, max(len(SUMMARY_WIDTHS), charts_right), max(row, charts_bottom))
+
+
+def _wrap_long_lines(ws: Worksheet, last_row: int) -> None:
+    """A line of text longer than its cell (a finding, a note, the data source) spreads over the
+    text block's empty cells to its right, wrapped, in a row tall enough to show it all."""
+    cols = list(SUMMARY_WIDTHS.values())
+    for row in range(1, last_row + 1):
+        filled = [j for j in range(1, len(cols) + 1) if ws.cell(row=row, column=j).value is not None]
+        if not filled or not isinstance(ws.cell(row=row, column=filled[-1]).value, str):
+            continue
+        j = filled[-1]
+        text, room = ws.cell(row=row, column=j).value, sum(cols[j - 1:])
+        if len(text) <= cols[j - 1] or (ws.cell(row=row, column=j).font.sz or 11) > 11:   # fits, or a title
+            continue
+        if j < len(cols):
+            ws.merge_cells(start_row=row, start_column=j, end_row=row, end_column=len(cols))
+        ws.cell(row=row, column=j).alignment = WRAP
+        lines = math.ceil(len(text) * 1.1 / room)   # 10 % slack: proportional fonts, word breaks
+        if lines > 1:
+            ws.row_dimensions[row].height = 15 * lines
 
 
 def _section(ws: Worksheet, row: int, title: str, headers: tuple[str, ...] = ()) -> int:
@@ -341,13 +383,17 @@ def _findings_block(ws: Worksheet, row: int, data: SummaryData) -> int:
 
 
 def _charts(ws: Worksheet, wb: Workbook, data: SummaryData, row: int,
-            waterfall_rows: tuple[int, int]) -> None:
-    """Native Excel charts under the text, 20 rows apart: the waterfall, attainment by rep, revenue
-    vs quota (each only where it has data)."""
+            waterfall_rows: tuple[int, int]) -> tuple[int, int]:
+    """Native Excel charts beside the headline numbers, from `row` down: the waterfall, attainment
+    by rep, revenue vs quota (each only where it has data). Returns the last row and column they
+    cover (about), for the print area."""
     charts = (_waterfall_chart(ws, data, waterfall_rows), _attainment_chart(wb, data), _trend_chart(wb, data))
+    right = 0
     for chart in (c for c in charts if c is not None):
-        ws.add_chart(chart, f"A{row}")
-        row += 20
+        ws.add_chart(chart, f"{get_column_letter(CHART_COL)}{row}")
+        right = max(right, CHART_COL + math.ceil(chart.width / CM_PER_COL))
+        row += CHART_ROWS
+    return row, right
 
 
 def _waterfall_chart(ws: Worksheet, data: SummaryData, waterfall_rows: tuple[int, int]) -> BarChart | None:

@@ -66,3 +66,60 @@ _BY_UNIT = {"pct": fmt_pct, "money": fmt_money,
 def fmt_unit(value: Any, unit: str) -> str:
     """A value in words for its unit ("58%", "1.4×", "12 days", "$845k"); "n/a" when missing."""
     return NA if is_missing(value) else _BY_UNIT[unit](float(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Words for the program's keys: tables, columns and causes as people read them (issue 16)
+# ---------------------------------------------------------------------------------------------
+
+_ACRONYMS = {"id": "ID", "kpi": "KPI", "crm": "CRM", "erp": "ERP", "cv": "CV", "url": "URL"}
+_TABLE_WORDS = {"follow_ups": "follow-ups"}
+# Diagnosis states beside the causes (a rep's primary cause when no cause is blamed).
+CAUSE_STATES = {"none": "At goal", "unexplained": "Unexplained", "n/a": "No quota"}
+
+
+def key_words(key: str) -> str:
+    """A snake_case key in lower-case words: 'expected_levels' → 'expected levels', 'rep_id' → 'rep ID'."""
+    return " ".join(_ACRONYMS.get(w, w) for w in str(key).split("_") if w)
+
+
+def table_label(name: str) -> str:
+    """A table's name as a sentence reads it: 'follow_ups' → 'follow-ups'."""
+    return _TABLE_WORDS.get(name, key_words(name))
+
+
+def column_label(name: str) -> str:
+    """A column's name as a header: 'rep_id' → 'Rep ID', 'hire_date' → 'Hire date'."""
+    text = key_words(name)
+    return text[:1].upper() + text[1:]
+
+
+def cause_label(key: str) -> str:
+    """A cause key as its label ('customer_retention' → 'Customer retention'), or a diagnosis state
+    ('none' → 'At goal'); one home for the map pages and exports use."""
+    # imported on use: fmt stays a leaf module that computing modules import
+    from core.signals import CAUSES
+
+    if key in CAUSES:
+        return CAUSES[key].label
+    return CAUSE_STATES.get(key, column_label(key))
+
+
+def cause_labels(keys: Any) -> str:
+    """Causes as a list in words: 'customer_retention, pipeline' (or a list of keys) → 'Customer
+    retention, Pipeline'; missing → n/a."""
+    if isinstance(keys, str):
+        keys = [k.strip() for k in keys.split(",") if k.strip()]
+    elif is_missing(keys):
+        return NA
+    return ", ".join(cause_label(k) for k in keys)
+
+
+def readable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as people read it: headers in words, and dates without a midnight time of day."""
+    out = frame.rename(columns={c: column_label(c) for c in frame.columns if isinstance(c, str)})
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_datetime64_any_dtype(values) and (values.dropna().dt.normalize() == values.dropna()).all():
+            out[col] = values.dt.strftime("%Y-%m-%d").fillna("")
+    return out

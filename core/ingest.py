@@ -30,6 +30,7 @@ from core import cleaning, currency, quota_sheet
 from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
 from core.engine.rows import duplicated_rows
 from core.errors import UserError
+from core.fmt import key_words
 from core.readers import RawSheet, ReadError, footer_text, read_file
 from core.schema import (BOOL, DATE, DEFAULT_ROLE, FLOAT, STR, TABLE_ORDER, TABLES, UNASSIGNED, Column,
                          Table, empty_table, pandas_dtype)
@@ -361,7 +362,7 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
         if (table.name, name) in _BLANK_ALLOWED:
             rows = data.index[blank]
             issues.append(_issues(table.name, src, rows[0], mapping.get(name, name),
-                                  f"{int(blank.sum()):,} rows have no {name} (rows {_row_list(rows)}); "
+                                  f"{int(blank.sum()):,} rows have no {key_words(name)} (rows {_row_list(rows)}); "
                                   "kept, left out of measures that need it", "", "warning"))
             continue
         issues.append(_issues(table.name, src, data.index[blank], mapping.get(name, name),
@@ -546,7 +547,7 @@ def _fill_columns(table: Table, frame: pd.DataFrame, mapping: dict, src: str,
             notes.append(f"{name} taken from {sibling}")
         elif (table.name, name) in _DEFAULTABLE:
             frame[name] = _default(table, name, frame, src)
-            problem = (f"no {name} column; " +
+            problem = (f"no {key_words(name)} column; " +
                        ("every row set to 'Unassigned'" if name in ("region", "territory_id")
                         else "ids made from the source and row number" if name == "opportunity_id"
                         else "left blank"))

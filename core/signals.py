@@ -209,7 +209,7 @@ def _territory(ds: Dataset, kpis: pd.DataFrame, balance: pd.DataFrame, good: pd.
     terr = kpis["territory_id"].to_numpy()
     out["potential_index"] = by_terr["potential_index"].reindex(terr).to_numpy()
     out["potential_index__target"] = 100.0
-    out["potential_index__threshold"] = settings.thresholds.potential_index_low
+    out["potential_index__threshold"] = settings.targets.potential_index_low
     known = balance[balance["quota"].notna() & balance["potential"].gt(0)]
     team_ratio = known["quota"].sum() / known["potential"].sum() if len(known) else np.nan
     out["quota_per_potential"] = by_terr["quota_per_potential"].reindex(terr).to_numpy()

@@ -16,7 +16,7 @@ import pandas as pd
 from core import compare as comparison
 from core import competency, currency, diagnostics, forecast, metrics, territory, whatif
 from core.dataset import Dataset, Scope
-from core.fmt import fmt_money
+from core.fmt import cause_label, fmt_money, table_label
 from core.notes import Notebook, coaching_effect, notes_table
 from core.periods import Period
 from core.settings import Settings
@@ -286,14 +286,14 @@ def _data_quality(ds: Dataset) -> tuple[pd.DataFrame, str]:
 
 
 def _not_assessed(not_assessed: dict[str, list[str]]) -> tuple[str, ...]:
-    return tuple(f"{diagnostics.CAUSES[k].label if k in diagnostics.CAUSES else k}: not assessed — "
-                 f"upload {', '.join(tables)}." for k, tables in not_assessed.items())
+    return tuple(f"{cause_label(k)}: not assessed — upload {', '.join(map(table_label, tables))}."
+                 for k, tables in not_assessed.items())
 
 
 def _top_findings(findings: pd.DataFrame) -> tuple[str, ...]:
     """The top findings as sentences a director reads out in a meeting."""
     top = findings.sort_values("rank").head(TOP_FINDINGS)
-    labels = top["cause"].map({k: c.label for k, c in diagnostics.CAUSES.items()}).fillna(top["cause"])
+    labels = top["cause"].map(cause_label)
     who = top["who_names"].where(top["who_names"].fillna("").str.len() > 0, top["who"]).fillna("")
     money = [f"{fmt_money(v)} (range {fmt_money(lo)}–{fmt_money(hi)})"
              for v, lo, hi in zip(top["impact"], top["impact_low"], top["impact_high"])]

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.dataset import Dataset
 from core.errors import UserError
+from core.fmt import column_label, readable_frame, table_label
 from core.ingest import issues_workbook, template_workbook
 from core.schema import TABLE_ORDER, TABLES
 from core.template import issue_counts
@@ -80,11 +81,11 @@ if error:
 # ------------------------------------------------------------------ what was loaded
 st.subheader("What was loaded")
 counts = issue_counts(ds)
-st.dataframe(counts, hide_index=True, width="stretch",
+st.dataframe(counts.assign(Table=counts["Table"].map(table_label)), hide_index=True, width="stretch",
              column_config={"rows loaded": st.column_config.NumberColumn(format="%d")})
 missing = [t for t in TABLE_ORDER if t != "products" and not ds.has(t)]
 if missing:
-    st.caption("Not uploaded: " + ", ".join(missing) + ". Measures that need them show "
+    st.caption("Not uploaded: " + ", ".join(map(table_label, missing)) + ". Measures that need them show "
                "\"not available\" instead of zero.")
 
 # ------------------------------------------------------------------ sources and corrections
@@ -93,7 +94,7 @@ editable = st.session_state.get("source") == MINE and bool(st.session_state.get(
 overrides = st.session_state.get(OVERRIDES_KEY) or {"tables": {}, "columns": {}}
 new_overrides: dict = {"tables": dict(overrides.get("tables", {})), "columns": dict(overrides.get("columns", {}))}
 for i, src in enumerate(ds.sources):
-    title = f"{md(src.source)} → {src.table or 'not used'} ({src.rows:,} rows)"
+    title = f"{md(src.source)} → {table_label(src.table) if src.table else 'not used'} ({src.rows:,} rows)"
     with st.expander(title, expanded=src.table is None and not src.source.startswith("derived")):
         st.write(md(src.note or ""))
         if src.source.startswith("derived") or not src.matches:
@@ -101,7 +102,7 @@ for i, src in enumerate(ds.sources):
         if src.matches:
             st.caption(f"Header found on row {src.header_row}.")
         if not editable:
-            st.dataframe(pd.DataFrame([{"Column in the file": m.source_column, "Used as": m.canonical or NOT_USED,
+            st.dataframe(pd.DataFrame([{"Column in the file": m.source_column, "Used as": column_label(m.canonical) if m.canonical else NOT_USED,
                                         "How": m.how} for m in src.matches]), hide_index=True, width="stretch")
             continue
         options = [NOT_USED, *TABLE_ORDER]
@@ -141,7 +142,9 @@ else:
                                  "warning = value left blank or defaulted · info = for your records")
     shown = issues[issues["Kind"].isin(picked)]
     st.caption(f"{len(shown):,} of {len(issues):,} issues")
-    st.dataframe(shown.head(5000), hide_index=True, width="stretch")
+    top = shown.head(5000)
+    st.dataframe(top.assign(Table=top["Table"].map(table_label, na_action="ignore"),
+                            Column=top["Column"].map(column_label, na_action="ignore")), hide_index=True, width="stretch")
 st.download_button("Download the validation report (.xlsx)", data=lambda: issues_workbook(ds),
                    file_name="goalgap_validation_report.xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -150,7 +153,7 @@ st.download_button("Download the validation report (.xlsx)", data=lambda: issues
 st.subheader("Preview a table")
 present = [t for t in TABLE_ORDER if ds.has(t)]
 if present:
-    name = st.selectbox("Table", present, key="preview_table")
+    name = st.selectbox("Table", present, key="preview_table", format_func=table_label)
     table = ds.table(name)
     st.caption(f"{len(table):,} rows · first 200 shown")
-    st.dataframe(table.head(200), hide_index=True, width="stretch")
+    st.dataframe(readable_frame(table.head(200)), hide_index=True, width="stretch")

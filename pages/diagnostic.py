@@ -7,18 +7,9 @@ import streamlit as st
 
 from core import diagnostics, metrics
 from core.dataset import Scope
+from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
 from core.notes import finding_key
-from ui.charts import (
-    BAD,
-    GOOD,
-    NEUTRAL,
-    WARN,
-    fmt_money,
-    fmt_num,
-    fmt_pct,
-    fmt_unit,
-    style,
-)
+from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.notes import notes_box
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md
@@ -30,8 +21,7 @@ MONEY = st.column_config.NumberColumn(format="dollar", step=1)
 
 ctx = context()
 ds, period, scope, settings = ctx.ds, ctx.period, ctx.scope, ctx.settings
-labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "At goal", "unexplained": "Unexplained",
-                                                                 "n/a": "No quota"}
+labels = {k: cause_label(k) for k in [*diagnostics.CAUSES, *CAUSE_STATES]}
 
 st.title("Diagnostic — why is the team missing goal?")
 page_caption(ctx)
@@ -64,7 +54,7 @@ cols[2].metric("Unexplained", fmt_money(below["unexplained"].sum()),
 cols[3].metric("Reps below goal", f"{len(below)} of {int(reps['attainment'].notna().sum())}")
 st.caption(f"Method: {diag.method}")
 for cause, tables in diag.not_assessed.items():
-    st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(tables)} to enable it.")
+    st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(map(table_label, tables))} to enable it.")
 
 # ------------------------------------------------------------------ waterfall
 w = diag.waterfall
@@ -106,7 +96,7 @@ what_if_section(diag)
 
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")
-table = below.assign(primary_cause=below["primary_cause"].map(labels))
+table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels))
 money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1) for c in causes}
 st.dataframe(
     table, hide_index=True, width="stretch",

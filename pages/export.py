@@ -12,9 +12,9 @@ from core.anonymize import anonymize
 from core.compare import against
 from core.dataset import Scope
 from core.deck import PPTX, anonymized_notebook, build_deck
-from core.diagnostics import CAUSES
 from core.errors import UserError
 from core.export import build_workbook
+from core.fmt import cause_label
 from core.notes import from_dict
 from core.session import EXTENSION, open_session, save_session
 from core.summary import ASSOCIATION_NOTE, SummaryData, collect
@@ -63,9 +63,8 @@ def _preview(data: SummaryData) -> None:
     with right:
         st.subheader("Top findings")
         findings = data.sheets["Findings"].head(5)
-        labels = {k: c.label for k, c in CAUSES.items()}
         st.dataframe(findings[["Rank", "Cause", "Who (names)", "Severity", "Estimated impact",
-                               "Recommended actions"]].assign(Cause=findings["Cause"].map(lambda c: labels.get(c, c))),
+                               "Recommended actions"]].assign(Cause=findings["Cause"].map(cause_label)),
                      hide_index=True, width="stretch",
                      column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar", step=1)})
         st.caption(ASSOCIATION_NOTE)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import diagnostics, forecast, metrics
 from core.dataset import Scope
+from core.fmt import cause_label
 from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
@@ -108,8 +109,7 @@ spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
 # re-runs it.
 with st.spinner("Diagnosing…"):
     diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
-cause_label = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "—"}
-primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: cause_label.get(c, c))
+primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: "—" if c == "none" else cause_label(c))
 table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota"]].assign(
     attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
     growth=reps["growth"] * 100,

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from core import competency as comp
 from core import diagnostics, metrics
 from core.dataset import Scope
+from core.fmt import cause_label
 from core.forecast import monthly_forecast
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.notes import coaching_box, notes_box
@@ -129,13 +130,12 @@ def diagnosis_section(ctx, rep_id: str) -> None:
         st.success("At or above goal in this period: nothing to diagnose."
                    if row is not None and row["primary_cause"] == "none" else "No quota in this period.")
         return
-    labels = {k: c.label for k, c in diagnostics.CAUSES.items()}
-    cause = labels.get(row["primary_cause"], row["primary_cause"])
+    cause = cause_label(row["primary_cause"])
     st.markdown(f"**{fmt_pct(row['attainment'])} of quota, {fmt_money(row['gap'])} short.** "
                 f"Primary cause: **{md(cause)}**; unexplained {fmt_money(row['unexplained'])}.")
     mine = diagnosis.findings[diagnosis.findings["who"].fillna("").str.split(", ").map(lambda w: rep_id in w)]
     for f in mine.itertuples():
-        st.markdown(f"- **{md(labels.get(f.cause, f.cause))}** ({fmt_money(f.impact)}, severity {f.severity}): "
+        st.markdown(f"- **{md(cause_label(f.cause))}** ({fmt_money(f.impact)}, severity {f.severity}): "
                     f"{md(f.evidence)}. *What to do:* {md(f.actions)}")
     st.caption("Findings are associations in the data, not proof of cause.")
 

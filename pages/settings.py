@@ -1,39 +1,53 @@
 """Targets and thresholds: one editable settings object shared by every page and the export."""
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import streamlit as st
 
 from core.errors import UserError
-from core.settings import Points, Settings, Targets, Thresholds
+from core.settings import (
+    GROUPS,
+    SECTIONS,
+    Points,
+    SettingInfo,
+    Settings,
+    Targets,
+    Thresholds,
+    infos,
+)
 from ui.state import SETTINGS_KEY, settings
 from ui.text import md
 
 FILE_MESSAGE_KEY = "settings_file_message"   # (kind, text) from the last settings file opened
-WIDGET_PREFIXES = {"t", "th", "p"}
-PERCENT = {"attainment", "call_plan_adherence", "on_time_follow_up_rate", "coverage", "overlap",
-           "on_time_follow_up_min", "plan_adherence_min", "buyer_admin_share_min", "win_rate_gap",
-           "churn_excess", "quarter_end_share_max", "reps_at_goal_min", "quota_per_potential_excess",
-           "meetings_shortfall", "false_discovery_rate"}
+PREFIX = {"targets": "t", "thresholds": "th", "points": "p"}   # widget keys: "<prefix>.<field>"
+WIDGET_PREFIXES = set(PREFIX.values())
+EDITED_HERE = [g for g in GROUPS if g != "Calendar, currency & quotas"]   # those on the Quotas page
+# How each unit is typed: (format, step). Percentages are shown ×100.
+INPUT = {"%": ("%.0f", 1.0), "percentage points": ("%.0f", 1.0), "months": ("%d", 1), "count": ("%.0f", 1.0),
+         "days": ("%.1f", 0.5), "×": ("%.1f", 0.1), "per week": ("%.1f", 0.5), "per quarter": ("%.1f", 0.5),
+         "score 0–100": ("%.0f", 1.0), "index, 100 = average": ("%.0f", 1.0), "points": ("%.1f", 1.0)}
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize() + (" (%)" if name in PERCENT else "")
+def _input(section: str, name: str, info: SettingInfo, current: float) -> float:
+    """One number input, labelled with the setting's unit and help; returns the value as stored."""
+    fmt, step = INPUT.get(info.unit, ("%.2f", 0.05))
+    if isinstance(current, int):
+        shown: float = int(current)
+    else:
+        shown = current * 100 if info.is_percent else float(current)
+    new = st.number_input(f"{info.label} ({info.unit})", value=shown, step=step, format=fmt,
+                          help=info.help, key=f"{PREFIX[section]}.{name}")
+    return type(current)(new / 100 if info.is_percent else new)
 
 
-def _edit(group: object, prefix: str) -> object:
-    values = {}
+def _edit_group(current: Settings, group: str, values: dict[str, dict[str, float]]) -> None:
+    """The inputs of one group, three to a row; their values go into values[section][name]."""
+    chosen = [(sec, n, i) for sec, typ in SECTIONS.items() for n, i in infos(typ).items() if i.group == group]
     cols = st.columns(3)
-    for i, f in enumerate(fields(group)):
-        current = getattr(group, f.name)
-        shown = current * 100 if f.name in PERCENT else current
-        with cols[i % 3]:
-            new = st.number_input(_label(f.name), value=float(shown), key=f"{prefix}.{f.name}",
-                                  step=1.0 if f.name in PERCENT or abs(shown) >= 5 else 0.05)
-        new = new / 100 if f.name in PERCENT else new
-        values[f.name] = type(current)(new)
-    return replace(group, **values)
+    for k, (section, name, info) in enumerate(chosen):
+        with cols[k % 3]:
+            values[section][name] = _input(section, name, info, getattr(getattr(current, section), name))
 
 
 def _forget_edits() -> None:
@@ -65,16 +79,16 @@ st.write("Every page compares each KPI with these targets, and the diagnostic fl
          "match your plan. Changes apply to this session and are saved with it.")
 current = settings()
 with st.form("settings_form"):   # not SETTINGS_KEY: a form key cannot share a session key
-    st.subheader("KPI targets")
-    targets = _edit(current.targets, "t")
-    st.subheader("Diagnostic thresholds")
-    thresholds = _edit(current.thresholds, "th")
-    st.subheader("Leaderboard points")
-    points = _edit(current.points, "p")
+    edited: dict[str, dict[str, float]] = {section: {} for section in SECTIONS}
+    for number, group in enumerate(EDITED_HERE):
+        with st.expander(group, expanded=number == 0):
+            _edit_group(current, group, edited)
     if st.form_submit_button("Apply", type="primary"):
-        st.session_state[SETTINGS_KEY] = replace(current, targets=targets, thresholds=thresholds, points=points)
+        st.session_state[SETTINGS_KEY] = replace(
+            current, **{section: replace(getattr(current, section), **edited[section]) for section in SECTIONS})
         st.session_state[FILE_MESSAGE_KEY] = None
         st.success("Applied: every page now uses these targets.")
+st.caption("The fiscal year, reporting currency and quotas are set on the Quotas page.")
 if st.button("Reset to defaults"):
     st.session_state[SETTINGS_KEY] = replace(settings(), targets=Targets(), thresholds=Thresholds(), points=Points())
     st.session_state[FILE_MESSAGE_KEY] = None

@@ -257,3 +257,24 @@ def test_without_quotas_each_affected_sheet_has_the_line(no_quotas):
 def test_with_quotas_nothing_is_said_missing_about_them(tiny):
     texts = [c for row in _open(tiny)["Summary"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert not any(t.startswith("Quotas:") for t in texts) and "Ahead of goal (other reps)" in texts
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_its_charts_at_the_top(sample):
+    """Print setup (issue 16): landscape, fit to width, a print area, the header row on every page;
+    long text wraps; the Summary's charts stand beside the headline numbers, not under the text."""
+    wb = _open(sample[1])
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_area, ws.title
+    assert wb["Findings"].print_title_rows.replace("$", "") == "1:1"
+    findings = wb["Findings"]
+    evidence = [c.value for c in findings[1]].index("Evidence") + 1
+    assert findings.cell(row=2, column=evidence).alignment.wrap_text
+    summary = wb["Summary"]
+    anchors = [(c.anchor._from.row + 1, c.anchor._from.col + 1) for c in summary._charts]
+    headline = next(r for r in range(1, 30) if summary.cell(row=r, column=1).value == "KPI")
+    assert len(anchors) == 3 and min(r for r, _ in anchors) < headline
+    assert all(col > 4 for _, col in anchors)          # beside the text block (columns A–D)
+    long_lines = [c for row in summary.iter_rows(max_col=1) for c in row
+                  if isinstance(c.value, str) and len(c.value) > 60 and (c.font.sz or 11) == 11]
+    assert long_lines and all(c.alignment.wrap_text for c in long_lines)

@@ -27,3 +27,29 @@ def test_fmt_unit(value, unit, text):
     """Every KPI and signal unit reads the same wherever it is shown."""
     from core.fmt import fmt_unit
     assert fmt_unit(value, unit) == text
+
+
+def test_program_keys_in_words():
+    """Tables, columns and causes as people read them (issue 16: no snake_case on screen)."""
+    from core.fmt import cause_label, cause_labels, column_label, table_label
+
+    assert table_label("follow_ups") == "follow-ups" and table_label("expected_levels") == "expected levels"
+    assert column_label("rep_id") == "Rep ID" and column_label("hire_date") == "Hire date"
+    assert cause_labels("customer_retention, pipeline") == (f"{cause_label('customer_retention')}, "
+                                                             f"{cause_label('pipeline')}")
+    assert "_" not in cause_label("customer_retention") and cause_label("none") == "At goal"
+    assert cause_labels(float("nan")) == "n/a" and cause_labels("") == ""
+
+
+def test_readable_frame_names_columns_and_drops_midnight_times():
+    import pandas as pd
+
+    from core.fmt import readable_frame
+
+    frame = pd.DataFrame({"hire_date": pd.to_datetime(["2016-01-10", None]),
+                          "stamp": pd.to_datetime(["2016-01-10 09:30", "2016-01-11 00:00"]), "rep_id": ["R1", "R2"]})
+    out = readable_frame(frame)
+    assert list(out.columns) == ["Hire date", "Stamp", "Rep ID"]
+    assert out["Hire date"].tolist() == ["2016-01-10", ""]
+    assert pd.api.types.is_datetime64_any_dtype(out["Stamp"])     # a real time of day is kept
+    assert list(frame.columns) == ["hire_date", "stamp", "rep_id"]  # the input is not changed

@@ -59,7 +59,7 @@ def test_blank_engage_dates_kept_and_reported(ds):
     """500 Prospecting deals have no engage date: kept (8,800 in total) and reported once."""
     opps = ds.tables["opportunities"]
     assert opps["created_date"].isna().sum() == 500
-    warning = ds.issues[ds.issues["Problem"].str.contains("no created_date")]
+    warning = ds.issues[ds.issues["Problem"].str.contains("no created date")]
     assert len(warning) == 1 and warning["Problem"].iloc[0].startswith("500 rows")
 
 

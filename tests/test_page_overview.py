@@ -13,7 +13,7 @@ from tests.apptest import open_page, chart_specs
 
 from core import metrics
 from core.dataset import Scope
-from core.fmt import fmt_money, fmt_pct
+from core.fmt import cause_label, fmt_money, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,8 +89,7 @@ def test_a_region_change_does_not_rediagnose_the_team(monkeypatch):
     ctx = at.session_state["ctx"]
     team = diagnose(ctx.ds, ctx.period, ctx.settings).reps[["rep_id", "primary_cause"]].merge(
         metrics.roster(ctx.ds), on="rep_id")
-    labels = {k: c.label for k, c in diagnostics.CAUSES.items()} | {"none": "—"}
     expected = team[team["region"] == regions[1]].set_index("rep_name")["primary_cause"].map(
-        lambda c: labels.get(c, c))
+        lambda c: "—" if c == "none" else cause_label(c))
     shown = at.dataframe[0].value.set_index("rep_name")["primary_cause"]
     assert shown.sort_index().tolist() == expected.sort_index().tolist()

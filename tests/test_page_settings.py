@@ -87,3 +87,18 @@ def test_a_file_that_is_not_settings_gets_a_plain_message(at):
     assert [e.value for e in at.error] == ["The settings file gives targets that are not numbers: "
                                            "meetings_per_week. Use plain numbers such as 5 or 0.8."]
     assert _context_settings(at) == Settings()
+
+
+def test_inputs_are_grouped_labelled_with_units_and_help(at):
+    """The page reads the settings' metadata: one expander per group, labels a director reads with
+    the unit, help texts, months as whole numbers and percentages as %."""
+    from core.settings import GROUPS, setting_info
+    from core.settings import Thresholds as Th
+
+    assert [e.label for e in at.expander] == [g for g in GROUPS if g != "Calendar, currency & quotas"]
+    ramp = at.number_input(key="th.ramp_months")
+    assert ramp.value == 9 and ramp.label == "Ramp-up period of a new rep (months)"
+    assert ramp.help == setting_info(Th, "ramp_months").help
+    assert at.number_input(key="th.false_discovery_rate").value == 10.0
+    assert at.number_input(key="th.false_discovery_rate").label.endswith("(%)")
+    assert all(n.help and "_" not in n.label for n in at.number_input)

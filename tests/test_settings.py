@@ -2,7 +2,9 @@
 import pytest
 
 from core.errors import UserError
-from core.settings import Settings
+from dataclasses import fields
+
+from core.settings import GROUPS, SECTIONS, Settings, Targets, Thresholds, infos, percent_fields
 
 
 def test_defaults_match_kpis_md():
@@ -71,3 +73,37 @@ def test_bad_calendar_currency_or_quota_fields_are_refused_in_words(bad, words):
 
     with pytest.raises(UserError, match=words):
         Settings.from_json(json.dumps({"targets": {}, **bad}))
+
+
+@pytest.mark.parametrize("section", [*SECTIONS.values(), Settings], ids=lambda t: t.__name__)
+def test_every_setting_is_documented(section):
+    """Each field says what it is in words, its unit, its group and a help text (the Settings page
+    builds its inputs from these); the sections themselves are the only fields without."""
+    documented = infos(section)
+    undocumented = [f.name for f in fields(section) if f.name not in documented and f.name not in SECTIONS]
+    assert not undocumented, f"settings without label/unit/help: {undocumented}"
+    for name, info in documented.items():
+        assert info.label and info.unit and info.help.endswith(".") and info.group in GROUPS, name
+        assert "_" not in info.label, f"{name}: the label is a field name"
+
+
+def test_percent_fields_are_those_with_a_percent_unit():
+    """Fractions shown as percentages come from the fields' units: the ones that hold fractions."""
+    pct = percent_fields()
+    assert {"attainment", "coverage", "false_discovery_rate", "win_rate_gap"} <= pct
+    assert not pct & {"meetings_per_week", "pipeline_coverage", "ramp_months", "potential_index_low"}
+    assert all(0 <= getattr(Settings().targets, n, 0) <= 1 and 0 <= getattr(Settings().thresholds, n, 0) <= 1
+               for n in pct)
+
+
+def test_potential_index_low_is_one_setting_read_from_either_place_in_old_files():
+    """Older files carry potential_index_low under thresholds too; it lands in the targets, and the
+    targets' value wins when both are given."""
+    assert "potential_index_low" not in {f.name for f in fields(Thresholds)}
+    assert "potential_index_low" in {f.name for f in fields(Targets)}
+    old = Settings.from_json('{"thresholds": {"potential_index_low": 70, "ramp_months": 6}}')
+    assert old.targets.potential_index_low == 70.0 and old.thresholds.ramp_months == 6
+    both = Settings.from_dict({"targets": {"potential_index_low": 80}, "thresholds": {"potential_index_low": 70}})
+    assert both.targets.potential_index_low == 80.0
+    with pytest.raises(UserError, match="potential_index_low"):
+        Settings.from_json('{"thresholds": {"potential_index_low": "low"}}')

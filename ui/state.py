@@ -26,6 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.dataset import Dataset, Scope
 from core.errors import UserError
+from core.fmt import table_label
 from core.ingest import ingest_paths
 from core.periods import Period
 from core.sandbox import OutOfTime, ingest_isolated
@@ -172,7 +173,7 @@ def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
 
 def not_available(what: str, tables: Sequence[str]) -> None:
     """Say plainly what is missing instead of showing zeros."""
-    names = ", ".join(f"**{t}**" for t in tables)
+    names = ", ".join(f"**{table_label(t)}**" for t in tables)
     st.info(f"{what}: not available — upload {names} to enable it (Data page).", icon="ℹ️")
 
 
