@@ -113,7 +113,7 @@ SIGNALS: dict[str, Signal] = {s.key: s for s in (
     Signal("buyer_admin_share", "plan_adherence", "Contacts with buyers and admins", "pct", True),
     Signal("pipeline_coverage", "pipeline", "Pipeline coverage", "ratio", True),
     Signal("pipeline_to_quota", "pipeline", "Open pipeline / quota", "ratio", True, True),
-    Signal("win_rate", "pipeline", "Win rate", "pct", True),
+    Signal("win_rate", "pipeline", "Win rate", "pct", True, True),   # conversion far from peers (binomial)
     Signal("sales_cycle_days", "pipeline", "Sales cycle (median days)", "days", False),
     Signal("lost_revenue_share", "customer_retention",
            "Revenue of accounts that stopped buying", "pct", False, True, 1.0),
