@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,15 +329,11 @@ def test_bad_input(case: Case):
 
 
 def test_a_million_rows_load_without_loss():
-    """1,000,000 distinct sales lines in one CSV: every one loaded, in reasonable time."""
-    data = million_rows()
-    start = time.perf_counter()
-    ds = ingest([("sales.csv", data)])
-    elapsed = time.perf_counter() - start
+    """1,000,000 distinct sales lines in one CSV: every one loaded (the time is the benchmark's)."""
+    ds = ingest([("sales.csv", million_rows())])
     assert len(ds.tables["sales"]) == 1_000_000
     assert ds.issues[ds.issues["Kind"].isin(["rejected", "duplicate"])].empty
     assert ds.tables["sales"]["revenue"].sum() == 500_000_000_000.0   # Σ (i + 0.5), every row counted
-    assert elapsed < 60, f"1M rows took {elapsed:.1f} s"
 
 
 # --------------------------------------------------------------------------------------- through the app

@@ -136,6 +136,7 @@ def test_text_cells():
     assert text.iloc[2:].isna().all()
 
 
+@pytest.mark.slow   # a timing check: out of the default run, run by .ci/run's slow step
 def test_big_columns_are_fast():
     """200k plain numbers and repeated dates parse in well under a second."""
     import time

@@ -6,9 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.competency import (_group_sums, _variance_components, METHOD_FEW, METHOD_MIXED, METHOD_OLS, baseline, coaching_focus,
-                             competency_table, knowledge_quotient, rating_history,
-                             rep_summary)
+from core.competency import (
+    METHOD_FEW,
+    METHOD_MIXED,
+    METHOD_OLS,
+    _group_sums,
+    _variance_components,
+    baseline,
+    coaching_focus,
+    competency_table,
+    knowledge_quotient,
+    rating_history,
+    rep_summary,
+)
 from core.dataset import Dataset
 from core.periods import quarter
 from core.schema import TABLES, empty_table, pandas_dtype
@@ -158,6 +168,7 @@ def test_mixed_model_shrinks_short_noisy_series_towards_team():
     assert -0.1 < t.loc["RX", "trend_per_90d"] < 3.0
 
 
+@pytest.mark.slow   # a timing check: out of the default run, run by .ci/run's slow step
 def test_scale_1000_reps_7_competencies_12_quarters_is_fast():
     comps = ["Product knowledge", "Clinical knowledge", "Discovery", "Objection handling", "Pitch",
              "Planning & CRM discipline", "Negotiation"]

@@ -207,6 +207,7 @@ def test_same_inputs_give_the_same_bytes(tiny):
     assert build_workbook(collect(_tiny(), PERIOD, Settings())) == tiny
 
 
+@pytest.mark.slow   # a timing check: out of the default run, run by .ci/run's slow step
 def test_a_thousand_reps_are_written_within_ten_seconds(sample):
     """Writing (not computing) the summary of 1,000 reps; frames copied from the sample's."""
     data = sample[2]

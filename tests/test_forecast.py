@@ -172,6 +172,7 @@ def test_rep_frame_sums_to_team_and_has_one_row_per_rep():
     assert frame["p_goal"].iloc[0] < 0.05 and frame["p_goal"].iloc[-1] > 0.95
 
 
+@pytest.mark.slow   # a timing check: out of the default run, run by .ci/run's slow step
 def test_rep_frame_for_300_reps_is_fast():
     """Vectorised: 300 reps in well under a second (statsmodels already imported)."""
     reps = [f"r{i:03d}" for i in range(300)]

@@ -8,7 +8,13 @@ import pytest
 
 from core.dataset import ISSUE_COLUMNS
 from core.errors import UserError
-from core.ingest import DERIVED_REPS_SOURCE, DERIVED_SALES_SOURCE, ingest, match_columns, table_from_name
+from core.ingest import (
+    DERIVED_REPS_SOURCE,
+    DERIVED_SALES_SOURCE,
+    ingest,
+    match_columns,
+    table_from_name,
+)
 from core.schema import TABLES, UNASSIGNED, empty_table
 from tests.ingest_helpers import xlsx
 
@@ -294,6 +300,7 @@ def test_template_rows_round_trip():
     assert issues_of(ds, "rejected").empty and issues_of(ds, "warning").empty
 
 
+@pytest.mark.slow   # a timing check: out of the default run, run by .ci/run's slow step
 def test_big_csv_is_fast():
     """100k sales lines with US dates and money ingest in well under a second on an idle machine.
 
