@@ -116,7 +116,8 @@ def test_periods_keep_their_own_results():
     q1 = m.rep_kpis(ds, Q1, S)
     q4 = m.rep_kpis(ds, quarter(2024, 4), S)
     assert q1["revenue"].tolist() == [130.0, 200.0, 60.0]
-    assert q4["revenue"].tolist() == [150.0, 0.0, 0.0]
+    # R2 was hired in January 2025: not employed in 2024-Q4, so n/a there, never 0 (issue 13)
+    np.testing.assert_array_equal(q4["revenue"].to_numpy(), [150.0, np.nan, 0.0])
     pd.testing.assert_frame_equal(m.rep_kpis(ds, Q1, S), q1)
 
 

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import metrics
+from core.fmt import column_label
 from core.ingest import ingest
 from ui.charts import fmt_money
 from ui.sidebar import MINE
@@ -82,7 +83,7 @@ def test_pages_show_no_other_sessions_names():
         at.selectbox(key="preview_table").set_value("reps").run()
         assert not at.exception
         preview = at.dataframe[-1].value
-        assert set(preview["rep_name"]) == own_names(k)
+        assert set(preview[column_label("rep_name")]) == own_names(k)
 
 
 def test_cache_is_keyed_by_content_not_by_file_name():
