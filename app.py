@@ -31,7 +31,8 @@ def _page(name: str, title: str, icon: str) -> st.Page:
 
 
 # Navigation first: until st.navigation is called, Streamlit lists the pages/ folder on its own.
+# expanded: every page in view (collapsed, Data and Export hid behind "View 6 more").
 page = st.navigation({section: [_page(*p) for p in pages if (HERE / "pages" / f"{p[0]}.py").exists()]
-                      for section, pages in SECTIONS.items()})
+                      for section, pages in SECTIONS.items()}, expanded=True)
 sidebar.render()
 page.run()

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import customers, metrics
-from ui.charts import fmt_num, fmt_pct, style
+from ui.charts import fmt_num, fmt_pct, style, show_table
 from ui.state import cached_call, context, not_available, page_caption
 
 PCT = st.column_config.NumberColumn(format="percent")
@@ -42,6 +42,5 @@ st.plotly_chart(style(new, "New customers per period", "Accounts", "Period", hei
 
 level = LEVELS[st.segmented_control("Per", list(LEVELS), default="Rep", key="customers_level") or "Rep"]
 table = cached_call(customers.customer_table, ctx.ds, ctx.period, ctx.settings, level, ctx.scope)
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"market_share": PCT, "retention_rate": PCT, "churn_rate": PCT,
+show_table(table, column_config={"market_share": PCT, "retention_rate": PCT, "churn_rate": PCT,
                             "revenue": st.column_config.NumberColumn(format="dollar", step=1)})

@@ -9,7 +9,7 @@ from core import diagnostics, metrics
 from core.dataset import Scope
 from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
 from core.notes import finding_key
-from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, style
+from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md
@@ -88,8 +88,8 @@ for f in diag.findings.head(TOP_FINDINGS).itertuples():
         notes_box("finding", finding_key(f.cause, f.who), "Notes on this finding", folded=False)
 if len(diag.findings) > TOP_FINDINGS:
     with st.expander(f"All {len(diag.findings)} findings"):
-        st.dataframe(diag.findings, hide_index=True, width="stretch",
-                     column_config={"impact": MONEY, "impact_low": MONEY, "impact_high": MONEY})
+        show_table(diag.findings.assign(cause=diag.findings["cause"].map(labels)),
+                   column_config={"impact": MONEY, "impact_low": MONEY, "impact_high": MONEY})
 
 st.subheader("What if the flagged reps reached target?")
 what_if_section(diag)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import incentives
 from core.fmt import is_missing
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, style
+from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, style, show_table
 from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -42,8 +42,7 @@ fig.update_xaxes(tickformat=".0%")
 fig.update_yaxes(tickprefix="$", tickformat="~s")
 st.plotly_chart(style(fig, f"Payout vs attainment, {ctx.period.label} (red: below goal, paid like the reps at goal)",
                       "Payout ($)", "Attainment"), width="stretch")
-st.dataframe(pay.sort_values("payout", ascending=False), hide_index=True, width="stretch",
-             column_config={"payout": MONEY, "attainment": PCT, "cost_of_sales": PCT,
+show_table(pay.sort_values("payout", ascending=False), column_config={"payout": MONEY, "attainment": PCT, "cost_of_sales": PCT,
                             "paid_like_goal": "Below goal, paid like reps at goal"})
 
 st.subheader("Pay mix against the product goals")
@@ -55,6 +54,5 @@ else:
     bars.add_bar(x=mix["component"], y=mix["revenue_share"], name="Share of revenue")
     bars.update_yaxes(tickformat=".0%")
     st.plotly_chart(style(bars, "Where the pay goes vs where the revenue comes from", "Share"), width="stretch")
-    st.dataframe(mix, hide_index=True, width="stretch",
-                 column_config={"payout": MONEY, "revenue": MONEY, "quota": MONEY, "pay_share": PCT,
+    show_table(mix, column_config={"payout": MONEY, "revenue": MONEY, "quota": MONEY, "pay_share": PCT,
                                 "revenue_share": PCT, "attainment": PCT})

@@ -8,7 +8,7 @@ import streamlit as st
 from core import diagnostics, metrics
 from core.managers import manager_table
 from core.schema import UNASSIGNED
-from ui.charts import style
+from ui.charts import style, show_table
 from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -33,9 +33,8 @@ fig.add_hline(y=1.0, line_dash="dot")
 fig.update_yaxes(tickformat=".0%")
 st.plotly_chart(style(fig, f"Attainment per manager's team, {ctx.period.label}", "Attainment", height=320),
                 width="stretch")
-st.dataframe(table.assign(largest_cause=table["largest_cause"].map(LABELS).fillna("")), hide_index=True,
-             width="stretch",
-             column_config={"revenue": MONEY, "quota": MONEY, "gap": MONEY, "payout": MONEY, "attainment": PCT,
+show_table(table.assign(largest_cause=table["largest_cause"].map(LABELS).fillna("")),
+           column_config={"revenue": MONEY, "quota": MONEY, "gap": MONEY, "payout": MONEY, "attainment": PCT,
                             "growth": PCT, "win_rate": PCT, "on_time_follow_up_rate": PCT,
                             "remaining_quota": st.column_config.NumberColumn("Shortfall", format="dollar", step=1),
                             **{c: st.column_config.NumberColumn(LABELS[c], format="dollar", step=1) for c in causes}})
@@ -43,6 +42,5 @@ st.dataframe(table.assign(largest_cause=table["largest_cause"].map(LABELS).filln
 manager = st.selectbox("Reps of", table["manager"].tolist(), key="managers_pick")
 kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, ctx.scope)
 mine = kpis[kpis["manager"].fillna(UNASSIGNED) == manager]
-st.dataframe(mine[["rep_id", "rep_name", "region", "territory_id", "revenue", "quota", "attainment", "gap"]],
-             hide_index=True, width="stretch",
-             column_config={"revenue": MONEY, "quota": MONEY, "gap": MONEY, "attainment": PCT})
+show_table(mine[["rep_id", "rep_name", "region", "territory_id", "revenue", "quota", "attainment", "gap"]],
+           column_config={"revenue": MONEY, "quota": MONEY, "gap": MONEY, "attainment": PCT})

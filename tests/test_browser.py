@@ -25,6 +25,7 @@ playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwri
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")]
 RUN_TIMEOUT_MS = 90_000
+PlaywrightTimeout = playwright_sync.TimeoutError
 
 
 def crm_export(team: str, base: int) -> bytes:
@@ -104,9 +105,19 @@ def upload(page, url: str, files: list[Path]) -> None:
 
 
 def choose(page, key: str, option: str) -> None:
-    """Pick an option of a sidebar selectbox by its widget key."""
-    page.locator(f".st-key-{key} [data-testid='stSelectbox'] [role='combobox']").first.click()
-    page.locator("[role='option']").filter(has_text=re.compile(rf"^{re.escape(option)}")).first.click()
+    """Pick an option of a sidebar selectbox by its widget key (the list is opened again if a
+    rerun replaced the box while it opened)."""
+    box = page.locator(f".st-key-{key} [data-testid='stSelectbox'] [role='combobox']").first
+    choice = page.locator("[role='option']").filter(has_text=re.compile(rf"^{re.escape(option)}")).first
+    for _ in range(3):
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            choice.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    choice.click()
     settle(page)
 
 
@@ -177,7 +188,7 @@ def test_several_browser_sessions_see_only_their_own_data(server, browser, tmp_p
     for team, page in pages:   # every session again, now that all of them have uploaded
         links = page.locator("[data-testid='stSidebarNav'] a")
         visit(page, links.filter(has_text="Overview").first)
-        assert page.locator("[data-testid='stMetricValue']").count() > 0
+        page.wait_for_selector("[data-testid='stMetricValue']", timeout=RUN_TIMEOUT_MS)
         assert not [o for o in teams if o != team and f"{o} Rep" in page.inner_text("body")]
         visit(page, links.filter(has_text="Data").first)
         text = page.inner_text("body")

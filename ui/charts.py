@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import streamlit as st
 
-from core.fmt import fmt_money, fmt_num, fmt_pct, fmt_unit  # noqa: F401  (re-exported for pages)
+from core.fmt import column_label, fmt_money, fmt_num, fmt_pct, fmt_unit  # noqa: F401  (re-exported for pages)
 from ui.text import plot_text
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -67,3 +69,18 @@ def escape_text(fig: go.Figure) -> go.Figure:
     for annotation in fig.layout.annotations:
         annotation.text = _escaped(annotation.text)
     return fig
+
+
+def show_table(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """st.dataframe with every header in words: a column the config leaves unlabelled gets its
+    label from core.fmt.column_label ('win_rate' → 'Win rate'), never the program's key."""
+    config: dict[str, Any] = dict(column_config or {})
+    for col in frame.columns:
+        given = config.get(col)
+        if given is None:
+            config[col] = column_label(str(col))
+        elif isinstance(given, dict) and not given.get("label"):
+            config[col] = {**given, "label": column_label(str(col))}
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(frame, column_config=config, **kwargs)

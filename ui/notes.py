@@ -26,7 +26,7 @@ def notes_box(about: str, key: str, label: str, folded: bool = True) -> None:
     """The notes on one subject, and a small form to add one (in an expander unless `folded` is
     False, for places already inside one)."""
     mine = notebook().notes_about(about, key)
-    holder = st.expander(f"{label} ({len(mine)})", icon=":material/edit_note:") if folded else st.container()
+    holder = st.expander(f"{label} ({len(mine)})", icon="📝") if folded else st.container()
     with holder:
         if mine:
             st.dataframe(pd.DataFrame({"Date": [n.date for n in mine], "Note": [n.text for n in mine]}),

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.diagnostics import CAUSES, Diagnosis
 from core.whatif import rep_what_if, shortfall, what_if
-from ui.charts import fmt_money, style
+from ui.charts import fmt_money, style, show_table
 from ui.notes import notebook, update_notebook
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -48,7 +48,7 @@ def what_if_section(diag: Diagnosis) -> None:
     given = st.session_state.get("whatif_reps", {})
     edited = st.data_editor(reps.assign(share=[given.get(r, 100) for r in reps["rep_id"]]),
                             hide_index=True, width="stretch", disabled=["rep_id", "rep_name"], key="whatif_rep_table",
-                            column_config={"share": st.column_config.NumberColumn(
+                            column_config={"rep_id": "Rep ID", "rep_name": "Rep", "share": st.column_config.NumberColumn(
                                 "Share closed (%)", min_value=0, max_value=100, step=5)})
     rep_share = dict(zip(edited["rep_id"], pd.to_numeric(edited["share"]).fillna(100).clip(0, 100) / 100))
     table = what_if(diag, cause_share, rep_share)
@@ -61,8 +61,7 @@ def what_if_section(diag: Diagnosis) -> None:
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickprefix="$", tickformat="~s")
     st.plotly_chart(style(fig, "Gap that would close per cause (with its range)", None, "US$"), width="stretch")
-    st.dataframe(table.drop(columns=["cause"]), hide_index=True, width="stretch",
-                 column_config={"gap_closed": MONEY, "low": MONEY, "high": MONEY,
+    show_table(table.drop(columns=["cause"]), column_config={"label": "Cause", "rep_ids": "Rep IDs","gap_closed": MONEY, "low": MONEY, "high": MONEY,
                                 "share_of_shortfall": st.column_config.NumberColumn(format="percent")})
     with st.form("whatif_save", clear_on_submit=True, border=False):
         name = st.text_input("Scenario name", key="whatif_name")
