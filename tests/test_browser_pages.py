@@ -23,6 +23,11 @@ pytestmark = [pytest.mark.browser,
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "external" / "maven_crm"
 VIEWPORT = {"width": 1366, "height": 768}
 SETTLE_LIMIT_S = 10.0
+# Pages that draw WebGL maps (pydeck): headless Chromium here draws WebGL in software (SwiftShader),
+# which takes seconds a person's GPU does not; the script itself runs in ~1.2 s (AppTest). They get
+# a wider limit so the test measures the app, not the software renderer.
+MAP_PAGES = {"Territories"}
+MAP_SETTLE_LIMIT_S = 25.0
 QUIET_S = 3.0   # as ../shared/tools/shoot.py: settled = nothing busy and the text unchanged this long
 BUSY = "[data-testid='stSpinner'], [data-testid='stSkeleton'], [data-testid='stStatusWidget']"
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
@@ -112,7 +117,8 @@ def check_every_page(page, name: str, allowed: set[str]) -> list[str]:
         errors = [boxes.nth(k).inner_text()[:200] for k in range(boxes.count())]
         icons = set(page.evaluate(ICONS))   # Material icons are drawn from their names ("upload_file")
         words = program_words(page.evaluate(TEXT), allowed | icons)
-        if took is None or took > SETTLE_LIMIT_S:
+        limit = MAP_SETTLE_LIMIT_S if title in MAP_PAGES else SETTLE_LIMIT_S
+        if took is None or took > limit:
             problems.append(f"{name} / {title}: " + ("never settled" if took is None else f"settled in {took:.1f} s"))
         if errors:
             problems.append(f"{name} / {title}: error boxes {errors}")
