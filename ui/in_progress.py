@@ -18,6 +18,13 @@ def in_progress_block(ctx: Ctx) -> None:
         return
     period, done, as_of = now
     f, who = cached_call(outlook, ctx.ds, period, ctx.settings, ctx.scope)
+    if not f.remaining_working_days:        # the data reaches the period's end: nothing in progress
+        return
+    if not (f.quota and f.quota > 0):       # no goal to head for: say how to set one, not four n/a
+        st.caption(f"Where {period.label} is heading needs quotas.")
+        st.page_link("pages/quotas.py", label="No quota file? Set quotas in the app", icon=":material/target:")
+        st.divider()
+        return
     team = dataset_call(diagnostics.diagnose, ctx.ds, done, ctx.settings, Scope())   # shared with the pages
     causes = top_causes(team, cached_call(metrics.roster, ctx.ds, ctx.scope)["rep_id"])
     st.subheader(f"Period in progress: {period.label} (data to {as_of})")
