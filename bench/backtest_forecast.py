@@ -3,7 +3,7 @@ from the data before it and print the per-quarter errors and the MAPE.
 
     .venv/bin/python bench/backtest_forecast.py [--quarters 4] [--xlsx]
 
-By default the sample is generated in memory (core.sample.generate()); --xlsx reads the committed
+By default the sample is generated in memory (core.sample.team.generate()); --xlsx reads the committed
 workbook sample_data/goalgap_sample.xlsx through ingest instead.
 """
 from __future__ import annotations
@@ -17,18 +17,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.dataset import Dataset  # noqa: E402
-from core.forecast import backtest, mape  # noqa: E402
+from core.kpis.forecast import backtest, mape  # noqa: E402
 from core.fmt import fmt_money  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 
 def load(from_xlsx: bool) -> tuple[Dataset, str]:
     if from_xlsx:
-        from core.ingest import ingest_paths
+        from core.ingest.pipeline import ingest_paths
         path = ROOT / "sample_data" / "goalgap_sample.xlsx"
         return ingest_paths([path]), path.name
-    from core.sample import generate
-    return Dataset(tables=generate().tables), "core.sample.generate()"
+    from core.sample.team import generate
+    return Dataset(tables=generate().tables), "core.sample.team.generate()"
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """How well the diagnostic finds planted causes (README figures).
 
-For several seeds of core.sample.generate: the share of planted reps whose primary cause is the
+For several seeds of core.sample.team.generate: the share of planted reps whose primary cause is the
 planted one — over the planted reps below goal (a rep at goal has primary cause `none` by
 definition) and over all planted reps — and the number of high-severity findings on a healthy
 team (no planted cause).
@@ -15,9 +15,9 @@ import time
 import pandas as pd
 
 from core.dataset import Dataset
-from core.diagnostics import diagnose
+from core.diagnostic.findings import diagnose
 from core.periods import parse_period
-from core.sample import generate
+from core.sample.team import generate
 from core.settings import Settings
 
 

@@ -1,7 +1,7 @@
 """Per-cause recall and precision of the diagnostic on planted teams (issue 13, item 8).
 
-Two generators: bench.planted_teams (written apart from core/sample.py) and the bundled
-core.sample. Tuning seeds and held-out seeds are kept apart: report the held-out ones.
+Two generators: bench.planted_teams (written apart from core/sample/team.py) and the bundled
+core.sample.team. Tuning seeds and held-out seeds are kept apart: report the held-out ones.
 
 - recall of a cause: share of the reps planted with it as primary cause whose primary cause found
   is that cause ("named": the cause is among the causes listed for the rep, for primary or second
@@ -22,8 +22,8 @@ import pandas as pd
 
 from bench import planted_teams
 from core.dataset import Dataset
-from core.diagnostics import diagnose
-from core.ingest import ingest
+from core.diagnostic.findings import diagnose
+from core.ingest.pipeline import ingest
 from core.periods import parse_period
 from core.settings import Settings
 
@@ -83,7 +83,7 @@ def run_planted(seeds, n_reps: int, crm: bool) -> tuple[pd.DataFrame, list[float
 
 
 def run_sample(seeds, n_reps: int, period: str) -> pd.DataFrame:
-    from core.sample import generate
+    from core.sample.team import generate
     rows = []
     for seed in seeds:
         s = generate(n_reps=n_reps, seed=seed)
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=48)
     ap.add_argument("--crm", action="store_true", help="also read each team from its CRM-shaped export")
     ap.add_argument("--healthy", type=int, nargs="*", default=None, help="seeds of healthy teams")
-    ap.add_argument("--sample", type=int, nargs="*", default=None, help="seeds of core.sample teams")
+    ap.add_argument("--sample", type=int, nargs="*", default=None, help="seeds of core.sample.team teams")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     rows, agreement = run_planted(args.seeds, args.reps, args.crm)
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nhealthy teams, findings by severity:\n" + h["severity"].value_counts().to_string())
         print(h[h["severity"] != "low"].to_string(index=False))
     if args.sample is not None:
-        report(f"core.sample seeds {args.sample or [11, 12, 13]} × 40 reps",
+        report(f"core.sample.team seeds {args.sample or [11, 12, 13]} × 40 reps",
                run_sample(args.sample or [11, 12, 13], 40, "2026-Q3"))
     print(f"({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.sample import generate, write_csvs
-from core.sample_xlsx import write_xlsx
+from core.sample.team import generate, write_csvs
+from core.sample.xlsx import write_xlsx
 
 DATA_ROOT = Path(__file__).resolve().parent / "data"
 XLSX_TABLE = "activities"

@@ -8,7 +8,7 @@ For each scale, on the same CSV folder (bench.generate), every measurement runs 
 - DuckDB cold: a process that imports duckdb, loads every CSV into DuckDB tables (read_csv) and
   runs one SQL query for the per-rep KPIs of the quarter (KPI_SQL);
 - DuckDB warm: the same query again on the tables already loaded (median, in that process);
-- GoalGap KPIs: a process that ingests the CSVs (core.ingest) and computes metrics.rep_kpis; its
+- GoalGap KPIs: a process that ingests the CSVs (core.ingest.pipeline) and computes metrics.rep_kpis; its
   warm time is rep_kpis again with the dataset's memo emptied (the tables already ingested);
 - GoalGap report: `python -m core report <the CSVs> --out … --period …`, the whole Excel summary.
 
@@ -46,7 +46,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 START, END = "<!-- bench.honest: start -->", "<!-- bench.honest: end -->"
 THREAD_VARS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
-# The per-rep KPIs of one period, each with the definition of kpis.md as core.metrics computes it
+# The per-rep KPIs of one period, each with the definition of kpis.md as core.kpis.metrics computes it
 # (ratios from sums; NULL where core gives NaN). $start/$end: the period; $label: its quota label;
 # $days: its length. Every rep of the roster gets a row.
 KPI_SQL = """
@@ -201,8 +201,8 @@ def ours_child(folder: Path, label: str, repeat: int, out: Path) -> dict:
     """In a fresh process: ingest the CSVs, then rep_kpis; warm = rep_kpis again on the ingested
     tables with the dataset's memo emptied (as DuckDB's warm query runs on its loaded tables)."""
     start = time.perf_counter()
-    from core import metrics
-    from core.ingest import ingest_paths
+    from core.kpis import metrics
+    from core.ingest.pipeline import ingest_paths
     from core.periods import parse_period
     from core.settings import Settings
 
@@ -375,7 +375,7 @@ def render(args: argparse.Namespace, scales: list[Scale]) -> str:
              "`SELECT DISTINCT`, as ingest drops them), then one SQL query computing "
              f"{len(KPI_COLUMNS)} per-rep KPIs of the quarter (bench/honest.py `KPI_SQL`). **warm**: the "
              "query again on the loaded tables.",
-             "- **GoalGap KPIs**: `core.ingest` of the CSVs + `metrics.rep_kpis` (every KPI); **warm**: "
+             "- **GoalGap KPIs**: `core.ingest.pipeline` of the CSVs + `metrics.rep_kpis` (every KPI); **warm**: "
              "rep_kpis again on the ingested tables, its memo emptied.",
              "- **GoalGap report**: `python -m core report <CSVs> --out … --period …` (the whole Excel "
              "summary: ingest, KPIs, diagnostic, forecast, workbook).", ""]

@@ -1,4 +1,4 @@
-"""A second planted-team generator, written apart from core/sample.py, to judge the diagnostic on
+"""A second planted-team generator, written apart from core/sample/team.py, to judge the diagnostic on
 teams it was never tuned on (issue 13, item 8).
 
 It shares only the table shapes (core.schema) with the bundled sample. Its own story: 4-6 products
@@ -11,7 +11,7 @@ revenue AND leaves its footprint in the tables a diagnostic reads.
 
 `crm_files(team)` writes the same team the way a CRM report exports it (report labels such as
 "Activity Owner" and "Attendee Type", rep names instead of ids, US dates, "Q3 2025" periods), as
-CSV files for core.ingest.
+CSV files for core.ingest.pipeline.
 
     python -m bench.planted_teams --reps 48 --seed 101 --out /tmp/team.xlsx
 """
@@ -536,7 +536,7 @@ def _titles(role: pd.Series, rng: np.random.Generator) -> np.ndarray:
 
 
 def crm_files(team: PlantedTeam) -> list[tuple[str, bytes]]:
-    """The CRM-shaped frames as CSV files (name, bytes) for core.ingest.ingest."""
+    """The CRM-shaped frames as CSV files (name, bytes) for core.ingest.pipeline.ingest."""
     out = []
     for sheet, frame in crm_frames(team).items():
         buf = io.StringIO()

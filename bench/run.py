@@ -45,8 +45,8 @@ from bench.generate import DATA_ROOT, BenchData, prepare
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "sample_data" / "goalgap_sample.xlsx"
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
-WARM_IMPORTS = ("core.ingest", "core.metrics", "core.forecast", "core.diagnostics", "core.summary",
-                "core.export", "statsmodels.api", "statsmodels.tsa.holtwinters", "openpyxl", "python_calamine",
+WARM_IMPORTS = ("core.ingest.pipeline", "core.kpis.metrics", "core.kpis.forecast", "core.diagnostic.findings", "core.report.summary",
+                "core.report.workbook", "statsmodels.api", "statsmodels.tsa.holtwinters", "openpyxl", "python_calamine",
                 "duckdb")
 THREAD_VARS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
@@ -176,15 +176,15 @@ def _latest_quarter(ds):
 
 
 def step_ingest(report: Report, data: BenchData, demo_path: Path, repeat: int, slow: int) -> tuple[Any, Any]:
-    """1. Ingest: the demo workbook and the large CSVs through core.ingest; pandas' calamine and
+    """1. Ingest: the demo workbook and the large CSVs through core.ingest.pipeline; pandas' calamine and
     openpyxl readers side by side on the demo workbook and on the 200k-row xlsx."""
-    ingest = _module("core.ingest")
-    needs = ("core.ingest",)
-    demo_t, demo = measure(report, "ingest demo workbook (core.ingest)", "demo",
+    ingest = _module("core.ingest.pipeline")
+    needs = ("core.ingest.pipeline",)
+    demo_t, demo = measure(report, "ingest demo workbook (core.ingest.pipeline)", "demo",
                            lambda: ingest.ingest_paths([demo_path]), repeat, needs)
     if demo is not None:
         report.demo_rows = {name: len(t) for name, t in demo.tables.items()}
-    _, large = measure(report, "ingest large CSVs (core.ingest)", "large",
+    _, large = measure(report, "ingest large CSVs (core.ingest.pipeline)", "large",
                        lambda: ingest.ingest_paths(list(data.csvs)), slow, needs)
     fast = measure(report, "read demo workbook, pandas engine=calamine", "demo",
                    lambda: pd.read_excel(demo_path, sheet_name=None, engine="calamine"), slow)[0]
@@ -195,10 +195,10 @@ def step_ingest(report: Report, data: BenchData, demo_path: Path, repeat: int, s
                        lambda: pd.read_excel(data.xlsx, engine="calamine"), slow)[0]
     big_slow = measure(report, f"read {label}, pandas engine=openpyxl", "large",
                        lambda: pd.read_excel(data.xlsx, engine="openpyxl"), slow)[0]
-    readers = _module("core.readers")
-    ours = measure(report, f"read {label}, core.readers (GoalGap's reader)", "large",
+    readers = _module("core.ingest.readers")
+    ours = measure(report, f"read {label}, core.ingest.readers (GoalGap's reader)", "large",
                    lambda: readers.read_file(data.xlsx.name, data.xlsx.read_bytes(), lambda _: False),
-                   slow, ("core.readers",))[0]
+                   slow, ("core.ingest.readers",))[0]
     report.targets.append(_limit("demo workbook ingest", demo_t, 2.0, "≤ 2 s",
                                  lambda: ingest.ingest_paths([demo_path])))
     for what, a, b in ((f"xlsx read, calamine vs openpyxl ({label})", big_fast, big_slow),
@@ -220,7 +220,7 @@ def _limit(what: str, timing: Timing, limit: float, text: str, fn: Callable[[], 
 
 def all_quarter_kpis(ds, period, settings) -> dict[str, pd.DataFrame]:
     """Every KPI for one quarter per rep, territory, region and team."""
-    from core import metrics
+    from core.kpis import metrics
 
     out = {"rep": metrics.rep_kpis(ds, period, settings)}
     for level in ("territory", "region", "team"):
@@ -231,7 +231,7 @@ def all_quarter_kpis(ds, period, settings) -> dict[str, pd.DataFrame]:
 def all_monthly(ds, settings) -> dict[str, pd.DataFrame]:
     """The trends: revenue, quota, attainment for every month of the data per team, region, rep and
     product, and the activity KPIs per month and rep."""
-    from core import metrics
+    from core.kpis import metrics
 
     first, last = ds.date_span()
     out = {f"by {by}": metrics.monthly(ds, first, last, settings, by=by)
@@ -245,7 +245,7 @@ def step_kpis(report: Report, ds, data: str, repeat: int) -> Timing:
     from core.settings import Settings
 
     settings, period = Settings(), _latest_quarter(ds)
-    needs = ("core.metrics",)
+    needs = ("core.kpis.metrics",)
 
     def cold(fn):
         """From scratch: the dataset's memo (ids coded, tables as arrays, per-period parts) emptied."""
@@ -256,7 +256,7 @@ def step_kpis(report: Report, ds, data: str, repeat: int) -> Timing:
         return lambda: (ds.clear_memo("metrics.period"), fn())[1]
 
     quarter = lambda: all_quarter_kpis(ds, period, settings)  # noqa: E731
-    per_rep = lambda: _module("core.metrics").rep_kpis(ds, period, settings)  # noqa: E731
+    per_rep = lambda: _module("core.kpis.metrics").rep_kpis(ds, period, settings)  # noqa: E731
     t, _ = measure(report, f"all KPIs for one quarter ({period.label}: rep, territory, region, team), from scratch",
                    data, cold(quarter), repeat, needs)
     if data == "large":
@@ -344,7 +344,7 @@ def step_duckdb(report: Report, ds, repeat: int, ours_all: Timing) -> None:
     t2, result = ref[2]
     ours_rep = next((t for t in report.timings if t.step.startswith("per-rep KPIs") and t.data == "large"
                      and t.step.endswith("already prepared")), None)
-    metrics = _module("core.metrics")
+    metrics = _module("core.kpis.metrics")
     if result is not None and metrics is not None:
         t2.note = _agreement(result, metrics.rep_kpis(ds, period, Settings()))
     ours_fresh = next((t for t in report.timings if t.step.startswith("per-rep KPIs") and t.data == "large"
@@ -365,15 +365,15 @@ def step_diagnostic(report: Report, ds, data: str, repeat: int) -> None:
     from core.settings import Settings
 
     settings, period = Settings(), _latest_quarter(ds)
-    diagnose = lambda: (ds.clear_memo(), _module("core.diagnostics").diagnose(ds, period, settings))[1]  # noqa: E731
-    t, _ = measure(report, f"full diagnostic ({period.label})", data, diagnose, repeat, ("core.diagnostics",))
+    diagnose = lambda: (ds.clear_memo(), _module("core.diagnostic.findings").diagnose(ds, period, settings))[1]  # noqa: E731
+    t, _ = measure(report, f"full diagnostic ({period.label})", data, diagnose, repeat, ("core.diagnostic.findings",))
     if data == "large":
         report.targets.append(_limit("full diagnostic", t, 10.0, "≤ 10 s", diagnose))
 
 
 def excel_summary(ds, period, settings) -> bytes:
-    from core.export import build_workbook
-    from core.summary import collect
+    from core.report.workbook import build_workbook
+    from core.report.summary import collect
 
     return build_workbook(collect(ds, period, settings))
 
@@ -385,7 +385,7 @@ def step_summary(report: Report, ds, data: str, repeat: int) -> None:
     settings, period = Settings(), _latest_quarter(ds)
     run = lambda: (ds.clear_memo(), excel_summary(ds, period, settings))[1]  # noqa: E731
     t, book = measure(report, f"Excel summary ({period.label}: collect + build_workbook)", data, run, repeat,
-                      ("core.summary", "core.export"))
+                      ("core.report.summary", "core.report.workbook"))
     if book is not None:
         t.note = f"{len(book) / 1e6:.2f} MB workbook"
     if data == "large":
@@ -498,8 +498,9 @@ def peak_rss_mb() -> float:
 def peak_child(folder: Path) -> None:
     """In a fresh process: the large dataset end to end, printing the peak RSS after each stage."""
     from bench.generate import MANIFEST
-    from core import diagnostics, metrics
-    from core.ingest import ingest
+    from core.diagnostic import findings as diagnostics
+    from core.kpis import metrics
+    from core.ingest.pipeline import ingest
     from core.settings import Settings
 
     def mark(stage: str) -> None:

@@ -109,7 +109,7 @@ def _read_settings(path: str | None) -> Settings:
 
 def _check_has_data(ds: Dataset, period: Period) -> None:
     from core.errors import UserError
-    from core.metrics import sales_table
+    from core.kpis.metrics import sales_table
 
     dates = sales_table(ds)["date"]
     if not period.contains(dates).any():
@@ -122,7 +122,7 @@ def _check_has_data(ds: Dataset, period: Period) -> None:
 def _compare_period(label: str | None, period: Period) -> Period | None:
     """The --compare period: a label, 'previous' or 'year' (relative to `period`)."""
     from core import periods
-    from core.compare import against
+    from core.kpis.compare import against
 
     if label is None:
         return None
@@ -142,9 +142,9 @@ def deck_parser() -> argparse.ArgumentParser:
 
 def _read_inputs(inputs: list[str], table_map: Any, options: dict) -> Dataset:
     """Files, folders and DuckDB files read in a worker process within a memory and time budget,
-    so a bad file stops its own worker in seconds (core.sandbox)."""
-    from core.sandbox import Budget, run_isolated
-    from core.sources import ingest_inputs
+    so a bad file stops its own worker in seconds (core.ingest.sandbox)."""
+    from core.ingest.sandbox import Budget, run_isolated
+    from core.ingest.sources import ingest_inputs
 
     paths = [Path(p) for p in inputs]
     files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
@@ -165,8 +165,8 @@ def report(argv: list[str], deck: bool = False) -> int:
         missing = [p for p in inputs if not Path(p).exists()]
         if missing:
             raise UserError(f"File not found: {', '.join(missing)}.")
-        from core.quota_rules import with_quotas
-        from core.sources import TableMap
+        from core.ingest.quota_rules import with_quotas
+        from core.ingest.sources import TableMap
 
         table_map = TableMap.read(args.tables) if args.tables else None
         kind = "file" if all(Path(p).is_file() for p in inputs) else "input"
@@ -178,18 +178,18 @@ def report(argv: list[str], deck: bool = False) -> int:
         period = chosen or _choose_period(args, ds, fiscal_start)
         _check_has_data(ds, period)
         if args.anonymize:
-            from core.anonymize import anonymize
+            from core.report.anonymize import anonymize
             _say("anonymising names…")
             ds = anonymize(ds)
-        from core.export import build_workbook
-        from core.summary import collect
+        from core.report.workbook import build_workbook
+        from core.report.summary import collect
 
         data = collect(ds, period, settings, progress=_say,
                        compare=_compare_period(args.compare, period))
         out = Path(args.out)
         _say(f"writing {out.name}…")
         if deck:
-            from core.deck import build_deck
+            from core.report.deck import build_deck
             out.write_bytes(build_deck(ds, period, settings, data=data))
         else:
             out.write_bytes(build_workbook(data))
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"report", "deck"}:
         return report(rest, deck=command == "deck")
     if command == "sample":
-        from core.sample import main as sample_main
+        from core.sample.team import main as sample_main
         return sample_main(rest)
     print(f"error: unknown command '{command}'.\n{USAGE}", file=sys.stderr)
     return 2

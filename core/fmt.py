@@ -98,7 +98,7 @@ def cause_label(key: str) -> str:
     """A cause key as its label ('customer_retention' → 'Customer retention'), or a diagnosis state
     ('none' → 'At goal'); one home for the map pages and exports use."""
     # imported on use: fmt stays a leaf module that computing modules import
-    from core.signals import CAUSES
+    from core.diagnostic.signals import CAUSES
 
     if key in CAUSES:
         return CAUSES[key].label

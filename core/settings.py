@@ -170,7 +170,7 @@ class Settings:
     points: Points = field(default_factory=Points)
     # Calendar, currency and quotas (issue 18), edited on the Quotas page. The FY is named by the
     # year it ends in (core.periods); quotas set in the app replace the uploaded quotas table
-    # (core.quota_rules.with_quotas).
+    # (core.ingest.quota_rules.with_quotas).
     fiscal_start_month: int = _s(1, "Fiscal year starts in", "month 1–12", _CAL,
                                  "The month the fiscal year starts in; 1 = the calendar year.")
     reporting_currency: str = _s("USD", "Reporting currency", "currency code", _CAL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import customers, metrics
+from core.kpis import customers, metrics
 from ui.charts import fmt_num, fmt_pct, style, show_table
 from ui.state import cached_call, context, not_available, page_caption
 

@@ -1,14 +1,15 @@
 """Diagnostic: why the team is missing goal, in money, per cause and per rep; what to do next.
-Every number comes from core.diagnostics through the cache; this page only lays it out."""
+Every number comes from core.diagnostic.findings through the cache; this page only lays it out."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import diagnostics, metrics
+from core.diagnostic import findings as diagnostics
+from core.kpis import metrics
 from core.dataset import Scope
 from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
-from core.notes import finding_key
+from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
 from ui.state import cached_call, context, not_available, page_caption

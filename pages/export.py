@@ -8,16 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from core import periods
-from core.anonymize import anonymize
-from core.compare import against
+from core.report.anonymize import anonymize
+from core.kpis.compare import against
 from core.dataset import Scope
-from core.deck import PPTX, anonymized_notebook, build_deck
+from core.report.deck import PPTX, anonymized_notebook, build_deck
 from core.errors import UserError
-from core.export import build_workbook
+from core.report.workbook import build_workbook
 from core.fmt import cause_label
-from core.notes import from_dict
-from core.session import EXTENSION, open_session, save_session
-from core.summary import ASSOCIATION_NOTE, SummaryData, collect
+from core.people.notes import from_dict
+from core.report.session import EXTENSION, open_session, save_session
+from core.report.summary import ASSOCIATION_NOTE, SummaryData, collect
 from ui.charts import fmt_money, fmt_num, fmt_pct
 from ui.notes import NOTEBOOK_KEY, notebook
 from ui.sidebar import KINDS, MINE, SAMPLE

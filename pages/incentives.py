@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import incentives
+from core.people import incentives
 from core.fmt import is_missing
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, style, show_table
 from ui.state import cached_call, context, not_available, page_caption

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.leaderboard import COMPONENTS, leaderboard, team_points
+from core.people.leaderboard import COMPONENTS, leaderboard, team_points
 from ui.charts import fmt_num, region_colors, style
 from ui.state import cached_call, context, not_available
 from ui.text import md, plot_text

@@ -5,9 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import diagnostics, metrics
+from core.diagnostic import findings as diagnostics
+from core.kpis import metrics
 from core.fmt import cause_label
-from core.managers import manager_table
+from core.people.managers import manager_table
 from core.schema import UNASSIGNED
 from ui.charts import show_table, style
 from ui.state import cached_call, context, not_available, page_caption

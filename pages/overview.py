@@ -9,7 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import diagnostics, forecast, metrics
+from core.diagnostic import findings as diagnostics
+from core.kpis import forecast, metrics
 from core.dataset import Scope
 from core.fmt import cause_label
 from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style

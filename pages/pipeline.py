@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import metrics
+from core.kpis import metrics
 from ui.charts import NEUTRAL, fmt_money, fmt_num, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import plot_text

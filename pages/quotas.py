@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core import currency, quota_rules
+from core.ingest import currency, quota_rules
 from core.fmt import fmt_money
 from ui.state import SETTINGS_KEY, context
 

@@ -8,11 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core import competency as comp
-from core import diagnostics, metrics
+from core.people import competency as comp
+from core.diagnostic import findings as diagnostics
+from core.kpis import metrics
 from core.dataset import Scope
 from core.fmt import cause_label
-from core.forecast import monthly_forecast
+from core.kpis.forecast import monthly_forecast
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.notes import coaching_box, notes_box
 from ui.state import cached_call, context, dataset_call, not_available

@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import competency as comp
-from core import metrics
+from core.people import competency as comp
+from core.kpis import metrics
 from ui.charts import fmt_num, style
 from ui.state import cached_call, context, not_available
 from ui.text import md

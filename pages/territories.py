@@ -9,9 +9,9 @@ import pydeck as pdk
 import streamlit as st
 
 from core.errors import UserError
-from core.geo import geocode_report, state_outlines
-from core.realign import moves_workbook, propose_realignment
-from core.territory import (
+from core.territory.geo import geocode_report, state_outlines
+from core.territory.realign import moves_workbook, propose_realignment
+from core.territory.balance import (
     COVERED,
     UNCOVERED,
     UNCOVERED_HIGH,

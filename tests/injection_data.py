@@ -6,7 +6,7 @@ import re
 
 from openpyxl import Workbook
 
-from core.export import safe_row
+from core.report.workbook import safe_row
 
 PAYLOADS = ("![x](http://host/x.png)", '=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "@SUM(1)", "+1",
             "-1+1", "<script>", ":red[x]", "<img src=x>", "[link](javascript:alert(1))", "**bold**", "$x$")

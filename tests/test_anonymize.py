@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 
-from core.anonymize import WITHHELD, anonymize, scan_for_names
+from core.report.anonymize import WITHHELD, anonymize, scan_for_names
 from core.cli import main
 from core.dataset import Dataset, SourceInfo, empty_issues
 from tests.ingest_helpers import xlsx

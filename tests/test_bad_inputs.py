@@ -17,7 +17,7 @@ import pytest
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.ingest import ingest
+from core.ingest.pipeline import ingest
 from tests.ingest_helpers import assert_rows_accounted, xlsx
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,12 +10,12 @@ import pytest
 
 from bench import run as bench
 from bench.generate import prepare
-from core.sample import generate, write_workbook
+from core.sample.team import generate, write_workbook
 
 pytest.importorskip("duckdb", reason="the benchmark's SQL reference needs requirements-dev.txt")
 
 EVERY_STEP = ("ingest demo workbook", "ingest large CSVs", "engine=calamine", "engine=openpyxl",
-              "core.readers", "all KPIs for one quarter", "per-rep KPIs", "all KPIs for every month",
+              "core.ingest.readers", "all KPIs for one quarter", "per-rep KPIs", "all KPIs for every month",
               "DuckDB SQL", "full diagnostic", "Excel summary", "app first run",
               "region change, cold", "region change, warm", "peak memory run")
 
@@ -64,7 +64,7 @@ def test_results_list_the_generated_rows(tiny):
 
 
 def test_duckdb_reference_computes_the_same_kpis_as_core(tiny):
-    """The SQL reference is the same per-rep KPIs as core.metrics.rep_kpis, not a cheaper lookalike."""
+    """The SQL reference is the same per-rep KPIs as core.kpis.metrics.rep_kpis, not a cheaper lookalike."""
     report, _ = tiny
     sql = next(t for t in report.timings if t.step.startswith("DuckDB SQL") and "2 threads" in t.step)
     assert sql.note == "same values as rep_kpis for the 6 KPIs of every rep"

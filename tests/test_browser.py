@@ -128,7 +128,7 @@ def visit(page, link) -> None:
 
 
 def test_upload_visit_every_page_and_download(server, browser, tmp_path):
-    from core.template import template_workbook
+    from core.ingest.template import template_workbook
 
     template = tmp_path / "goalgap_template.xlsx"
     template.write_bytes(template_workbook())

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cleaning
+from core.ingest import cleaning
 
 
 def _num(values, dtype="str"):

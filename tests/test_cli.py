@@ -10,9 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.anonymize import scan_for_names
+from core.report.anonymize import scan_for_names
 from core.cli import main
-from core.sample import generate, write_workbook
+from core.sample.team import generate, write_workbook
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,12 +108,12 @@ def test_help_is_quick_and_lists_the_options():
 
 def test_cli_file_equals_the_apps_download(sample, anonymised_report):
     """The app builds its download from the uploaded bytes with the same functions: same bytes."""
-    from core.anonymize import anonymize
-    from core.export import build_workbook
-    from core.ingest import ingest
+    from core.report.anonymize import anonymize
+    from core.report.workbook import build_workbook
+    from core.ingest.pipeline import ingest
     from core.periods import parse_period
     from core.settings import Settings
-    from core.summary import collect
+    from core.report.summary import collect
 
     path = sample[0]
     ds = anonymize(ingest([(path.name, path.read_bytes())]))
@@ -160,10 +160,10 @@ def test_report_uses_the_targets_of_a_settings_file(report_with_settings, anonym
 
 def test_cli_file_with_settings_equals_the_apps_download(sample, report_with_settings):
     """The app's download with the same session settings is the same bytes."""
-    from core.export import build_workbook
-    from core.ingest import ingest
+    from core.report.workbook import build_workbook
+    from core.ingest.pipeline import ingest
     from core.periods import parse_period
-    from core.summary import collect
+    from core.report.summary import collect
 
     path = sample[0]
     blob = build_workbook(collect(ingest([(path.name, path.read_bytes())]), parse_period("2026-Q3"), SIX_MEETINGS))

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.compare import TEAM, _moves, against, band, compare
+from core.kpis.compare import TEAM, _moves, against, band, compare
 from core.dataset import Dataset
-from core.diagnostics import diagnose
-from core.metrics import rep_kpis
+from core.diagnostic.findings import diagnose
+from core.kpis.metrics import rep_kpis
 from core.periods import parse_period
-from core.sample import generate, write_workbook
+from core.sample.team import generate, write_workbook
 from core.settings import Settings
 
 PERIOD = parse_period("2026-Q3")

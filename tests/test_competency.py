@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.competency import (
+from core.people.competency import (
     METHOD_FEW,
     METHOD_MIXED,
     METHOD_OLS,
@@ -130,7 +130,7 @@ def _panel(n_reps: int, n_quarters: int, comps: list[str], noise: float, seed: i
 def test_mixed_model_and_per_rep_fit_agree_on_clean_panel(monkeypatch):
     a, truth = _panel(20, 8, ["Discovery"], noise=0.05)
     mixed = competency_table(Dataset({"assessments": a}), Settings(), AS_OF)
-    monkeypatch.setattr("core.competency.MIXED_MIN_REPS", 10_000)
+    monkeypatch.setattr("core.people.competency.MIXED_MIN_REPS", 10_000)
     ols = competency_table(Dataset({"assessments": a}), Settings(), AS_OF)
     assert set(mixed["method"]) == {METHOD_MIXED} and set(ols["method"]) == {METHOD_OLS}
     diff = (mixed["trend_per_90d"] - ols["trend_per_90d"]).abs()

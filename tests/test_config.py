@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.readers import MAX_SHEET_CELLS, MAX_UNZIPPED_BYTES
+from core.ingest.readers import MAX_SHEET_CELLS, MAX_UNZIPPED_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())

@@ -11,16 +11,16 @@ from datetime import date
 import pytest
 from pptx import Presentation
 
-from core.anonymize import anonymize
+from core.report.anonymize import anonymize
 from core.cli import main
 from core.dataset import Dataset
-from core.deck import anonymized_notebook, build_deck
+from core.report.deck import anonymized_notebook, build_deck
 from core.fmt import fmt_money
-from core.notes import Notebook, finding_key
+from core.people.notes import Notebook, finding_key
 from core.periods import parse_period
-from core.sample import generate, write_workbook
+from core.sample.team import generate, write_workbook
 from core.settings import Settings
-from core.summary import collect
+from core.report.summary import collect
 
 PERIOD = parse_period("2026-Q3")
 FIXED_SLIDES = 8            # title, headline, waterfall, findings, territories, what-if, scenarios, notes

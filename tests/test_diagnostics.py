@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.diagnostics import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
+from core.diagnostic.findings import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
 from core.dataset import Scope
 from core.settings import Settings
 from tests.test_signals import Q3, WEEKS, small_team
@@ -138,8 +138,8 @@ def test_sales_and_quotas_only_diagnose_without_error():
 
 def test_incentive_actions_when_some_signals_are_missing():
     """Actions for an incentive finding still read well when pay data or timing are unknown."""
-    from core.diagnostics import _act_incentive
-    from core.signals import gather
+    from core.diagnostic.findings import _act_incentive
+    from core.diagnostic.signals import gather
     inp = gather(small_team(), Q3, Settings())
     v = pd.DataFrame({"mix_gap": [0.24]}, index=["R4"])
     assert _act_incentive(v, v, inp, Settings().targets) == [

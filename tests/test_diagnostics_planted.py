@@ -1,7 +1,7 @@
 """The diagnostic finds the causes planted in generated teams, stays quiet on healthy teams, and
 puts no money where its model found no effect.
 
-Two generators: core.sample (the bundled story) and bench.planted_teams (written apart from it:
+Two generators: core.sample.team (the bundled story) and bench.planted_teams (written apart from it:
 other effect sizes, noise, seasonality, product quotas for every product, a pay plan named
 Commission / Bonus / SPIF, causes starting mid-year, two causes in some reps). The seeds here are
 held out: bench/diagnostic_eval.py tunes on 101-103. The big evaluation is marked slow
@@ -12,14 +12,14 @@ import pytest
 
 from bench import planted_teams
 from bench.diagnostic_eval import recall_precision, score_team
-from core import impact
+from core.diagnostic import impact
 from core.dataset import Dataset
-from core.diagnostics import cause_money, diagnose, money_model
-from core.ingest import ingest
+from core.diagnostic.findings import cause_money, diagnose, money_model
+from core.ingest.pipeline import ingest
 from core.periods import parse_period
-from core.sample import generate
+from core.sample.team import generate
 from core.settings import Settings
-from core.signals import BLAMED
+from core.diagnostic.signals import BLAMED
 
 SEEDS = (1, 2, 3)
 PERIOD = parse_period("2026-Q3")

@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 
 from core.dataset import Dataset
-from core.diagnostics import diagnose
-from core.export import build_workbook
-from core.metrics import rep_kpis, team_kpis
+from core.diagnostic.findings import diagnose
+from core.report.workbook import build_workbook
+from core.kpis.metrics import rep_kpis, team_kpis
 from core.periods import parse_period
-from core.sample import generate
+from core.sample.team import generate
 from core.schema import empty_table
 from core.settings import Settings
-from core.summary import SummaryData, collect
+from core.report.summary import SummaryData, collect
 
 # export.md, copied by hand: the file's contract with its readers.
 SPEC = {
@@ -98,7 +98,7 @@ def test_sheets_and_headers_follow_export_md(sample):
 
 
 def test_rep_diagnosis_has_a_money_column_per_cause(sample):
-    from core.diagnostics import CAUSES
+    from core.diagnostic.findings import CAUSES
     header = [c.value for c in _open(sample[1])["Rep diagnosis"][1]]
     assert header[7:] == list(CAUSES)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.geo import (STATE_OUTLINES, geocode, geocode_report, haversine_km, normalise_zip, state_outlines,
+from core.territory.geo import (STATE_OUTLINES, geocode, geocode_report, haversine_km, normalise_zip, state_outlines,
                       zip_table)
 
 CAMBRIDGE = (42.377, -71.1256)     # 02138 in the zipcodes package

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import impact
-from core.impact import Effect, Model
-from core.signals import BLAMED
+from core.diagnostic import impact
+from core.diagnostic.impact import Effect, Model
+from core.diagnostic.signals import BLAMED
 
 
 def _model(elasticity: float, low: float, high: float, unsupported: tuple[str, ...] = ()) -> Model:

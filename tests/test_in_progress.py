@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from core import forecast
+from core.kpis import forecast
 from core.dataset import Dataset, Scope
-from core.diagnostics import diagnose
+from core.diagnostic.findings import diagnose
 from core.fmt import fmt_pct
-from core.in_progress import TOP_CAUSES, current_periods, outlook, top_causes
-from core.sample import generate
+from core.kpis.in_progress import TOP_CAUSES, current_periods, outlook, top_causes
+from core.sample.team import generate
 from core.settings import Settings
 from tests.apptest import open_page
 

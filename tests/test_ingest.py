@@ -8,7 +8,7 @@ import pytest
 
 from core.dataset import ISSUE_COLUMNS
 from core.errors import UserError
-from core.ingest import (
+from core.ingest.pipeline import (
     DERIVED_REPS_SOURCE,
     DERIVED_SALES_SOURCE,
     ingest,
@@ -294,7 +294,7 @@ def test_overrides_choose_table_and_columns_and_survive_json():
 
 def test_template_rows_round_trip():
     """Every example row of the template workbook loads into its table without a rejection."""
-    from core.template import template_workbook
+    from core.ingest.template import template_workbook
     ds = ingest([("goalgap_template.xlsx", template_workbook())])
     assert {n: len(t) for n, t in ds.tables.items()} == {n: 2 for n in TABLES}
     assert issues_of(ds, "rejected").empty and issues_of(ds, "warning").empty

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from core.errors import UserError
-from core.ingest import ingest
-from core.readers import MAX_COLUMNS, ReadError, read_file
+from core.ingest.pipeline import ingest
+from core.ingest.readers import MAX_COLUMNS, ReadError, read_file
 from tests.ingest_helpers import assert_rows_accounted
 
 H = ["Date", "Rep", "Product", "Revenue"]

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from core.ingest import DERIVED_SALES_SOURCE, ingest_paths
+from core.ingest.pipeline import DERIVED_SALES_SOURCE, ingest_paths
 
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "external" / "maven_crm"
 FILES = ["sales_pipeline.csv", "sales_teams.csv", "products.csv", "accounts.csv"]

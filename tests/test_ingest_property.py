@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import UserError
-from core.ingest import ingest
+from core.ingest.pipeline import ingest
 from tests.ingest_helpers import assert_rows_accounted
 
 HEADERS = ["Date", "Rep", "Product", "Revenue", "Amount", "Stage", "Close Date", "Opportunity Owner", "Quota",

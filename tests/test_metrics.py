@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import metrics as m
+from core.kpis import metrics as m
 from core.dataset import Dataset, Scope
 from core.periods import custom, month, quarter
 from core.schema import TABLES, pandas_dtype

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, chart_specs
 
 
-from core import metrics
+from core.kpis import metrics
 from core.fmt import fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,10 +1,10 @@
-"""Customers & market page and core.customers: the metrics' customer KPIs per level and period."""
+"""Customers & market page and core.kpis.customers: the metrics' customer KPIs per level and period."""
 from __future__ import annotations
 
 import pytest
 
-from core import customers, metrics
-from core.sample import generate
+from core.kpis import customers, metrics
+from core.sample.team import generate
 from tests.apptest import chart_specs
 from tests.test_page_team_competencies import CTX_KEY, run_page
 

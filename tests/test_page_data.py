@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page
 
-from core.template import issue_counts
+from core.ingest.template import issue_counts
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, UPLOAD_KEY
 

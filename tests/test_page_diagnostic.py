@@ -1,5 +1,5 @@
 """Diagnostic page: on the bundled sample it shows the waterfall, the ranked findings, the reps
-below goal and a rep's evidence, all from core.diagnostics, and says findings are not proof."""
+below goal and a rep's evidence, all from core.diagnostic.findings, and says findings are not proof."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, chart_specs
 
 
-from core import diagnostics
+from core.diagnostic import findings as diagnostics
 from core.fmt import fmt_money
 
 ROOT = Path(__file__).resolve().parents[1]

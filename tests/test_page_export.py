@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page
 
 from core.periods import parse_period
-from core.session import save_session
+from core.report.session import save_session
 from core.settings import Settings
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY

@@ -1,14 +1,14 @@
-"""Incentives page and its core (core.incentives): who is paid like the reps at goal while below
+"""Incentives page and its core (core.people.incentives): who is paid like the reps at goal while below
 it, the pay mix adding up to the payout, and the page drawing those numbers."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from core import incentives
+from core.people import incentives
 from core.dataset import Dataset
 from core.periods import quarter
-from core.sample import generate
+from core.sample.team import generate
 from core.settings import Settings
 from tests.apptest import chart_specs
 from tests.test_competency import frame

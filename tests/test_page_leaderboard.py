@@ -1,4 +1,4 @@
-"""Leaderboard page: points by region and by rep from core.leaderboard, region colours, and what is
+"""Leaderboard page: points by region and by rep from core.people.leaderboard, region colours, and what is
 not counted when a table is missing."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import base64
 import numpy as np
 import pytest
 
-from core.leaderboard import leaderboard
-from core.sample import generate
+from core.people.leaderboard import leaderboard
+from core.sample.team import generate
 from tests.apptest import chart_specs
 from tests.test_page_team_competencies import CTX_KEY, run_page
 

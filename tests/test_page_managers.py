@@ -1,14 +1,14 @@
-"""Roll-ups per first-line manager (core.managers) and the Managers page."""
+"""Roll-ups per first-line manager (core.people.managers) and the Managers page."""
 from __future__ import annotations
 
 import pytest
 
-from core import metrics
+from core.kpis import metrics
 from core.dataset import Dataset
-from core.diagnostics import diagnose
-from core.managers import manager_table
+from core.diagnostic.findings import diagnose
+from core.people.managers import manager_table
 from core.periods import quarter
-from core.sample import generate
+from core.sample.team import generate
 from core.settings import Settings
 from tests.test_page_team_competencies import CTX_KEY, run_page
 

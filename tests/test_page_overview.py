@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, chart_specs
 
 
-from core import metrics
+from core.kpis import metrics
 from core.dataset import Scope
 from core.fmt import cause_label, fmt_money, fmt_pct
 
@@ -67,7 +67,7 @@ def test_a_region_change_does_not_rediagnose_the_team(monkeypatch):
     (its first visit), filters it instead of running the diagnostic again."""
     import streamlit as st
 
-    from core import diagnostics
+    from core.diagnostic import findings as diagnostics
 
     calls = []
     diagnose = diagnostics.diagnose

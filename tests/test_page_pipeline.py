@@ -10,7 +10,7 @@ from tests.apptest import chart_specs, open_page, plotly_values
 from tests.test_pages_shapes import open_shape
 
 
-from core import metrics
+from core.kpis import metrics
 from core.fmt import fmt_money, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import quota_rules
+from core.ingest import quota_rules
 from tests.apptest import ROOT, open_page
 
 pytestmark = pytest.mark.skipif(not (ROOT / "sample_data" / "goalgap_sample.xlsx").exists(),
@@ -93,7 +93,7 @@ def test_salesforce_report_and_wide_quota_sheet_give_the_diagnosis_in_the_app():
     """Upload a Salesforce report and the director's wide quota sheet: the sidebar's context
     carries every rep's quota from the sheet and the Diagnostic ranks findings, no error box."""
     from core.periods import parse_period
-    from core.territory import period_quota
+    from core.territory.balance import period_quota
     from tests.quota_fixtures import quarterly_quotas, salesforce_csv, wide_quota_xlsx
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

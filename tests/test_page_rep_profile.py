@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from core import competency
+from core.people import competency
 from core.dataset import Scope
-from core.sample import generate
+from core.sample.team import generate
 from tests.apptest import chart_specs
 from tests.test_page_team_competencies import CTX_KEY, run_page
 
@@ -50,7 +50,7 @@ def test_switching_rep_and_missing_tables(sample):
 
 def test_profile_shows_the_reps_diagnosis(sample):
     """A rep below goal gets the primary cause and the evidence of the findings about them."""
-    from core import diagnostics
+    from core.diagnostic import findings as diagnostics
     rep = next(r for r, cause in sample.planted.items() if cause == "training_gap")
     at = run_page(PAGE, sample.tables, Scope(rep_id=rep))
     ctx = at.session_state[CTX_KEY]

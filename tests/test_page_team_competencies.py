@@ -1,5 +1,5 @@
 """Team competencies page: heatmap of gaps with trend arrows, sortable, movers lists, and a plain
-message when assessments are missing. Runs the page with a context built from core.sample (fast,
+message when assessments are missing. Runs the page with a context built from core.sample.team (fast,
 no sidebar), and through app.py on the bundled workbook when it exists."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import chart_specs
 
-from core import competency
+from core.people import competency
 from core.dataset import Dataset, Scope
 from core.periods import quarter
-from core.sample import generate
+from core.sample.team import generate
 from core.settings import Settings
 from ui.state import CTX_KEY, Ctx
 

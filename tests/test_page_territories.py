@@ -12,8 +12,8 @@ from tests.apptest import open_page, chart_specs
 
 
 from core.fmt import fmt_num, fmt_pct
-from core.realign import propose_realignment
-from core.territory import balance_summary, territory_balance
+from core.territory.realign import propose_realignment
+from core.territory.balance import balance_summary, territory_balance
 
 ROOT = Path(__file__).resolve().parents[1]
 

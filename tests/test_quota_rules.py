@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import quota_rules
+from core.ingest import quota_rules
 from core.dataset import Dataset
 from core.periods import parse_period
 from core.schema import empty_table
-from core.territory import period_quota
+from core.territory.balance import period_quota
 
 
 def test_growth_adds_the_percentage_and_leaves_reps_without_revenue_unset():

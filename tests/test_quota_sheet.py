@@ -1,4 +1,4 @@
-"""Quota sheets the way directors keep them, read as the quotas table (core.quota_sheet via ingest)."""
+"""Quota sheets the way directors keep them, read as the quotas table (core.ingest.quota_sheet via ingest)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,10 +6,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from core.ingest import ingest
+from core.ingest.pipeline import ingest
 from core.periods import parse_period
-from core.quota_sheet import header_period
-from core.territory import period_quota
+from core.ingest.quota_sheet import header_period
+from core.territory.balance import period_quota
 from tests.ingest_helpers import assert_rows_accounted, xlsx
 from tests.quota_fixtures import REPS, quarterly_quotas, salesforce_csv, wide_quota_xlsx
 

@@ -6,7 +6,7 @@ import io
 import openpyxl
 import pytest
 
-from core.readers import ReadError, decode_text, read_file, sniff_delimiter
+from core.ingest.readers import ReadError, decode_text, read_file, sniff_delimiter
 
 KNOWN = {"owner", "amount", "close date", "stage", "opportunity owner", "rep", "date"}
 
@@ -164,7 +164,7 @@ def test_latin1_and_utf8_parts_of_one_file_each_decode_right():
 
 
 def test_width_checked_before_parsing_quoted_delimiters_left_out():
-    from core.readers import MAX_COLUMNS, check_width
+    from core.ingest.readers import MAX_COLUMNS, check_width
     check_width("ok.csv", b"a,b\n" + b'"' + b"," * (5 * MAX_COLUMNS) + b'"\n', ",")
     with pytest.raises(ReadError, match=rf"has {2 * MAX_COLUMNS + 1:,} columns on one line \(row 3 of the file\)"):
         check_width("wide.csv", b"a,b\n1,2\n" + b"x," * (2 * MAX_COLUMNS) + b"x\n", ",")

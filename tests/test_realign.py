@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.geo import haversine_km
-from core.realign import MOVE_COLUMNS, SIDE_COLUMNS, moves_workbook, propose_realignment
+from core.territory.geo import haversine_km
+from core.territory.realign import MOVE_COLUMNS, SIDE_COLUMNS, moves_workbook, propose_realignment
 from core.settings import Settings
 
 
@@ -174,7 +174,7 @@ def test_moves_workbook_round_trip():
 
 @pytest.fixture(scope="module")
 def sample():
-    from core.sample import generate
+    from core.sample.team import generate
 
     data = generate(years=1.0)
     ds = Dataset(data.tables)

@@ -4,8 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import sample_story as story
-from core.sample import generate, main, write_csvs, write_workbook
+from core.sample import story
+from core.sample.team import generate, main, write_csvs, write_workbook
 from core.schema import TABLES, pandas_dtype
 
 Q3 = (pd.Timestamp("2026-07-01"), pd.Timestamp("2026-09-30"))
@@ -262,6 +262,6 @@ def test_committed_workbook_is_small():
 
 def test_sample_ingests_without_a_single_issue():
     """The bundled workbook is clean: no duplicate, orphan, rejected or far-future row to explain."""
-    from core.ingest import ingest_paths
+    from core.ingest.pipeline import ingest_paths
     ds = ingest_paths([Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"])
     assert ds.issues.empty, ds.issues.head(10).to_dict("records")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from core import xlsx_guard
+from core.ingest import xlsx_guard
 from core.errors import UserError
-from core.ingest import ingest
-from core.readers import ReadError, read_file
-from core.sandbox import Budget, OutOfTime, ingest_isolated
+from core.ingest.pipeline import ingest
+from core.ingest.readers import ReadError, read_file
+from core.ingest.sandbox import Budget, OutOfTime, ingest_isolated
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

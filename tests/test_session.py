@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from core.errors import UserError
-from core.ingest import ingest
-from core.metrics import rep_kpis
+from core.ingest.pipeline import ingest
+from core.kpis.metrics import rep_kpis
 from core.periods import parse_period
-from core.session import MANIFEST, open_session, save_session
+from core.report.session import MANIFEST, open_session, save_session
 from core.settings import Settings
 
 REPS = b"rep_id,rep_name,region,territory_id\nR1,Ann Lee,East,T1\nR2,Bob Ray,West,T2\n"
@@ -117,7 +117,7 @@ def test_other_zip_is_not_a_session():
 def _resigned(blob: bytes, change: dict) -> bytes:
     """The session with manifest fields replaced and its checksum recomputed, as a crafted file
     would be (the checksum catches accidents, not someone who recomputes it)."""
-    from core.session import _digest
+    from core.report.session import _digest
 
     body = _manifest(blob)
     body.pop("checksum")
@@ -175,7 +175,7 @@ def test_session_that_unpacks_far_beyond_its_size_is_refused():
 
 
 def test_session_over_the_total_size_is_refused(monkeypatch):
-    from core import session
+    from core.report import session
 
     blob = save_session(FILES, None, Settings(), {})
     monkeypatch.setattr(session, "MAX_SESSION_BYTES", 100)
@@ -226,7 +226,7 @@ def test_two_encryptions_of_one_session_differ():
 
 
 def test_registered_extra_section_round_trips_and_is_validated(monkeypatch):
-    from core import session
+    from core.report import session
 
     def notes(value):
         if not isinstance(value, list) or not all(isinstance(n, str) for n in value):

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import metrics
+from core.kpis import metrics
 from core.fmt import column_label
-from core.ingest import ingest
+from core.ingest.pipeline import ingest
 from ui.charts import fmt_money
 from ui.sidebar import MINE
 from ui.state import UPLOAD_KEY, uploaded_dataset

@@ -7,7 +7,7 @@ from core.dataset import Dataset
 from core.periods import parse_period
 from core.schema import empty_table
 from core.settings import Settings
-from core.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
+from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
 
 Q3 = parse_period("2026-Q3")          # 92 days
 WEEKS = 92 / 7

@@ -1,4 +1,4 @@
-"""core.sources: a DuckDB database file, a folder of Parquet / CSV files and a TOML table map as
+"""core.ingest.sources: a DuckDB database file, a folder of Parquet / CSV files and a TOML table map as
 input, validated by ingest's rules, giving the same KPIs as the same tables in a workbook."""
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 
 from core.cli import main
 from core.errors import UserError
-from core.ingest import ingest_paths
-from core.metrics import rep_kpis
+from core.ingest.pipeline import ingest_paths
+from core.kpis.metrics import rep_kpis
 from core.periods import parse_period
-from core.sample import generate, write_workbook
+from core.sample.team import generate, write_workbook
 from core.settings import Settings
-from core.sources import TableMap, ingest_inputs
+from core.ingest.sources import TableMap, ingest_inputs
 from tests.ingest_helpers import assert_rows_accounted
 
 duckdb = pytest.importorskip("duckdb")

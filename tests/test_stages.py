@@ -1,7 +1,7 @@
 """CRM stages: labels for HubSpot ids, and a funnel in process order (never by deal count)."""
 import pandas as pd
 
-from core.stages import stage_label, stage_labels, stage_order
+from core.kpis.stages import stage_label, stage_labels, stage_order
 
 
 def test_hubspot_ids_shown_as_labels_other_stages_unchanged():

@@ -9,7 +9,7 @@ import pytest
 
 import ui.state as state
 from core.errors import UserError
-from core.sandbox import OutOfTime
+from core.ingest.sandbox import OutOfTime
 
 SALES = b"date,rep_id,product,revenue\n2025-07-03,R1,Stent,1000\n2025-08-15,R2,Stent,700\n"
 

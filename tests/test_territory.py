@@ -9,7 +9,7 @@ from core.dataset import Dataset
 from core.periods import custom, month, parse_period
 from core.schema import TABLES, empty_table, pandas_dtype
 from core.settings import Settings
-from core.territory import (BALANCE_COLUMNS, COVERED, UNCOVERED_HIGH, account_map, balance_summary, gini, period_quota, territory_balance,
+from core.territory.balance import (BALANCE_COLUMNS, COVERED, UNCOVERED_HIGH, account_map, balance_summary, gini, period_quota, territory_balance,
                             underserved_pockets)
 
 KM_PER_DEGREE = 6371.0088 * math.pi / 180

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 from core.dataset import Dataset, Scope
-from core.diagnostics import FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
-from core.export import build_workbook
+from core.diagnostic.findings import FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
+from core.report.workbook import build_workbook
 from core.fmt import fmt_money
 from core.periods import parse_period
-from core.sample import generate
+from core.sample.team import generate
 from core.settings import Settings
-from core.summary import collect
-from core.whatif import rep_what_if, shortfall, what_if
+from core.report.summary import collect
+from core.diagnostic.whatif import rep_what_if, shortfall, what_if
 from tests.test_page_team_competencies import CTX_KEY, run_page
 from ui.notes import NOTEBOOK_KEY
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import diagnostics, metrics
+from core.diagnostic import findings as diagnostics
+from core.kpis import metrics
 from core.dataset import Scope
-from core.in_progress import current_periods, outlook, top_causes
+from core.kpis.in_progress import current_periods, outlook, top_causes
 from ui.charts import fmt_money, fmt_pct
 from ui.state import Ctx, cached_call, dataset_call
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.notes import Notebook, coaching_effect
+from core.people.notes import Notebook, coaching_effect
 
 NOTEBOOK_KEY = "notebook"
 

@@ -11,7 +11,7 @@ from core import periods
 from core.dataset import Dataset, Scope
 from core.errors import UserError
 from core.periods import Period
-from core.quota_rules import with_quotas
+from core.ingest.quota_rules import with_quotas
 from core.schema import UNASSIGNED
 from core.settings import Settings
 from ui.state import (

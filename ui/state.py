@@ -4,7 +4,7 @@ Datasets are held once per distinct content (keyed by a digest of the uploaded b
 column matches), never by a name a user chooses, so sessions cannot see each other's data. Each
 session holds its own Dataset in its session state, and the content index only refers to it
 weakly: when the last session using it closes, its memory is released. Files are read in a worker
-process with a memory and time budget (core.sandbox). Results are cached with st.cache_data (at
+process with a memory and time budget (core.ingest.sandbox). Results are cached with st.cache_data (at
 most RESULTS_MAX_ENTRIES, each for RESULTS_TTL_S) keyed by the Dataset's fingerprint (a digest of
 every row), the period, the scope and the settings; whole-team results that every scope shares
 live on the Dataset itself (dataset_call), as core's per-period KPI parts do (Dataset.memo).
@@ -27,9 +27,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core.dataset import Dataset, Scope
 from core.errors import UserError
 from core.fmt import table_label
-from core.ingest import ingest_paths
+from core.ingest.pipeline import ingest_paths
 from core.periods import Period
-from core.sandbox import OutOfTime, ingest_isolated
+from core.ingest.sandbox import OutOfTime, ingest_isolated
 from core.settings import Settings
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"
@@ -85,7 +85,7 @@ def _upload_digest(files: Sequence[tuple[str, bytes]]) -> str:
 
 def uploaded_dataset(files: Sequence[tuple[str, bytes]], overrides: dict | None) -> Dataset:
     """The Dataset for these uploaded files and corrections: read once per distinct content while
-    any session holds it, in a worker process (core.sandbox). A file that cannot be read raises
+    any session holds it, in a worker process (core.ingest.sandbox). A file that cannot be read raises
     its UserError again without being read again."""
     overrides_json = json.dumps(overrides or {}, sort_keys=True)
     key = _upload_digest(files) + hashlib.sha256(overrides_json.encode()).hexdigest()

@@ -1,6 +1,6 @@
 """The what-if on the Diagnostic page: sliders per driver and per rep, saved scenarios.
 
-The money comes from core.whatif over the page's diagnosis, so it is the Findings' money.
+The money comes from core.diagnostic.whatif over the page's diagnosis, so it is the Findings' money.
 """
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.diagnostics import CAUSES, Diagnosis
-from core.whatif import rep_what_if, shortfall, what_if
+from core.diagnostic.findings import CAUSES, Diagnosis
+from core.diagnostic.whatif import rep_what_if, shortfall, what_if
 from ui.charts import fmt_money, style, show_table
 from ui.notes import notebook, update_notebook
 

@@ -1,0 +1,195 @@
+"""Read uploads in a separate process with a memory and a time budget, so a bad file hurts only itself.
+
+A file can be built to make a reader allocate gigabytes or run for minutes (a 2 MB workbook
+holding 13 million cells). Read inside the server, such a file takes every user's session down
+with it; read here, it costs one short-lived worker process, which is stopped when it passes its
+memory budget (an address-space limit set inside it) or its time budget (a wall-clock deadline
+watched from outside), and the user gets a plain message. The worker returns the Dataset (plain
+picklable tables) or the reader's own message.
+
+Workers start from a "forkserver" that has already imported the readers: starting one costs
+milliseconds, and the server's own threads are never forked. At most MAX_PARALLEL files are read
+at once (one a core); other uploads wait their turn.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from core.dataset import Dataset
+from core.errors import UserError
+
+MEMORY_BUDGET = 4 << 30     # bytes a read may use on top of the worker's own start-up size
+TIME_BUDGET_S = 30.0        # seconds a read may take, plus TIME_PER_MB_S for every MB read
+TIME_PER_MB_S = 0.3         # the benchmark's 360 MB of CSV ingests in ~10 s: room for a busy server
+MAX_PARALLEL = 2
+_ROOT = Path(__file__).resolve().parents[2]
+# The main script is imported once by the forkserver, not again in every worker (Streamlit's
+# `streamlit` launcher script is one); then the readers.
+_PRELOAD = ["__main__", "core.ingest.pipeline"]
+_slots = threading.BoundedSemaphore(MAX_PARALLEL)
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+class OutOfTime(UserError):
+    """A read stopped at its time budget (the same file may be read in time on a quieter server)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one read may use: bytes of memory and seconds (None: TIME_BUDGET_S plus
+    TIME_PER_MB_S per MB of input)."""
+
+    memory_bytes: int = MEMORY_BUDGET
+    seconds: float | None = None
+
+    def seconds_for(self, size_bytes: int) -> float:
+        if self.seconds is not None:
+            return self.seconds
+        return TIME_BUDGET_S + TIME_PER_MB_S * size_bytes / 1e6
+
+
+def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict | None = None,
+                    budget: Budget = Budget()) -> Dataset:
+    """core.ingest.pipeline.ingest(files, overrides), run in a worker within `budget`."""
+    from core.ingest.pipeline import ingest
+
+    names = [name for name, _ in files]
+    return run_isolated(ingest, (list(files), overrides), names, sum(len(d) for _, d in files), budget)
+
+
+def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict | None = None,
+                          budget: Budget = Budget()) -> Dataset:
+    """core.ingest.pipeline.ingest_paths(paths, overrides), run in a worker within `budget` (the worker
+    reads the files itself)."""
+    from core.ingest.pipeline import ingest_paths
+
+    names = [Path(p).name for p in paths]
+    size = sum(Path(p).stat().st_size for p in paths)
+    return run_isolated(ingest_paths, ([str(p) for p in paths], overrides), names, size, budget)
+
+
+def run_isolated(fn: Callable[..., Dataset], args: tuple, names: Sequence[str], size_bytes: int,
+                 budget: Budget) -> Dataset:
+    """fn(*args) in a worker process (fn must be importable by name). Raises UserError with a
+    plain message when the worker runs out of memory or time, or when fn raises one."""
+    seconds = budget.seconds_for(size_bytes)
+    ctx = _get_context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes), daemon=True)
+    with _slots:
+        worker.start()
+        sender.close()
+        try:
+            if not receiver.poll(seconds):
+                raise OutOfTime(_too_slow(names, seconds))
+            kind, value = receiver.recv()
+        except EOFError:            # the worker died without answering: out of memory in native code
+            kind, value = "memory", None
+        finally:
+            if worker.is_alive():
+                worker.kill()
+            worker.join()
+            receiver.close()
+    if kind == "ok":
+        return value
+    if kind == "user":
+        raise UserError(value)
+    if kind == "memory":
+        raise UserError(_too_big(names, budget.memory_bytes))
+    raise RuntimeError(f"reading the files failed in the worker process:\n{value}")
+
+
+def _get_context() -> Any:
+    """The forkserver context, its server started with the readers imported. Python 3.11's
+    forkserver does not take the caller's sys.path, so the project's root is put on its
+    PYTHONPATH while it starts (or every worker would import pandas afresh, ~2 s an upload)."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            from multiprocessing import forkserver
+
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(_PRELOAD)
+            before = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), before]))
+            try:
+                forkserver.ensure_running()
+            finally:
+                if before is None:
+                    del os.environ["PYTHONPATH"]
+                else:
+                    os.environ["PYTHONPATH"] = before
+            _context = ctx
+        return _context
+
+
+def _work(conn: Connection, fn: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
+    """The worker: limit its own memory, run fn, send ("ok", result) or why not."""
+    _limit_memory(memory_bytes)
+    try:
+        result: tuple[str, Any] = ("ok", fn(*args))
+    except UserError as err:
+        result = ("user", str(err))
+    except MemoryError:
+        result = ("memory", None)
+    except Exception:  # noqa: BLE001 — a bug in a reader: the server logs it, the worker ends
+        result = ("bug", traceback.format_exc())
+    try:
+        conn.send(result)
+    except MemoryError:
+        conn.send(("memory", None))
+    finally:
+        conn.close()
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    """Cap this process's address space at its present size plus `memory_bytes`: past it an
+    allocation fails (MemoryError in Python, an abort in native code) in this process only."""
+    try:
+        import resource
+    except ImportError:     # not a Unix system: no limit can be set here
+        return
+    size = _address_space()
+    if size is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
+
+
+def _address_space() -> int | None:
+    """This process's virtual size in bytes (Linux /proc); None where it cannot be read."""
+    try:
+        with open(f"/proc/{os.getpid()}/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _listing(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+    return shown or "These files"
+
+
+def _too_big(names: Sequence[str], memory_bytes: int) -> str:
+    return (f"{_listing(names)}: reading {'it' if len(names) == 1 else 'them'} needs more than the "
+            f"{_amount(memory_bytes)} of memory one upload may use, so it was stopped. "
+            "Upload the data as CSV files, or split it into smaller files (by year or region).")
+
+
+def _amount(size: int) -> str:
+    return f"{size / (1 << 30):.0f} GB" if size >= 1 << 30 else f"{size / (1 << 20):.0f} MB"
+
+
+def _too_slow(names: Sequence[str], seconds: float) -> str:
+    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds, so it was stopped. "
+            "Upload the data as CSV files, or split it into smaller files (by year or region).")

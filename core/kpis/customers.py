@@ -1,0 +1,49 @@
+"""Customers and market: market share (penetration of potential), new customers, retention and
+churn, per rep, territory or region, and their trend over the periods before.
+
+Every number is a KPI of core.kpis.metrics (kpis.md) at the chosen level — this module only picks
+the customer columns and lines up the periods; it computes no formula of its own.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from core.kpis import metrics
+from core.dataset import Dataset, Scope
+from core.periods import Period
+from core.settings import Settings
+
+MEASURES = ("market_share", "active_accounts", "new_accounts", "retention_rate", "churn_rate", "revenue")
+KEYS = {"rep": ["rep_id", "rep_name", "region", "territory_id"], "territory": ["territory_id", "region"],
+        "region": ["region"]}
+TREND_PERIODS = 6
+
+
+def customer_table(ds: Dataset, period: Period, settings: Settings, level: str = "rep",
+                   scope: Scope = Scope()) -> pd.DataFrame:
+    """The customer KPIs of `period` per rep, territory or region (ratios rolled up from sums)."""
+    if level == "rep":
+        frame = metrics.rep_kpis(ds, period, settings, scope)
+    elif level in ("territory", "region"):
+        frame = metrics.rollup(ds, period, settings, level, scope)
+    else:
+        raise ValueError(f"level must be rep, territory or region, not {level!r}")
+    return frame[KEYS[level] + list(MEASURES)].reset_index(drop=True)
+
+
+def customer_trend(ds: Dataset, period: Period, settings: Settings, level: str = "team",
+                   scope: Scope = Scope(), periods: int = TREND_PERIODS) -> pd.DataFrame:
+    """The customer KPIs of `period` and the `periods` − 1 periods of the same kind before it,
+    oldest first: period label, the level's key columns and MEASURES."""
+    chain = [period]
+    for _ in range(periods - 1):
+        chain.append(chain[-1].previous())
+    frames = []
+    for p in reversed(chain):        # a handful of periods, each computed once and memoized
+        if level == "team":
+            row = metrics.team_kpis(ds, p, settings, scope)
+            frame = pd.DataFrame([row.reindex(list(MEASURES)).astype("float64")])
+        else:
+            frame = customer_table(ds, p, settings, level, scope)
+        frames.append(frame.assign(period=p.label, start=pd.Timestamp(p.start)))
+    return pd.concat(frames, ignore_index=True)

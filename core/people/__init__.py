@@ -1,0 +1,1 @@
+"""Reps and managers: competencies, coaching notes, leaderboard, incentives."""

@@ -1,0 +1,1 @@
+"""What leaves GoalGap: summary data, the Excel workbook, the deck, anonymisation, sessions."""

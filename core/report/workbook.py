@@ -1,0 +1,467 @@
+"""The Excel summary (export.md): lay out a SummaryData as a workbook, byte for byte reproducible.
+
+The numbers come from core.report.summary.collect; this module only writes them: headers, number
+formats, traffic-light formatting against the targets, native charts, and text written so that
+Excel never runs it as a formula. The same inputs give the same bytes (fixed document dates and
+zip timestamps), so the app's download and the `report` command produce identical files.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import datetime, time
+from io import BytesIO
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from core.fmt import is_missing
+from core.report.summary import HEADERS, SHEETS, SummaryData
+
+MONEY, PCT, DAYS, ONE, TWO, INT = '"$"#,##0', "0.0%", '#,##0" d"', "0.0", "0.00", "#,##0"
+MULTIPLE, INDEX, MONTH = '0.0"×"', "0", "mmm yyyy"
+FORMATS = {
+    **dict.fromkeys(("Revenue", "Quota", "Gap to goal", "Payout", "Estimated impact", "Impact low",
+                     "Impact high", "Unexplained", "Potential", "Forecast", "Forecast low",
+                     "Forecast high", "Gap closed", "Low", "High"), MONEY),
+    **dict.fromkeys(("Attainment", "Growth", "Market share", "Win rate", "Call plan adherence",
+                     "On-time follow-up rate", "Coverage", "Overlap", "Reach", "Cost of sales",
+                     "Quota / potential", "Share of shortfall"), PCT),
+    **dict.fromkeys(("Sales cycle (days)", "Days late"), DAYS),
+    **dict.fromkeys(("Meetings per week", "Knowledge quotient", "Expected"), ONE),
+    **dict.fromkeys(("Latest rating", "Gap", "Trend per 90 days", "Self minus manager", "Trend before",
+                     "Trend after", "Trend after low", "Trend after high"), TWO),
+    **dict.fromkeys(("Rank", "Accounts", "Assessments", "Row", "Overdue open follow-ups", "Reps"), INT),
+    **dict.fromkeys(("Potential index", "Workload index"), INDEX),
+    "Pipeline coverage": MULTIPLE,
+    "Month": MONTH,
+}
+UNIT_FORMATS = {"money": MONEY, "pct": PCT, "days": DAYS, "per_week": ONE, "per_quarter": ONE,
+                "score": ONE, "ratio": TWO, "count": INT}
+# Text a spreadsheet would read as the start of a formula (OWASP "CSV injection").
+FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+GREEN = PatternFill("solid", fgColor="C6EFCE")
+AMBER = PatternFill("solid", fgColor="FFEB9C")
+RED = PatternFill("solid", fgColor="FFC7CE")
+TITLE_FONT = Font(bold=True, size=16)
+SECTION_FONT = Font(bold=True, size=12, color="1F4E79")
+BOLD = Font(bold=True)
+ITALIC = Font(italic=True)
+WIDTH_SAMPLE_ROWS = 500
+# Hidden helper columns on the Summary sheet that draw the waterfall (invisible base + bar).
+WATERFALL_BASE_COL, WATERFALL_BAR_COL = 26, 27
+LONG_TEXT = 60                 # characters: a text column this wide wraps its cells instead
+WRAP = Alignment(wrap_text=True, vertical="top")
+SUMMARY_WIDTHS = {"A": 34, "B": 18, "C": 16, "D": 16}   # the text block; charts stand beside it
+CHART_COL, CHART_ROWS, CM_PER_COL = 6, 19, 1.7          # charts from column F, one every 19 rows
+
+
+def build_workbook(data: SummaryData) -> bytes:
+    """The .xlsx of export.md for `data`: same `data`, same bytes."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = SHEETS[0]
+    for name in (*SHEETS[1:], *(n for n in data.sheets if n not in SHEETS)):
+        _write_table(wb.create_sheet(name), data.sheets[name], name, data)
+    _write_summary(summary, wb, data)
+    stamp = datetime.combine(data.period.end, time())
+    wb.properties.creator = "GoalGap"
+    wb.properties.title = f"GoalGap summary {data.period.label}"
+    wb.properties.created = wb.properties.modified = stamp
+    return _reproducible_zip(wb)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data sheets: header row + data rows, formats, widths, filters, traffic lights
+# ---------------------------------------------------------------------------------------------
+
+def _clean_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Text columns as text without XML-illegal control characters, and their names."""
+    text = list(frame.select_dtypes(include=["object", "str"]).columns)
+    cleaned = frame.assign(**{c: frame[c].astype("str").str.replace(ILLEGAL_CHARACTERS_RE.pattern, "",
+                                                                       regex=True)
+                              .where(frame[c].notna()) for c in text})
+    return cleaned, text
+
+
+def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryData) -> None:
+    headers = list(frame.columns)
+    ws.append(headers)
+    cleaned, text = _clean_text(frame)
+    for row in cleaned.astype(object).where(cleaned.notna(), None).itertuples(index=False, name=None):
+        ws.append(row)
+    n = len(frame)
+    for j, header in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=j)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cause_money = sheet == "Rep diagnosis" and j > len(HEADERS["Rep diagnosis"])
+        fmt = FORMATS.get(header, MONEY if cause_money else None)
+        if fmt and n:
+            for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
+                c.number_format = fmt
+        ws.column_dimensions[get_column_letter(j)].width = _width(header, frame[header])
+        if header in text and ws.column_dimensions[get_column_letter(j)].width >= LONG_TEXT:
+            for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
+                c.alignment = WRAP
+    if "Unit" in headers:
+        _formats_by_unit(ws, frame)
+    _protect_text(ws, cleaned, text)
+    if not n and data.missing.get(sheet):    # export.md: one line saying what is missing and how to add it
+        _put(ws, 2, 1, data.missing[sheet], font=ITALIC)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
+    _traffic_lights(ws, headers, n, data)
+    _print_setup(ws, len(headers), n + 1, title_rows="1:1")
+
+
+def _print_setup(ws: Worksheet, last_col: int, last_row: int, title_rows: str | None = None) -> None:
+    """Landscape, one page wide, the used range as print area, and the header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_area = f"A1:{get_column_letter(max(last_col, 1))}{max(last_row, 1)}"
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _formats_by_unit(ws: Worksheet, frame: pd.DataFrame) -> None:
+    """Sheets mixing units in one column (Comparison): each row's numbers in its Unit's format."""
+    numeric = [j for j, c in enumerate(frame.columns, start=1) if pd.api.types.is_float_dtype(frame[c])]
+    for i, unit in enumerate(frame["Unit"], start=2):
+        fmt = UNIT_FORMATS.get(unit)
+        for j in numeric if fmt else ():
+            ws.cell(row=i, column=j).number_format = fmt
+
+
+def _protect_text(ws: Worksheet, frame: pd.DataFrame, text: list[str]) -> None:
+    """Cells whose text starts like a formula are stored as text with Excel's quote prefix."""
+    for column in text:
+        j = frame.columns.get_loc(column) + 1
+        risky = frame[column].str.contains(FORMULA_START, na=False).to_numpy()
+        for i in np.flatnonzero(risky):
+            _as_text(ws.cell(row=int(i) + 2, column=j))
+
+
+def _as_text(cell: Cell) -> None:
+    cell.data_type = "s"
+    cell.quotePrefix = True
+
+
+def safe_row(ws: Worksheet, values: Iterable[Any]) -> list[Any]:
+    """`values` ready for `ws.append`, for any workbook GoalGap writes: text loses XML-illegal
+    control characters, and text starting like a formula (FORMULA_START) becomes a text cell with
+    Excel's quote prefix, shown as typed and never run."""
+    return [_safe_value(ws, v) if isinstance(v, str) else v for v in values]
+
+
+def _safe_value(ws: Worksheet, text: str) -> str | Cell:
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if not FORMULA_START.match(text):
+        return text
+    cell = Cell(ws, value=text)
+    _as_text(cell)
+    return cell
+
+
+def _width(header: str, values: pd.Series) -> float:
+    sample = values.head(WIDTH_SAMPLE_ROWS).dropna()
+    longest = int(sample.astype("str").str.len().max()) if len(sample) else 0
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        longest = 12
+    return float(min(max(len(header) + 2, longest + 2, 8), 60))
+
+
+def _traffic_lights(ws: Worksheet, headers: list[str], n: int, data: SummaryData) -> None:
+    """Red / amber / green against the settings' targets; empty cells stay uncoloured."""
+    if not n:
+        return
+    t, th = data.settings.targets, data.settings.thresholds
+    higher = {"Attainment": (t.attainment, 0.9), "Call plan adherence": (t.call_plan_adherence, 0.9),
+              "On-time follow-up rate": (t.on_time_follow_up_rate, 0.9),
+              "Meetings per week": (t.meetings_per_week, 0.8),
+              "Knowledge quotient": (t.knowledge_quotient, 0.9), "Coverage": (t.coverage, 0.9),
+              "Pipeline coverage": (t.pipeline_coverage, 2 / 3)}
+    for j, header in enumerate(headers, start=1):
+        c = f"{get_column_letter(j)}2"
+        rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{n + 1}"
+        num = f"ISNUMBER({c})"
+        if header in higher:
+            target, amber = higher[header]
+            rules = (f"AND({num},{c}>={target!r})", f"AND({num},{c}>={target * amber!r},{c}<{target!r})",
+                     f"AND({num},{c}<{target * amber!r})")
+        elif header == "Overlap":
+            rules = (f"AND({num},{c}<={t.overlap!r})", f"AND({num},{c}>{t.overlap!r},{c}<={2 * t.overlap!r})",
+                     f"AND({num},{c}>{2 * t.overlap!r})")
+        elif header == "Potential index":
+            lo, hi = t.potential_index_low, t.potential_index_high
+            rules = (f"AND({num},{c}>={lo!r},{c}<={hi!r})", "FALSE", f"AND({num},OR({c}<{lo!r},{c}>{hi!r}))")
+        elif header == "Gap":
+            lo = th.competency_gap_min
+            rules = (f"AND({num},{c}>={t.competency_gap!r})",
+                     f"AND({num},{c}>={lo!r},{c}<{t.competency_gap!r})", f"AND({num},{c}<{lo!r})")
+        elif header == "Severity":
+            rules = (f'{c}="low"', f'{c}="medium"', f'{c}="high"')
+        else:
+            continue
+        for formula, fill in zip(rules, (GREEN, AMBER, RED)):
+            ws.conditional_formatting.add(rng, FormulaRule(formula=[formula], fill=fill))
+
+
+# ---------------------------------------------------------------------------------------------
+# The Summary sheet: laid out for a person
+# ---------------------------------------------------------------------------------------------
+
+def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None,
+         font: Font | None = None) -> Cell:
+    """Write one value: missing → empty cell, formula-like text → text."""
+    cell = ws.cell(row=row, column=col)
+    if is_missing(value):
+        return cell
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if FORMULA_START.match(cell.value):
+            _as_text(cell)
+    else:
+        cell.value = value.item() if isinstance(value, np.generic) else value
+    if fmt:
+        cell.number_format = fmt
+    if font:
+        cell.font = font
+    return cell
+
+
+def _write_summary(ws: Worksheet, wb: Workbook, data: SummaryData) -> None:
+    p = data.period
+    _put(ws, 1, 1, "GoalGap — why is the team missing its goals?", font=TITLE_FONT)
+    facts = (("Period", f"{p.label} ({p.start.isoformat()} to {p.end.isoformat()})"),
+             ("Scope", data.scope_label), ("Data source", data.source_label),
+             ("Diagnostic method", data.method), ("Currency", data.settings.reporting_currency))
+    for i, (label, value) in enumerate(facts, start=2):
+        _put(ws, i, 1, label, font=BOLD)
+        _put(ws, i, 2, value)
+    row = _headline_block(ws, 7, data)
+    row = _forecast_block(ws, row + 1, data)
+    waterfall_rows = _waterfall_block(ws, row + 1, data)
+    row = _findings_block(ws, waterfall_rows[1] + 2, data)
+    for col, width in SUMMARY_WIDTHS.items():
+        ws.column_dimensions[col].width = width
+    _wrap_long_lines(ws, row)
+    charts_bottom, charts_right = _charts(ws, wb, data, 2, waterfall_rows)
+    _print_setup(ws, max(len(SUMMARY_WIDTHS), charts_right), max(row, charts_bottom))
+
+
+def _wrap_long_lines(ws: Worksheet, last_row: int) -> None:
+    """A line of text longer than its cell (a finding, a note, the data source) spreads over the
+    text block's empty cells to its right, wrapped, in a row tall enough to show it all."""
+    cols = list(SUMMARY_WIDTHS.values())
+    for row in range(1, last_row + 1):
+        filled = [j for j in range(1, len(cols) + 1) if ws.cell(row=row, column=j).value is not None]
+        if not filled or not isinstance(ws.cell(row=row, column=filled[-1]).value, str):
+            continue
+        j = filled[-1]
+        text, room = ws.cell(row=row, column=j).value, sum(cols[j - 1:])
+        if len(text) <= cols[j - 1] or (ws.cell(row=row, column=j).font.sz or 11) > 11:   # fits, or a title
+            continue
+        if j < len(cols):
+            ws.merge_cells(start_row=row, start_column=j, end_row=row, end_column=len(cols))
+        ws.cell(row=row, column=j).alignment = WRAP
+        lines = math.ceil(len(text) * 1.1 / room)   # 10 % slack: proportional fonts, word breaks
+        if lines > 1:
+            ws.row_dimensions[row].height = 15 * lines
+
+
+def _section(ws: Worksheet, row: int, title: str, headers: tuple[str, ...] = ()) -> int:
+    _put(ws, row, 1, title, font=SECTION_FONT)
+    for j, h in enumerate(headers, start=1):
+        cell = _put(ws, row + 1, j, h)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    return row + (2 if headers else 1)
+
+
+def _status(value: float, target: float, higher_is_better: bool) -> tuple[str, PatternFill | None]:
+    if is_missing(value) or is_missing(target):
+        return "", None
+    ok = value >= target if higher_is_better else value <= target
+    return ("on target", GREEN) if ok else (("below target" if higher_is_better else "above target"), RED)
+
+
+def _headline_block(ws: Worksheet, row: int, data: SummaryData) -> int:
+    row = _section(ws, row, "Headline KPIs (team in scope)", ("KPI", "Value", "Target", "Status"))
+    for k in data.headline.itertuples(index=False):
+        fmt = UNIT_FORMATS.get(k.unit)
+        _put(ws, row, 1, k.KPI)
+        _put(ws, row, 2, k.value, fmt)
+        _put(ws, row, 3, k.target, fmt)
+        text, fill = _status(k.value, k.target, k.higher_is_better)
+        if fill:
+            _put(ws, row, 4, text).fill = fill
+        row += 1
+    return row
+
+
+def _forecast_block(ws: Worksheet, row: int, data: SummaryData) -> int:
+    f = data.forecast
+    row = _section(ws, row, "Forecast to the end of the period")
+    lines = (("Projected revenue", f["projected"], MONEY), ("80% interval, low", f["low"], MONEY),
+             ("80% interval, high", f["high"], MONEY), ("Quota", f["quota"], MONEY),
+             ("Chance of reaching quota", f["p_goal"], PCT),
+             ("Revenue to date", f["actual_to_date"], MONEY),
+             ("Working days left", f["remaining_working_days"], INT),
+             ("Needed per working day", f["needed_per_day"], MONEY), ("Method", f["method"], None))
+    for label, value, fmt in lines:
+        _put(ws, row, 1, label)
+        _put(ws, row, 2, value, fmt)
+        row += 1
+    return row
+
+
+def _waterfall_block(ws: Worksheet, row: int, data: SummaryData) -> tuple[int, int]:
+    """The waterfall table (and the hidden columns its chart draws); returns its first and last
+    data rows (none, and no chart, when the waterfall is missing: its line says why)."""
+    if data.waterfall.empty and data.missing.get("Waterfall"):
+        row = _section(ws, row, "Gap to goal: from quota to revenue")
+        _put(ws, row, 1, data.missing["Waterfall"], font=ITALIC)
+        return row + 1, row
+    row = _section(ws, row, "Gap to goal: from quota to revenue", ("Step", "Amount"))
+    base, bar = _waterfall_bars(data.waterfall["Amount"].to_numpy(dtype="float64"))
+    _put(ws, row - 1, WATERFALL_BASE_COL, "chart base")
+    _put(ws, row - 1, WATERFALL_BAR_COL, "Amount")
+    for i, (step, amount) in enumerate(zip(data.waterfall["Step"], data.waterfall["Amount"])):
+        _put(ws, row + i, 1, step)
+        _put(ws, row + i, 2, amount, MONEY)
+        _put(ws, row + i, WATERFALL_BASE_COL, base[i], MONEY)
+        _put(ws, row + i, WATERFALL_BAR_COL, bar[i], MONEY)
+    for col in (WATERFALL_BASE_COL, WATERFALL_BAR_COL):
+        ws.column_dimensions[get_column_letter(col)].hidden = True
+    return row, row + len(data.waterfall) - 1
+
+
+def _waterfall_bars(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Invisible base and visible bar of each step: the first and last steps are totals (quota,
+    revenue) standing on zero; the steps between float from the running level."""
+    if len(amounts) == 0:
+        return amounts, amounts
+    level_after = amounts[0] + np.cumsum(np.r_[0.0, amounts[1:-1]])
+    before, after = np.r_[0.0, level_after[:-1]], level_after
+    base, bar = np.minimum(before, after), np.abs(after - before)
+    base[0], bar[0] = 0.0, amounts[0]
+    if len(amounts) > 1:
+        base = np.r_[base, 0.0]
+        bar = np.r_[bar, amounts[-1]]
+    return base, bar
+
+
+def _findings_block(ws: Worksheet, row: int, data: SummaryData) -> int:
+    row = _section(ws, row, "Top findings")
+    for line in data.top_findings or (data.missing.get("Findings") or "No finding for this period and scope.",):
+        _put(ws, row, 1, line)
+        row += 1
+    _put(ws, row, 1, "Findings are associations in the data, not proof of cause.", font=ITALIC)
+    row += 1
+    if data.notes:
+        row = _section(ws, row + 1, "Not available")
+        for note in data.notes:
+            _put(ws, row, 1, note)
+            row += 1
+    return row
+
+
+def _charts(ws: Worksheet, wb: Workbook, data: SummaryData, row: int,
+            waterfall_rows: tuple[int, int]) -> tuple[int, int]:
+    """Native Excel charts beside the headline numbers, from `row` down: the waterfall, attainment
+    by rep, revenue vs quota (each only where it has data). Returns the last row and column they
+    cover (about), for the print area."""
+    charts = (_waterfall_chart(ws, data, waterfall_rows), _attainment_chart(wb, data), _trend_chart(wb, data))
+    right = 0
+    for chart in (c for c in charts if c is not None):
+        ws.add_chart(chart, f"{get_column_letter(CHART_COL)}{row}")
+        right = max(right, CHART_COL + math.ceil(chart.width / CM_PER_COL))
+        row += CHART_ROWS
+    return row, right
+
+
+def _waterfall_chart(ws: Worksheet, data: SummaryData, waterfall_rows: tuple[int, int]) -> BarChart | None:
+    """A stacked bar over the hidden helper columns: an invisible base and the visible step."""
+    first, last = waterfall_rows
+    if last < first:
+        return None
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+    chart.title = f"Gap to goal, {data.period.label}: quota → causes → revenue"
+    chart.y_axis.title, chart.y_axis.number_format = "US$", MONEY
+    chart.add_data(Reference(ws, min_col=WATERFALL_BASE_COL, max_col=WATERFALL_BAR_COL,
+                             min_row=first - 1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.series[0].graphicalProperties.noFill = True
+    chart.series[0].graphicalProperties.line.noFill = True
+    chart.visible_cells_only, chart.legend = False, None
+    chart.width, chart.height = 22, 9
+    return chart
+
+
+def _attainment_chart(wb: Workbook, data: SummaryData) -> BarChart | None:
+    n = len(data.sheets["Rep scorecard"])
+    if not n or data.sheets["Rep scorecard"]["Attainment"].isna().all():   # no quota: nothing to draw
+        return None
+    scorecard, headers = wb["Rep scorecard"], list(data.sheets["Rep scorecard"].columns)
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = f"Attainment by rep, {data.period.label}"
+    chart.y_axis.title, chart.y_axis.number_format = "Attainment (% of quota)", "0%"
+    chart.add_data(Reference(scorecard, min_col=headers.index("Attainment") + 1, min_row=1,
+                             max_row=n + 1), titles_from_data=True)
+    chart.set_categories(Reference(scorecard, min_col=headers.index("Rep") + 1, min_row=2, max_row=n + 1))
+    chart.legend = None
+    chart.width, chart.height = min(max(22, 0.6 * n), 120), 9
+    return chart
+
+
+def _trend_chart(wb: Workbook, data: SummaryData) -> LineChart | None:
+    m = len(data.sheets["Trends"])
+    if not m:
+        return None
+    trends, headers = wb["Trends"], list(data.sheets["Trends"].columns)
+    chart = LineChart()
+    chart.title = "Monthly revenue vs quota, with the forecast"
+    chart.y_axis.title, chart.y_axis.number_format = "US$ per month", MONEY
+    for name in ("Revenue", "Quota", "Forecast"):
+        chart.add_data(Reference(trends, min_col=headers.index(name) + 1, min_row=1, max_row=m + 1),
+                       titles_from_data=True)
+    chart.set_categories(Reference(trends, min_col=1, min_row=2, max_row=m + 1))
+    chart.x_axis.number_format = "mmm yy"
+    chart.width, chart.height = 22, 9
+    return chart
+
+
+# ---------------------------------------------------------------------------------------------
+# Reproducible bytes
+# ---------------------------------------------------------------------------------------------
+
+def _reproducible_zip(wb: Workbook) -> bytes:
+    """Save without openpyxl's 'modified = now' and with fixed zip entry timestamps."""
+    raw = BytesIO()
+    with ZipFile(raw, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+    out = BytesIO()
+    with ZipFile(BytesIO(raw.getvalue())) as src, ZipFile(out, "w", ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = ZIP_DEFLATED
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()

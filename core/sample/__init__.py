@@ -1,0 +1,1 @@
+"""The bundled demo team: generator, planted story, Excel rendering."""

@@ -1,0 +1,1 @@
+"""Territory balance, offline geocoding and state outlines, realignment."""
