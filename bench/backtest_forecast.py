@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.dataset import Dataset  # noqa: E402
-from core.kpis.forecast import backtest, mape  # noqa: E402
 from core.fmt import fmt_money  # noqa: E402
+from core.kpis.forecast import backtest, mape  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 

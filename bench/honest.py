@@ -201,8 +201,8 @@ def ours_child(folder: Path, label: str, repeat: int, out: Path) -> dict:
     """In a fresh process: ingest the CSVs, then rep_kpis; warm = rep_kpis again on the ingested
     tables with the dataset's memo emptied (as DuckDB's warm query runs on its loaded tables)."""
     start = time.perf_counter()
-    from core.kpis import metrics
     from core.ingest.pipeline import ingest_paths
+    from core.kpis import metrics
     from core.periods import parse_period
     from core.settings import Settings
 

@@ -23,9 +23,9 @@ import json
 import os
 from pathlib import Path
 
+import _plotly_geo  # plotly-geo — dev-only
 import numpy as np
 import shapefile  # pyshp — dev-only
-import _plotly_geo  # plotly-geo — dev-only
 
 TOLERANCE = 0.03   # degrees (≈ 3 km)
 MIN_AREA = 0.01    # square degrees (≈ 100 km² at US latitudes)

@@ -251,11 +251,11 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
     }
     tables = {k: _canonical(k, v) for k, v in tables.items()}
     causes = {str(i): tuple(str(c) for c in (p, s) if c and c != "none") or ("none",)
-              for i, p, s in zip(ids, plan.primary, plan.second)}
+              for i, p, s in zip(ids, plan.primary, plan.second, strict=False)}
     period = f"{q_end.year}-Q{q_end.quarter}"
-    return PlantedTeam(tables, {str(i): str(c) for i, c in zip(ids, plan.primary)}, causes, period,
-                       {str(i): str(n) for i, n in zip(ids, names)},
-                       {str(p): float(r) for p, r in zip(products, rates)})
+    return PlantedTeam(tables, {str(i): str(c) for i, c in zip(ids, plan.primary, strict=False)}, causes, period,
+                       {str(i): str(n) for i, n in zip(ids, names, strict=False)},
+                       {str(p): float(r) for p, r in zip(products, rates, strict=False)})
 
 
 def _unique_names(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -451,7 +451,7 @@ def _incentives(ctx: _Ctx, sales: pd.DataFrame, quotas: pd.DataFrame, products: 
     label = [("Commission", "Bonus", "SPIF"), ("commission", "bonus", "spif"),
              ("Base Commission", "Quarterly Bonus", "Product SPIF")][style]
     out = []
-    for name, values in zip(label, (comm, bonus, spif)):
+    for name, values in zip(label, (comm, bonus, spif), strict=False):
         v = values[values > 0].round(2)
         out.append(pd.DataFrame({"rep_id": v.index.get_level_values(0), "period": v.index.get_level_values(1),
                                  "payout": v.to_numpy(), "component": name}))

@@ -372,8 +372,8 @@ def step_diagnostic(report: Report, ds, data: str, repeat: int) -> None:
 
 
 def excel_summary(ds, period, settings) -> bytes:
-    from core.report.workbook import build_workbook
     from core.report.summary import collect
+    from core.report.workbook import build_workbook
 
     return build_workbook(collect(ds, period, settings))
 
@@ -499,8 +499,8 @@ def peak_child(folder: Path) -> None:
     """In a fresh process: the large dataset end to end, printing the peak RSS after each stage."""
     from bench.generate import MANIFEST
     from core.diagnostic import findings as diagnostics
-    from core.kpis import metrics
     from core.ingest.pipeline import ingest
+    from core.kpis import metrics
     from core.settings import Settings
 
     def mark(stage: str) -> None:

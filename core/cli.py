@@ -181,8 +181,8 @@ def report(argv: list[str], deck: bool = False) -> int:
             from core.report.anonymize import anonymize
             _say("anonymising names…")
             ds = anonymize(ds)
-        from core.report.workbook import build_workbook
         from core.report.summary import collect
+        from core.report.workbook import build_workbook
 
         data = collect(ds, period, settings, progress=_say,
                        compare=_compare_period(args.compare, period))

@@ -127,7 +127,7 @@ class Dataset:
 
     def rep_names(self) -> dict[str, str]:
         reps = self.table("reps")
-        return dict(zip(reps["rep_id"], reps["rep_name"]))
+        return dict(zip(reps["rep_id"], reps["rep_name"], strict=False))
 
     def date_span(self) -> tuple[date, date] | None:
         """First and last day with sales (or, without sales, with opportunities closing)."""

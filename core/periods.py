@@ -91,20 +91,20 @@ class Period:
         """Boolean mask of `dates` (datetime64) falling inside the period."""
         return (dates >= self.start_ts) & (dates <= self.end_ts)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of equal length (same kind) just before this one."""
         if self.kind in _SIZES:
             return self._shifted(-_SIZES[self.kind])
         end = self.start - timedelta(days=1)
         return custom(end - timedelta(days=self.days - 1), end)
 
-    def year_earlier(self) -> "Period":
+    def year_earlier(self) -> Period:
         """The same period one year earlier (for growth)."""
         if self.kind in _SIZES:
             return self._shifted(-12)
         return custom(_minus_year(self.start), _minus_year(self.end))
 
-    def _shifted(self, months: int) -> "Period":
+    def _shifted(self, months: int) -> Period:
         return block(self.kind, *_shift_month(self.start.year, self.start.month, months), self.fiscal_start)
 
 

@@ -197,7 +197,7 @@ class Settings:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Rebuild settings, ignoring unknown keys and keeping defaults for missing ones."""
         data = _moved_fields(data)
         parts: dict[str, Any] = {}
@@ -208,7 +208,7 @@ class Settings:
         return cls(**parts, **_calendar_currency_quotas(data))
 
     @classmethod
-    def from_json(cls, text: str) -> "Settings":
+    def from_json(cls, text: str) -> Settings:
         """Settings from a file `to_json` wrote (the Settings page's download), via `from_dict`.
 
         Anything else raises UserError in plain words: text that is not JSON, JSON that is not an
@@ -249,7 +249,7 @@ class Settings:
             out["seasonality"] = list(self.quota_seasonality)
         return out
 
-    def with_target(self, name: str, value: float) -> "Settings":
+    def with_target(self, name: str, value: float) -> Settings:
         return replace(self, targets=replace(self.targets, **{name: value}))
 
 

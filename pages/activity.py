@@ -79,7 +79,7 @@ def _metric(col, kpi: str) -> None:
 # ------------------------------------------------------------------ headline vs targets
 st.subheader("The team against its targets")
 for row in (ACTIVITY, FOLLOW_UP):
-    for col, kpi in zip(st.columns(len(ACTIVITY)), row):
+    for col, kpi in zip(st.columns(len(ACTIVITY)), row, strict=False):
         _metric(col, kpi)
 for table in ds.missing("activities", "follow_ups", "accounts"):
     not_available({"activities": "Meetings, reach and call plan adherence", "accounts": "Reach",
@@ -117,7 +117,7 @@ else:
 if not metrics.missing_inputs(ds, "share_user") and reps["share_user"].notna().any():
     mix = reps.dropna(subset=["share_user"]).sort_values("share_user")
     fig = go.Figure()
-    for (col, label), color in zip(CONTACTS.items(), CONTACT_COLORS):
+    for (col, label), color in zip(CONTACTS.items(), CONTACT_COLORS, strict=False):
         fig.add_bar(x=mix[col] * 100, y=mix["rep_name"], orientation="h", name=label, marker_color=color,
                     hovertemplate="%{y}: %{x:.0f}% " + label + "<extra></extra>")
     fig.update_layout(barmode="stack")
@@ -134,7 +134,7 @@ start = (pd.Period(period.end, "M") - (TREND_MONTHS - 1)).start_time.date()
 by = None if scope.region or scope.territory_id or scope.rep_id else "region"
 trend = cached_call(metrics.monthly_activity, ds, start, period.end, scope, by=by)
 cols = st.columns(len(TRENDS))
-for col, name in zip(cols, TRENDS):
+for col, name in zip(cols, TRENDS, strict=False):
     k = metrics.KPIS[name]
     if metrics.missing_inputs(ds, name) or trend[name].isna().all():
         with col:

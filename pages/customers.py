@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import customers, metrics
-from ui.charts import fmt_num, fmt_pct, style, show_table
+from ui.charts import fmt_num, fmt_pct, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 
 PCT = st.column_config.NumberColumn(format="percent")
@@ -25,7 +25,7 @@ cols = st.columns(4)
 for col, (key, text) in zip(cols, (("market_share", fmt_pct(team["market_share"], 1)),
                                    ("new_accounts", fmt_num(team["new_accounts"], 0)),
                                    ("retention_rate", fmt_pct(team["retention_rate"], 1)),
-                                   ("churn_rate", fmt_pct(team["churn_rate"], 1)))):
+                                   ("churn_rate", fmt_pct(team["churn_rate"], 1))), strict=False):
     col.metric(metrics.KPIS[key].label, text)
 if "accounts" in metrics.missing_inputs(ctx.ds, "market_share"):
     not_available("Market share", ["accounts"])

@@ -9,8 +9,8 @@ from core.dataset import Dataset
 from core.errors import UserError
 from core.fmt import column_label, readable_frame, table_label
 from core.ingest.pipeline import issues_workbook, template_workbook
-from core.schema import TABLE_ORDER, TABLES
 from core.ingest.template import issue_counts
+from core.schema import TABLE_ORDER, TABLES
 from ui.sidebar import MINE
 from ui.state import (
     OVERRIDES_KEY,

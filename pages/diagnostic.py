@@ -5,10 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.diagnostic import findings as diagnostics
-from core.kpis import metrics
 from core.dataset import Scope
+from core.diagnostic import findings as diagnostics
 from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
+from core.kpis import metrics
 from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
@@ -148,7 +148,7 @@ if below.empty:
 else:
     options = below["rep_id"].tolist()
     default = options.index(scope.rep_id) if scope.rep_id in options else 0
-    names = dict(zip(below["rep_id"], below["rep_name"]))
+    names = dict(zip(below["rep_id"], below["rep_name"], strict=False))
     rep_id = st.selectbox("Rep", options, index=default, format_func=lambda r: f"{names[r]} ({r})")
     row = below.set_index("rep_id").loc[rep_id]
     st.markdown(f"**{md(names[rep_id])}** · {fmt_pct(row['attainment'])} of quota · gap {fmt_money(row['gap'])} · "
@@ -165,9 +165,9 @@ else:
             st.plotly_chart(fig, width="stretch")
         rows = sig[sig["cause"] == cause]
         st.dataframe(rows[["label", "value", "target", "benchmark", "flagged"]].assign(
-            value=[fmt_unit(v, u) for v, u in zip(rows["value"], rows["unit"])],
-            target=[fmt_unit(v, u) for v, u in zip(rows["target"], rows["unit"])],
-            benchmark=[fmt_unit(v, u) for v, u in zip(rows["benchmark"], rows["unit"])]),
+            value=[fmt_unit(v, u) for v, u in zip(rows["value"], rows["unit"], strict=False)],
+            target=[fmt_unit(v, u) for v, u in zip(rows["target"], rows["unit"], strict=False)],
+            benchmark=[fmt_unit(v, u) for v, u in zip(rows["benchmark"], rows["unit"], strict=False)]),
             hide_index=True, width="stretch",
             column_config={"label": "Signal", "value": "This rep", "target": "Target",
                            "benchmark": "Reps at goal", "flagged": "Flagged"})

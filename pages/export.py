@@ -8,16 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from core import periods
-from core.report.anonymize import anonymize
-from core.kpis.compare import against
 from core.dataset import Scope
-from core.report.deck import PPTX, anonymized_notebook, build_deck
 from core.errors import UserError
-from core.report.workbook import build_workbook
 from core.fmt import cause_label
+from core.kpis.compare import against
 from core.people.notes import from_dict
+from core.report.anonymize import anonymize
+from core.report.deck import PPTX, anonymized_notebook, build_deck
 from core.report.session import EXTENSION, open_session, save_session
 from core.report.summary import ASSOCIATION_NOTE, SummaryData, collect
+from core.report.workbook import build_workbook
 from ui.charts import fmt_money, fmt_num, fmt_pct
 from ui.notes import NOTEBOOK_KEY, notebook
 from ui.sidebar import KINDS, MINE, SAMPLE
@@ -53,9 +53,9 @@ def _chosen_period(default: periods.Period) -> periods.Period | None:
 def _preview(data: SummaryData) -> None:
     head = data.headline
     table = pd.DataFrame({"KPI": head["KPI"],
-                          "Value": [_fmt(v, u, k) for v, u, k in zip(head["value"], head["unit"], head["key"])],
+                          "Value": [_fmt(v, u, k) for v, u, k in zip(head["value"], head["unit"], head["key"], strict=False)],
                           "Target": [_fmt(t, u, k) if pd.notna(t) else "—"
-                                     for t, u, k in zip(head["target"], head["unit"], head["key"])]})
+                                     for t, u, k in zip(head["target"], head["unit"], head["key"], strict=False)]})
     left, right = st.columns([2, 3])
     with left:
         st.subheader("Headline KPIs")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.people import incentives
 from core.fmt import is_missing
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, style, show_table
+from core.people import incentives
+from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -31,7 +31,7 @@ st.caption("Associations in the data, not proof of intent: check them against th
 st.subheader("Pay against attainment")
 shown = pay.dropna(subset=["attainment", "payout"])
 flag = shown["paid_like_goal"].fillna(False).astype(bool)
-colors = [BAD if f else GOOD if g else NEUTRAL for f, g in zip(flag, shown["at_goal"].fillna(False))]
+colors = [BAD if f else GOOD if g else NEUTRAL for f, g in zip(flag, shown["at_goal"].fillna(False), strict=False)]
 fig = go.Figure(go.Scatter(x=shown["attainment"], y=shown["payout"], mode="markers",
                            marker={"color": colors, "size": 10}, text=shown["rep_name"],
                            hovertemplate="%{text}: %{x:.0%} of quota, paid $%{y:,.0f}<extra></extra>"))

@@ -6,8 +6,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.diagnostic import findings as diagnostics
-from core.kpis import metrics
 from core.fmt import cause_label
+from core.kpis import metrics
 from core.people.managers import manager_table
 from core.schema import UNASSIGNED
 from ui.charts import show_table, style

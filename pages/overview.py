@@ -9,16 +9,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.diagnostic import findings as diagnostics
-from core.kpis import forecast, metrics
 from core.dataset import Scope
+from core.diagnostic import findings as diagnostics
 from core.fmt import cause_label
+from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
 from ui.state import cached_call, context, dataset_call, not_available, page_caption
 
-BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD)))
+BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD), strict=False))
 SPARK_MONTHS = 12
 TOP = 5
 

@@ -86,7 +86,7 @@ else:
     if not by_rep.empty:
         order = by_rep.groupby("rep_name")["amount"].sum().sort_values().index.tolist()
         fig = go.Figure()
-        for stage, color in zip(open_["stage"], OPEN_COLORS * (len(open_) // len(OPEN_COLORS) + 1)):
+        for stage, color in zip(open_["stage"], OPEN_COLORS * (len(open_) // len(OPEN_COLORS) + 1), strict=False):
             part = by_rep[by_rep["stage"] == stage]
             fig.add_bar(x=part["amount"], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
                         customdata=part[["opportunities"]].to_numpy(),

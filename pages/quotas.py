@@ -11,8 +11,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.ingest import currency, quota_rules
 from core.fmt import fmt_money
+from core.ingest import currency, quota_rules
 from ui.state import SETTINGS_KEY, context
 
 RULES = {"Last year's revenue + x %": "growth", "A team number split by last year's share": "share",
@@ -121,4 +121,4 @@ with st.form("calendar_currency"):
             _keep(fiscal_start_month=months.index(start_month) + 1, reporting_currency=code,
                   quota_seasonality=() if even else tuple(weights),
                   currency_rates=tuple(sorted((str(c).strip().upper(), float(r))
-                                              for c, r in zip(ok["currency"], ok["rate"]))))
+                                              for c, r in zip(ok["currency"], ok["rate"], strict=False))))

@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.people import competency as comp
-from core.diagnostic import findings as diagnostics
-from core.kpis import metrics
 from core.dataset import Scope
+from core.diagnostic import findings as diagnostics
 from core.fmt import cause_label
+from core.kpis import metrics
 from core.kpis.forecast import monthly_forecast
+from core.people import competency as comp
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
 from ui.notes import coaching_box, notes_box
 from ui.state import cached_call, context, dataset_call, not_available
@@ -147,7 +147,7 @@ roster = cached_call(metrics.roster, ctx.ds, Scope(ctx.scope.region, ctx.scope.t
 if roster.empty:
     st.warning("No reps in this scope.")
     st.stop()
-names = dict(zip(roster["rep_id"], roster["rep_name"]))
+names = dict(zip(roster["rep_id"], roster["rep_name"], strict=False))
 ids = sorted(names, key=lambda r: str(names[r]))
 rep_id = st.selectbox("Rep", ids, index=ids.index(ctx.scope.rep_id) if ctx.scope.rep_id in ids else 0,
                       format_func=lambda r: f"{names[r]} ({r})", key="profile_rep")

@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.people import competency as comp
 from core.kpis import metrics
+from core.people import competency as comp
 from ui.charts import fmt_num, style
 from ui.state import cached_call, context, not_available
 from ui.text import md
@@ -85,7 +85,7 @@ if len(ordered) > MAX_ROWS:
                "in the sidebar to see others.")
 st.plotly_chart(heatmap(table, ordered["rep_id"].head(MAX_ROWS).tolist()), width="stretch")
 
-for col, improving, word in zip(st.columns(2), (True, False), ("improving", "slipping")):
+for col, improving, word in zip(st.columns(2), (True, False), ("improving", "slipping"), strict=False):
     with col:
         st.subheader(f"Who is {word}")
         listed = movers(table, improving=improving)
@@ -98,7 +98,7 @@ st.caption("Listed when the whole 80 % interval of the trend is above (improving
 
 st.subheader("Coaching focus")
 focus = cached_call(comp.coaching_focus, table, ctx.ds, ctx.settings, ctx.period.end)
-names = dict(zip(table["rep_id"], table["rep_name"]))
+names = dict(zip(table["rep_id"], table["rep_name"], strict=False))
 st.dataframe(pd.DataFrame({"Rep": focus["rep_id"].map(names), "Priority": focus["rank"],
                            "Competency": focus["competency"], "Why": focus["reason"]}),
              hide_index=True, width="stretch")

@@ -9,8 +9,6 @@ import pydeck as pdk
 import streamlit as st
 
 from core.errors import UserError
-from core.territory.geo import geocode_report, state_outlines
-from core.territory.realign import moves_workbook, propose_realignment
 from core.territory.balance import (
     COVERED,
     UNCOVERED,
@@ -20,6 +18,8 @@ from core.territory.balance import (
     territory_balance,
     underserved_pockets,
 )
+from core.territory.geo import geocode_report, state_outlines
+from core.territory.realign import moves_workbook, propose_realignment
 from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import html_text, md
@@ -239,7 +239,7 @@ else:
     if ds.has("accounts"):
         pts = cached_call(account_map, ds, period, settings).dropna(subset=["latitude", "longitude"])
         pts = pts[pts["territory_id"].isin(changed["territory_id"])]
-        move_to = dict(zip(proposal.moves["account_id"], proposal.moves["to_territory"]))
+        move_to = dict(zip(proposal.moves["account_id"], proposal.moves["to_territory"], strict=False))
         ids = sorted(changed["territory_id"])
         rgb = {tid: [int(PALETTE[i % len(PALETTE)][k:k + 2], 16) for k in (1, 3, 5)] + [170]
                for i, tid in enumerate(ids)}

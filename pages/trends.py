@@ -11,8 +11,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core import periods
-from core.kpis import forecast, metrics
 from core.dataset import Scope
+from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, region_colors, style
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md

@@ -53,7 +53,7 @@ def team_tables(p: dict[str, str]) -> dict[str, list[list[object]]]:
     quotas = [["rep_id", "period", "quota"]]
     activities = [["date", "rep_id", "activity_type", "account_id", "planned", "contact_role"]]
     for m in _months():
-        for r, (t, amount) in zip(level, zip(zips, level.values())):
+        for r, (t, amount) in zip(level, zip(zips, level.values(), strict=False), strict=False):
             sales += [[f"{m}-10", r, f"A-{t}-0", p["product"], amount],
                       [f"{m}-20", r, f"A-{t}-1", "GTX Pro", amount / 2]]
             quotas.append([r, m, 1800])

@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.report.anonymize import scan_for_names
 from core.cli import main
+from core.report.anonymize import scan_for_names
 from core.sample.team import generate, write_workbook
 from core.settings import Settings
 
@@ -108,12 +108,12 @@ def test_help_is_quick_and_lists_the_options():
 
 def test_cli_file_equals_the_apps_download(sample, anonymised_report):
     """The app builds its download from the uploaded bytes with the same functions: same bytes."""
-    from core.report.anonymize import anonymize
-    from core.report.workbook import build_workbook
     from core.ingest.pipeline import ingest
     from core.periods import parse_period
-    from core.settings import Settings
+    from core.report.anonymize import anonymize
     from core.report.summary import collect
+    from core.report.workbook import build_workbook
+    from core.settings import Settings
 
     path = sample[0]
     ds = anonymize(ingest([(path.name, path.read_bytes())]))
@@ -160,10 +160,10 @@ def test_report_uses_the_targets_of_a_settings_file(report_with_settings, anonym
 
 def test_cli_file_with_settings_equals_the_apps_download(sample, report_with_settings):
     """The app's download with the same session settings is the same bytes."""
-    from core.report.workbook import build_workbook
     from core.ingest.pipeline import ingest
     from core.periods import parse_period
     from core.report.summary import collect
+    from core.report.workbook import build_workbook
 
     path = sample[0]
     blob = build_workbook(collect(ingest([(path.name, path.read_bytes())]), parse_period("2026-Q3"), SIX_MEETINGS))
@@ -199,7 +199,7 @@ def _run(argv: list[str]) -> tuple[int, str]:
 def _sheet_rows(path: Path, sheet: str) -> list[dict]:
     ws = openpyxl.load_workbook(path, read_only=True)[sheet]
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v is not None for v in r)]
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
 
 
 def test_salesforce_report_and_wide_quota_sheet_give_each_rep_the_sheets_quota(tmp_path):

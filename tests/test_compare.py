@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.kpis.compare import TEAM, _moves, against, band, compare
 from core.dataset import Dataset
 from core.diagnostic.findings import diagnose
+from core.kpis.compare import TEAM, _moves, against, band, compare
 from core.kpis.metrics import rep_kpis
 from core.periods import parse_period
 from core.sample.team import generate, write_workbook

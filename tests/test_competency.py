@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.dataset import Dataset
 from core.people.competency import (
     METHOD_FEW,
     METHOD_MIXED,
@@ -19,7 +20,6 @@ from core.people.competency import (
     rating_history,
     rep_summary,
 )
-from core.dataset import Dataset
 from core.periods import quarter
 from core.schema import TABLES, empty_table, pandas_dtype
 from core.settings import Settings
@@ -124,7 +124,7 @@ def _panel(n_reps: int, n_quarters: int, comps: list[str], noise: float, seed: i
                       "date": pd.Timestamp("2023-01-02") + pd.to_timedelta(days, unit="D"),
                       "competency": pd.Series(comp, dtype="str"), "rating": rating,
                       "assessor": pd.Series(["manager"] * len(rep), dtype="str")})
-    return a, dict(zip(ids, slope))
+    return a, dict(zip(ids, slope, strict=False))
 
 
 def test_mixed_model_and_per_rep_fit_agree_on_clean_panel(monkeypatch):
@@ -145,7 +145,7 @@ def test_reml_matches_statsmodels_mixedlm():
     from statsmodels.regression.mixed_linear_model import MixedLM
 
     a, _ = _panel(30, 8, ["Pitch"], noise=0.2, seed=1)
-    level = dict(zip(a["rep_id"].unique(), np.random.default_rng(1).normal(0, 0.5, 30)))
+    level = dict(zip(a["rep_id"].unique(), np.random.default_rng(1).normal(0, 0.5, 30), strict=False))
     a = a.assign(rating=a["rating"] + a["rep_id"].map(level),
                  t=(a["date"] - pd.Timestamp(AS_OF)).dt.days / 90)
     a = a.assign(t=a["t"] - a["t"].mean())

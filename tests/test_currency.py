@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from currency_converter import CurrencyConverter
 
-from core.ingest import currency
 from core.errors import UserError
 from core.fmt import fmt_money
+from core.ingest import currency
 from core.ingest.pipeline import ingest
 from tests.ingest_helpers import xlsx
 

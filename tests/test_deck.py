@@ -11,16 +11,16 @@ from datetime import date
 import pytest
 from pptx import Presentation
 
-from core.report.anonymize import anonymize
 from core.cli import main
 from core.dataset import Dataset
-from core.report.deck import anonymized_notebook, build_deck
 from core.fmt import fmt_money
 from core.people.notes import Notebook, finding_key
 from core.periods import parse_period
+from core.report.anonymize import anonymize
+from core.report.deck import anonymized_notebook, build_deck
+from core.report.summary import collect
 from core.sample.team import generate, write_workbook
 from core.settings import Settings
-from core.report.summary import collect
 
 PERIOD = parse_period("2026-Q3")
 FIXED_SLIDES = 8            # title, headline, waterfall, findings, territories, what-if, scenarios, notes
@@ -71,7 +71,7 @@ def test_one_slide_per_rep_below_goal_with_its_notes(built):
     assert len(prs.slides) == FIXED_SLIDES + len(below)
     rep_slides = list(prs.slides)[FIXED_SLIDES:]
     titles = [next(s.text for s in slide.shapes if s.has_text_frame) for slide in rep_slides]
-    assert all(f"({rep})" in t for rep, t in zip(below["Rep ID"], titles))
+    assert all(f"({rep})" in t for rep, t in zip(below["Rep ID"], titles, strict=False))
     first = "\n".join(s.text for s in rep_slides[0].shapes if s.has_text_frame)
     assert "froze budgets" in first and "practises discovery calls" in first
     notes_slide = "\n".join(s.text for s in list(prs.slides)[7].shapes if s.has_text_frame)

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.diagnostic.findings import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
 from core.dataset import Scope
+from core.diagnostic.findings import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
 from core.settings import Settings
 from tests.test_signals import Q3, WEEKS, small_team
 

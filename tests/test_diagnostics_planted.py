@@ -12,14 +12,14 @@ import pytest
 
 from bench import planted_teams
 from bench.diagnostic_eval import recall_precision, score_team
-from core.diagnostic import impact
 from core.dataset import Dataset
+from core.diagnostic import impact
 from core.diagnostic.findings import cause_money, diagnose, money_model
+from core.diagnostic.signals import BLAMED
 from core.ingest.pipeline import ingest
 from core.periods import parse_period
 from core.sample.team import generate
 from core.settings import Settings
-from core.diagnostic.signals import BLAMED
 
 SEEDS = (1, 2, 3)
 PERIOD = parse_period("2026-Q3")

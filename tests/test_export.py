@@ -14,13 +14,13 @@ import pytest
 
 from core.dataset import Dataset
 from core.diagnostic.findings import diagnose
-from core.report.workbook import build_workbook
 from core.kpis.metrics import rep_kpis, team_kpis
 from core.periods import parse_period
+from core.report.summary import SummaryData, collect
+from core.report.workbook import build_workbook
 from core.sample.team import generate
 from core.schema import empty_table
 from core.settings import Settings
-from core.report.summary import SummaryData, collect
 
 # export.md, copied by hand: the file's contract with its readers.
 SPEC = {

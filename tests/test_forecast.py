@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.kpis import forecast as F
 from core.dataset import Dataset, Scope
+from core.kpis import forecast as F
 from core.periods import month, quarter
 from core.settings import Settings
 

@@ -5,8 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.territory.geo import (STATE_OUTLINES, geocode, geocode_report, haversine_km, normalise_zip, state_outlines,
-                      zip_table)
+from core.territory.geo import (
+    STATE_OUTLINES,
+    geocode,
+    geocode_report,
+    haversine_km,
+    normalise_zip,
+    state_outlines,
+    zip_table,
+)
 
 CAMBRIDGE = (42.377, -71.1256)     # 02138 in the zipcodes package
 HOLTSVILLE = (40.8154, -73.0451)   # 00501
@@ -70,7 +77,7 @@ def _inside(lon: float, lat: float, polygon: list) -> bool:
     """Even-odd ray casting over every ring of one GeoJSON polygon (so holes count as outside)."""
     inside = False
     for ring in polygon:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
             if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
                 inside = not inside
     return inside

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.kpis import forecast
 from core.dataset import Dataset, Scope
 from core.diagnostic.findings import diagnose
 from core.fmt import fmt_pct
+from core.kpis import forecast
 from core.kpis.in_progress import TOP_CAUSES, current_periods, outlook, top_causes
 from core.sample.team import generate
 from core.settings import Settings
@@ -29,7 +29,7 @@ def test_periods_outlook_and_causes(ds):
     east = diagnosis.reps[diagnosis.reps["region"] == diagnosis.reps["region"].iloc[0]]
     causes = top_causes(diagnosis, east["rep_id"])
     assert len(causes) <= TOP_CAUSES and causes["money"].is_monotonic_decreasing
-    for cause, money in zip(causes["cause"], causes["money"]):
+    for cause, money in zip(causes["cause"], causes["money"], strict=False):
         assert money == pytest.approx(east[cause].sum())
     assert top_causes(diagnosis, []).empty
 

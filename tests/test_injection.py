@@ -23,13 +23,13 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from core.dataset import Dataset
-from core.report.workbook import FORMULA_START, build_workbook, safe_row
 from core.ingest.pipeline import ingest
-from core.periods import parse_period
-from core.territory.realign import MOVE_COLUMNS, SIDE_COLUMNS, Proposal, moves_workbook
-from core.settings import Settings
-from core.report.summary import collect
 from core.ingest.template import issues_workbook, template_workbook
+from core.periods import parse_period
+from core.report.summary import collect
+from core.report.workbook import FORMULA_START, build_workbook, safe_row
+from core.settings import Settings
+from core.territory.realign import MOVE_COLUMNS, SIDE_COLUMNS, Proposal, moves_workbook
 from tests.injection_data import PAYLOADS, sheet_title, upload
 from ui.sidebar import MINE
 from ui.state import UPLOAD_KEY

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.kpis import metrics as m
 from core.dataset import Dataset, Scope
+from core.kpis import metrics as m
 from core.periods import custom, month, quarter
 from core.schema import TABLES, pandas_dtype
 from core.settings import Settings

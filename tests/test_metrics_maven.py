@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from core.kpis import metrics as m
 from core.ingest.pipeline import ingest_paths
+from core.kpis import metrics as m
 from core.periods import custom
 from core.settings import Settings
 

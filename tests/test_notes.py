@@ -13,13 +13,13 @@ import pytest
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.report.workbook import build_workbook
 from core.people.notes import Notebook, coaching_effect, finding_key, from_dict, notes_table
 from core.periods import parse_period
-from core.sample.team import generate
 from core.report.session import SessionError, _digest, open_session, save_session
-from core.settings import Settings
 from core.report.summary import collect
+from core.report.workbook import build_workbook
+from core.sample.team import generate
+from core.settings import Settings
 
 DAY = date(2026, 10, 1)
 

@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
-
 from core.ingest.template import issue_counts
+from tests.apptest import open_page
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, UPLOAD_KEY
 

@@ -7,11 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page, chart_specs
-
-
 from core.diagnostic import findings as diagnostics
 from core.fmt import fmt_money
+from tests.apptest import chart_specs, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
-
 from core.periods import parse_period
 from core.report.session import save_session
 from core.settings import Settings
+from tests.apptest import open_page
 from ui.sidebar import MINE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.people import incentives
 from core.dataset import Dataset
+from core.people import incentives
 from core.periods import quarter
 from core.sample.team import generate
 from core.settings import Settings

@@ -34,8 +34,8 @@ def test_points_by_rep_and_region(tables):
     board = leaderboard(ctx.ds, ctx.period, ctx.settings, ctx.scope)
     charts = chart_specs(at)
     by_rep = next(c for c in charts if "reps by points" in c["layout"]["title"]["text"])
-    shown = {y: x for trace in by_rep["data"] for x, y in zip(values(trace["x"]), trace["y"])}
-    expected = dict(zip(board["rep_name"] + " (" + board["rep_id"] + ")", board["points"]))
+    shown = {y: x for trace in by_rep["data"] for x, y in zip(values(trace["x"]), trace["y"], strict=False)}
+    expected = dict(zip(board["rep_name"] + " (" + board["rep_id"] + ")", board["points"], strict=False))
     assert shown == pytest.approx(expected) and len(shown) == len(board)
     assert {t["name"] for t in by_rep["data"]} == set(board["region"])
     assert at.dataframe[1].value["Points"].tolist() == board["points"].tolist()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.kpis import metrics
 from core.dataset import Dataset
 from core.diagnostic.findings import diagnose
+from core.kpis import metrics
 from core.people.managers import manager_table
 from core.periods import quarter
 from core.sample.team import generate

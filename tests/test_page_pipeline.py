@@ -6,12 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.fmt import fmt_money, fmt_pct
+from core.kpis import metrics
 from tests.apptest import chart_specs, open_page, plotly_values
 from tests.test_pages_shapes import open_shape
-
-
-from core.kpis import metrics
-from core.fmt import fmt_money, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,11 +2,10 @@
 activity and coaching focus for the chosen rep; plain messages when tables are missing."""
 from __future__ import annotations
 
-
 import pytest
 
-from core.people import competency
 from core.dataset import Scope
+from core.people import competency
 from core.sample.team import generate
 from tests.apptest import chart_specs
 from tests.test_page_team_competencies import CTX_KEY, run_page

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import chart_specs
-
-from core.people import competency
 from core.dataset import Dataset, Scope
+from core.people import competency
 from core.periods import quarter
 from core.sample.team import generate
 from core.settings import Settings
+from tests.apptest import chart_specs
 from ui.state import CTX_KEY, Ctx
 
 ROOT = Path(__file__).resolve().parents[1]

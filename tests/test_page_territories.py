@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page, chart_specs
-
-
 from core.fmt import fmt_num, fmt_pct
-from core.territory.realign import propose_realignment
 from core.territory.balance import balance_summary, territory_balance
+from core.territory.realign import propose_realignment
+from tests.apptest import chart_specs, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,6 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import chart_specs, open_page, plotly_values
 from tests.test_pages_shapes import open_shape
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -52,7 +51,7 @@ def test_shorter_history_shows_fewer_months(trends):
 
 def test_page_follows_a_rep_scope():
     """With one rep chosen in the sidebar the page forecasts that rep with its own model."""
-    from ui.state import sample_dataset   # the Dataset the app shows (shared resource cache)
+    from ui.state import sample_dataset  # the Dataset the app shows (shared resource cache)
 
     rep_id = sample_dataset().table("reps")["rep_id"].iloc[0]
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.kpis import metrics as m
 from core.dataset import Dataset, Scope
+from core.kpis import metrics as m
 from core.periods import quarter
 from tests.test_metrics import ALL, Q1, S
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.ingest import quota_rules
 from core.dataset import Dataset
+from core.ingest import quota_rules
 from core.periods import parse_period
 from core.schema import empty_table
 from core.territory.balance import period_quota

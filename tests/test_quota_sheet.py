@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from core.ingest.pipeline import ingest
-from core.periods import parse_period
 from core.ingest.quota_sheet import header_period
+from core.periods import parse_period
 from core.territory.balance import period_quota
 from tests.ingest_helpers import assert_rows_accounted, xlsx
 from tests.quota_fixtures import REPS, quarterly_quotas, salesforce_csv, wide_quota_xlsx

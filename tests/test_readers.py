@@ -24,8 +24,8 @@ def _xlsx(build) -> bytes:
 
 
 @pytest.mark.parametrize("data", [
-    "Rep;Amount\nAnn;1\n".encode("utf-8"),
-    codecs.BOM_UTF8 + "Rep;Amount\nAnn;1\n".encode("utf-8"),
+    b"Rep;Amount\nAnn;1\n",
+    codecs.BOM_UTF8 + b"Rep;Amount\nAnn;1\n",
     "Rep;Amount\nAnn;1\n".encode("utf-16"),
     "Rep;Amount\nAnn;1\n".encode("utf-16-le"),
 ])

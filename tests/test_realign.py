@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 
 from core.dataset import Dataset
 from core.errors import UserError
+from core.settings import Settings
 from core.territory.geo import haversine_km
 from core.territory.realign import MOVE_COLUMNS, SIDE_COLUMNS, moves_workbook, propose_realignment
-from core.settings import Settings
 
 
 def accounts(pots, terrs, lats=None, lons=None, regions=None) -> dict[str, pd.DataFrame]:
@@ -196,7 +196,7 @@ def sort_and_deal(acc: pd.DataFrame) -> pd.Series:
         part = pd.Series(snake[np.arange(len(order)) % (2 * k)], index=order)
         overlap = pd.crosstab(part, grp["territory_id"]).reindex(columns=terrs, fill_value=0)
         rows, cols = linear_sum_assignment(-overlap.to_numpy())
-        out[order] = part.map(dict(zip(overlap.index[rows], np.array(terrs)[cols])))
+        out[order] = part.map(dict(zip(overlap.index[rows], np.array(terrs)[cols], strict=False)))
     return out
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.ingest import xlsx_guard
 from core.errors import UserError
+from core.ingest import xlsx_guard
 from core.ingest.pipeline import ingest
 from core.ingest.readers import ReadError, read_file
 from core.ingest.sandbox import Budget, OutOfTime, ingest_isolated

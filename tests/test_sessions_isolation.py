@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.kpis import metrics
 from core.fmt import column_label
 from core.ingest.pipeline import ingest
+from core.kpis import metrics
 from ui.charts import fmt_money
 from ui.sidebar import MINE
 from ui.state import UPLOAD_KEY, uploaded_dataset

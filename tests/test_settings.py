@@ -1,9 +1,9 @@
 """Settings: defaults from kpis.md, JSON round trip, digests that follow the values."""
+from dataclasses import fields
+
 import pytest
 
 from core.errors import UserError
-from dataclasses import fields
-
 from core.settings import GROUPS, SECTIONS, Settings, Targets, Thresholds, infos, percent_fields
 
 

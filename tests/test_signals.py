@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 
 from core.dataset import Dataset
+from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
 from core.periods import parse_period
 from core.schema import empty_table
 from core.settings import Settings
-from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
 
 Q3 = parse_period("2026-Q3")          # 92 days
 WEEKS = 92 / 7

@@ -12,11 +12,11 @@ import pytest
 from core.cli import main
 from core.errors import UserError
 from core.ingest.pipeline import ingest_paths
+from core.ingest.sources import TableMap, ingest_inputs
 from core.kpis.metrics import rep_kpis
 from core.periods import parse_period
 from core.sample.team import generate, write_workbook
 from core.settings import Settings
-from core.ingest.sources import TableMap, ingest_inputs
 from tests.ingest_helpers import assert_rows_accounted
 
 duckdb = pytest.importorskip("duckdb")

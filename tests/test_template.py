@@ -4,8 +4,8 @@ import io
 import openpyxl
 
 from core.ingest.pipeline import ingest
-from core.schema import TABLE_ORDER, TABLES
 from core.ingest.template import issue_counts, issues_workbook, template_workbook
+from core.schema import TABLE_ORDER, TABLES
 
 
 def test_template_has_readme_and_one_sheet_per_table():

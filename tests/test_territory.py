@@ -9,8 +9,17 @@ from core.dataset import Dataset
 from core.periods import custom, month, parse_period
 from core.schema import TABLES, empty_table, pandas_dtype
 from core.settings import Settings
-from core.territory.balance import (BALANCE_COLUMNS, COVERED, UNCOVERED_HIGH, account_map, balance_summary, gini, period_quota, territory_balance,
-                            underserved_pockets)
+from core.territory.balance import (
+    BALANCE_COLUMNS,
+    COVERED,
+    UNCOVERED_HIGH,
+    account_map,
+    balance_summary,
+    gini,
+    period_quota,
+    territory_balance,
+    underserved_pockets,
+)
 
 KM_PER_DEGREE = 6371.0088 * math.pi / 180
 JAN = month(2025, 1)

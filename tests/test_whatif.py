@@ -10,13 +10,13 @@ import pytest
 
 from core.dataset import Dataset, Scope
 from core.diagnostic.findings import FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
-from core.report.workbook import build_workbook
+from core.diagnostic.whatif import rep_what_if, shortfall, what_if
 from core.fmt import fmt_money
 from core.periods import parse_period
+from core.report.summary import collect
+from core.report.workbook import build_workbook
 from core.sample.team import generate
 from core.settings import Settings
-from core.report.summary import collect
-from core.diagnostic.whatif import rep_what_if, shortfall, what_if
 from tests.test_page_team_competencies import CTX_KEY, run_page
 from ui.notes import NOTEBOOK_KEY
 

@@ -1,7 +1,8 @@
 """Plotly conventions shared by every page: one colour per region, titles, units, n/a text."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

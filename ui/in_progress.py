@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
 from core.kpis import metrics
-from core.dataset import Scope
 from core.kpis.in_progress import current_periods, outlook, top_causes
 from ui.charts import fmt_money, fmt_pct
 from ui.state import Ctx, cached_call, dataset_call
@@ -39,11 +39,11 @@ def in_progress_block(ctx: Ctx) -> None:
     left, right = st.columns(2)
     with left:
         st.caption(f"What costs the most (causes in money, {done.label})")
-        for label, money in zip(causes["label"], causes["money"]):
+        for label, money in zip(causes["label"], causes["money"], strict=False):
             st.text(f"{label}: {fmt_money(money)}")
     with right:
         st.caption("Who is least likely to reach goal this quarter")
-        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"]):
+        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"], strict=False):
             st.text(f"{name}: heading for {fmt_money(projected)} of {fmt_money(quota)}, "
                     f"{fmt_pct(p)} chance of goal")
     st.divider()

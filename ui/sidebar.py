@@ -10,8 +10,8 @@ import streamlit as st
 from core import periods
 from core.dataset import Dataset, Scope
 from core.errors import UserError
-from core.periods import Period
 from core.ingest.quota_rules import with_quotas
+from core.periods import Period
 from core.schema import UNASSIGNED
 from core.settings import Settings
 from ui.state import (
@@ -89,7 +89,7 @@ def _scope(ds: Dataset) -> Scope:
     territory = st.selectbox("Territory", [ALL, *sorted(in_region["territory_id"].fillna(UNASSIGNED).unique())],
                              key="scope_territory")
     in_terr = in_region if territory == ALL else in_region[in_region["territory_id"].fillna(UNASSIGNED) == territory]
-    names = dict(zip(in_terr["rep_id"], in_terr["rep_name"]))
+    names = dict(zip(in_terr["rep_id"], in_terr["rep_name"], strict=False))
     rep = st.selectbox("Rep", [ALL, *sorted(names, key=lambda r: str(names[r]))], key="scope_rep",
                        format_func=lambda r: r if r == ALL else f"{names[r]} ({r})" if names[r] != r else r)
     return Scope(None if region == ALL else region, None if territory == ALL else territory,

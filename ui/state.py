@@ -16,9 +16,10 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -28,8 +29,8 @@ from core.dataset import Dataset, Scope
 from core.errors import UserError
 from core.fmt import table_label
 from core.ingest.pipeline import ingest_paths
-from core.periods import Period
 from core.ingest.sandbox import OutOfTime, ingest_isolated
+from core.periods import Period
 from core.settings import Settings
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.diagnostic.findings import CAUSES, Diagnosis
 from core.diagnostic.whatif import rep_what_if, shortfall, what_if
-from ui.charts import fmt_money, style, show_table
+from ui.charts import fmt_money, show_table, style
 from ui.notes import notebook, update_notebook
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -50,7 +50,7 @@ def what_if_section(diag: Diagnosis) -> None:
                             hide_index=True, width="stretch", disabled=["rep_id", "rep_name"], key="whatif_rep_table",
                             column_config={"rep_id": "Rep ID", "rep_name": "Rep", "share": st.column_config.NumberColumn(
                                 "Share closed (%)", min_value=0, max_value=100, step=5)})
-    rep_share = dict(zip(edited["rep_id"], pd.to_numeric(edited["share"]).fillna(100).clip(0, 100) / 100))
+    rep_share = dict(zip(edited["rep_id"], pd.to_numeric(edited["share"]).fillna(100).clip(0, 100) / 100, strict=False))
     table = what_if(diag, cause_share, rep_share)
     total, short = table["gap_closed"].sum(), shortfall(diag)
     st.metric("Gap that would close", fmt_money(total), help=f"of {fmt_money(short)} missed by the reps below goal")

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.diagnostic import impact
-from core.kpis import metrics
 from core.dataset import Dataset, Scope
+from core.diagnostic import impact
+from core.diagnostic.signals import BLAMED, CAUSES, SIGNALS, Cause, Inputs, at_goal, gather, signals  # noqa: F401
 from core.fmt import fmt_money, fmt_num, fmt_pct, fmt_unit, is_missing
+from core.kpis import metrics
 from core.periods import Period
 from core.settings import Settings
-from core.diagnostic.signals import BLAMED, CAUSES, SIGNALS, Cause, Inputs, at_goal, gather, signals  # noqa: F401
 from core.territory.balance import balance_summary
 
 __all__ = ["CAUSES", "FINDING_COLUMNS", "REP_COLUMNS", "Cause", "Diagnosis", "MoneyModel", "cause_money",
@@ -52,10 +52,10 @@ class Diagnosis:
 def _signal_text(table: pd.DataFrame) -> pd.Series:
     """'On-time follow-up 58% vs 100% target; reps at goal 96% (binomial, p=0.0012)' for each signal
     row: every flag says whether a test stands behind it (and its p-value) or it is a rule."""
-    fmt = lambda col: pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"])],  # noqa: E731
+    fmt = lambda col: pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"], strict=False)],  # noqa: E731
                                 index=table.index)
     how = pd.Series([" (rule)" if is_missing(p) else f" ({t}, p={p:.2g})"
-                     for t, p in zip(table["test"], table["p_value"])], index=table.index)
+                     for t, p in zip(table["test"], table["p_value"], strict=False)], index=table.index)
     return (table["label"] + " " + fmt("value") + " vs " + fmt("target") + " target; reps at goal "
             + fmt("benchmark") + how)
 
@@ -96,7 +96,7 @@ def _act_territory(v, k, inp, t):
     return [f"rebalance {terr} (potential index {fmt_num(idx, 0)}): move border accounts worth about "
             f"{fmt_money(mv)} a year of potential from {d} (index {fmt_num(di, 0)}), or set its quota "
             f"to match its potential"
-            for terr, idx, mv, d, di in zip(k["territory_id"], v["potential_index"], move, donor, donor_idx)]
+            for terr, idx, mv, d, di in zip(k["territory_id"], v["potential_index"], move, donor, donor_idx, strict=False)]
 
 
 def _act_training(v, k, inp, t):
@@ -104,7 +104,7 @@ def _act_training(v, k, inp, t):
     worst = (comp[comp["latest_rating"].notna()].sort_values(["gap", "trend_per_90d"])
              .drop_duplicates("rep_id").set_index("rep_id")) if len(comp) else pd.DataFrame()
     out = []
-    for rep, kq in zip(k.index, v.get("knowledge_quotient", pd.Series(np.nan, index=v.index))):
+    for rep, kq in zip(k.index, v.get("knowledge_quotient", pd.Series(np.nan, index=v.index)), strict=False):
         parts = []
         if rep in worst.index and worst.at[rep, "gap"] < 0:
             w = worst.loc[rep]
@@ -122,7 +122,7 @@ def _act_incentive(v, k, inp, t):
     blank = pd.Series(np.nan, index=v.index)
     qe_max = inp.table.loc[inp.table["signal"] == "quarter_end_share", "threshold"].max()
     for mix, tilt, qe in zip(v.get("mix_gap", blank), v.get("paid_mix_tilt", blank),
-                             v.get("quarter_end_share", blank)):
+                             v.get("quarter_end_share", blank), strict=False):
         parts = ["align pay with the goal"]
         if not is_missing(mix):
             parts.append(f"{fmt_pct(mix)} of revenue sits on other products than the product goals ask: "
@@ -144,13 +144,13 @@ def _act_follow_up(v, k, inp, t):
 def _act_activity(v, k, inp, t):
     return [f"raise meetings from {fmt_num(m, 1)} to {fmt_num(t.meetings_per_week, 0)} a week; "
             f"visit the accounts not reached (reach {fmt_pct(r)})"
-            for m, r in zip(v["meetings_per_week"], v.get("reach", pd.Series(np.nan, index=v.index)))]
+            for m, r in zip(v["meetings_per_week"], v.get("reach", pd.Series(np.nan, index=v.index)), strict=False)]
 
 
 def _act_plan(v, k, inp, t):
     return [f"plan the week before it starts: planned {fmt_pct(a)} vs {fmt_pct(t.call_plan_adherence)}; "
             f"add buyer and admin contacts ({fmt_pct(s)} of contacts)"
-            for a, s in zip(v["call_plan_adherence"], v.get("buyer_admin_share", pd.Series(np.nan, index=v.index)))]
+            for a, s in zip(v["call_plan_adherence"], v.get("buyer_admin_share", pd.Series(np.nan, index=v.index)), strict=False)]
 
 
 def _act_pipeline(v, k, inp, t):
@@ -160,7 +160,7 @@ def _act_pipeline(v, k, inp, t):
     lost = [f"review lost deals (win rate {fmt_pct(w)} vs team {fmt_pct(team_win)})" for w in k["win_rate"]]
     return [f"build pipeline: add about {fmt_money(n)} of open opportunities for "
             f"{fmt_num(t.pipeline_coverage, 0)}× coverage; {w}" if not is_missing(n) and n >= 1
-            else w for n, w in zip(need, lost)]
+            else w for n, w in zip(need, lost, strict=False)]
 
 
 def _act_retention(v, k, inp, t):
@@ -203,7 +203,7 @@ def _rep_table(inp: Inputs, alloc: dict[str, pd.DataFrame], flagged: pd.DataFram
     order = np.argsort(-top.to_numpy(), axis=1, kind="stable")           # most money first
     names = np.asarray(BLAMED)[order]
     keep = np.take_along_axis(listed, order, axis=1)
-    causes = pd.Series([", ".join(n[m]) for n, m in zip(names, keep)], index=k.index)
+    causes = pd.Series([", ".join(n[m]) for n, m in zip(names, keep, strict=False)], index=k.index)
     causes = causes.where(~(ramping & below), "ramping")
     out = pd.DataFrame({"rep_id": k.index, "rep_name": k["rep_name"], "region": k["region"],
                         "territory_id": k["territory_id"], "attainment": k["attainment"], "gap": k["gap"],

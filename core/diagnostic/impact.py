@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.kpis import metrics
 from core.dataset import Dataset
+from core.diagnostic.signals import BLAMED
+from core.kpis import metrics
 from core.periods import Period
 from core.settings import Settings
-from core.diagnostic.signals import BLAMED
 
 MIN_REPS = 12
 MIN_MONTHS = 3

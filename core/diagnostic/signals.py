@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.dataset import Dataset, Scope
 from core.kpis import metrics
 from core.people.competency import competency_table
-from core.dataset import Dataset, Scope
 from core.periods import Period, custom
 from core.settings import Settings
 from core.territory.balance import territory_balance

@@ -19,9 +19,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from core.ingest import cleaning
 from core.dataset import ISSUE_COLUMNS, ColumnMatch
 from core.errors import UserError
+from core.ingest import cleaning
 from core.ingest.readers import RawSheet
 
 DEFAULT = "USD"
@@ -95,7 +95,7 @@ def _rates(pairs: pd.DataFrame, target: str, user: Mapping[str, float]) -> pd.Se
     conv = _converter()
     known = set(conv.currencies)
     out = []
-    for code, day in zip(pairs["code"], pairs["day"]):
+    for code, day in zip(pairs["code"], pairs["day"], strict=False):
         if code == target:
             out.append(1.0)
         elif code in user:

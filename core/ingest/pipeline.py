@@ -26,14 +26,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.ingest import cleaning, currency, quota_sheet
 from core.dataset import ISSUE_COLUMNS, ColumnMatch, Dataset, SourceInfo, empty_issues
 from core.engine.rows import duplicated_rows
 from core.errors import UserError
 from core.fmt import key_words
+from core.ingest import cleaning, currency, quota_sheet
 from core.ingest.readers import RawSheet, ReadError, footer_text, read_file
-from core.schema import (BOOL, DATE, DEFAULT_ROLE, FLOAT, STR, TABLE_ORDER, TABLES, UNASSIGNED, Column,
-                         Table, empty_table, pandas_dtype)
+from core.schema import (
+    BOOL,
+    DATE,
+    DEFAULT_ROLE,
+    FLOAT,
+    STR,
+    TABLE_ORDER,
+    TABLES,
+    UNASSIGNED,
+    Column,
+    Table,
+    empty_table,
+    pandas_dtype,
+)
 
 DERIVED_SALES_SOURCE = "derived: sales from won opportunities"
 DERIVED_REPS_SOURCE = "derived: reps from the rep columns of the other tables"
@@ -727,7 +739,7 @@ def _ambiguous_names(name: str, part: pd.DataFrame, id_col: str, ref: pd.DataFra
         same = who[who["_key"].eq(key(pd.Series([value])).iat[0])]
         options = ", ".join(i if not p or i.endswith(f"({p})") else f"{i} ({p})" for i, p in
                             zip(same[id_col].astype("str"), same[where].astype("str") if where in same else
-                                [""] * len(same)))
+                                [""] * len(same), strict=False))
         out.append(_issues(name, src, rows.iat[0], id_col,
                            f"'{value}' is the name of more than one {what} in the {what} list ({options}); "
                            f"{len(rows):,} row(s) (rows {_row_list(pd.Index(rows))}) were given to none "

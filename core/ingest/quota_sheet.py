@@ -24,10 +24,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from core.ingest import cleaning, currency
 from core.dataset import ISSUE_COLUMNS, ColumnMatch
-from core.periods import Period, PeriodError, calendar_labels, parse_period
+from core.ingest import cleaning, currency
 from core.ingest.readers import RawSheet
+from core.periods import Period, PeriodError, calendar_labels, parse_period
 
 LONG_COLUMNS = ("rep_id", "period", "quota", "product")
 _TOTAL = re.compile(r"(?i)^\s*(?:grand\s+|team\s+|region(?:al)?\s+|year\s+|annual\s+|fy\s+|sub-?)?"
@@ -152,7 +152,7 @@ def pieces(p: Period, seasonality: Sequence[float] = ()) -> list[tuple[str, floa
     if p.kind == "year" and len(seasonality) == 12 and sum(seasonality) > 0:
         months = pd.period_range(p.start, p.end, freq="M")
         w = np.array([seasonality[m.month - 1] for m in months], dtype="float64")
-        return list(zip((m.strftime("%Y-%m") for m in months), (w / w.sum()).tolist()))
+        return list(zip((m.strftime("%Y-%m") for m in months), (w / w.sum()).tolist(), strict=False))
     labels = calendar_labels(p)
     return [(label, 1 / len(labels)) for label in labels]
 
@@ -199,7 +199,7 @@ def _relabel(sheet: RawSheet, matched: dict[str, str], fiscal_start: int,
     values = data[quota].astype(object)
     shares = np.array([s for _, s in flat])
     many = np.repeat(k > 1, k)
-    values[many] = [split_amounts(pd.Series([v]), s).iloc[0] for v, s in zip(values[many], shares[many])]
+    values[many] = [split_amounts(pd.Series([v]), s).iloc[0] for v, s in zip(values[many], shares[many], strict=False)]
     data[quota] = values
     return dataclasses.replace(sheet, data=data)
 
@@ -214,7 +214,7 @@ def repeated_quotas(quotas: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFra
     """Quota rows for a rep, product and period that already has one: reported and left out (the
     first is kept), never added together."""
     key = [quotas["rep_id"], quotas["product"].fillna(""), quotas["period"]]
-    repeat = pd.DataFrame(dict(zip(("r", "p", "q"), key))).duplicated(keep="first")
+    repeat = pd.DataFrame(dict(zip(("r", "p", "q"), key, strict=False))).duplicated(keep="first")
     if not repeat.any():
         return quotas, []
     first = quotas[~repeat].assign(_k=lambda f: f["rep_id"] + "|" + f["product"].fillna("") + "|" + f["period"])

@@ -20,9 +20,9 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
-from core.ingest.cleaning import fold_lookalikes
-from core.ingest import xlsx_guard
 from core.errors import UserError
+from core.ingest import xlsx_guard
+from core.ingest.cleaning import fold_lookalikes
 
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT_TYPES = (".csv", ".tsv", ".txt", ".tab")
@@ -459,7 +459,7 @@ def split_sheet(source: str, name: str, file_name: str, grid: pd.DataFrame,
         body, blank = body.loc[:last], blank.loc[:last]
     else:
         body, blank = body.iloc[:0], blank.iloc[:0]
-    named = dict(zip(grid.columns, columns))
+    named = dict(zip(grid.columns, columns, strict=False))
     body = body.set_axis(columns, axis=1)
     dropped = pd.DataFrame({"Row": blank[blank].index, "Problem": "blank row skipped", "Value": ""})
     data = body if not blank.any() else body[~blank]    # a big regular file: no copy of its cells

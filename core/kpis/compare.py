@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
 from core.kpis import metrics
-from core.dataset import Dataset, Scope
 from core.periods import Period
 from core.settings import Settings
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.kpis import metrics
 from core.dataset import Dataset, Scope
+from core.kpis import metrics
 from core.periods import Period
 from core.settings import Settings
 

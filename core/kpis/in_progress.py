@@ -13,9 +13,9 @@ from collections.abc import Collection
 import pandas as pd
 
 from core import periods
+from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
 from core.kpis import forecast, metrics
-from core.dataset import Dataset, Scope
 from core.periods import Period
 from core.settings import Settings
 

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
+from core.kpis.stages import stage_labels, stage_order
 from core.periods import Period, PeriodError, parse_period
 from core.schema import DEFAULT_ROLE, FACE_TO_FACE, OPPORTUNITY_STATUSES, UNASSIGNED, empty_table
 from core.settings import Settings
-from core.kpis.stages import stage_labels, stage_order
 
 UNITS = ("money", "pct", "count", "days", "per_week", "per_quarter", "score", "ratio")
 

@@ -45,7 +45,7 @@ def stage_label(stage: object) -> object:
 def stage_labels(stages: pd.Series) -> pd.Series:
     """stage_label of each value (computed once per distinct stage)."""
     distinct = pd.Series(stages.dropna().unique())
-    return stages.map(dict(zip(distinct, distinct.map(stage_label)))).where(stages.notna(), stages)
+    return stages.map(dict(zip(distinct, distinct.map(stage_label), strict=False))).where(stages.notna(), stages)
 
 
 def _leading_number(stage: str) -> float:

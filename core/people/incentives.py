@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.kpis import metrics
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money, fmt_pct
+from core.kpis import metrics
 from core.periods import Period
 from core.settings import Settings
 

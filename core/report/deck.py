@@ -24,15 +24,16 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from core.diagnostic import findings as diagnostics, whatif
-from core.people import competency, notes
-from core.report.anonymize import NAME_COLUMNS
 from core.dataset import Dataset, Scope
-from core.report.workbook import _waterfall_bars
+from core.diagnostic import findings as diagnostics
+from core.diagnostic import whatif
 from core.fmt import fmt_money, fmt_pct, is_missing
+from core.people import competency, notes
 from core.periods import Period
-from core.settings import Settings
+from core.report.anonymize import NAME_COLUMNS
 from core.report.summary import ASSOCIATION_NOTE, SummaryData, collect
+from core.report.workbook import _waterfall_bars
+from core.settings import Settings
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -206,7 +207,7 @@ def _findings(prs: Any, data: SummaryData) -> None:
     who = f["Who (names)"].where(f["Who (names)"].notna(), f["Who"])
     rows = [[str(r), LABELS.get(c, c), _clean(w), _range(m, lo, hi), _clean(a)]
             for r, c, w, m, lo, hi, a in zip(f["Rank"], f["Cause"], who, f["Estimated impact"],
-                                             f["Impact low"], f["Impact high"], f["Recommended actions"])]
+                                             f["Impact low"], f["Impact high"], f["Recommended actions"], strict=False)]
     _table(slide, ["#", "Cause", "Who", "Money (range)", "Next step"], rows, Inches(0.5), Inches(1.6),
            Inches(12.3), [0.04, 0.18, 0.16, 0.17, 0.45])
 
@@ -244,7 +245,7 @@ def _what_if(prs: Any, data: SummaryData) -> None:
     _chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, labels[::-1], {"Gap closed": w["Gap closed"][::-1]},
            Inches(0.5), Inches(1.6), Inches(6.5), Inches(5.4), MONEY_FMT)
     rows = [[label, str(int(n)), _range(m, lo, hi)]
-            for label, n, m, lo, hi in zip(labels, w["Reps"], w["Gap closed"], w["Low"], w["High"])]
+            for label, n, m, lo, hi in zip(labels, w["Reps"], w["Gap closed"], w["Low"], w["High"], strict=False)]
     _table(slide, ["Cause", "Reps", "Gap closed (range)"], rows, Inches(7.2), Inches(1.6), Inches(5.6),
            [0.45, 0.15, 0.40])
     _text(slide, [(f"All causes together: {fmt_money(w['Gap closed'].sum())} of {fmt_money(short)}. "
@@ -288,14 +289,14 @@ def _rep(prs: Any, rep: pd.Series, data: SummaryData, ds: Dataset, comp: pd.Data
     f = data.sheets["Findings"]
     mine = f[(f["Scope"] == "rep") & (f["Who"] == rep_id)]
     lines = ["Evidence:"] + [f"• {LABELS.get(c, c)} ({fmt_money(m)}): {e}" for c, m, e in
-                             zip(mine["Cause"], mine["Estimated impact"], mine["Evidence"])][:3]
+                             zip(mine["Cause"], mine["Estimated impact"], mine["Evidence"], strict=False)][:3]
     lines += ["Next steps:"] + [f"• {a}" for a in mine["Recommended actions"].head(2)]
     mine_focus = focus[focus["rep_id"] == rep_id]
     lines += ["Coaching focus:"] + ([f"• {r}" for r in mine_focus["reason"]] or ["• nothing below the expected level"])
     log = effect[effect["rep_id"] == rep_id]
     if len(log):
         lines += ["Coaching log:"] + [f"• {d} {c}: {a} — {v}" for d, c, a, v in
-                                      zip(log["date"], log["competency"], log["agreed"], log["verdict"])]
+                                      zip(log["date"], log["competency"], log["agreed"], log["verdict"], strict=False)]
     rep_notes = book.notes_about("rep", rep_id)
     if rep_notes:
         lines += ["Notes:"] + [f"• {n.text}" for n in rep_notes]
@@ -334,9 +335,9 @@ def anonymized_notebook(book: notes.Notebook, original: Dataset, anonymous: Data
         if not (original.has(table) and name in original.table(table).columns):
             continue
         before, after = original.table(table), anonymous.table(table)
-        names.update({a: b for a, b in zip(before[name], after[name]) if isinstance(a, str) and a})
+        names.update({a: b for a, b in zip(before[name], after[name], strict=False) if isinstance(a, str) and a})
         if key and id_prefix:
-            ids.update({a: b for a, b in zip(before[key], after[key]) if a != b})
+            ids.update({a: b for a, b in zip(before[key], after[key], strict=False) if a != b})
     return book.rename(names, ids)
 
 

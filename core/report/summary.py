@@ -7,23 +7,25 @@ lays the result out.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.kpis import compare as comparison
-from core.diagnostic import findings as diagnostics, whatif
+from core.dataset import Dataset, Scope
+from core.diagnostic import findings as diagnostics
+from core.diagnostic import whatif
+from core.fmt import cause_label, fmt_money, table_label
 from core.ingest import currency
+from core.kpis import compare as comparison
 from core.kpis import forecast, metrics
 from core.people import competency
-from core.territory import balance as territory
-from core.dataset import Dataset, Scope
-from core.fmt import cause_label, fmt_money, table_label
 from core.people.notes import Notebook, coaching_effect, notes_table
 from core.periods import Period
 from core.settings import Settings
+from core.territory import balance as territory
 
 SHEETS = ("Summary", "Rep scorecard", "Findings", "Rep diagnosis", "Territories", "Competencies",
           "Trends", "Data quality", "What if")
@@ -300,8 +302,8 @@ def _top_findings(findings: pd.DataFrame) -> tuple[str, ...]:
     labels = top["cause"].map(cause_label)
     who = top["who_names"].where(top["who_names"].fillna("").str.len() > 0, top["who"]).fillna("")
     money = [f"{fmt_money(v)} (range {fmt_money(lo)}–{fmt_money(hi)})"
-             for v, lo, hi in zip(top["impact"], top["impact_low"], top["impact_high"])]
+             for v, lo, hi in zip(top["impact"], top["impact_low"], top["impact_high"], strict=False)]
     return tuple(f"{r}. {label} — {w} ({sev} severity): {str(ev).rstrip('.')}. Estimated impact {m}. "
                  f"Next: {str(act).rstrip('.')}."
                  for r, label, w, sev, ev, m, act in zip(top["rank"], labels, who, top["severity"],
-                                                         top["evidence"], money, top["actions"]))
+                                                         top["evidence"], money, top["actions"], strict=False))

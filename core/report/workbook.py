@@ -219,7 +219,7 @@ def _traffic_lights(ws: Worksheet, headers: list[str], n: int, data: SummaryData
             rules = (f'{c}="low"', f'{c}="medium"', f'{c}="high"')
         else:
             continue
-        for formula, fill in zip(rules, (GREEN, AMBER, RED)):
+        for formula, fill in zip(rules, (GREEN, AMBER, RED), strict=False):
             ws.conditional_formatting.add(rng, FormulaRule(formula=[formula], fill=fill))
 
 
@@ -342,7 +342,7 @@ def _waterfall_block(ws: Worksheet, row: int, data: SummaryData) -> tuple[int, i
     base, bar = _waterfall_bars(data.waterfall["Amount"].to_numpy(dtype="float64"))
     _put(ws, row - 1, WATERFALL_BASE_COL, "chart base")
     _put(ws, row - 1, WATERFALL_BAR_COL, "Amount")
-    for i, (step, amount) in enumerate(zip(data.waterfall["Step"], data.waterfall["Amount"])):
+    for i, (step, amount) in enumerate(zip(data.waterfall["Step"], data.waterfall["Amount"], strict=False)):
         _put(ws, row + i, 1, step)
         _put(ws, row + i, 2, amount, MONEY)
         _put(ws, row + i, WATERFALL_BASE_COL, base[i], MONEY)

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.sample import story
 from core.periods import latest_complete
+from core.sample import story
 from core.sample.xlsx import write_xlsx
 from core.schema import CONTACT_ROLES, TABLES, pandas_dtype
 
@@ -124,7 +124,7 @@ def generate(n_reps: int = 40, years: float = 2.9, seed: int = 7, end: date = da
                                   "series": story.PRODUCT_SEGMENT}),
     }
     tables = {name: _canonical(name, tables[name]) for name in TABLES if name in tables}
-    return SampleData(tables=tables, planted=dict(zip(ids, team.cause)))
+    return SampleData(tables=tables, planted=dict(zip(ids, team.cause, strict=False)))
 
 
 # ---------------------------------------------------------------- calendar, team, geography

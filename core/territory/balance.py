@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.kpis import metrics
 from core.dataset import Dataset
-from core.territory.geo import geocode, haversine_km
+from core.kpis import metrics
 from core.periods import Period
 from core.schema import UNASSIGNED
 from core.settings import Settings
+from core.territory.geo import geocode, haversine_km
 
 COVERAGE_DAYS = 90
 # Target visits per year for the workload measure: a territory's top-quartile-potential accounts

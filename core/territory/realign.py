@@ -28,9 +28,9 @@ import pandas as pd
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.territory.geo import haversine_km
 from core.settings import Settings
-from core.territory.balance import territory_frame, located_accounts
+from core.territory.balance import located_accounts, territory_frame
+from core.territory.geo import haversine_km
 
 NEIGHBOURS = 3          # each territory's nearest centroids (same region) it may trade with
 TOP_ACCOUNTS = 10       # a rep's top accounts by trailing-12-month revenue stay put if possible
