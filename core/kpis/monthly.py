@@ -1,0 +1,189 @@
+"""Monthly series: every month at once, on rep × month arrays (revenue, quota, attainment;
+activity and follow-up counts)."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from core.dataset import Dataset, Scope
+from core.kpis.arrays import rows_of
+from core.kpis.grouping import Grouping, group_reps, ratio
+from core.kpis.inputs import data_end, day, has_sales, month_number, month_start, sales_table
+from core.kpis.quota import quota_by_month
+from core.schema import FACE_TO_FACE
+from core.settings import Settings
+
+# ---------------------------------------------------------------------------------------------
+# Monthly series: every month at once, on rep × month arrays
+# ---------------------------------------------------------------------------------------------
+
+def _month_axis(start: date, end: date) -> tuple[int, int]:
+    first = int(month_number([pd.Timestamp(start)])[0])
+    return first, int(month_number([pd.Timestamp(end)])[0]) - first + 1
+
+
+def _rep_month_cells(grouping: Grouping, r: np.ndarray, months: np.ndarray | None,
+                     days: np.ndarray | None, first: int, n_months: int,
+                     where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of reps in scope inside the month axis (of `where`, if given), and the flat
+    rep × month cell of each. Rows carry month numbers (`months`) or days (`days`)."""
+    if months is None:
+        lo, hi = month_start(np.array([first, first + n_months])).to_numpy()
+        inside = (days >= lo) & (days < hi)
+    else:
+        inside = (months >= first) & (months < first + n_months)
+    inside &= grouping.of_rep[r] >= 0
+    if where is not None:
+        inside &= where
+    rows = np.flatnonzero(inside)
+    month = months[rows] if months is not None else month_number(days[rows])
+    return rows, grouping.of_rep[r[rows]] * n_months + (month - first)
+
+
+def _rep_month(cells: np.ndarray, n_reps: int, n_months: int,
+               weights: np.ndarray | None = None) -> np.ndarray:
+    """Σ weights (or a count) per rep × month cell as an (n_reps, n_months) array."""
+    w = None if weights is None else np.nan_to_num(np.asarray(weights, dtype="float64"))
+    return np.bincount(cells, weights=w, minlength=n_reps * n_months).reshape(n_reps, n_months).astype("float64")
+
+
+def _by_grouping(reps: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.Index]:
+    if by is None:
+        return np.zeros(len(reps), dtype=np.int64), pd.Index(["all"])
+    codes, keys = pd.factorize(reps[by], sort=True)
+    return codes.astype(np.int64), pd.Index(keys)
+
+
+def _to_long(arrays: dict[str, np.ndarray], first: int, keys: pd.Index, by: str | None) -> pd.DataFrame:
+    """(groups, months) arrays → long frame month, [by], one column per array."""
+    n_groups, n_months = next(iter(arrays.values())).shape
+    out = pd.DataFrame({"month": np.tile(month_start(first + np.arange(n_months)), n_groups)})
+    if by is not None:
+        out[by] = pd.Series(np.repeat(keys.to_numpy(), n_months), dtype="str")
+    for name, arr in arrays.items():
+        out[name] = arr.reshape(-1)
+    return out
+
+
+def _group_sum(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    out = np.zeros((n_groups, arr.shape[1]))
+    np.add.at(out, codes, np.nan_to_num(arr))
+    return out
+
+
+def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scope = Scope(),
+            by: str | None = None) -> pd.DataFrame:
+    """Every month touched by [start, end]: month, [by], revenue, quota, attainment, with by in
+    None (team), "region", "rep_id" or "product" (quota = product quotas). Attainment of a group
+    of reps counts only the revenue of reps that had a quota that month."""
+    if by not in (None, "region", "rep_id", "product"):
+        raise ValueError(f"by must be None, 'region', 'rep_id' or 'product', not {by!r}")
+    grouping, _ = group_reps(ds, scope)
+    reps = grouping.reps
+    first, n_months = _month_axis(start, end)
+    if by == "product":
+        return _monthly_by_product(ds, grouping, first, n_months)
+    n_reps = len(reps)
+    revenue = np.full((n_reps, n_months), np.nan)
+    if has_sales(ds):
+        a = rows_of(ds, "sales")
+        rows, cells = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
+        revenue = _rep_month(cells, n_reps, n_months, a["revenue"][rows])
+    quota = np.full((n_reps, n_months), np.nan)
+    if ds.has("quotas"):
+        a = rows_of(ds, "quotas")
+        rows, cells = _rep_month_cells(grouping, a["r"], a["month"], None, first, n_months)
+        count = _rep_month(cells, n_reps, n_months)
+        total = _rep_month(cells, n_reps, n_months, a["value"][rows])
+        quota = np.where(count > 0, total, np.nan)
+    codes, keys = _by_grouping(reps, by)
+    with_quota = quota > 0
+    g_rev = _group_sum(revenue, codes, len(keys))
+    g_quota = _group_sum(np.where(with_quota, quota, 0), codes, len(keys))
+    g_rev_q = _group_sum(np.where(with_quota, revenue, 0), codes, len(keys))
+    has_quota = _group_sum(with_quota.astype(float), codes, len(keys)) > 0
+    if not has_sales(ds):
+        g_rev = g_rev_q = np.full_like(g_rev, np.nan)
+    known = _sales_months_known(ds, first, n_months)
+    g_rev, g_rev_q = np.where(known, g_rev, np.nan), np.where(known, g_rev_q, np.nan)
+    return _to_long({"revenue": g_rev, "quota": np.where(has_quota, g_quota, np.nan),
+                     "attainment": np.where(has_quota, ratio(g_rev_q, g_quota), np.nan)},
+                    first, keys, by)
+
+
+def _sales_months_known(ds: Dataset, first: int, n_months: int) -> np.ndarray:
+    """Which months of the axis the sales data covers (from the month of its first sale to the
+    month of its last, whole team): outside it revenue is unknown (a gap), not $0."""
+    if not has_sales(ds):
+        return np.zeros(n_months, dtype=bool)
+    days = rows_of(ds, "sales")["date"]
+    days = days[~np.isnat(days)]
+    if not len(days):
+        return np.zeros(n_months, dtype=bool)
+    lo, hi = month_number(np.array([days.min(), days.max()]))
+    axis = first + np.arange(n_months)
+    return (axis >= lo) & (axis <= hi)
+
+
+def _monthly_by_product(ds: Dataset, grouping: Grouping, first: int, n_months: int) -> pd.DataFrame:
+    lo, hi = month_start(np.array([first, first + n_months]))
+    frames = []
+    if has_sales(ds):
+        a = rows_of(ds, "sales")
+        rows, _ = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
+        lines = sales_table(ds).take(rows)
+        frames.append(lines.assign(month=month_start(month_number(a["date"][rows])))
+                      .groupby(["product", "month"])["revenue"].sum())
+    qm = quota_by_month(ds)
+    qm = qm[qm["product"].notna() & qm["rep_id"].isin(grouping.reps["rep_id"]) & (qm["month"] >= lo)
+            & (qm["month"] < hi)]
+    frames.append(qm.groupby(["product", "month"])["quota"].sum())
+    out = pd.concat(frames, axis=1).reindex(columns=["revenue", "quota"]).reset_index()
+    if has_sales(ds):
+        known = _sales_months_known(ds, first, n_months)[month_number(out["month"].to_numpy()) - first]
+        out["revenue"] = out["revenue"].fillna(0.0).where(known)
+    out["attainment"] = ratio(out["revenue"].to_numpy(dtype="float64"), out["quota"].to_numpy(dtype="float64"))
+    return out[["month", "product", "revenue", "quota", "attainment"]].sort_values(["product", "month"],
+                                                                                  ignore_index=True)
+
+
+def monthly_activity(ds: Dataset, start: date, end: date, scope: Scope = Scope(),
+                     by: str | None = "rep_id") -> pd.DataFrame:
+    """Per month (every month touched by [start, end]) and rep (or by="region", or None = team):
+    month, [by], meetings, meetings_per_week (per rep), planned, planned_known,
+    call_plan_adherence, follow_ups_due, follow_ups_on_time, on_time_follow_up_rate.
+    NaN where the table is missing."""
+    if by not in (None, "region", "rep_id"):
+        raise ValueError(f"by must be None, 'region' or 'rep_id', not {by!r}")
+    grouping, _ = group_reps(ds, scope)
+    reps = grouping.reps
+    first, n_months = _month_axis(start, end)
+    n_reps = len(reps)
+    codes, keys = _by_grouping(reps, by)
+    nan = np.full((len(keys), n_months), np.nan)
+    parts = dict.fromkeys(("meetings", "planned", "planned_known", "follow_ups_due", "follow_ups_on_time"), nan)
+    if ds.has("activities"):
+        a = rows_of(ds, "activities")
+        rows, cells = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
+        kind, planned = a["kind"][rows], a["planned"][rows]
+        for name, w in (("meetings", (kind >= 1) & (kind <= len(FACE_TO_FACE))),
+                        ("planned", planned == 2), ("planned_known", planned > 0)):
+            parts[name] = _group_sum(_rep_month(cells, n_reps, n_months, w), codes, len(keys))
+    if ds.has("follow_ups"):
+        a = rows_of(ds, "follow_ups")
+        end_day = data_end(ds)
+        due_known = None if end_day is None else a["due"] <= day(end_day)
+        rows, cells = _rep_month_cells(grouping, a["r"], None, a["due"], first, n_months, due_known)
+        for name, w in (("follow_ups_due", None), ("follow_ups_on_time", a["done"][rows] <= a["due"][rows])):
+            parts[name] = _group_sum(_rep_month(cells, n_reps, n_months, w), codes, len(keys))
+    month_days = pd.DatetimeIndex(month_start(first + np.arange(n_months))).days_in_month.to_numpy()
+    rep_weeks = np.outer(np.bincount(codes, minlength=len(keys)), month_days / 7)
+    parts["meetings_per_week"] = ratio(parts["meetings"], rep_weeks)
+    parts["call_plan_adherence"] = ratio(parts["planned"], parts["planned_known"])
+    parts["on_time_follow_up_rate"] = ratio(parts["follow_ups_on_time"], parts["follow_ups_due"])
+    order = ["meetings", "meetings_per_week", "planned", "planned_known", "call_plan_adherence",
+             "follow_ups_due", "follow_ups_on_time", "on_time_follow_up_rate"]
+    return _to_long({k: parts[k] for k in order}, first, keys, by)
+

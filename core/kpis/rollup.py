@@ -1,0 +1,72 @@
+"""The KPI tables callers use: one row per rep, per territory, region, manager or the whole team.
+
+"Per rep" is the grouping where every rep is its own group; a territory, region or team is
+another grouping of the same per-rep parts, so a roll-up is always computed from sums.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.dataset import Dataset, Scope
+from core.kpis.formulas import compute, family_kpis, point_counts, ramping
+from core.kpis.grouping import group_reps
+from core.kpis.inputs import ROSTER_COLUMNS, not_employed
+from core.kpis.points import point_components, total_points
+from core.kpis.registry import KPIS, kpi_columns
+from core.periods import Period
+from core.settings import Settings
+
+KPI_COLUMNS = list(KPIS)            # the built-in KPIs; kpi_columns() adds registered ones
+REP_KPI_COLUMNS = ROSTER_COLUMNS + ["ramping"] + KPI_COLUMNS
+_LEVEL_KEYS = {"territory": "territory_id", "region": "region", "manager": "manager", "team": "team"}
+
+
+def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> pd.DataFrame:
+    """One row per rep in scope (all of the roster, even without data): ROSTER_COLUMNS, ramping,
+    then every declared KPI (REP_KPI_COLUMNS plus any registered KPI)."""
+    grouping, _ = group_reps(ds, scope)
+    reps = grouping.reps
+    kpis = compute(ds, period, settings, grouping)
+    # Not yet employed and nothing sold: the revenue is n/a, not a 0 (sales, if any, still show)
+    absent = not_employed(ds, period)[grouping.pos] & (kpis["revenue"].to_numpy() == 0)
+    kpis.loc[absent, "revenue"] = np.nan
+    out = pd.concat([reps, kpis], axis=1).assign(ramping=ramping(reps, period, settings).to_numpy())
+    return out[[*ROSTER_COLUMNS, "ramping", *kpi_columns()]]
+
+
+def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
+           scope: Scope = Scope()) -> pd.DataFrame:
+    """KPIs per territory, region, first-line manager or the whole team: key column(s), reps, ramping_reps, then
+    KPI_COLUMNS recomputed from the group's parts (sums of parts, medians of the group's rows).
+    remaining_quota of a group is its shortfall: Σ max(0, gap) over reps below quota."""
+    if level not in _LEVEL_KEYS:
+        raise ValueError(f"level must be one of {sorted(_LEVEL_KEYS)}, not {level!r}")
+    key = _LEVEL_KEYS[level]
+    grouping, keys = group_reps(ds, scope, key)
+    reps, codes = grouping.reps, grouping.group
+    head = pd.DataFrame({key: pd.Series(keys, dtype="str")})
+    if level == "territory":
+        head["region"] = reps.groupby(codes)["region"].first().reindex(range(len(keys))).to_numpy()
+    head["reps"] = np.bincount(codes, minlength=len(keys))
+    head["ramping_reps"] = np.bincount(codes, weights=ramping(reps, period, settings),
+                                       minlength=len(keys)).astype(np.int64)
+    return pd.concat([head, compute(ds, period, settings, grouping)], axis=1)
+
+
+def team_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> pd.Series:
+    """The team row of `rollup(..., "team")` (every KPI of the reps in scope together)."""
+    table = rollup(ds, period, settings, "team", scope)
+    if table.empty:
+        return pd.Series({"team": scope.label, "reps": 0, "ramping_reps": 0} | {k: np.nan for k in kpi_columns()})
+    return table.iloc[0]
+
+
+
+def rep_points(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> pd.DataFrame:
+    """rep_id, the points of each component (core.kpis.points.COMPONENTS) and points, per rep in
+    scope: the same numbers as the points KPI, by component."""
+    grouping, _ = group_reps(ds, scope)
+    components = point_components(point_counts(family_kpis(ds, period, grouping)), settings.points)
+    out = pd.DataFrame({"rep_id": grouping.reps["rep_id"].to_numpy()} | components)
+    return out.assign(points=total_points(components))
