@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.dataset import Dataset, Scope
+from core.kpis import arrays, parts
 from core.kpis import metrics as m
 from core.periods import quarter
 from tests.test_metrics import ALL, Q1, S
@@ -19,18 +20,18 @@ from tests.test_metrics import ALL, Q1, S
 def counted(monkeypatch):
     """Counts of the sales rows being turned into arrays and of a period's parts being built."""
     calls = {"sales rows": 0, "periods": []}
-    build_rows, build_parts = m._BUILDERS["sales"], m._sales_parts
+    build_rows, build_parts = arrays.BUILDERS["sales"], parts._sales_parts
 
     def rows(ds, frame):
         calls["sales rows"] += 1
         return build_rows(ds, frame)
 
-    def parts(ds, period, n_all):
+    def counted_parts(ds, period, n_all):
         calls["periods"].append(period.label)
         return build_parts(ds, period, n_all)
 
-    monkeypatch.setitem(m._BUILDERS, "sales", rows)
-    monkeypatch.setattr(m, "_sales_parts", parts)
+    monkeypatch.setitem(arrays.BUILDERS, "sales", rows)
+    monkeypatch.setattr(parts, "_sales_parts", counted_parts)
     return calls
 
 

@@ -14,7 +14,9 @@ import pandas as pd
 
 from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
-from core.kpis import metrics
+from core.kpis.analysis import BAND_EDGES, BANDS
+from core.kpis.registry import KPIS
+from core.kpis.rollup import rep_kpis, team_kpis
 from core.periods import Period
 from core.settings import Settings
 
@@ -24,7 +26,7 @@ COMPARED_KPIS = ("revenue", "quota", "attainment", "gap", "growth", "market_shar
 COLUMNS = ["scope", "rep_id", "kpi", "label", "unit", "this", "compared", "change",
            "band_this", "band_compared", "band_move"]
 TEAM = "Team"
-BAND_ORDER = {b: i for i, b in enumerate(metrics.BANDS)}
+BAND_ORDER = {b: i for i, b in enumerate(BANDS)}
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ def against(period: Period, how: str) -> Period:
 
 
 def band(attainment: pd.Series) -> pd.Series:
-    """The attainment band of each value (metrics.BANDS, left-closed like the distribution);
+    """The attainment band of each value (BANDS, left-closed like the distribution);
     missing attainment → missing band."""
-    cut = pd.cut(attainment.astype("float64"), metrics._BAND_EDGES, right=False, labels=list(metrics.BANDS))
+    cut = pd.cut(attainment.astype("float64"), BAND_EDGES, right=False, labels=list(BANDS))
     return cut.astype("object").where(cut.notna()).astype("str").where(cut.notna())
 
 
@@ -52,8 +54,8 @@ def _rows(scope: str, rep_id: object, this: pd.Series, before: pd.Series) -> pd.
     now = this.reindex(keys).astype("float64").to_numpy()
     then = before.reindex(keys).astype("float64").to_numpy()
     return pd.DataFrame({"scope": scope, "rep_id": rep_id, "kpi": keys,
-                         "label": [metrics.KPIS[k].label for k in keys],
-                         "unit": [metrics.KPIS[k].unit for k in keys],
+                         "label": [KPIS[k].label for k in keys],
+                         "unit": [KPIS[k].unit for k in keys],
                          "this": now, "compared": then, "change": now - then})
 
 
@@ -77,8 +79,8 @@ def _rep_rows(now: pd.DataFrame, before: pd.DataFrame, moves: pd.DataFrame) -> p
     out = pd.DataFrame({"scope": names.reindex(rep_ids).to_numpy(), "rep_id": rep_ids,
                         "kpi": np.tile(keys, len(a)), "this": a.to_numpy().ravel(),
                         "compared": b.to_numpy().ravel()})
-    out["label"] = out["kpi"].map({k: metrics.KPIS[k].label for k in keys})
-    out["unit"] = out["kpi"].map({k: metrics.KPIS[k].unit for k in keys})
+    out["label"] = out["kpi"].map({k: KPIS[k].label for k in keys})
+    out["unit"] = out["kpi"].map({k: KPIS[k].unit for k in keys})
     out["change"] = out["this"] - out["compared"]
     bands = moves.set_index("rep_id")
     attainment = out["kpi"] == "attainment"
@@ -102,12 +104,12 @@ def compare(ds: Dataset, period: Period, other: Period, settings: Settings,
             scope: Scope = Scope()) -> Comparison:
     """`period` against `other` for the reps in `scope`: team KPIs, team money per cause, then
     each rep's KPIs with its attainment band in both periods."""
-    team = _rows(TEAM, None, metrics.team_kpis(ds, period, settings, scope),
-                 metrics.team_kpis(ds, other, settings, scope))
+    team = _rows(TEAM, None, team_kpis(ds, period, settings, scope),
+                 team_kpis(ds, other, settings, scope))
     causes = _cause_rows(diagnostics.diagnose(ds, period, settings, scope),
                          diagnostics.diagnose(ds, other, settings, scope))
-    now = metrics.rep_kpis(ds, period, settings, scope)
-    before = metrics.rep_kpis(ds, other, settings, scope).set_index("rep_id").reindex(now["rep_id"])
+    now = rep_kpis(ds, period, settings, scope)
+    before = rep_kpis(ds, other, settings, scope).set_index("rep_id").reindex(now["rep_id"])
     moves = _moves(now, before.reset_index())
     reps = _rep_rows(now, before, moves)
     rows = pd.concat([team, causes, reps], ignore_index=True).reindex(columns=COLUMNS)

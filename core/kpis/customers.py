@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis import metrics
+from core.kpis.rollup import rep_kpis, rollup, team_kpis
 from core.periods import Period
 from core.settings import Settings
 
@@ -23,9 +23,9 @@ def customer_table(ds: Dataset, period: Period, settings: Settings, level: str =
                    scope: Scope = Scope()) -> pd.DataFrame:
     """The customer KPIs of `period` per rep, territory or region (ratios rolled up from sums)."""
     if level == "rep":
-        frame = metrics.rep_kpis(ds, period, settings, scope)
+        frame = rep_kpis(ds, period, settings, scope)
     elif level in ("territory", "region"):
-        frame = metrics.rollup(ds, period, settings, level, scope)
+        frame = rollup(ds, period, settings, level, scope)
     else:
         raise ValueError(f"level must be rep, territory or region, not {level!r}")
     return frame[KEYS[level] + list(MEASURES)].reset_index(drop=True)
@@ -41,7 +41,7 @@ def customer_trend(ds: Dataset, period: Period, settings: Settings, level: str =
     frames = []
     for p in reversed(chain):        # a handful of periods, each computed once and memoized
         if level == "team":
-            row = metrics.team_kpis(ds, p, settings, scope)
+            row = team_kpis(ds, p, settings, scope)
             frame = pd.DataFrame([row.reindex(list(MEASURES)).astype("float64")])
         else:
             frame = customer_table(ds, p, settings, level, scope)

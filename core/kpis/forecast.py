@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.metrics import monthly, quota_by_month, roster, sales_table
+from core.kpis.inputs import roster, sales_table
+from core.kpis.monthly import monthly
+from core.kpis.parts import period_quota
 from core.periods import Period, quarter
 from core.settings import Settings
 
@@ -78,14 +80,14 @@ def team_forecast(ds: Dataset, period: Period, settings: Settings, scope: Scope 
     """Revenue of `scope` at the end of `period`: actual to `as_of` plus the forecast of the rest."""
     rep_ids = _rep_ids(ds, scope)
     sales = _sales_of(ds, rep_ids)
-    quota = _period_quota(_monthly_quotas(ds, rep_ids), period)
+    quota = period_quota(ds, period).reindex(rep_ids)
     return _forecast(sales, period, _as_of(ds, period, as_of), float(quota.sum(min_count=1)))
 
 
 def rep_forecast(ds: Dataset, rep_id: str, period: Period, settings: Settings,
                  as_of: date | None = None) -> Forecast:
     """The full model fitted on one rep's own history (for the rep being viewed)."""
-    quota = _period_quota(_monthly_quotas(ds, [rep_id]), period)
+    quota = period_quota(ds, period).reindex([rep_id])
     return _forecast(_sales_of(ds, [rep_id]), period, _as_of(ds, period, as_of),
                      float(quota.sum(min_count=1)))
 
@@ -102,7 +104,7 @@ def rep_forecasts(ds: Dataset, period: Period, settings: Settings, scope: Scope 
     """
     day = _as_of(ds, period, as_of)
     rep_ids = _rep_ids(ds, scope)
-    quota = _period_quota(_monthly_quotas(ds, rep_ids), period).reindex(rep_ids)
+    quota = period_quota(ds, period).reindex(rep_ids)
     if day is None:
         nan = np.full(len(rep_ids), np.nan)
         return pd.DataFrame({"rep_id": pd.Series(rep_ids, dtype="str"), "projected": nan, "low": nan,
@@ -142,7 +144,7 @@ def rep_forecasts(ds: Dataset, period: Period, settings: Settings, scope: Scope 
 
 def monthly_forecast(ds: Dataset, start: date, end: date, settings: Settings, scope: Scope = Scope(),
                      horizon: int = 6) -> pd.DataFrame:
-    """Month by month: actual revenue, quota, attainment (as core.kpis.metrics.monthly) and the
+    """Month by month: actual revenue, quota, attainment (as core.kpis.monthly) and the
     forecast with its 80 % band.
 
     Rows run from the month of `start` to the month of `end`, extended to `horizon` months after
@@ -434,26 +436,6 @@ def _sales_of(ds: Dataset, rep_ids: list[str]) -> pd.DataFrame:
     """Sales lines (won opportunities without a sales table) of the given reps."""
     sales = sales_table(ds)
     return sales[sales["rep_id"].isin(rep_ids)]
-
-
-def _monthly_quotas(ds: Dataset, rep_ids: list[str]) -> pd.DataFrame:
-    """rep_id, month (Period M), quota of the given reps. A rep-month with an all-products quota
-    (blank product) uses that; otherwise the sum of its product quotas (as in core.kpis.metrics)."""
-    q = quota_by_month(ds)
-    q = q[q["rep_id"].isin(rep_ids)]
-    blank = q["product"].isna()
-    has_blank = blank.groupby([q["rep_id"], q["month"]]).transform("any")
-    q = q[blank | ~has_blank]
-    return (q.groupby(["rep_id", q["month"].dt.to_period("M")])["quota"].sum().reset_index())
-
-
-def _period_quota(monthly: pd.DataFrame, period: Period) -> pd.Series:
-    """Quota per rep for `period`; a month the period only partly covers counts by its days."""
-    months = pd.PeriodIndex(monthly["month"], freq="M")
-    starts = pd.Series(months.start_time, index=monthly.index).clip(lower=period.start_ts)
-    ends = pd.Series(months.end_time.normalize(), index=monthly.index).clip(upper=period.end_ts)
-    share = ((ends - starts).dt.days + 1).clip(lower=0) / pd.Series(months.days_in_month, index=monthly.index)
-    return (monthly["quota"] * share)[share > 0].groupby(monthly["rep_id"]).sum()
 
 
 def _week_totals(sales: pd.DataFrame, as_of: pd.Timestamp, col: str, by: str | None = None) -> pd.Series:

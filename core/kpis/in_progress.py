@@ -15,7 +15,8 @@ import pandas as pd
 from core import periods
 from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
-from core.kpis import forecast, metrics
+from core.kpis import forecast
+from core.kpis.inputs import roster
 from core.periods import Period
 from core.settings import Settings
 
@@ -38,7 +39,7 @@ def outlook(ds: Dataset, period: Period, settings: Settings,
     """The team's projection for `period` and the TOP_REPS reps least likely to reach goal."""
     team = forecast.team_forecast(ds, period, settings, scope)
     reps = forecast.rep_forecasts(ds, period, settings, scope)
-    names = metrics.roster(ds, scope).set_index("rep_id")["rep_name"]
+    names = roster(ds, scope).set_index("rep_id")["rep_name"]
     who = reps[reps["quota"] > 0].sort_values(["p_goal", "rep_id"]).head(TOP_REPS)
     return team, who.assign(rep_name=who["rep_id"].map(names))[WHO_COLUMNS].reset_index(drop=True)
 

@@ -2,8 +2,8 @@
 over products against the product goals, and what the plan appears to reward.
 
 Payout, attainment and product revenue are core.kpis.metrics' numbers; incentive periods are spread
-over months and weighted into the period exactly like quotas (metrics._spread_by_month and
-metrics._month_weights), so the pay here adds up to the scorecard's payout.
+over months and weighted into the period exactly like quotas (spread_by_month and
+month_weights), so the pay here adds up to the scorecard's payout.
 """
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import pandas as pd
 
 from core.dataset import Dataset, Scope
 from core.fmt import fmt_money, fmt_pct
-from core.kpis import metrics
+from core.kpis.analysis import pay_for_performance, product_mix
+from core.kpis.inputs import month_number, roster, spread_by_month
+from core.kpis.quota import month_weights
+from core.kpis.rollup import rep_kpis
 from core.periods import Period
 from core.settings import Settings
 
@@ -26,7 +29,7 @@ def pay_vs_attainment(ds: Dataset, period: Period, settings: Settings,
     """Per rep: attainment, payout, cost of sales, whether at goal, and whether paid like the reps
     at goal while below it (payout ≥ the median payout of the reps at goal, not ramping); and
     that median (NaN when no rep with pay is at goal)."""
-    k = metrics.rep_kpis(ds, period, settings, scope)
+    k = rep_kpis(ds, period, settings, scope)
     at_goal = k["attainment"] >= 1.0
     ramping = k["ramping"].astype(bool)
     goal_pay = float(k.loc[at_goal & ~ramping, "payout"].median())
@@ -41,16 +44,16 @@ def pay_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataFrame
     pay, beside the product's revenue, revenue share, product quota and attainment (NaN for a
     component that is not a product)."""
     inc = ds.table("incentives")
-    reps = set(metrics.roster(ds, scope)["rep_id"])
+    reps = set(roster(ds, scope)["rep_id"])
     inc = inc[inc["rep_id"].isin(reps)].assign(component=inc["component"].fillna("(not given)"))
     if inc.empty:
         return pd.DataFrame(columns=MIX_COLUMNS)
-    spread = metrics._spread_by_month(inc, "payout")
-    weight = pd.Series(metrics._month_number(spread["month"].to_numpy())).map(
-        metrics._month_weights(period.start, period.end)).fillna(0.0).to_numpy()
+    spread = spread_by_month(inc, "payout")
+    weight = pd.Series(month_number(spread["month"].to_numpy())).map(
+        month_weights(period.start, period.end)).fillna(0.0).to_numpy()
     pay = (spread["payout"] * weight).groupby(spread["component"]).sum()
     pay = pay[pay > 0]
-    mix = metrics.product_mix(ds, period, scope).set_index("product")
+    mix = product_mix(ds, period, scope).set_index("product")
     out = pd.DataFrame({"component": pay.index, "payout": pay.to_numpy()})
     out["pay_share"] = out["payout"] / out["payout"].sum()
     for col, src in (("revenue", "revenue"), ("revenue_share", "share"), ("quota", "quota"),
@@ -62,7 +65,7 @@ def pay_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataFrame
 def what_it_rewards(pay: pd.DataFrame, goal_pay: float, mix: pd.DataFrame, settings: Settings) -> list[str]:
     """Plain sentences on what the plan appears to reward, each from the numbers above."""
     lines = []
-    p4p = metrics.pay_for_performance(pay)
+    p4p = pay_for_performance(pay)
     if not np.isnan(p4p):
         verdict = "follows" if p4p >= settings.targets.pay_for_performance else "does not follow"
         lines.append(f"Pay {verdict} attainment: rank correlation {p4p:.2f} "

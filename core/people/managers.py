@@ -7,7 +7,7 @@ import pandas as pd
 
 from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
-from core.kpis import metrics
+from core.kpis.rollup import rep_kpis, rollup
 from core.periods import Period
 from core.schema import UNASSIGNED
 from core.settings import Settings
@@ -20,8 +20,8 @@ def manager_table(ds: Dataset, period: Period, settings: Settings, scope: Scope 
     """One row per first-line manager ("Unassigned" for reps without one): reps, reps_at_goal,
     the KPIs (remaining_quota is the shortfall of the manager's reps below goal), the money per
     cause and the largest cause."""
-    roll = metrics.rollup(ds, period, settings, "manager", scope)
-    kpis = metrics.rep_kpis(ds, period, settings, scope)
+    roll = rollup(ds, period, settings, "manager", scope)
+    kpis = rep_kpis(ds, period, settings, scope)
     manager = kpis["manager"].fillna(UNASSIGNED)
     at_goal = (kpis["attainment"] >= 1.0).groupby(manager).sum()
     reps = diagnostics.diagnose(ds, period, settings, scope).reps

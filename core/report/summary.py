@@ -20,7 +20,10 @@ from core.diagnostic import whatif
 from core.fmt import cause_label, fmt_money, table_label
 from core.ingest import currency
 from core.kpis import compare as comparison
-from core.kpis import forecast, metrics
+from core.kpis import forecast
+from core.kpis.analysis import attainment_distribution, pay_for_performance
+from core.kpis.registry import KPIS
+from core.kpis.rollup import rep_kpis, team_kpis
 from core.people import competency
 from core.people.notes import Notebook, coaching_effect, notes_table
 from core.periods import Period
@@ -81,7 +84,7 @@ HEADERS: dict[str, list[str]] = {
     "Comparison": list(COMPARISON)[:5],
 }
 
-# Team KPIs the Summary shows, in reading order (metrics.KPIS keys, plus team-only measures).
+# Team KPIs the Summary shows, in reading order (KPIS keys, plus team-only measures).
 HEADLINE_KPIS = ("revenue", "quota", "attainment", "gap", "growth", "win_rate", "pipeline_coverage",
                  "meetings_per_week", "call_plan_adherence", "on_time_follow_up_rate",
                  "knowledge_quotient", "payout")
@@ -134,8 +137,8 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     non-empty `book`, a Notes sheet (the session's notes and coaching log).
     """
     progress("computing KPIs…")
-    kpis = metrics.rep_kpis(ds, period, settings, scope)
-    team = metrics.team_kpis(ds, period, settings, scope)
+    kpis = rep_kpis(ds, period, settings, scope)
+    team = team_kpis(ds, period, settings, scope)
     team_forecast = forecast.team_forecast(ds, period, settings, scope)
     trends = _trends(ds, period, settings, scope)
     progress("diagnosing…")
@@ -223,10 +226,10 @@ def _source_label(ds: Dataset) -> str:
 
 
 def _headline(team: pd.Series, kpis: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    rows = [(k, metrics.KPIS[k].label, metrics.KPIS[k].unit, team.get(k, np.nan),
-             getattr(settings.targets, metrics.KPIS[k].target) if metrics.KPIS[k].target else np.nan,
-             metrics.KPIS[k].higher_is_better) for k in HEADLINE_KPIS]
-    distribution = metrics.attainment_distribution(kpis)
+    rows = [(k, KPIS[k].label, KPIS[k].unit, team.get(k, np.nan),
+             getattr(settings.targets, KPIS[k].target) if KPIS[k].target else np.nan,
+             KPIS[k].higher_is_better) for k in HEADLINE_KPIS]
+    distribution = attainment_distribution(kpis)
     rows += [
         ("shortfall", "Shortfall of reps below goal", "money",
          kpis["gap"].clip(lower=0).sum(min_count=1),
@@ -234,7 +237,7 @@ def _headline(team: pd.Series, kpis: pd.DataFrame, settings: Settings) -> pd.Dat
         ("share_at_goal", "Reps at or above goal", "pct", distribution.get("share_at_goal", np.nan),
          np.nan, True),
         ("pay_for_performance", "Pay-for-performance (Spearman)", "ratio",
-         metrics.pay_for_performance(kpis), settings.targets.pay_for_performance, True),
+         pay_for_performance(kpis), settings.targets.pay_for_performance, True),
     ]
     frame = pd.DataFrame(rows, columns=["key", "KPI", "unit", "value", "target", "higher_is_better"])
     return frame.astype({"value": "float64", "target": "float64"})
