@@ -22,7 +22,7 @@ from core.ingest import currency
 from core.kpis import compare as comparison
 from core.kpis import forecast
 from core.kpis.analysis import attainment_distribution, pay_for_performance
-from core.kpis.registry import KPIS
+from core.kpis.registry import KPIS, unit_of
 from core.kpis.rollup import rep_kpis, team_kpis
 from core.people import competency
 from core.people.notes import Notebook, coaching_effect, notes_table
@@ -71,6 +71,23 @@ COMPARISON = {"Scope": "scope", "KPI": "label", "This period": "this", "Compared
               "Band this period": "band_this", "Band compared period": "band_compared",
               "Band move": "band_move"}
 
+# Units of the sheets' columns that are not KPIs, by the core column behind each header (a KPI
+# column's unit is its registry entry, core.kpis.registry); the workbook formats each by its unit.
+COLUMN_UNITS = {
+    **dict.fromkeys(("impact", "impact_low", "impact_high", "unexplained", "potential", "forecast",
+                     "forecast_low", "forecast_high", "gap_closed", "low", "high"), "money"),
+    **dict.fromkeys(("quota_per_potential", "coverage", "overlap", "share_of_shortfall"), "pct"),
+    **dict.fromkeys(("rank", "accounts", "assessments", "Row", "reps"), "count"),
+    **dict.fromkeys(("potential_index", "workload_index"), "index"),
+    **dict.fromkeys(("latest_rating", "trend_per_90d", "self_minus_manager", "Trend before", "Trend after",
+                     "Trend after low", "Trend after high"), "rating"),
+    "expected": "score",
+    "month": "month",
+}
+# A sheet's column that shares a KPI's key but is not that KPI (a competency gap is in rating points).
+SHEET_COLUMN_UNITS = {"Competencies": {"gap": "rating"}}
+CAUSE_UNIT = "money"            # the money each cause explains (Rep diagnosis)
+
 # The spec's headers only (what a reader of the file can rely on).
 HEADERS: dict[str, list[str]] = {
     "Rep scorecard": list(SCORECARD)[:18],
@@ -107,6 +124,7 @@ class SummaryData:
     notes: plain-words lines for the Summary ("Territories: not available — upload accounts").
     missing: sheet name (or "Waterfall") → the one line that sheet shows instead of rows, saying
     what is missing and how to add it (export.md); only for sheets without rows.
+    units: sheet name → header → unit (core.kpis.registry.UNITS) of its numeric columns.
     """
 
     period: Period
@@ -121,6 +139,7 @@ class SummaryData:
     method: str
     sheets: dict[str, pd.DataFrame]
     missing: dict[str, str] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _nothing(message: str) -> None:
@@ -168,6 +187,11 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     if book is not None and (book.notes or book.coaching):
         sheets["Notes"] = notes_table(book, coaching_effect(ds, book))
     missing = _missing_lines(sheets, quota_note, territory_note, competency_note)
+    columns = {"Rep scorecard": SCORECARD, "Findings": FINDINGS, "Rep diagnosis": _diagnosis_columns(diagnosis.reps),
+               "Territories": TERRITORIES, "Competencies": COMPETENCIES, "Trends": TRENDS,
+               "Data quality": DATA_QUALITY, "What if": WHAT_IF, "Comparison": COMPARISON}
+    if "Notes" in sheets:
+        columns["Notes"] = {c: c for c in sheets["Notes"].columns}
     return SummaryData(
         period=period, scope_label=scope.label, source_label=_source_label(ds), settings=settings,
         headline=_headline(team, kpis, settings),
@@ -179,6 +203,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
         method=diagnosis.method,
         sheets=sheets,
         missing=missing,
+        units={name: column_units(name, columns[name]) for name in sheets},
     )
 
 
@@ -212,6 +237,15 @@ def _missing_lines(sheets: dict[str, pd.DataFrame], quota_note: str, territory_n
     return out
 
 
+def column_units(sheet: str, columns: dict[str, str]) -> dict[str, str]:
+    """header → unit of a sheet's columns (header → core column) that have one: the sheet's own
+    meaning first, then the KPI's unit (registry), then COLUMN_UNITS; causes are money."""
+    own = SHEET_COLUMN_UNITS.get(sheet, {})
+    units = {h: own.get(c) or unit_of(c) or COLUMN_UNITS.get(c) or (CAUSE_UNIT if c in diagnostics.CAUSES else None)
+             for h, c in columns.items()}
+    return {h: u for h, u in units.items() if u}
+
+
 def _shape(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """The sheet's columns (header → source column) in order; absent sources become empty."""
     out = frame.reindex(columns=list(columns.values())).reset_index(drop=True)
@@ -231,12 +265,10 @@ def _headline(team: pd.Series, kpis: pd.DataFrame, settings: Settings) -> pd.Dat
              KPIS[k].higher_is_better) for k in HEADLINE_KPIS]
     distribution = attainment_distribution(kpis)
     rows += [
-        ("shortfall", "Shortfall of reps below goal", "money",
-         kpis["gap"].clip(lower=0).sum(min_count=1),
-         np.nan, False),
+        ("shortfall", "Shortfall of reps below goal", "money", team.get("remaining_quota", np.nan), np.nan, False),
         ("share_at_goal", "Reps at or above goal", "pct", distribution.get("share_at_goal", np.nan),
          np.nan, True),
-        ("pay_for_performance", "Pay-for-performance (Spearman)", "ratio",
+        ("pay_for_performance", "Pay-for-performance (Spearman)", "correlation",
          pay_for_performance(kpis), settings.targets.pay_for_performance, True),
     ]
     frame = pd.DataFrame(rows, columns=["key", "KPI", "unit", "value", "target", "higher_is_better"])
@@ -251,8 +283,12 @@ def _scorecard(kpis: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
 def _rep_diagnosis(reps: pd.DataFrame) -> pd.DataFrame:
     """Reps below goal, biggest gap first, with the money each cause explains."""
     below = reps[reps["gap"] > 0].sort_values(["gap", "rep_id"], ascending=[False, True])
-    cause_columns = {k: k for k in diagnostics.CAUSES if k in reps.columns}
-    return _shape(below, DIAGNOSIS | cause_columns)
+    return _shape(below, _diagnosis_columns(reps))
+
+
+def _diagnosis_columns(reps: pd.DataFrame) -> dict[str, str]:
+    """The Rep diagnosis sheet's columns: DIAGNOSIS, then the money of each cause diagnosed."""
+    return DIAGNOSIS | {k: k for k in diagnostics.CAUSES if k in reps.columns}
 
 
 def _trends(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> pd.DataFrame:
@@ -262,9 +298,8 @@ def _trends(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> pd
     span = ds.date_span()
     if span is not None:
         start = max(start, pd.Timestamp(span[0]).to_period("M").to_timestamp())
-    monthly = forecast.monthly_forecast(ds, start.date(), period.end, settings, scope)
-    attainment = monthly["revenue"] / monthly["quota"].where(monthly["quota"] > 0)
-    return _shape(monthly.assign(attainment=attainment), TRENDS)
+    # attainment as core.kpis.monthly computes it (revenue of the reps with a quota / their quota)
+    return _shape(forecast.monthly_forecast(ds, start.date(), period.end, settings, scope), TRENDS)
 
 
 def _territories(ds: Dataset, period: Period, settings: Settings,

@@ -28,28 +28,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from core.fmt import is_missing
-from core.report.summary import HEADERS, SHEETS, SummaryData
+from core.report.summary import SHEETS, SummaryData
 
 MONEY, PCT, DAYS, ONE, TWO, INT = '"$"#,##0', "0.0%", '#,##0" d"', "0.0", "0.00", "#,##0"
 MULTIPLE, INDEX, MONTH = '0.0"×"', "0", "mmm yyyy"
-FORMATS = {
-    **dict.fromkeys(("Revenue", "Quota", "Gap to goal", "Payout", "Estimated impact", "Impact low",
-                     "Impact high", "Unexplained", "Potential", "Forecast", "Forecast low",
-                     "Forecast high", "Gap closed", "Low", "High"), MONEY),
-    **dict.fromkeys(("Attainment", "Growth", "Market share", "Win rate", "Call plan adherence",
-                     "On-time follow-up rate", "Coverage", "Overlap", "Reach", "Cost of sales",
-                     "Quota / potential", "Share of shortfall"), PCT),
-    **dict.fromkeys(("Sales cycle (days)", "Days late"), DAYS),
-    **dict.fromkeys(("Meetings per week", "Knowledge quotient", "Expected"), ONE),
-    **dict.fromkeys(("Latest rating", "Gap", "Trend per 90 days", "Self minus manager", "Trend before",
-                     "Trend after", "Trend after low", "Trend after high"), TWO),
-    **dict.fromkeys(("Rank", "Accounts", "Assessments", "Row", "Overdue open follow-ups", "Reps"), INT),
-    **dict.fromkeys(("Potential index", "Workload index"), INDEX),
-    "Pipeline coverage": MULTIPLE,
-    "Month": MONTH,
-}
+# The Excel number format of each unit (core.kpis.registry.UNITS): a column is formatted by the
+# unit of the KPI or column behind it (SummaryData.units), never by its display header.
 UNIT_FORMATS = {"money": MONEY, "pct": PCT, "days": DAYS, "per_week": ONE, "per_quarter": ONE,
-                "score": ONE, "ratio": TWO, "count": INT}
+                "score": ONE, "ratio": MULTIPLE, "count": INT, "index": INDEX, "rating": TWO,
+                "correlation": TWO, "month": MONTH}
 # Text a spreadsheet would read as the start of a formula (OWASP "CSV injection").
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
@@ -110,8 +97,7 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
         cell = ws.cell(row=1, column=j)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cause_money = sheet == "Rep diagnosis" and j > len(HEADERS["Rep diagnosis"])
-        fmt = FORMATS.get(header, MONEY if cause_money else None)
+        fmt = UNIT_FORMATS.get(data.units.get(sheet, {}).get(header, ""))
         if fmt and n:
             for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
                 c.number_format = fmt
