@@ -309,7 +309,9 @@ def _territories(ds: Dataset, period: Period, settings: Settings,
                 ("Territories: not available — upload accounts (account, territory, potential) or "
                  "territories, then export again."))
     balance = territory.territory_balance(ds, period, settings)
-    return _shape(balance[balance["rep_id"].isin(rep_ids)], TERRITORIES), ""
+    # a territory with several reps lists them "R1; R2": it is in scope when any of them is
+    in_scope = balance["rep_id"].fillna("").str.split("; ").map(lambda ids: not rep_ids.isdisjoint(ids))
+    return _shape(balance[in_scope.astype(bool)], TERRITORIES), ""
 
 
 def _competencies(ds: Dataset, period: Period, settings: Settings,
