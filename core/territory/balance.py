@@ -82,17 +82,10 @@ def _rep_columns(ds: Dataset, ids: pd.Index) -> pd.DataFrame:
     return joined.reindex(ids)
 
 
-def _attainment(ds: Dataset, period: Period, rep_territory: pd.Series) -> pd.DataFrame:
-    """Quota and attainment per territory from its reps' summed revenue and quota."""
-    quota = period_quota(ds, period)
-    sales = ds.table("sales")
-    revenue = sales.loc[period.contains(sales["date"])].groupby("rep_id")["revenue"].sum()
-    per_rep = pd.DataFrame({"quota": quota}).reindex(rep_territory.index)
-    per_rep["revenue"] = revenue.reindex(per_rep.index).fillna(0.0) if ds.has("sales") else np.nan
-    per_rep["territory_id"] = rep_territory
-    out = per_rep.groupby("territory_id")[["quota", "revenue"]].sum(min_count=1)
-    out["attainment"] = out["revenue"] / out["quota"].where(out["quota"] > 0)
-    return out
+def _attainment(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame:
+    """Quota and attainment per territory: core.kpis' territory roll-up (the sums of its reps;
+    revenue of reps without a quota does not count, as everywhere)."""
+    return metrics.rollup(ds, period, settings, "territory").set_index("territory_id")[["quota", "attainment"]]
 
 
 def _coverage(acc: pd.DataFrame, ds: Dataset, period: Period) -> pd.Series:
@@ -163,7 +156,7 @@ def territory_balance(ds: Dataset, period: Period, settings: Settings) -> pd.Dat
 
     reps = ds.table("reps")
     rep_territory = reps.set_index("rep_id")["territory_id"].fillna(UNASSIGNED)
-    att = _attainment(ds, period, rep_territory).reindex(ids)
+    att = _attainment(ds, period, settings).reindex(ids)
     out["quota"] = att["quota"]
     out["quota_per_potential"] = out["quota"] / out["potential"].where(out["potential"] > 0)
 
