@@ -2,6 +2,8 @@
 movers and pay for performance."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -19,7 +21,7 @@ BANDS = ("<50%", "50–80%", "80–100%", "100–120%", ">120%")
 BAND_EDGES = (-np.inf, 0.5, 0.8, 1.0, 1.2, np.inf)
 
 
-def attainment_distribution(kpis: pd.DataFrame) -> dict:
+def attainment_distribution(kpis: pd.DataFrame) -> dict[str, Any]:
     """How attainment is spread over the reps with a quota: share per band (left-closed:
     100 % exactly is in "100–120%"), counts, median, quartiles, spread (IQR), share at goal, n."""
     a = kpis["attainment"].dropna()

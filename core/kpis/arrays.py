@@ -25,7 +25,7 @@ def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     the hash lookup runs over the few distinct ids, not over millions of rows."""
     codes, uniques = pd.factorize(values)
     lookup = np.append(index.get_indexer(uniques), -1)
-    return lookup[codes]
+    return np.asarray(lookup[codes])
 
 
 def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
@@ -34,15 +34,15 @@ def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     codes, uniques = pd.factorize(values)
     at = pd.Index(names).get_indexer(uniques)
     lookup = np.append(np.where(at >= 0, at + 1, len(names) + 1), 0)
-    return lookup[codes].astype(np.int8)
+    return np.asarray(lookup[codes], dtype=np.int8)
 
 
 def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return frame[col].to_numpy(dtype="datetime64[ns]")
+    return np.asarray(frame[col].to_numpy(dtype="datetime64[ns]"))
 
 
 def _floats(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return frame[col].to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(frame[col].to_numpy(dtype="float64", na_value=np.nan))
 
 
 def rows_of(ds: Dataset, name: str) -> Arrays:

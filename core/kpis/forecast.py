@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -307,20 +308,20 @@ def _smoothing(history: pd.Series, months: pd.PeriodIndex) -> _MonthModel:
     return _MonthModel(months, point[-len(months):], draws[-len(months):], method)
 
 
-def _spec(seasonal: str | None) -> dict:
+def _spec(seasonal: str | None) -> dict[str, Any]:
     """ExponentialSmoothing arguments: additive trend, and `seasonal` 12-month seasonality if any."""
     return {"trend": "add"} if seasonal is None else {
         "trend": "add", "seasonal": seasonal, "seasonal_periods": SEASON}
 
 
-def _in_sample_sd(fit, y: np.ndarray, seasonal: str | None) -> float:
+def _in_sample_sd(fit: Any, y: np.ndarray, seasonal: str | None) -> float:
     """The innovation standard deviation statsmodels' `simulate` uses by default: the residual sum of
     squares over the degrees of freedom left after the smoothing constants and initial states."""
     n_params = 4 + (SEASON + 1) * (seasonal is not None)
     return float(np.sqrt(np.sum((y - fit.fittedvalues) ** 2) / max(len(y) - n_params, 1)))
 
 
-def _holdout_errors(es, y: np.ndarray, seasonal: str | None) -> np.ndarray:
+def _holdout_errors(es: Any, y: np.ndarray, seasonal: str | None) -> np.ndarray:
     """Out-of-sample one-month-ahead errors of the model over the last months of the history.
 
     The parameters (smoothing constants and initial states) are estimated on all but the last k
@@ -341,7 +342,7 @@ def _holdout_errors(es, y: np.ndarray, seasonal: str | None) -> np.ndarray:
         known["initial_seasonal"] = p["initial_seasons"]
         smooth["smoothing_seasonal"] = p["smoothing_seasonal"]
     rolled = es(y, **_spec(seasonal), initialization_method="known", **known).fit(optimized=False, **smooth)
-    return (y - rolled.fittedvalues)[-k:]
+    return np.asarray((y - rolled.fittedvalues)[-k:], dtype=float)
 
 
 def _rms(errors: np.ndarray) -> float:
@@ -389,7 +390,7 @@ def _with_forecast(out: pd.DataFrame, months: pd.PeriodIndex, model: _MonthModel
 # ---------------------------------------------------------------------------- back-test
 
 
-def _backtest_row(sales: pd.DataFrame, q: Period) -> list:
+def _backtest_row(sales: pd.DataFrame, q: Period) -> list[Any]:
     cut = q.start - timedelta(days=1)
     fc = _forecast(sales[sales["date"] <= pd.Timestamp(cut)], q, cut, np.nan)
     actual = float(sales.loc[q.contains(sales["date"]), "revenue"].sum())
@@ -429,7 +430,7 @@ def _last_complete_month(as_of: pd.Timestamp) -> pd.Period:
 
 def _rep_ids(ds: Dataset, scope: Scope) -> list[str]:
     """The reps in scope (the roster, or every rep the data names when there is none)."""
-    return roster(ds, scope)["rep_id"].tolist()
+    return [str(r) for r in roster(ds, scope)["rep_id"]]
 
 
 def _sales_of(ds: Dataset, rep_ids: list[str]) -> pd.DataFrame:
@@ -481,7 +482,7 @@ def _month_weights(months: pd.PeriodIndex, start: date, end: date) -> np.ndarray
     m_start, m_end = months.start_time, months.end_time.normalize()
     s = pd.DatetimeIndex(np.maximum(m_start, pd.Timestamp(start)))
     e = pd.DatetimeIndex(np.minimum(m_end, pd.Timestamp(end)))
-    return _busdays_array(s, e) / _busdays_array(m_start, m_end)
+    return np.asarray(_busdays_array(s, e) / _busdays_array(m_start, m_end), dtype=float)
 
 
 def _needed(quota: np.ndarray, actual: np.ndarray, remaining_days: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from core.dataset import Dataset
 from core.kpis.arrays import ROLES, account_territories
 from core.kpis.grouping import Grouping, count_by, nan_array, pair_keys, ratio, sum_by
 from core.kpis.inputs import territory_potential
-from core.kpis.parts import period_parts
+from core.kpis.parts import Parts, period_parts
 from core.kpis.points import PointCounts, point_components, total_points
 from core.kpis.quota import attainment, gap, revenue_against_quota
 from core.kpis.registry import KPIS, kpi_columns
@@ -20,7 +20,7 @@ from core.settings import Settings
 # KPIs of a grouping, from the period's parts
 # ---------------------------------------------------------------------------------------------
 
-def _sales_kpis(ds: Dataset, parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _sales_kpis(ds: Dataset, parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "revenue" not in parts:
         return {k: nan_array(n) for k in ("revenue", "revenue_prior_year", "growth", "market_share",
@@ -42,7 +42,7 @@ def _group_potential(ds: Dataset, grouping: Grouping) -> np.ndarray:
     return np.where(np.bincount(pairs["g"].to_numpy()[known], minlength=grouping.n) > 0, total, np.nan)
 
 
-def _account_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _account_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     """Active, new and retained accounts, counted once per (group, account): an account is active
     for a group when the group's revenue from it in the period is > 0."""
     n = grouping.n
@@ -69,7 +69,7 @@ def _active_pairs(rep_accounts: tuple[np.ndarray, np.ndarray, np.ndarray], group
     return keys[np.bincount(inverse, weights=revenue[inside], minlength=len(keys)) > 0]
 
 
-def _quota_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _quota_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     """Quota, attainment, gap and remaining quota. A group's attainment is Σ revenue / Σ quota
     over its reps that have a quota (revenue of reps without one would inflate it)."""
     rep_quota = parts.get("rep_quota", nan_array(grouping.n_all))
@@ -80,7 +80,7 @@ def _quota_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
             "gap": gap(revenue_q, quota), "remaining_quota": remaining}
 
 
-def _opportunity_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _opportunity_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "won" not in parts:
         return {k: nan_array(n) for k in ("won", "lost", "win_rate", "sales_cycle_days", "open_pipeline",
@@ -91,7 +91,7 @@ def _opportunity_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
             "start_pipeline": _open_pipeline(parts, grouping, "start")}
 
 
-def _open_pipeline(parts: dict, grouping: Grouping, prefix: str = "open") -> np.ndarray:
+def _open_pipeline(parts: Parts, grouping: Grouping, prefix: str = "open") -> np.ndarray:
     """Σ value of the open deals (now, or with prefix "start" at the period's start): the amount,
     else the product's list price (products table). A group whose open deals all lack a value is
     NaN (unknown, not 0); no open deals is 0."""
@@ -102,7 +102,7 @@ def _open_pipeline(parts: dict, grouping: Grouping, prefix: str = "open") -> np.
     return np.where(unknown, np.nan, grouping.sum(parts[f"{prefix}_value"]))
 
 
-def _pipeline_coverage(parts: dict, grouping: Grouping, kpis: dict[str, np.ndarray]) -> np.ndarray:
+def _pipeline_coverage(parts: Parts, grouping: Grouping, kpis: dict[str, np.ndarray]) -> np.ndarray:
     """Open pipeline ÷ what it has to cover. A finished period: the pipeline open at its start
     (start_pipeline) of the reps with a quota ÷ their quota. A period under way: the pipeline open now ÷ the quota
     still to win (Σ shortfall of the reps below quota)."""
@@ -114,7 +114,7 @@ def _pipeline_coverage(parts: dict, grouping: Grouping, kpis: dict[str, np.ndarr
     return ratio(pipeline, grouping.to_groups(np.where(with_quota, rep_quota, np.nan)))
 
 
-def _activity_kpis(ds: Dataset, period: Period, parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _activity_kpis(ds: Dataset, period: Period, parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     """Activity counts and rates. Rates per week/quarter are per rep: a group's Σ is divided by
     its number of reps, so they compare with the per-rep targets."""
     n = grouping.n
@@ -138,7 +138,7 @@ def _activity_kpis(ds: Dataset, period: Period, parts: dict, grouping: Grouping)
     return out
 
 
-def _reach(ds: Dataset, parts: dict, grouping: Grouping) -> np.ndarray:
+def _reach(ds: Dataset, parts: Parts, grouping: Grouping) -> np.ndarray:
     """Distinct accounts of the group's own territories with ≥ 1 activity / accounts there."""
     n = grouping.n
     if "touched" not in parts:
@@ -158,7 +158,7 @@ def _reach(ds: Dataset, parts: dict, grouping: Grouping) -> np.ndarray:
     return ratio(count_by(reached // k_a, n), denominator)
 
 
-def _follow_up_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _follow_up_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "follow_ups_due" not in parts:
         return {k: nan_array(n) for k in ("follow_ups_due", "follow_ups_on_time", "on_time_follow_up_rate",
@@ -169,7 +169,7 @@ def _follow_up_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
             "overdue_open_follow_ups": grouping.sum(parts["overdue_open_follow_ups"])}
 
 
-def _training_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
+def _training_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "score_sum" not in parts:
         return {"knowledge_quotient": nan_array(n), "_score_sum": nan_array(n)}
@@ -177,7 +177,7 @@ def _training_kpis(parts: dict, grouping: Grouping) -> dict[str, np.ndarray]:
     return {"knowledge_quotient": ratio(score_sum, grouping.sum(parts["scores"])), "_score_sum": score_sum}
 
 
-def _incentive_kpis(parts: dict, grouping: Grouping, revenue: np.ndarray) -> dict[str, np.ndarray]:
+def _incentive_kpis(parts: Parts, grouping: Grouping, revenue: np.ndarray) -> dict[str, np.ndarray]:
     """Payout in the period (incentive periods spread like quotas). A rep without a payout row
     while others in scope were paid for the period got 0; nobody paid = not known."""
     n = grouping.n
@@ -203,7 +203,7 @@ def point_counts(kpis: dict[str, np.ndarray]) -> PointCounts:
 class _GroupTotals:
     """Totals (core.kpis.registry) of one grouping: summed parts and the KPIs computed so far."""
 
-    def __init__(self, parts: dict, grouping: Grouping, kpis: dict[str, np.ndarray]) -> None:
+    def __init__(self, parts: Parts, grouping: Grouping, kpis: dict[str, np.ndarray]) -> None:
         self._parts, self._grouping, self._kpis = parts, grouping, kpis
 
     def sum(self, part: str) -> np.ndarray:

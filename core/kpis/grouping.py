@@ -53,7 +53,8 @@ class Grouping:
         r, values = rows
         g = self.of_rep[r]
         inside = g >= 0
-        return pd.Series(values[inside]).groupby(g[inside]).median().reindex(range(self.n)).to_numpy()
+        medians = pd.Series(values[inside]).groupby(g[inside]).median().reindex(range(self.n))
+        return np.asarray(medians.to_numpy(dtype="float64"))
 
     @property
     def reps_per_group(self) -> np.ndarray:
@@ -69,7 +70,7 @@ def group_reps(ds: Dataset, scope: Scope, key: str | None = None) -> tuple[Group
     if key is None:
         codes, keys = np.arange(len(reps)), pd.Index(reps["rep_id"])
     elif key == "team":
-        codes, keys = np.zeros(len(reps)), pd.Index([scope.label] if len(reps) else [])
+        codes, keys = np.zeros(len(reps), dtype=np.int64), pd.Index([scope.label] if len(reps) else [])
     else:
         codes, keys = pd.factorize(reps[key].fillna(UNASSIGNED), sort=True)   # reps with no manager
     return Grouping(reps, np.flatnonzero(inside), codes.astype(np.int64), len(keys), len(whole)), pd.Index(keys)
@@ -101,5 +102,5 @@ def nan_array(n: int) -> np.ndarray:
 
 
 def pair_keys(g: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    return g.astype(np.int64) * k + codes
+    return np.asarray(g.astype(np.int64) * k + codes)
 

@@ -5,6 +5,7 @@ column never changes what the next caller gets.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -59,7 +60,7 @@ def in_scope(whole: pd.DataFrame, scope: Scope) -> np.ndarray:
     """Boolean mask of the whole roster's reps inside `scope`."""
     if scope == Scope():
         return np.ones(len(whole), dtype=bool)
-    return whole["rep_id"].isin(scope.rep_ids(whole)).to_numpy()
+    return np.asarray(whole["rep_id"].isin(scope.rep_ids(whole)).to_numpy(), dtype=bool)
 
 
 def has_sales(ds: Dataset) -> bool:
@@ -105,10 +106,10 @@ def opportunity_statuses(ds: Dataset) -> np.ndarray:
                    lambda: opportunity_status(ds.table("opportunities")).to_numpy())
 
 
-def _map_distinct(values: pd.Series, fn, missing: str | None) -> np.ndarray:
+def _map_distinct(values: pd.Series, fn: Callable[[str], str | None], missing: str | None) -> np.ndarray:
     """fn applied to each distinct value (not each row); `missing` for missing values."""
     codes, uniques = pd.factorize(values)
-    return np.array([fn(str(u)) for u in uniques] + [missing], dtype=object)[codes]
+    return np.asarray(np.array([fn(str(u)) for u in uniques] + [missing], dtype=object)[codes])
 
 
 def month_number(dates: pd.Series | np.ndarray) -> np.ndarray:
@@ -168,7 +169,7 @@ def employed_in_month(ds: Dataset, rep_ids: pd.Series, months: pd.Series) -> np.
     month = months.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
     hired = dates["hire_date"].to_numpy(dtype="datetime64[ns]")
     left = dates["end_date"].to_numpy(dtype="datetime64[ns]")
-    return ((np.isnat(hired) | (month >= hired.astype("datetime64[M]")))
+    return np.asarray((np.isnat(hired) | (month >= hired.astype("datetime64[M]")))
             & (np.isnat(left) | (month <= left.astype("datetime64[M]"))))
 
 
@@ -179,7 +180,7 @@ def not_employed(ds: Dataset, period: Period) -> np.ndarray:
     dates = _employment(ds)
     hired = dates["hire_date"].to_numpy(dtype="datetime64[ns]")
     left = dates["end_date"].to_numpy(dtype="datetime64[ns]")
-    return ((~np.isnat(hired) & (hired > day(period.end)))
+    return np.asarray((~np.isnat(hired) & (hired > day(period.end)))
             | (~np.isnat(left) & (left < day(period.start))))
 
 

@@ -29,16 +29,21 @@ def _rep_month_cells(grouping: Grouping, r: np.ndarray, months: np.ndarray | Non
                      where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The rows of reps in scope inside the month axis (of `where`, if given), and the flat
     rep × month cell of each. Rows carry month numbers (`months`) or days (`days`)."""
-    if months is None:
+    def rows_of(inside: np.ndarray) -> np.ndarray:
+        inside &= grouping.of_rep[r] >= 0
+        if where is not None:
+            inside &= where
+        return np.flatnonzero(inside)
+
+    if months is not None:
+        rows = rows_of((months >= first) & (months < first + n_months))
+        month = months[rows]
+    elif days is not None:
         lo, hi = month_start(np.array([first, first + n_months])).to_numpy()
-        inside = (days >= lo) & (days < hi)
+        rows = rows_of((days >= lo) & (days < hi))
+        month = month_number(days[rows])
     else:
-        inside = (months >= first) & (months < first + n_months)
-    inside &= grouping.of_rep[r] >= 0
-    if where is not None:
-        inside &= where
-    rows = np.flatnonzero(inside)
-    month = months[rows] if months is not None else month_number(days[rows])
+        raise ValueError("rows need their months or their days")
     return rows, grouping.of_rep[r[rows]] * n_months + (month - first)
 
 
@@ -124,7 +129,7 @@ def _sales_months_known(ds: Dataset, first: int, n_months: int) -> np.ndarray:
         return np.zeros(n_months, dtype=bool)
     lo, hi = month_number(np.array([days.min(), days.max()]))
     axis = first + np.arange(n_months)
-    return (axis >= lo) & (axis <= hi)
+    return np.asarray((axis >= lo) & (axis <= hi))
 
 
 def _monthly_by_product(ds: Dataset, grouping: Grouping, first: int, n_months: int) -> pd.DataFrame:

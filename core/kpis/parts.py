@@ -4,6 +4,8 @@ Any grouping of the roster sums these parts, so ratios always roll up from summe
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -16,16 +18,19 @@ from core.kpis.registry import extra_parts
 from core.periods import Period
 from core.schema import FACE_TO_FACE
 
+# A period's per-rep parts by name: arrays over the whole roster, or (rep, value) rows for medians.
+Parts = dict[str, Any]
 
-def period_parts(ds: Dataset, period: Period) -> dict:
+
+def period_parts(ds: Dataset, period: Period) -> Parts:
     """Every per-rep part of `period` (whole roster), computed once per Dataset and period: the
     built-in ones, then those of registered KPIs (core.kpis.registry). A table that is absent
     contributes no parts; its KPIs are NaN."""
     extra = extra_parts()
 
-    def build() -> dict:
+    def build() -> Parts:
         n_all = len(whole_roster(ds))
-        parts: dict = {}
+        parts: Parts = {}
         for fn in (_sales_parts, _quota_parts, _opportunity_parts, _activity_parts, _follow_up_parts,
                    _training_parts, _incentive_parts):
             parts |= fn(ds, period, n_all)
@@ -38,7 +43,7 @@ def period_parts(ds: Dataset, period: Period) -> dict:
     return ds.memo(("metrics.period", period.start, period.end, tuple(name for name, _ in extra)), build)
 
 
-def _sales_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _sales_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     """Revenue in the period, a year earlier and over the trailing 12 months; the (rep, account)
     revenue of the period and of the one before (accounts count once per group, so they are kept
     per account); which accounts are new in the period."""
@@ -82,7 +87,7 @@ def period_value(ds: Dataset, name: str, period: Period, n_all: int) -> np.ndarr
     return np.where(np.bincount(r, minlength=n_all) > 0, total, np.nan)
 
 
-def _quota_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _quota_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     return {"rep_quota": rep_period_quota(ds, period, n_all)} if ds.has("quotas") else {}
 
 
@@ -102,11 +107,11 @@ def period_quota(ds: Dataset, period: Period) -> pd.Series:
     return quota.dropna()
 
 
-def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _incentive_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     return {"rep_payout": period_value(ds, "incentives", period, n_all)} if ds.has("incentives") else {}
 
 
-def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     """Deals won and lost in the period; the deals open now and those open at the period's start
     (all, those with a value, and their value); the cycle of each deal won (for the median)."""
     if not ds.has("opportunities"):
@@ -125,7 +130,7 @@ def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
             "cycle": (r[timed], a["cycle"][timed]), "pipeline_at_start": pipeline_at_start(ds, period)}
 
 
-def _pipeline_parts(prefix: str, r: np.ndarray, is_open: np.ndarray, value: np.ndarray, n_all: int) -> dict:
+def _pipeline_parts(prefix: str, r: np.ndarray, is_open: np.ndarray, value: np.ndarray, n_all: int) -> Parts:
     valued = is_open & ~np.isnan(value)
     return {f"{prefix}_deals": per_rep(r, is_open, n_all), f"{prefix}_valued": per_rep(r, valued, n_all),
             f"{prefix}_value": per_rep(r, valued, n_all, value)}
@@ -139,7 +144,7 @@ def pipeline_at_start(ds: Dataset, period: Period) -> bool:
     return end is not None and period.end_ts <= end
 
 
-def _activity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _activity_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     """Activities of the period per rep and type, plan flag and contact role; the distinct
     (rep, account) pairs touched (for reach)."""
     if not ds.has("activities"):
@@ -167,7 +172,7 @@ def _activity_parts(ds: Dataset, period: Period, n_all: int) -> dict:
     return out
 
 
-def _follow_up_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _follow_up_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     """Follow-ups due in the period up to the as-of day (min(period end, last day in the data)),
     those done on time, the days late of the others (for the median), and those overdue and
     open as of that day."""
@@ -188,7 +193,7 @@ def _follow_up_parts(ds: Dataset, period: Period, n_all: int) -> dict:
             "late": (r[late], late_by.astype("float64"))}
 
 
-def _training_parts(ds: Dataset, period: Period, n_all: int) -> dict:
+def _training_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     if not ds.has("training"):
         return {}
     a = rows_of(ds, "training")

@@ -52,7 +52,8 @@ def month_shares(months: pd.Series | np.ndarray, period: Period) -> np.ndarray:
     """Share of each month (given by its first day) inside `period`, by days: 1 for a month the
     period covers whole, 0 for a month outside it."""
     weights = month_weights(period.start, period.end)
-    return pd.Series(month_number(np.asarray(months))).map(weights).fillna(0.0).to_numpy(dtype="float64")
+    shares = pd.Series(month_number(np.asarray(months))).map(weights).fillna(0.0)
+    return np.asarray(shares.to_numpy(dtype="float64"))
 
 
 def quota_in_period(qm: pd.DataFrame, period: Period) -> pd.Series:

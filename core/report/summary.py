@@ -22,7 +22,7 @@ from core.ingest import currency
 from core.kpis import compare as comparison
 from core.kpis import forecast
 from core.kpis.analysis import attainment_distribution, pay_for_performance
-from core.kpis.registry import KPIS, unit_of
+from core.kpis.registry import KPIS, Kpi, unit_of
 from core.kpis.rollup import rep_kpis, team_kpis
 from core.people import competency
 from core.people.notes import Notebook, coaching_effect, notes_table
@@ -260,8 +260,7 @@ def _source_label(ds: Dataset) -> str:
 
 
 def _headline(team: pd.Series, kpis: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    rows = [(k, KPIS[k].label, KPIS[k].unit, team.get(k, np.nan),
-             getattr(settings.targets, KPIS[k].target) if KPIS[k].target else np.nan,
+    rows = [(k, KPIS[k].label, KPIS[k].unit, team.get(k, np.nan), _target(KPIS[k], settings),
              KPIS[k].higher_is_better) for k in HEADLINE_KPIS]
     distribution = attainment_distribution(kpis)
     rows += [
@@ -273,6 +272,11 @@ def _headline(team: pd.Series, kpis: pd.DataFrame, settings: Settings) -> pd.Dat
     ]
     frame = pd.DataFrame(rows, columns=["key", "KPI", "unit", "value", "target", "higher_is_better"])
     return frame.astype({"value": "float64", "target": "float64"})
+
+
+def _target(kpi: Kpi, settings: Settings) -> float:
+    """The KPI's target in the settings (NaN for a KPI without one)."""
+    return float(getattr(settings.targets, kpi.target)) if kpi.target else np.nan
 
 
 def _scorecard(kpis: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
