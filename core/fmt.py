@@ -60,7 +60,7 @@ _BY_UNIT = {"pct": fmt_pct, "money": fmt_money,
             "index": lambda v: fmt_num(v, 0), "score": lambda v: fmt_num(v, 0),
             "count": lambda v: fmt_num(v, 0), "days": lambda v: fmt_num(v, 0) + " days",
             "rating": lambda v: f"{v:+.1f}", "per_week": lambda v: fmt_num(v, 1),
-            "per_quarter": lambda v: fmt_num(v, 1)}
+            "per_quarter": lambda v: fmt_num(v, 1), "correlation": lambda v: fmt_num(v, 2)}
 
 
 def fmt_unit(value: Any, unit: str) -> str:

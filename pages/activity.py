@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import metrics
-from ui.charts import NEUTRAL, fmt_num, fmt_pct, region_colors, style
+from ui.charts import NEUTRAL, fmt_pct, fmt_unit, region_colors, style
 from ui.state import cached_call, context, not_available, page_caption
 
 ACTIVITY = ["meetings_per_week", "presentations_per_quarter", "workshops_per_quarter", "reach",
@@ -40,12 +40,7 @@ def _known(x: object) -> bool:
 
 
 def _fmt(kpi: str, x: object) -> str:
-    unit = metrics.KPIS[kpi].unit
-    if unit == "pct":
-        return fmt_pct(x)
-    if unit == "days":
-        return fmt_num(x, 0) + (" days" if _known(x) else "")
-    return fmt_num(x, 0 if unit == "count" else 1)
+    return fmt_unit(x, metrics.KPIS[kpi].unit)
 
 
 def _target(kpi: str) -> float | None:

@@ -18,7 +18,7 @@ from core.report.deck import PPTX, anonymized_notebook, build_deck
 from core.report.session import EXTENSION, open_session, save_session
 from core.report.summary import ASSOCIATION_NOTE, SummaryData, collect
 from core.report.workbook import build_workbook
-from ui.charts import fmt_money, fmt_num, fmt_pct
+from ui.charts import fmt_unit
 from ui.notes import NOTEBOOK_KEY, notebook
 from ui.sidebar import KINDS, MINE, SAMPLE
 from ui.state import OVERRIDES_KEY, SETTINGS_KEY, UPLOAD_KEY, cached_call, context
@@ -27,14 +27,8 @@ from ui.text import md
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The sidebar's widgets whose values a session restores.
 VIEW_KEYS = ("period_kind", "scope_region", "scope_territory", "scope_rep")
-FORMATTERS = {"money": fmt_money, "pct": fmt_pct, "ratio": lambda x: fmt_num(x, 2)}
 ERROR_KEY = "session_error"
 SAVE_PASSPHRASE_KEY, OPEN_PASSPHRASE_KEY = "session_passphrase_save", "session_passphrase_open"
-
-
-def _fmt(value: float, unit: str, key: str = "") -> str:
-    text = FORMATTERS.get(unit, lambda x: fmt_num(x, 1))(value)
-    return text + "×" if key == "pipeline_coverage" and text != "n/a" else text
 
 
 def _chosen_period(default: periods.Period) -> periods.Period | None:
@@ -53,9 +47,9 @@ def _chosen_period(default: periods.Period) -> periods.Period | None:
 def _preview(data: SummaryData) -> None:
     head = data.headline
     table = pd.DataFrame({"KPI": head["KPI"],
-                          "Value": [_fmt(v, u, k) for v, u, k in zip(head["value"], head["unit"], head["key"], strict=False)],
-                          "Target": [_fmt(t, u, k) if pd.notna(t) else "—"
-                                     for t, u, k in zip(head["target"], head["unit"], head["key"], strict=False)]})
+                          "Value": [fmt_unit(v, u) for v, u in zip(head["value"], head["unit"], strict=True)],
+                          "Target": [fmt_unit(t, u) if pd.notna(t) else "—"
+                                     for t, u in zip(head["target"], head["unit"], strict=True)]})
     left, right = st.columns([2, 3])
     with left:
         st.subheader("Headline KPIs")

@@ -9,6 +9,7 @@ import pydeck as pdk
 import streamlit as st
 
 from core.errors import UserError
+from core.kpis.inputs import territories_in_scope
 from core.territory.balance import (
     COVERED,
     UNCOVERED,
@@ -53,15 +54,7 @@ summary = balance_summary(balance, settings)  # a few sums over one row per terr
 def _in_scope(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of a per-territory or per-account frame inside the sidebar's scope."""
     region = balance.set_index("territory_id")["region"]
-    keep = pd.Series(True, index=frame.index)
-    if scope.region:
-        keep &= frame["territory_id"].map(region).eq(scope.region)
-    if scope.territory_id:
-        keep &= frame["territory_id"].eq(scope.territory_id)
-    if scope.rep_id:
-        own = ds.table("reps").set_index("rep_id")["territory_id"].get(scope.rep_id)
-        keep &= frame["territory_id"].eq(own)
-    return frame[keep]
+    return frame[territories_in_scope(ds, scope, frame["territory_id"], frame["territory_id"].map(region))]
 
 
 # ------------------------------------------------------------------ team balance

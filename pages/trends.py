@@ -10,7 +10,6 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core import periods
 from core.dataset import Scope
 from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, region_colors, style
@@ -36,7 +35,7 @@ if not metrics.has_sales(ds):
 # "Will we make it?" is a question about the period in progress: when the sidebar's period is
 # already over, the forecast is for the same kind of period that holds the last day of data.
 last_day = ds.date_span()[1]
-ahead = period if period.end >= last_day or period.kind == "custom" else periods.period_of(period.kind, last_day, period.fiscal_start)
+ahead = forecast.period_to_forecast(ds, period)
 if scope.rep_id:
     fc = cached_call(forecast.rep_forecast, ds, scope.rep_id, ahead, settings)
 else:

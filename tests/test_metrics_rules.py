@@ -10,10 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.dataset import Dataset
+from core.dataset import Dataset, Scope
+from core.fmt import NA, fmt_unit
+from core.kpis.forecast import period_to_forecast
+from core.kpis.inputs import territories_in_scope
 from core.kpis.parts import period_quota
 from core.kpis.points import PointCounts, point_components, total_points
 from core.kpis.quota import attainment, gap, quota_in_period, revenue_against_quota
+from core.kpis.registry import KPIS
 from core.kpis.rollup import rep_kpis, team_kpis
 from core.periods import custom, month, parse_period, quarter
 from core.schema import TABLES, pandas_dtype
@@ -135,3 +139,41 @@ def test_a_missing_component_is_na_not_zero():
     components = point_components(_counts(meetings=2), Points())
     assert components["meetings_pts"][0] == 20.0
     assert np.isnan(components["training_pts"][0]) and np.isnan(components["follow_ups_pts"][0])
+
+
+def _team() -> Dataset:
+    reps = _table("reps", [{"rep_id": r, "rep_name": r, "region": g, "territory_id": t}
+                           for r, g, t in [("R1", "East", "T1"), ("R2", "East", "T1"), ("R3", "West", "T2")]])
+    sales = _table("sales", [{"date": pd.Timestamp("2025-05-20"), "rep_id": "R1", "account_id": "A",
+                              "product": "P", "revenue": 1.0}])
+    return Dataset({"reps": reps, "sales": sales})
+
+
+TERRITORIES = pd.Series(["T1", "T2", "T3"])              # T3: accounts only, no rep
+REGIONS = pd.Series(["East", "West", "West"])
+
+
+@pytest.mark.parametrize("scope, expected", [
+    (Scope(), [True, True, True]),                          # the whole team keeps territories without reps
+    (Scope(region="West"), [False, True, True]),
+    (Scope(territory_id="T1"), [True, False, False]),
+    (Scope(rep_id="R2"), [True, False, False]),             # the rep's own territory
+    (Scope(region="East", rep_id="R3"), [False, False, False]),
+])
+def test_territories_in_scope(scope, expected):
+    assert territories_in_scope(_team(), scope, TERRITORIES, REGIONS).tolist() == expected
+
+
+@pytest.mark.parametrize("period, expected", [
+    (quarter(2025, 2), quarter(2025, 2)),                  # in progress (data ends 2025-05-20): itself
+    (quarter(2025, 1), quarter(2025, 2)),                  # over: the quarter holding the last day
+    (month(2025, 1), month(2025, 5)),
+    (custom(date(2025, 1, 1), date(2025, 2, 1)), custom(date(2025, 1, 1), date(2025, 2, 1))),
+])
+def test_the_period_to_forecast(period, expected):
+    assert period_to_forecast(_team(), period) == expected
+
+
+@pytest.mark.parametrize("unit", sorted({k.unit for k in KPIS.values()} | {"correlation"}))
+def test_every_kpi_unit_is_shown_in_the_app(unit):
+    assert fmt_unit(0.5, unit) != NA and fmt_unit(NAN, unit) == NA

@@ -26,7 +26,7 @@ from core.dataset import Dataset, Scope
 from core.kpis.inputs import roster, sales_table
 from core.kpis.monthly import monthly
 from core.kpis.parts import period_quota
-from core.periods import Period, quarter
+from core.periods import Period, period_of, quarter
 from core.settings import Settings
 
 SEASON = 12
@@ -74,6 +74,16 @@ class _MonthModel:
 
 
 # ---------------------------------------------------------------------------- public API
+
+
+def period_to_forecast(ds: Dataset, period: Period) -> Period:
+    """The period "will we make it?" is about: `period` while it is in progress (and a custom
+    range as chosen); once the data has gone past its end, the period of the same kind that holds
+    the last day of data."""
+    span = ds.date_span()
+    if span is None or period.end >= span[1] or period.kind == "custom":
+        return period
+    return period_of(period.kind, span[1], period.fiscal_start)
 
 
 def team_forecast(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),

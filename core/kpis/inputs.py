@@ -63,6 +63,21 @@ def in_scope(whole: pd.DataFrame, scope: Scope) -> np.ndarray:
     return np.asarray(whole["rep_id"].isin(scope.rep_ids(whole)).to_numpy(), dtype=bool)
 
 
+def territories_in_scope(ds: Dataset, scope: Scope, territory_ids: pd.Series, regions: pd.Series) -> np.ndarray:
+    """Which rows of a per-territory (or per-account) frame are inside `scope`: rows of the
+    scope's region (`regions`: the territory's region on each row), of its territory, or of the
+    territory the roster gives its rep. The whole team keeps every row, territories without reps too."""
+    keep = np.ones(len(territory_ids), dtype=bool)
+    if scope.region:
+        keep &= (regions == scope.region).to_numpy(dtype=bool)
+    if scope.territory_id:
+        keep &= (territory_ids == scope.territory_id).to_numpy(dtype=bool)
+    if scope.rep_id:
+        whole = whole_roster(ds)
+        keep &= territory_ids.isin(whole.loc[whole["rep_id"] == scope.rep_id, "territory_id"]).to_numpy(dtype=bool)
+    return keep
+
+
 def has_sales(ds: Dataset) -> bool:
     """Revenue is known: a sales table, or opportunities whose won deals become sales."""
     return ds.has("sales") or ds.has("opportunities")

@@ -22,6 +22,7 @@ from core.ingest import currency
 from core.kpis import compare as comparison
 from core.kpis import forecast
 from core.kpis.analysis import attainment_distribution, pay_for_performance
+from core.kpis.inputs import territories_in_scope
 from core.kpis.registry import KPIS, Kpi, unit_of
 from core.kpis.rollup import rep_kpis, team_kpis
 from core.people import competency
@@ -164,7 +165,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     diagnosis = diagnostics.diagnose(ds, period, settings, scope)
     progress("measuring territories and competencies…")
     in_scope = set(kpis["rep_id"])
-    territories, territory_note = _territories(ds, period, settings, in_scope)
+    territories, territory_note = _territories(ds, period, settings, scope)
     competencies, competency_note = _competencies(ds, period, settings, in_scope)
     issues, issue_note = _data_quality(ds)
     quota_note = _quota_note(ds, team, period, scope)
@@ -306,16 +307,13 @@ def _trends(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> pd
     return _shape(forecast.monthly_forecast(ds, start.date(), period.end, settings, scope), TRENDS)
 
 
-def _territories(ds: Dataset, period: Period, settings: Settings,
-                 rep_ids: set[str]) -> tuple[pd.DataFrame, str]:
+def _territories(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> tuple[pd.DataFrame, str]:
     if not (ds.has("accounts") or ds.has("territories")):
         return (_shape(pd.DataFrame(), TERRITORIES),
                 ("Territories: not available — upload accounts (account, territory, potential) or "
                  "territories, then export again."))
     balance = territory.territory_balance(ds, period, settings)
-    # a territory with several reps lists them "R1; R2": it is in scope when any of them is
-    in_scope = balance["rep_id"].fillna("").str.split("; ").map(lambda ids: not rep_ids.isdisjoint(ids))
-    return _shape(balance[in_scope.astype(bool)], TERRITORIES), ""
+    return _shape(balance[territories_in_scope(ds, scope, balance["territory_id"], balance["region"])], TERRITORIES), ""
 
 
 def _competencies(ds: Dataset, period: Period, settings: Settings,
