@@ -14,7 +14,7 @@ import pytest
 
 from core.dataset import Dataset
 from core.diagnostic.findings import diagnose
-from core.kpis.metrics import rep_kpis, team_kpis
+from core.kpis.rollup import rep_kpis, team_kpis
 from core.periods import parse_period
 from core.report.summary import SummaryData, collect
 from core.report.workbook import build_workbook

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.metrics import rep_kpis
+from core.kpis.rollup import rep_kpis
 from core.people.leaderboard import leaderboard, team_points
 from core.periods import quarter
 from core.settings import Settings

@@ -10,8 +10,8 @@ import pandas as pd
 from core.dataset import Dataset, Scope
 from core.kpis.arrays import rows_of
 from core.kpis.grouping import group_reps, ratio
-from core.kpis.inputs import has_sales, month_number, sales_table, within
-from core.kpis.quota import month_weights, quota_by_month
+from core.kpis.inputs import has_sales, sales_table, within
+from core.kpis.quota import month_shares, quota_by_month, quota_in_period
 from core.kpis.registry import KPIS
 from core.kpis.rollup import rep_kpis
 from core.periods import Period
@@ -62,9 +62,8 @@ def product_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataF
     revenue = sales_table(ds)[inside].groupby("product")["revenue"].sum()
     qm = quota_by_month(ds)
     qm = qm[qm["product"].notna() & qm["rep_id"].isin(grouping.reps["rep_id"])]
-    weights = month_weights(period.start, period.end)
-    w = pd.Series(month_number(qm["month"].to_numpy()), index=qm.index).map(weights)
-    quota = (qm["quota"] * w).groupby(qm["product"]).sum(min_count=1)
+    inside_period = quota_in_period(qm, period).where(month_shares(qm["month"], period) > 0)
+    quota = inside_period.groupby(qm["product"]).sum(min_count=1)
     out = pd.concat([revenue.rename("revenue"), quota.rename("quota")], axis=1)
     out.index.name = "product"
     out = out.reset_index()
