@@ -3,9 +3,11 @@
 A file can be built to make a reader allocate gigabytes or run for minutes (a 2 MB workbook
 holding 13 million cells). Read inside the server, such a file takes every user's session down
 with it; read here, it costs one short-lived worker process, which is stopped when it passes its
-memory budget (an address-space limit set inside it) or its time budget (a wall-clock deadline
-watched from outside), and the user gets a plain message. The worker returns the Dataset (plain
-picklable tables) or the reader's own message.
+memory budget (an address-space limit set inside it) or its time budget, and the user gets a plain
+message. The time budget counts the worker's own CPU seconds (a limit set inside it), so a busy
+server, where every read waits for a core, does not stop a good file; a wall-clock deadline of
+WALL_FACTOR times the budget, watched from outside, stops a worker that waits without computing.
+The worker returns the Dataset (plain picklable tables) or the reader's own message.
 
 Workers start from a "forkserver" that has already imported the readers: starting one costs
 milliseconds, and the server's own threads are never forked. At most MAX_PARALLEL files are read
@@ -13,8 +15,10 @@ at once (one a core); other uploads wait their turn.
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,6 +33,7 @@ from core.errors import UserError
 MEMORY_BUDGET = 4 << 30     # bytes a read may use on top of the worker's own start-up size
 TIME_BUDGET_S = 30.0        # seconds a read may take, plus TIME_PER_MB_S for every MB read
 TIME_PER_MB_S = 0.3         # the benchmark's 360 MB of CSV ingests in ~10 s: room for a busy server
+WALL_FACTOR = 4.0           # wall-clock backstop: a read blocked (not computing) that long is stopped
 MAX_PARALLEL = 2
 _ROOT = Path(__file__).resolve().parents[2]
 # The main script is imported once by the forkserver, not again in every worker (Streamlit's
@@ -84,21 +89,25 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple, names: Sequence[str], 
     seconds = budget.seconds_for(size_bytes)
     ctx = _get_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes), daemon=True)
+    worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes, seconds), daemon=True)
     with _slots:
         worker.start()
         sender.close()
         try:
-            if not receiver.poll(seconds):
+            if not receiver.poll(seconds * WALL_FACTOR):
                 raise OutOfTime(_too_slow(names, seconds))
             kind, value = receiver.recv()
-        except EOFError:            # the worker died without answering: out of memory in native code
-            kind, value = "memory", None
+        except EOFError:            # the worker died without answering: its CPU limit, or out of memory
+            kind, value = "died", None
         finally:
             if worker.is_alive():
                 worker.kill()
             worker.join()
             receiver.close()
+    if kind == "died":
+        if worker.exitcode == -signal.SIGXCPU:
+            raise OutOfTime(_too_slow(names, seconds))
+        kind = "memory"             # died in native code past its address-space limit
     if kind == "ok":
         return value
     if kind == "user":
@@ -132,9 +141,10 @@ def _get_context() -> Any:
         return _context
 
 
-def _work(conn: Connection, fn: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
-    """The worker: limit its own memory, run fn, send ("ok", result) or why not."""
+def _work(conn: Connection, fn: Callable[..., Any], args: tuple, memory_bytes: int, seconds: float) -> None:
+    """The worker: limit its own memory and CPU time, run fn, send ("ok", result) or why not."""
     _limit_memory(memory_bytes)
+    _limit_cpu(seconds)
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
     except UserError as err:
@@ -161,6 +171,17 @@ def _limit_memory(memory_bytes: int) -> None:
     size = _address_space()
     if size is not None:
         resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Stop this process (SIGXCPU) once it has used `seconds` of CPU time beyond what it has used."""
+    try:
+        import resource
+    except ImportError:     # not a Unix system: only the wall-clock backstop applies
+        return
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    limit = math.ceil(used.ru_utime + used.ru_stime + seconds)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
 
 
 def _address_space() -> int | None:
@@ -191,5 +212,5 @@ def _amount(size: int) -> str:
 
 
 def _too_slow(names: Sequence[str], seconds: float) -> str:
-    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds, so it was stopped. "
+    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds of computing, so it was stopped. "
             "Upload the data as CSV files, or split it into smaller files (by year or region).")
