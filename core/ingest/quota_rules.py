@@ -14,6 +14,7 @@ uploaded quotas), with period labels read as ingest reads them (fiscal labels in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,7 +129,7 @@ def with_quotas(ds: Dataset, rows: Sequence[QuotaRow], fiscal_start: int = 1,
     return Dataset(tables=tables, issues=pd.concat(issues, ignore_index=True), sources=sources)
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     f = pd.DataFrame(rows, columns=ISSUE_COLUMNS)
     return f.astype({c: "str" for c in ISSUE_COLUMNS if c != "Row"}).astype({"Row": "Int64"})
 

@@ -219,14 +219,16 @@ def _design(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _det2(m: np.ndarray) -> np.ndarray:
-    return m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+    det: np.ndarray = m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+    return det
 
 
 def _inv2(m: np.ndarray) -> np.ndarray:
     """Inverse of a stack of 2×2 matrices in closed form (far faster than np.linalg.inv here)."""
     adj = np.stack([np.stack([m[..., 1, 1], -m[..., 0, 1]], -1),
                     np.stack([-m[..., 1, 0], m[..., 0, 0]], -1)], -2)
-    return adj / _det2(m)[..., None, None]
+    inverse: np.ndarray = adj / _det2(m)[..., None, None]
+    return inverse
 
 
 def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndarray,
@@ -244,7 +246,7 @@ def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndar
     rss = q - c @ _inv2(a) @ c
     if det_a <= 0 or rss <= 0:
         return np.inf
-    return (n_obs - 2) * np.log(rss) + np.log(_det2(ip)).sum() + np.log(det_a)
+    return float((n_obs - 2) * np.log(rss) + np.log(_det2(ip)).sum() + np.log(det_a))
 
 
 def _variance_components(g: pd.DataFrame) -> tuple[np.ndarray, float] | None:

@@ -108,12 +108,12 @@ def finding_key(cause: str, who: str) -> str:
 def _text(value: Any, field: str, limit: int = MAX_TEXT, empty: bool = False) -> str:
     if not isinstance(value, str):
         raise UserError(f"The {field} of a note must be text.")
-    value = value.strip()
-    if not value and not empty:
+    text = value.strip()
+    if not text and not empty:
         raise UserError(f"The {field} of a note is empty: write something or leave it out.")
-    if len(value) > limit:
+    if len(text) > limit:
         raise UserError(f"The {field} of a note is longer than {limit:,} characters: shorten it.")
-    return value
+    return text
 
 
 def _day(value: Any) -> str:

@@ -64,7 +64,7 @@ def anonymize(ds: Dataset) -> Dataset:
         tables[table] = t.assign(**{name: t[key or name].map(lookup).astype("str")
                                     .where(t[name].notna())})
         names.update(zip(p[name].dropna(), p["pseudonym"], strict=False))
-        if id_prefix:
+        if id_prefix and key:
             spelled = p[p[key] == p[name]]
             id_maps[key] = dict(zip(spelled[key], spelled["pseudonym"].str.replace(
                 f"{prefix} ", id_prefix, regex=False), strict=False))

@@ -12,6 +12,7 @@ renamed with `anonymized_notebook`) names nobody.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from io import BytesIO
 from typing import Any
 
@@ -58,8 +59,8 @@ def _clean(text: Any) -> str:
 def _category(text: Any) -> str:
     """A chart category: charts keep their data in an embedded workbook, where a name starting
     like a formula must stay text."""
-    text = _clean(text)
-    return " " + text if _FORMULA.match(text) else text
+    clean = _clean(text)
+    return " " + clean if _FORMULA.match(clean) else clean
 
 
 def _values(values: Any) -> list[float | None]:
@@ -68,7 +69,7 @@ def _values(values: Any) -> list[float | None]:
 
 
 def _slide(prs: Any, title: str, subtitle: str = "") -> Slide:
-    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    slide: Slide = prs.slides.add_slide(prs.slide_layouts[6])
     _text(slide, [title], Inches(0.5), Inches(0.3), WIDTH - Inches(1), Inches(0.8), size=28, bold=True)
     if subtitle:
         _text(slide, [subtitle], Inches(0.5), Inches(1.0), WIDTH - Inches(1), Inches(0.5), size=14,
@@ -89,12 +90,14 @@ def _text(slide: Slide, lines: list[str], x: int, y: int, w: int, h: int, size: 
         p.space_after = Pt(4)
 
 
-def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: list, series: dict[str, Any], x: int, y: int, w: int,
+def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: Sequence[object], series: dict[str, Any], x: int, y: int, w: int,
            h: int, number_format: str, title: str = "") -> Any:
     data = CategoryChartData(number_format=number_format)
     data.categories = [_category(c) for c in categories]
     for name, values in series.items():
         data.add_series(_clean(name), _values(values))
+    # python-pptx's hints are wrong here: add_chart takes any chart data and returns the graphic
+    # frame (whose .chart is the chart), not the chart itself.
     chart = slide.shapes.add_chart(kind, Emu(x), Emu(y), Emu(w), Emu(h), data).chart  # type: ignore[arg-type,attr-defined]
     chart.value_axis.tick_labels.number_format = number_format
     chart.value_axis.tick_labels.number_format_is_linked = False

@@ -48,7 +48,8 @@ class _Calendar:
 
     @property
     def month_days(self) -> np.ndarray:
-        return ((self.months.astype("datetime64[M]") + 1).astype("datetime64[D]") - self.months) // DAY
+        days: np.ndarray = ((self.months.astype("datetime64[M]") + 1).astype("datetime64[D]") - self.months) // DAY
+        return days
 
     def severity(self, when: np.ndarray) -> np.ndarray:
         """0 → 1 strength of a behavioural cause at dates `when`."""
@@ -67,7 +68,8 @@ class _Team:
     potential_index: np.ndarray   # intended territory potential index
 
     def has(self, cause: str) -> np.ndarray:
-        return self.cause == cause
+        has: np.ndarray = self.cause == cause
+        return has
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def generate(n_reps: int = 40, years: float = 2.9, seed: int = 7, end: date = da
 # ---------------------------------------------------------------- calendar, team, geography
 
 def _calendar(years: float, end: date) -> _Calendar:
-    last = np.datetime64(pd.Timestamp(end).date(), "D")
+    last: np.datetime64 = np.datetime64(pd.Timestamp(end).date(), "D")
     first = (last - int(round(years * 365.25)) * DAY).astype("datetime64[M]")
     start = first.astype("datetime64[D]")
     start = start if start >= last - int(round(years * 365.25)) * DAY else (first + 1).astype("datetime64[D]")
@@ -237,7 +239,8 @@ def _territory_zips(team: _Team) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     return table, np.concatenate([[0], np.cumsum(counts)[:-1]]), counts
 
 
-def _people_and_places(team: _Team, ids: np.ndarray, rng: np.random.Generator):
+def _people_and_places(team: _Team, ids: np.ndarray, rng: np.random.Generator
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, _Accounts]:
     n = len(ids)
     regions = np.array(list(story.REGIONS))
     sizes = np.bincount(team.region)
@@ -301,7 +304,8 @@ def _pick_zip(zips: pd.DataFrame, first: np.ndarray, count: np.ndarray, territor
     lo = np.where(first[territory] > 0, cum[np.maximum(first[territory] - 1, 0)], 0.0)
     last = first[territory] + count[territory] - 1
     target = lo + rng.random(len(territory)) * (cum[last] - lo)
-    return np.clip(np.searchsorted(cum, target, side="right"), first[territory], last)
+    rows: np.ndarray = np.clip(np.searchsorted(cum, target, side="right"), first[territory], last)
+    return rows
 
 
 def _segments(kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -314,7 +318,8 @@ def _segments(kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _draw(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """One category per row from a (rows, categories) probability matrix."""
     cum = np.cumsum(probabilities, axis=1)
-    return np.minimum((u[:, None] * cum[:, -1:] > cum).sum(axis=1), probabilities.shape[1] - 1)
+    category: np.ndarray = np.minimum((u[:, None] * cum[:, -1:] > cum).sum(axis=1), probabilities.shape[1] - 1)
+    return category
 
 
 def _account_names(kind: np.ndarray, segment: np.ndarray, city: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -331,7 +336,8 @@ def _account_names(kind: np.ndarray, segment: np.ndarray, city: np.ndarray, rng:
     specialty = np.where(uses_specialty[pick], np.array(story.SEGMENT_WORD)[segment], "")
     names = pd.Series(before[pick]) + city + middle[pick] + specialty + end[pick]
     repeat = names.groupby(names).cumcount()
-    return np.where(repeat > 0, names + " " + (repeat + 1).astype(str), names)
+    numbered: np.ndarray = np.where(repeat > 0, names + " " + (repeat + 1).astype(str), names)
+    return numbered
 
 
 # ---------------------------------------------------------------- revenue and quotas
@@ -348,7 +354,8 @@ def _market(cal: _Calendar, months: np.ndarray) -> np.ndarray:
     """Seasonality × market growth per month."""
     season = np.array(story.SEASONALITY)[months.astype("datetime64[M]").astype(int) % 12]
     age = ((months - cal.start) // DAY) / 365.25
-    return season * (1 + story.MARKET_GROWTH) ** age
+    market: np.ndarray = season * (1 + story.MARKET_GROWTH) ** age
+    return market
 
 
 def _base_quota(cal: _Calendar, accounts: _Accounts, months: np.ndarray) -> np.ndarray:
@@ -370,20 +377,25 @@ def _employment(team: _Team, cal: _Calendar) -> tuple[np.ndarray, np.ndarray, np
     month_end = cal.months + (days - 1) * DAY
     hire = team.hire[:, None]
     first = np.where(hire > cal.months, (hire - cal.months) // DAY + 1, 1)
-    last = np.where(month_end > cal.end, (cal.end - cal.months) // DAY + 1, days)[None, :].repeat(len(hire), 0)
+    # numpy's stubs type datetime64 minus an array of datetime64 as datetime64 (it is timedelta64)
+    to_end = (cal.end - cal.months) // DAY  # type: ignore[operator]
+    last = np.where(month_end > cal.end, to_end + 1, days)[None, :].repeat(len(hire), 0)
     worked = np.clip(last - first + 1, 0, None) / days
     return worked, first, last
 
 
 def _ramp(team: _Team, cal: _Calendar) -> np.ndarray:
     tenure = ((cal.months + 14 * DAY)[None, :] - team.hire[:, None]) // DAY / 30.44
-    return np.clip(story.RAMP_FLOOR + (1 - story.RAMP_FLOOR) * tenure / story.RAMP_MONTHS, story.RAMP_FLOOR, 1)
+    ramp: np.ndarray = np.clip(story.RAMP_FLOOR + (1 - story.RAMP_FLOOR) * tenure / story.RAMP_MONTHS,
+                               story.RAMP_FLOOR, 1)
+    return ramp
 
 
 def _behaviour(team: _Team, cal: _Calendar) -> np.ndarray:
     """(reps, months) revenue multiplier of each rep's behavioural cause."""
     s = cal.severity(cal.months + 14 * DAY)
-    return 1 - (1 - team.cause_revenue)[:, None] * s[None, :]
+    multiplier: np.ndarray = 1 - (1 - team.cause_revenue)[:, None] * s[None, :]
+    return multiplier
 
 
 def _quarter_index(months: np.ndarray) -> np.ndarray:
@@ -564,7 +576,8 @@ def _events(rate: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...
 
 
 def _in_data(team: _Team, cal: _Calendar, rep: np.ndarray, when: np.ndarray) -> np.ndarray:
-    return (when >= np.maximum(team.hire[rep], cal.start)) & (when <= cal.end)
+    inside: np.ndarray = (when >= np.maximum(team.hire[rep], cal.start)) & (when <= cal.end)
+    return inside
 
 
 def _pick_account(accounts: _Accounts, rep: np.ndarray, u: np.ndarray, focused: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ TRUE/FALSE, missing values as empty cells.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Collection
 from functools import reduce
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -55,7 +56,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: str | Path) -> None:
                       f"{body}</sst>")
 
 
-def _shared_strings(frames) -> pd.Series:
+def _shared_strings(frames: Collection[pd.DataFrame]) -> pd.Series:
     """Every distinct text value of every frame (headers included) → its shared-string index."""
     parts = [pd.Series(list(f.columns), dtype=object) for f in frames]
     parts += [f[c].dropna().astype(object) for f in frames for c in f.columns if _kind(f[c]) == "text"]
