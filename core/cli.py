@@ -209,7 +209,8 @@ def report(argv: list[str], deck: bool = False) -> int:
         _say(f"error: {err.strerror or err} ({err.filename or args.out}).")
         return 1
     except Exception as err:  # noqa: BLE001 — a command line answers in one line, never a traceback
-        _say(f"error: the {'deck' if deck else 'summary'} could not be built ({type(err).__name__}: {err}); please report this.")
+        _say(f"error: the {'deck' if deck else 'summary'} could not be built ({type(err).__name__}: {err}); "
+             "please report this.")
         return 3
     _say(f"done: {args.out} ({period.label}, {len(data.sheets['Rep scorecard'])} reps).")
     return 0

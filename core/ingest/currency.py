@@ -99,7 +99,7 @@ def _rates(pairs: pd.DataFrame, target: str, user: Mapping[str, float]) -> pd.Se
     conv = _converter()
     known = set(conv.currencies)
     out = []
-    for code, day in zip(pairs["code"], pairs["day"], strict=False):
+    for code, day in zip(pairs["code"], pairs["day"], strict=True):
         if code == target:
             out.append(1.0)
         elif code in user:

@@ -86,7 +86,7 @@ def rows_of(frame: pd.DataFrame) -> tuple[QuotaRow, ...]:
     ok = f["rep_id"].notna() & f["period"].notna() & quota.gt(0)
     f = f[ok]
     return tuple((str(r), str(p), float(q), "" if pd.isna(d) else str(d))
-                 for r, p, q, d in zip(f["rep_id"], f["period"], quota[ok], f["product"], strict=False))
+                 for r, p, q, d in zip(f["rep_id"], f["period"], quota[ok], f["product"], strict=True))
 
 
 def frame_of(rows: Sequence[QuotaRow]) -> pd.DataFrame:
@@ -143,4 +143,4 @@ def _note(n: int, bad: int) -> pd.DataFrame:
 def _rejected(bad: pd.DataFrame) -> pd.DataFrame:
     return _frame([{"Table": "quotas", "Source": APP_SOURCE, "Row": i + 1, "Column": "period",
                     "Problem": "cannot read the period (use 2025-Q3, 2025-07, 2025 or FY2026-Q1)",
-                    "Value": p, "Kind": "rejected"} for i, p in zip(bad.index, bad["period"], strict=False)])
+                    "Value": p, "Kind": "rejected"} for i, p in zip(bad.index, bad["period"], strict=True)])

@@ -466,7 +466,7 @@ def split_sheet(source: str, name: str, file_name: str, grid: pd.DataFrame,
         body, blank = body.loc[:last], blank.loc[:last]
     else:
         body, blank = body.iloc[:0], blank.iloc[:0]
-    named = dict(zip(grid.columns, columns, strict=False))
+    named = dict(zip(grid.columns, columns, strict=True))
     body = body.set_axis(columns, axis=1)
     dropped = pd.DataFrame({"Row": blank[blank].index, "Problem": "blank row skipped", "Value": ""})
     data = body if not blank.any() else body[~blank]    # a big regular file: no copy of its cells
@@ -605,7 +605,8 @@ def _check_workbook(file_name: str, suffix: str, data: bytes) -> None:
                     _unpack(book, part)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
         raise ReadError(f"{file_name} could not be opened: it is damaged or incomplete (perhaps it was cut "
-                        "short while saving or uploading). Open it in Excel, save it again and upload it again.") from err
+                        "short while saving or uploading). Open it in Excel, save it again and upload it "
+                        "again.") from err
 
 
 def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
@@ -618,4 +619,5 @@ def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
 
 def _too_big(file_name: str) -> str:
     return (f"{file_name} is too big to read once unpacked (over {MAX_UNZIPPED_BYTES >> 30} GB, or a sheet "
-            f"over {MAX_SHEET_CELLS:,} cells or {xlsx_guard.MAX_PRESENT_CELLS:,} filled cells). Upload the data as CSV files instead, or split the workbook.")
+            f"over {MAX_SHEET_CELLS:,} cells or {xlsx_guard.MAX_PRESENT_CELLS:,} filled cells). Upload the data "
+            "as CSV files instead, or split the workbook.")

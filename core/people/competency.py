@@ -361,10 +361,10 @@ def coaching_focus(table: pd.DataFrame, ds: Dataset, settings: Settings, as_of: 
     """Per rep the 1–2 competencies to work on next, ranked, with the reason in words.
 
     A competency needs work when its shortfall a quarter from now (−(gap + falling trend)) is
-    positive; a trend counts as falling from STEADY points a quarter down. New reps (< NEW_REP_MONTHS tenure) get up to two, foundations (FOUNDATIONS) first;
-    senior reps (role containing "senior") go deeper: one competency unless a second is also
-    clearly short (by more than the competency_gap_min threshold); everyone else gets up to two.
-    Reps with nothing below expected and nothing falling get no row.
+    positive; a trend counts as falling from STEADY points a quarter down. New reps (< NEW_REP_MONTHS
+    tenure) get up to two, foundations (FOUNDATIONS) first; senior reps (role containing "senior") go
+    deeper: one competency unless a second is also clearly short (by more than the competency_gap_min
+    threshold); everyone else gets up to two. Reps with nothing below expected and nothing falling get no row.
     """
     t = table[table["latest_rating"].notna()].copy()
     falling = t["trend_per_90d"].where(t["trend_per_90d"] <= -STEADY, 0.0).fillna(0.0)

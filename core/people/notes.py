@@ -93,9 +93,9 @@ class Notebook:
             return "|".join(ids.get(part, part) for part in k.split("|"))
 
         notes = tuple(replace(n, key=key(n.key), text=t)
-                      for n, t in zip(self.notes, text([n.text for n in self.notes]), strict=False))
+                      for n, t in zip(self.notes, text([n.text for n in self.notes]), strict=True))
         coaching = tuple(replace(c, rep_id=ids.get(c.rep_id, c.rep_id), agreed=t)
-                         for c, t in zip(self.coaching, text([c.agreed for c in self.coaching]), strict=False))
+                         for c, t in zip(self.coaching, text([c.agreed for c in self.coaching]), strict=True))
         scenarios = tuple(replace(s, reps={ids.get(r, r): v for r, v in s.reps.items()}) for s in self.scenarios)
         return Notebook(notes=notes, coaching=coaching, scenarios=scenarios)
 

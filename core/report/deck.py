@@ -90,8 +90,8 @@ def _text(slide: Slide, lines: list[str], x: int, y: int, w: int, h: int, size: 
         p.space_after = Pt(4)
 
 
-def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: Sequence[object], series: dict[str, Any], x: int, y: int, w: int,
-           h: int, number_format: str, title: str = "") -> Any:
+def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: Sequence[object], series: dict[str, Any], x: int,
+           y: int, w: int, h: int, number_format: str, title: str = "") -> Any:
     data = CategoryChartData(number_format=number_format)
     data.categories = [_category(c) for c in categories]
     for name, values in series.items():
@@ -210,7 +210,7 @@ def _findings(prs: Any, data: SummaryData) -> None:
     who = f["Who (names)"].where(f["Who (names)"].notna(), f["Who"])
     rows = [[str(r), LABELS.get(c, c), _clean(w), _range(m, lo, hi), _clean(a)]
             for r, c, w, m, lo, hi, a in zip(f["Rank"], f["Cause"], who, f["Estimated impact"],
-                                             f["Impact low"], f["Impact high"], f["Recommended actions"], strict=False)]
+                                             f["Impact low"], f["Impact high"], f["Recommended actions"], strict=True)]
     _table(slide, ["#", "Cause", "Who", "Money (range)", "Next step"], rows, Inches(0.5), Inches(1.6),
            Inches(12.3), [0.04, 0.18, 0.16, 0.17, 0.45])
 
@@ -248,7 +248,7 @@ def _what_if(prs: Any, data: SummaryData) -> None:
     _chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, labels[::-1], {"Gap closed": w["Gap closed"][::-1]},
            Inches(0.5), Inches(1.6), Inches(6.5), Inches(5.4), MONEY_FMT)
     rows = [[label, str(int(n)), _range(m, lo, hi)]
-            for label, n, m, lo, hi in zip(labels, w["Reps"], w["Gap closed"], w["Low"], w["High"], strict=False)]
+            for label, n, m, lo, hi in zip(labels, w["Reps"], w["Gap closed"], w["Low"], w["High"], strict=True)]
     _table(slide, ["Cause", "Reps", "Gap closed (range)"], rows, Inches(7.2), Inches(1.6), Inches(5.6),
            [0.45, 0.15, 0.40])
     _text(slide, [(f"All causes together: {fmt_money(w['Gap closed'].sum())} of {fmt_money(short)}. "
@@ -292,14 +292,14 @@ def _rep(prs: Any, rep: pd.Series, data: SummaryData, ds: Dataset, comp: pd.Data
     f = data.sheets["Findings"]
     mine = f[(f["Scope"] == "rep") & (f["Who"] == rep_id)]
     lines = ["Evidence:"] + [f"• {LABELS.get(c, c)} ({fmt_money(m)}): {e}" for c, m, e in
-                             zip(mine["Cause"], mine["Estimated impact"], mine["Evidence"], strict=False)][:3]
+                             zip(mine["Cause"], mine["Estimated impact"], mine["Evidence"], strict=True)][:3]
     lines += ["Next steps:"] + [f"• {a}" for a in mine["Recommended actions"].head(2)]
     mine_focus = focus[focus["rep_id"] == rep_id]
     lines += ["Coaching focus:"] + ([f"• {r}" for r in mine_focus["reason"]] or ["• nothing below the expected level"])
     log = effect[effect["rep_id"] == rep_id]
     if len(log):
         lines += ["Coaching log:"] + [f"• {d} {c}: {a} — {v}" for d, c, a, v in
-                                      zip(log["date"], log["competency"], log["agreed"], log["verdict"], strict=False)]
+                                      zip(log["date"], log["competency"], log["agreed"], log["verdict"], strict=True)]
     rep_notes = book.notes_about("rep", rep_id)
     if rep_notes:
         lines += ["Notes:"] + [f"• {n.text}" for n in rep_notes]
@@ -338,9 +338,9 @@ def anonymized_notebook(book: notes.Notebook, original: Dataset, anonymous: Data
         if not (original.has(table) and name in original.table(table).columns):
             continue
         before, after = original.table(table), anonymous.table(table)
-        names.update({a: b for a, b in zip(before[name], after[name], strict=False) if isinstance(a, str) and a})
+        names.update({a: b for a, b in zip(before[name], after[name], strict=True) if isinstance(a, str) and a})
         if key and id_prefix:
-            ids.update({a: b for a, b in zip(before[key], after[key], strict=False) if a != b})
+            ids.update({a: b for a, b in zip(before[key], after[key], strict=True) if a != b})
     return book.rename(names, ids)
 
 

@@ -126,7 +126,7 @@ def generate(n_reps: int = 40, years: float = 2.9, seed: int = 7, end: date = da
                                   "series": story.PRODUCT_SEGMENT}),
     }
     tables = {name: _canonical(name, tables[name]) for name in TABLES if name in tables}
-    return SampleData(tables=tables, planted=dict(zip(ids, team.cause, strict=False)))
+    return SampleData(tables=tables, planted=dict(zip(ids, team.cause, strict=True)))
 
 
 # ---------------------------------------------------------------- calendar, team, geography
@@ -162,7 +162,8 @@ def _team(n: int, planted: list[str], cal: _Calendar, rng: np.random.Generator) 
     tenure_days = rng.integers(90, 3000, n)
     hire = cal.start - tenure_days * DAY
     ramping = cause == "ramping"
-    hire[ramping] = np.maximum(cal.quarter_end - rng.integers(*story.RAMP_HIRED_DAYS_BEFORE, ramping.sum()) * DAY, cal.start)
+    hire[ramping] = np.maximum(
+        cal.quarter_end - rng.integers(*story.RAMP_HIRED_DAYS_BEFORE, ramping.sum()) * DAY, cal.start)
     behavioural = ~np.isin(cause, STRUCTURAL + (story.HEALTHY,))
     index = rng.uniform(*story.HEALTHY_POTENTIAL_INDEX, n)
     imbalanced = cause == "territory_imbalance"
@@ -453,9 +454,9 @@ def _sales(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Gene
     position = cal.months.astype("datetime64[M]").astype(int) % 3
     bunching = np.where(incentive[:, None], np.array(story.QUARTER_MONTH_WEIGHTS)[position][None, :], 1.0)
     expected = (accounts.potential[acc] / 12 * accounts.affinity[acc, prod] * _launch(cal, cal.months)[prod, month]
-                * story.CAPTURE * _market(cal, cal.months)[month] * team.execution[rep] * _behaviour(team, cal)[rep, month]
-                * product_mix[rep, prod] * _ramp(team, cal)[rep, month] * worked[rep, month]
-                * bunching[rep, month] * retained)
+                * story.CAPTURE * _market(cal, cal.months)[month] * team.execution[rep]
+                * _behaviour(team, cal)[rep, month] * product_mix[rep, prod] * _ramp(team, cal)[rep, month]
+                * worked[rep, month] * bunching[rep, month] * retained)
     interval = _order_interval(accounts.potential[acc] * accounts.affinity[acc, prod])
     calendar_month = cal.months.astype("datetime64[M]").astype(int)[month]      # quarters are aligned
     offset = (accounts.phase[acc, prod] * interval).astype(int)
@@ -741,7 +742,8 @@ def _assessments(team: _Team, roles: np.ndarray, cal: _Calendar, rng: np.random.
     chosen = np.argsort(rng.random((len(gap_reps), len(weak))), axis=1) < rng.integers(2, 4, (len(gap_reps), 1))
     gap[gap_reps[:, None], weak[None, :]] = chosen
     offset = rng.normal(0.25, 0.25, (n, n_c))
-    rep, t, comp = np.nonzero(np.ones((n, len(when), n_c), dtype=bool) & ((when[None, :] >= team.hire[:, None] + 60 * DAY)[:, :, None]))
+    rep, t, comp = np.nonzero(np.ones((n, len(when), n_c), dtype=bool)
+                              & ((when[None, :] >= team.hire[:, None] + 60 * DAY)[:, :, None]))
     date_ = when[t]
     tenure_years = ((date_ - team.hire[rep]) // DAY) / 365.25
     healthy = expected[rep, comp] + offset[rep, comp] + np.minimum(0.1 * tenure_years, 0.4)
@@ -797,7 +799,8 @@ def write_csvs(tables: dict[str, pd.DataFrame], directory: str | Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m core sample --out sample_data/goalgap_sample.xlsx [--reps N --years Y --seed S --density D --csv DIR]`."""
+    """`python -m core sample --out sample_data/goalgap_sample.xlsx
+    [--reps N --years Y --seed S --density D --csv DIR]`."""
     parser = argparse.ArgumentParser(prog="python -m core sample",
                                      description="Write the GoalGap sample data (a seeded medtech team).")
     parser.add_argument("--out", default="sample_data/goalgap_sample.xlsx", help="workbook to write")

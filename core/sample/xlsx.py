@@ -108,9 +108,9 @@ def _cells(values: pd.Series, refs: np.ndarray, strings: pd.Series) -> np.ndarra
 def _sheet(frame: pd.DataFrame, strings: pd.Series) -> str:
     letters = _column_letters(len(frame.columns))
     rows = np.arange(2, len(frame) + 2).astype(_TEXT)
-    header = "".join(f'<c r="{l}1" s="{_HEADER_STYLE}" t="s"><v>{strings[str(c)]}</v></c>'
-                     for l, c in zip(letters, frame.columns, strict=False))
-    cells = [_cells(frame[c], np.char.add(l, rows), strings) for l, c in zip(letters, frame.columns, strict=False)]
+    header = "".join(f'<c r="{col}1" s="{_HEADER_STYLE}" t="s"><v>{strings[str(c)]}</v></c>'
+                     for col, c in zip(letters, frame.columns, strict=True))
+    cells = [_cells(frame[c], np.char.add(col, rows), strings) for col, c in zip(letters, frame.columns, strict=True)]
     body = reduce(np.char.add, cells, np.char.add(np.char.add('<row r="', rows), '">'))
     data = "</row>".join(body.tolist()) + "</row>" if len(frame) else ""
     widths = "".join(f'<col min="{i}" max="{i}" width="{max(10, len(str(c)) + 3)}" customWidth="1"/>'
