@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from core.dataset import Dataset
 from core.errors import UserError
@@ -62,7 +62,7 @@ class Budget:
         return TIME_BUDGET_S + TIME_PER_MB_S * size_bytes / 1e6
 
 
-def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict | None = None,
+def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict[str, Any] | None = None,
                     budget: Budget = Budget()) -> Dataset:
     """core.ingest.pipeline.ingest(files, overrides), run in a worker within `budget`."""
     from core.ingest.pipeline import ingest
@@ -71,7 +71,7 @@ def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict | None =
     return run_isolated(ingest, (list(files), overrides), names, sum(len(d) for _, d in files), budget)
 
 
-def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict | None = None,
+def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict[str, Any] | None = None,
                           budget: Budget = Budget()) -> Dataset:
     """core.ingest.pipeline.ingest_paths(paths, overrides), run in a worker within `budget` (the worker
     reads the files itself)."""
@@ -82,7 +82,7 @@ def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict | None = 
     return run_isolated(ingest_paths, ([str(p) for p in paths], overrides), names, size, budget)
 
 
-def run_isolated(fn: Callable[..., Dataset], args: tuple, names: Sequence[str], size_bytes: int,
+def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Sequence[str], size_bytes: int,
                  budget: Budget) -> Dataset:
     """fn(*args) in a worker process (fn must be importable by name). Raises UserError with a
     plain message when the worker runs out of memory or time, or when fn raises one."""
@@ -109,7 +109,7 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple, names: Sequence[str], 
             raise OutOfTime(_too_slow(names, seconds))
         kind = "memory"             # died in native code past its address-space limit
     if kind == "ok":
-        return value
+        return cast(Dataset, value)         # what the worker sent: fn's result
     if kind == "user":
         raise UserError(value)
     if kind == "memory":
@@ -141,7 +141,8 @@ def _get_context() -> Any:
         return _context
 
 
-def _work(conn: Connection, fn: Callable[..., Any], args: tuple, memory_bytes: int, seconds: float) -> None:
+def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int,
+          seconds: float) -> None:
     """The worker: limit its own memory and CPU time, run fn, send ("ok", result) or why not."""
     _limit_memory(memory_bytes)
     _limit_cpu(seconds)
