@@ -63,7 +63,8 @@ def anonymize(ds: Dataset) -> Dataset:
         lookup = dict(zip(p[key or name], p["pseudonym"], strict=True))
         tables[table] = t.assign(**{name: t[key or name].map(lookup).astype("str")
                                     .where(t[name].notna())})
-        names.update(zip(p[name].dropna(), p["pseudonym"], strict=False))
+        named = p.dropna(subset=[name])
+        names.update(zip(named[name], named["pseudonym"], strict=True))
         if id_prefix and key:
             spelled = p[p[key] == p[name]]
             id_maps[key] = dict(zip(spelled[key], spelled["pseudonym"].str.replace(
