@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from core.dataset import Dataset
+    from core.ingest.sources import TableMap
     from core.periods import Period
     from core.settings import Settings
 
@@ -67,8 +68,8 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _choose_period(args: argparse.Namespace, ds: Dataset | None, fiscal_start: int = 1) -> Period:
-    """The period the options name; with none, the latest complete quarter of `ds`."""
+def _named_period(args: argparse.Namespace, fiscal_start: int = 1) -> Period | None:
+    """The period the options name (--period, or --start with --end); None when they name none."""
     import pandas as pd
 
     from core import periods
@@ -86,6 +87,14 @@ def _choose_period(args: argparse.Namespace, ds: Dataset | None, fiscal_start: i
                             "2025-07-01.") from err
     if args.period:
         return periods.parse_period(args.period, fiscal_start)
+    return None
+
+
+def _latest_quarter(ds: Dataset, fiscal_start: int = 1) -> Period:
+    """The latest complete quarter of `ds`: the report's period when the options name none."""
+    from core import periods
+    from core.errors import UserError
+
     span = ds.date_span()
     if span is None:
         raise UserError("The files hold no dated sales or closed deals, so there is nothing to report.")
@@ -140,7 +149,7 @@ def deck_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_inputs(inputs: list[str], table_map: Any, options: dict) -> Dataset:
+def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[str, Any]) -> Dataset:
     """Files, folders and DuckDB files read in a worker process within a memory and time budget,
     so a bad file stops its own worker in seconds (core.ingest.sandbox)."""
     from core.ingest.sandbox import Budget, run_isolated
@@ -160,7 +169,7 @@ def report(argv: list[str], deck: bool = False) -> int:
     try:
         settings = _read_settings(args.settings)
         fiscal_start = settings.fiscal_start_month
-        chosen = _choose_period(args, None, fiscal_start) if args.period or args.start or args.end else None
+        chosen = _named_period(args, fiscal_start)
         inputs = [*args.inputs, *([args.quotas] if args.quotas else [])]
         missing = [p for p in inputs if not Path(p).exists()]
         if missing:
@@ -175,7 +184,7 @@ def report(argv: list[str], deck: bool = False) -> int:
         ds = _read_inputs(inputs, table_map, options)
         if not args.quotas:
             ds = with_quotas(ds, settings.quotas, fiscal_start, settings.quota_seasonality)
-        period = chosen or _choose_period(args, ds, fiscal_start)
+        period = chosen or _latest_quarter(ds, fiscal_start)
         _check_has_data(ds, period)
         if args.anonymize:
             from core.report.anonymize import anonymize
@@ -200,7 +209,8 @@ def report(argv: list[str], deck: bool = False) -> int:
         _say(f"error: {err.strerror or err} ({err.filename or args.out}).")
         return 1
     except Exception as err:  # noqa: BLE001 — a command line answers in one line, never a traceback
-        _say(f"error: the {'deck' if deck else 'summary'} could not be built ({type(err).__name__}: {err}); please report this.")
+        _say(f"error: the {'deck' if deck else 'summary'} could not be built ({type(err).__name__}: {err}); "
+             "please report this.")
         return 3
     _say(f"done: {args.out} ({period.label}, {len(data.sheets['Rep scorecard'])} reps).")
     return 0
