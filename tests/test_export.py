@@ -279,3 +279,21 @@ def test_every_sheet_prints_landscape_one_page_wide_with_its_charts_at_the_top(s
     long_lines = [c for row in summary.iter_rows(max_col=1) for c in row
                   if isinstance(c.value, str) and len(c.value) > 60 and (c.font.sz or 11) == 11]
     assert long_lines and all(c.alignment.wrap_text for c in long_lines)
+
+
+def test_kpi_columns_are_lit_from_the_registry(sample):
+    """The scorecard's lit columns are exactly its KPIs with a target where higher is better, each
+    against its own target and amber band (registry), whatever the header says."""
+    from core.kpis.registry import KPIS
+    from core.report.summary import SCORECARD
+
+    _, blob, data = sample
+    ws = _open(blob)["Rep scorecard"]
+    header = [c.value for c in ws[1]]
+    letters = [re.match(r"[A-Z]+", str(cf.sqref)).group(0) for cf in ws.conditional_formatting]
+    lit = {header[openpyxl.utils.cell.column_index_from_string(col) - 1]: [r.formula[0] for r in cf.rules]
+           for col, cf in zip(letters, ws.conditional_formatting, strict=True)}
+    expected = {h for h, col in SCORECARD.items() if col in KPIS and KPIS[col].target and KPIS[col].higher_is_better}
+    assert set(lit) == expected
+    target = data.settings.targets.meetings_per_week
+    assert any(f">={target * 0.8!r}" in rule for rule in lit["Meetings per week"])

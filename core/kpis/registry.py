@@ -58,6 +58,7 @@ class Kpi:
     needs: tuple[str, ...] = ()
     parts: tuple[tuple[str, PartFn], ...] = ()
     formula: Formula | None = None
+    amber: float = 0.9                 # at least this share of the target shows amber, not red
 
 
 _S, _Q, _O, _A, _F = ("sales",), ("quotas",), ("opportunities",), ("activities",), ("follow_ups",)
@@ -80,9 +81,9 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("open_pipeline", "Open pipeline", "money", True, None, _O),
     Kpi("start_pipeline", "Pipeline at period start", "money", True, None, _O),
     Kpi("remaining_quota", "Remaining quota", "money", False, None, _S + _Q),
-    Kpi("pipeline_coverage", "Pipeline coverage", "ratio", True, "pipeline_coverage", _O + _S + _Q),
+    Kpi("pipeline_coverage", "Pipeline coverage", "ratio", True, "pipeline_coverage", _O + _S + _Q, amber=2 / 3),
     Kpi("meetings", "Meetings", "count", True, None, _A),
-    Kpi("meetings_per_week", "Meetings per week", "per_week", True, "meetings_per_week", _A),
+    Kpi("meetings_per_week", "Meetings per week", "per_week", True, "meetings_per_week", _A, amber=0.8),
     Kpi("presentations", "Presentations", "count", True, None, _A),
     Kpi("presentations_per_quarter", "Presentations per quarter", "per_quarter", True,
         "presentations_per_quarter", _A),

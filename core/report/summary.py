@@ -125,6 +125,7 @@ class SummaryData:
     notes: plain-words lines for the Summary ("Territories: not available — upload accounts").
     missing: sheet name (or "Waterfall") → the one line that sheet shows instead of rows, saying
     what is missing and how to add it (export.md); only for sheets without rows.
+    columns: sheet name → header → the core column behind it (a KPI key, or another column).
     units: sheet name → header → unit (core.kpis.registry.UNITS) of its numeric columns.
     """
 
@@ -140,6 +141,7 @@ class SummaryData:
     method: str
     sheets: dict[str, pd.DataFrame]
     missing: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
     units: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -204,6 +206,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
         method=diagnosis.method,
         sheets=sheets,
         missing=missing,
+        columns={name: columns[name] for name in sheets},
         units={name: column_units(name, columns[name]) for name in sheets},
     )
 

@@ -28,7 +28,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from core.fmt import is_missing
+from core.kpis.registry import KPIS
 from core.report.summary import SHEETS, SummaryData
+from core.settings import Settings
 
 MONEY, PCT, DAYS, ONE, TWO, INT = '"$"#,##0', "0.0%", '#,##0" d"', "0.0", "0.00", "#,##0"
 MULTIPLE, INDEX, MONTH = '0.0"×"', "0", "mmm yyyy"
@@ -112,7 +114,7 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
         _put(ws, 2, 1, data.missing[sheet], font=ITALIC)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
-    _traffic_lights(ws, headers, n, data)
+    _traffic_lights(ws, headers, n, data, sheet)
     _print_setup(ws, len(headers), n + 1, title_rows="1:1")
 
 
@@ -173,40 +175,52 @@ def _width(header: str, values: pd.Series) -> float:
     return float(min(max(len(header) + 2, longest + 2, 8), 60))
 
 
-def _traffic_lights(ws: Worksheet, headers: list[str], n: int, data: SummaryData) -> None:
-    """Red / amber / green against the settings' targets; empty cells stay uncoloured."""
+def _traffic_lights(ws: Worksheet, headers: list[str], n: int, data: SummaryData, sheet: str) -> None:
+    """Red / amber / green against the settings' targets; empty cells stay uncoloured. A KPI column
+    is lit from its registry entry (target, direction, amber band), whatever its header says."""
     if not n:
         return
-    t, th = data.settings.targets, data.settings.thresholds
-    higher = {"Attainment": (t.attainment, 0.9), "Call plan adherence": (t.call_plan_adherence, 0.9),
-              "On-time follow-up rate": (t.on_time_follow_up_rate, 0.9),
-              "Meetings per week": (t.meetings_per_week, 0.8),
-              "Knowledge quotient": (t.knowledge_quotient, 0.9), "Coverage": (t.coverage, 0.9),
-              "Pipeline coverage": (t.pipeline_coverage, 2 / 3)}
+    sources = data.columns.get(sheet, {})
     for j, header in enumerate(headers, start=1):
         c = f"{get_column_letter(j)}2"
-        rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{n + 1}"
-        num = f"ISNUMBER({c})"
-        if header in higher:
-            target, amber = higher[header]
-            rules = (f"AND({num},{c}>={target!r})", f"AND({num},{c}>={target * amber!r},{c}<{target!r})",
-                     f"AND({num},{c}<{target * amber!r})")
-        elif header == "Overlap":
-            rules = (f"AND({num},{c}<={t.overlap!r})", f"AND({num},{c}>{t.overlap!r},{c}<={2 * t.overlap!r})",
-                     f"AND({num},{c}>{2 * t.overlap!r})")
-        elif header == "Potential index":
-            lo, hi = t.potential_index_low, t.potential_index_high
-            rules = (f"AND({num},{c}>={lo!r},{c}<={hi!r})", "FALSE", f"AND({num},OR({c}<{lo!r},{c}>{hi!r}))")
-        elif header == "Gap":
-            lo = th.competency_gap_min
-            rules = (f"AND({num},{c}>={t.competency_gap!r})",
-                     f"AND({num},{c}>={lo!r},{c}<{t.competency_gap!r})", f"AND({num},{c}<{lo!r})")
-        elif header == "Severity":
-            rules = (f'{c}="low"', f'{c}="medium"', f'{c}="high"')
-        else:
+        rules = _light_rules(sources.get(header, header), sheet, c, data.settings)
+        if rules is None:
             continue
-        for formula, fill in zip(rules, (GREEN, AMBER, RED), strict=False):
+        rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{n + 1}"
+        for formula, fill in zip(rules, (GREEN, AMBER, RED), strict=True):
             ws.conditional_formatting.add(rng, FormulaRule(formula=[formula], fill=fill))
+
+
+def _light_rules(column: str, sheet: str, c: str, settings: Settings) -> tuple[str, str, str] | None:
+    """The green, amber and red formulas for cell `c` of `column` (None: not lit). KPIs with a
+    target where higher is better: green at target, amber from `amber` × target. Lower-is-better
+    targets (0 days late) are ideals, not pass marks, so they are not lit."""
+    t, th = settings.targets, settings.thresholds
+    num = f"ISNUMBER({c})"
+    kpi = KPIS.get(column)
+    if sheet == "Competencies" and column == "gap":          # rating points, not the money gap
+        lo = th.competency_gap_min
+        return (f"AND({num},{c}>={t.competency_gap!r})", f"AND({num},{c}>={lo!r},{c}<{t.competency_gap!r})",
+                f"AND({num},{c}<{lo!r})")
+    if kpi is not None and kpi.target and kpi.higher_is_better:
+        return _at_least(c, float(getattr(t, kpi.target)), kpi.amber)
+    if column == "coverage":
+        return _at_least(c, t.coverage, 0.9)
+    if column == "overlap":
+        return (f"AND({num},{c}<={t.overlap!r})", f"AND({num},{c}>{t.overlap!r},{c}<={2 * t.overlap!r})",
+                f"AND({num},{c}>{2 * t.overlap!r})")
+    if column == "potential_index":
+        lo, hi = t.potential_index_low, t.potential_index_high
+        return f"AND({num},{c}>={lo!r},{c}<={hi!r})", "FALSE", f"AND({num},OR({c}<{lo!r},{c}>{hi!r}))"
+    if column == "severity":
+        return f'{c}="low"', f'{c}="medium"', f'{c}="high"'
+    return None
+
+
+def _at_least(c: str, target: float, amber: float) -> tuple[str, str, str]:
+    num = f"ISNUMBER({c})"
+    return (f"AND({num},{c}>={target!r})", f"AND({num},{c}>={target * amber!r},{c}<{target!r})",
+            f"AND({num},{c}<{target * amber!r})")
 
 
 # ---------------------------------------------------------------------------------------------
