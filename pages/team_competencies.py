@@ -68,8 +68,8 @@ table = table[table["rep_id"].isin(in_scope)]
 if table.empty:
     st.info("No manager ratings for the reps in this scope up to the end of the period.")
     st.stop()
-summary = cached_call(comp.rep_summary, table)
-short = int((summary["shortfall"] > -ctx.settings.thresholds.competency_gap_min).sum())
+summary = cached_call(comp.rep_summary, table, ctx.settings)
+short = int((summary["clearly_below"] > 0).sum())
 c1, c2, c3 = st.columns(3)
 c1.metric("Reps rated", len(summary))
 c2.metric("Reps clearly below expected somewhere", short,

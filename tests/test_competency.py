@@ -181,11 +181,15 @@ def test_scale_1000_reps_7_competencies_12_quarters_is_fast():
 
 
 def test_rep_summary_counts_shortfall_and_clear_trends():
-    t = pd.DataFrame({"rep_id": ["R1", "R1", "R2"], "rep_name": ["A", "A", "B"], "gap": [-1.0, 0.5, -0.2],
-                      "trend_per_90d": [-0.3, 0.2, np.nan], "trend_low": [-0.5, 0.1, np.nan],
-                      "trend_high": [-0.1, 0.3, np.nan]})
-    s = rep_summary(t).set_index("rep_id")
-    assert s.loc["R1", ["shortfall", "below_expected", "slipping", "improving"]].tolist() == [1.0, 1, 1, 1]
+    t = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R3", "R3"], "rep_name": ["A", "A", "B", "C", "C"],
+                      "gap": [-1.0, 0.5, -0.2, -0.4, -0.4],
+                      "trend_per_90d": [-0.3, 0.2, np.nan, 0, 0], "trend_low": [-0.5, 0.1, np.nan, 0, 0],
+                      "trend_high": [-0.1, 0.3, np.nan, 0, 0]})
+    s = rep_summary(t, Settings()).set_index("rep_id")      # clearly short: more than 0.5 below
+    assert s.loc["R1", ["shortfall", "below_expected", "clearly_below", "slipping", "improving"]].tolist() \
+        == [1.0, 1, 1, 1, 1]
+    # 0.8 points short in all, but no single competency clearly short
+    assert s.loc["R3", ["shortfall", "below_expected", "clearly_below"]].tolist() == [pytest.approx(0.8), 2, 0]
     assert s.loc["R2", "shortfall"] == pytest.approx(0.2) and s.loc["R2", "slipping"] == 0
     assert s.loc["R1", "steepest_fall"] == -0.3
 

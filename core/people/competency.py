@@ -274,15 +274,24 @@ def _variance_components(g: pd.DataFrame) -> tuple[np.ndarray, float] | None:
     return scale * psi, scale
 
 
-def rep_summary(table: pd.DataFrame) -> pd.DataFrame:
+def clearly_short(shortfall: pd.Series, settings: Settings) -> pd.Series:
+    """Whether a shortfall (rating points below the expected level, ≥ 0) is clear: more than the
+    competency_gap_min threshold (Settings) — the one rule the Team competencies page and the
+    coaching focus share."""
+    return shortfall > -settings.thresholds.competency_gap_min
+
+
+def rep_summary(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Per rep from a competency table: rep_id, rep_name, shortfall (Σ points below expected over
-    competencies), below_expected (competencies below), slipping (competencies whose whole trend
-    interval is below 0), improving (whole interval above 0), steepest_fall (most negative trend)."""
-    t = table.assign(_short=(-table["gap"]).clip(lower=0), _below=table["gap"] < 0,
+    competencies), below_expected (competencies below), clearly_below (competencies clearly below:
+    `clearly_short`), slipping (competencies whose whole trend interval is below 0), improving (whole
+    interval above 0), steepest_fall (most negative trend)."""
+    short = (-table["gap"]).clip(lower=0)
+    t = table.assign(_short=short, _below=table["gap"] < 0, _clear=clearly_short(short, settings),
                      _slip=table["trend_high"] < 0, _up=table["trend_low"] > 0)
     return (t.groupby(["rep_id", "rep_name"], as_index=False)
             .agg(shortfall=("_short", "sum"), below_expected=("_below", "sum"),
-                 slipping=("_slip", "sum"), improving=("_up", "sum"),
+                 clearly_below=("_clear", "sum"), slipping=("_slip", "sum"), improving=("_up", "sum"),
                  steepest_fall=("trend_per_90d", "min")))
 
 
@@ -377,8 +386,7 @@ def coaching_focus(table: pd.DataFrame, ds: Dataset, settings: Settings, as_of: 
     t["foundation"] = t["new_rep"] & t["competency"].isin(FOUNDATIONS)
     t = t.sort_values(["rep_id", "foundation", "need", "competency"], ascending=[True, False, False, True])
     t["rank"] = t.groupby("rep_id").cumcount() + 1
-    clearly_short = t["need"] > -settings.thresholds.competency_gap_min
-    keep = (t["rank"] == 1) | ((t["rank"] == 2) & (~t["senior"] | clearly_short))
+    keep = (t["rank"] == 1) | ((t["rank"] == 2) & (~t["senior"] | clearly_short(t["need"], settings)))
     t = t[keep]
     t["reason"] = _reasons(t)
     return t[FOCUS_COLUMNS].astype({"rank": "int64"}).reset_index(drop=True)
