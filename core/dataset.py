@@ -14,7 +14,7 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -100,7 +100,7 @@ class Dataset:
 
     tables: Mapping[str, pd.DataFrame]
     issues: pd.DataFrame = field(default_factory=empty_issues)
-    sources: tuple[SourceInfo, ...] = ()
+    sources: Sequence[SourceInfo] = ()       # stored as a tuple
     cache: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -129,7 +129,7 @@ class Dataset:
         return self.replace(tables={k: t for k, t in self.tables.items() if k not in names})
 
     def __reduce__(self) -> tuple[type[Dataset], tuple[dict[str, pd.DataFrame], pd.DataFrame,
-                                                       tuple[SourceInfo, ...]]]:
+                                                       Sequence[SourceInfo]]]:
         """Pickle the tables, issues and sources, not the cache (derived, and it holds a lock)."""
         return Dataset, (dict(self.tables), self.issues, self.sources)
 

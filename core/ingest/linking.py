@@ -30,9 +30,9 @@ DERIVED_SALES_SOURCE = "derived: sales from won opportunities"
 DERIVED_REPS_SOURCE = "derived: reps from the rep columns of the other tables"
 
 
-def link(tables: dict[str, pd.DataFrame], issues: list) -> list[SourceInfo]:
+def link(tables: dict[str, pd.DataFrame], issues: list[pd.DataFrame]) -> list[SourceInfo]:
     """Cross-table steps; returns SourceInfo rows for derived tables."""
-    extra = []
+    extra: list[SourceInfo] = []
     roster = has_rows(tables, "reps")
     unclear_reps: set[str] = set()
     if roster:

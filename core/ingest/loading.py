@@ -44,6 +44,8 @@ _NO_VALUE = ("formula with no saved value: the workbook was saved without calcul
 
 @dataclass
 class Loaded:
+    """One sheet's kept rows in canonical columns, and what was found on the way."""
+
     frame: pd.DataFrame                      # canonical columns + _source, _row
     issues: list[pd.DataFrame]
     notes: list[str]
@@ -52,8 +54,10 @@ class Loaded:
 def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
                today: pd.Timestamp) -> Loaded:
     """Parse a matched sheet into canonical columns; reject rows that cannot be used."""
-    data, src, issues, notes = sheet.data, sheet.source, [], []
-    mapping = {m.canonical: m.source_column for m in matches if m.canonical}
+    data, src = sheet.data, sheet.source
+    issues: list[pd.DataFrame] = []
+    notes: list[str] = []
+    mapping: dict[str, str] = {m.canonical: m.source_column for m in matches if m.canonical}
     frame = pd.DataFrame(index=data.index)
     reject = pd.Series(False, index=data.index)
     for col in table.columns:
@@ -161,8 +165,8 @@ def _range_check(table: str, col: Column, values: pd.Series) -> tuple[pd.Series,
     return bad.fillna(False).astype(bool), reason
 
 
-def _screen(table: str, col: Column, mapping: dict, sheet: RawSheet, parsed: cleaning.Parsed,
-            shown: _Shown, issues: list, reject: pd.Series) -> pd.Series:
+def _screen(table: str, col: Column, mapping: dict[str, str], sheet: RawSheet, parsed: cleaning.Parsed,
+            shown: _Shown, issues: list[pd.DataFrame], reject: pd.Series) -> pd.Series:
     """Values no one can use, each reported with what to do: formulas saved without their value,
     a system's "no date" (9999-12-31), and infinite or absurd numbers (|x| >= 1e12). Returns the
     values with those cells blank; rows missing a required value are rejected."""
@@ -185,8 +189,8 @@ def _screen(table: str, col: Column, mapping: dict, sheet: RawSheet, parsed: cle
     return values
 
 
-def _flag(issues: list, table: str, src: str, col: Column, mapping: dict, bad: pd.Series, why: str,
-          shown: pd.Series, reject: pd.Series) -> None:
+def _flag(issues: list[pd.DataFrame], table: str, src: str, col: Column, mapping: dict[str, str], bad: pd.Series,
+          why: str, shown: _Shown, reject: pd.Series) -> None:
     if not bad.any():
         return
     hard = col.required and (table, col.name) not in _BLANK_ALLOWED
@@ -207,8 +211,8 @@ class _Shown:
         return cleaning.to_text(self.raw[mask])
 
 
-def _fill_columns(table: Table, frame: pd.DataFrame, mapping: dict, src: str,
-                  issues: list, notes: list) -> None:
+def _fill_columns(table: Table, frame: pd.DataFrame, mapping: dict[str, str], src: str,
+                  issues: list[pd.DataFrame], notes: list[str]) -> None:
     """Fill required columns the sheet lacks: from a sibling column, a default, or row numbers."""
     for name in table.required:
         if name in frame:
@@ -256,7 +260,7 @@ def _veeva_submitted(table: Table, frame: pd.DataFrame, sheet: RawSheet, matches
     return frame, [issue]
 
 
-def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict, reject: pd.Series,
+def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict[str, str], reject: pd.Series,
                        issues: list[pd.DataFrame]) -> list[pd.DataFrame]:
     """Decide the rows at the end of a sheet that read like report footers ("Grand Totals",
     "Confidential Information"): one with no valid data (rejected, or nothing but its label where

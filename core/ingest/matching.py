@@ -139,7 +139,7 @@ def canonical_products(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
     values = pd.concat([tables[n]["product"] for n in present], ignore_index=True)
     reference = tables["products"]["product"] if "products" in tables else None
     mapping = cleaning.canonical_spellings(values, reference)
-    issues = []
+    issues: list[pd.DataFrame] = []
     if not mapping:
         return issues
     for name in present:

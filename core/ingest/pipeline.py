@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +49,7 @@ from core.ingest.template import issues_workbook, template_workbook  # part of i
 from core.schema import TABLE_ORDER, TABLES, pandas_dtype
 
 
-def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) -> Dataset:
+def ingest(files: Sequence[tuple[str, bytes]], overrides: dict[str, Any] | None = None) -> Dataset:
     """Turn uploaded files (name, bytes) into a Dataset of canonical tables plus a full issue report.
 
     Raises UserError only when nothing usable is left (no sales and no opportunities).
@@ -58,7 +59,7 @@ def ingest(files: Sequence[tuple[str, bytes]], overrides: dict | None = None) ->
     return _ingest(files, overrides)
 
 
-def ingest_paths(paths: Sequence[str | Path], overrides: dict | None = None) -> Dataset:
+def ingest_paths(paths: Sequence[str | Path], overrides: dict[str, Any] | None = None) -> Dataset:
     """Read files from disk and ingest them, one file's bytes in memory at a time."""
     if not paths:
         raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
@@ -66,13 +67,13 @@ def ingest_paths(paths: Sequence[str | Path], overrides: dict | None = None) -> 
 
 
 def ingest_sheets(files: Iterable[tuple[str, bytes]], sheets: Iterable[RawSheet],
-                  overrides: dict | None = None) -> Dataset:
+                  overrides: dict[str, Any] | None = None) -> Dataset:
     """As ingest, plus sheets that are read already (database tables, Parquet files: core.ingest.sources),
     taken one at a time from `sheets` and validated by the same rules as uploaded sheets."""
     return _ingest(files, overrides, sheets)
 
 
-def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None,
+def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict[str, Any] | None,
             sheets: Iterable[RawSheet] = ()) -> Dataset:
     today = pd.Timestamp.today().normalize()
     pieces: dict[str, list[pd.DataFrame]] = {}
@@ -94,12 +95,15 @@ def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict | None,
 
 
 def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd.Timestamp,
-                pieces: dict[str, list[pd.DataFrame]]) -> tuple[list[SourceDraft], list]:
+                pieces: dict[str, list[pd.DataFrame]]) -> tuple[list[SourceDraft], list[pd.DataFrame]]:
     """Read and load one file at a time, so only one file's raw cells are alive at once.
 
     Files that cannot be read come first in the drafts and issues, as they are listed first.
     """
-    failed, drafts, failed_issues, issues = [], [], [], []
+    failed: list[SourceDraft] = []
+    drafts: list[SourceDraft] = []
+    failed_issues: list[pd.DataFrame] = []
+    issues: list[pd.DataFrame] = []
     for name, data in files:
         try:
             read = read_file(name, data, is_known)
@@ -116,7 +120,7 @@ def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd
 
 
 def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp,
-              pieces: dict[str, list[pd.DataFrame]], issues: list) -> SourceDraft:
+              pieces: dict[str, list[pd.DataFrame]], issues: list[pd.DataFrame]) -> SourceDraft:
     table_name, matches, how = choose_table(sheet, chosen)
     sheet, table_name, matches, how = quota_shapes(sheet, table_name, matches, how, chosen, issues)
     draft = SourceDraft(True, sheet.source, table_name, tuple(matches), sheet.header_row,

@@ -13,6 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from core.dataset import ColumnMatch
 from core.ingest import cleaning, quota_sheet
@@ -139,7 +142,8 @@ def table_from_name(name: str) -> str | None:
     return best
 
 
-def _column_fit(sheet: RawSheet, table: Table, user: dict | None) -> tuple[int, int, list[ColumnMatch]]:
+def _column_fit(sheet: RawSheet, table: Table,
+                user: dict[str, str | None] | None) -> tuple[tuple[int, int], int, list[ColumnMatch]]:
     matches = match_columns(sheet.columns, table, user)
     used = [m for m in matches if m.canonical]
     feasible = not missing_required(table, matches) and len(used) >= 2
@@ -174,7 +178,7 @@ def choose_table(sheet: RawSheet, overrides: Overrides) -> tuple[str | None, lis
 
 
 def quota_shapes(sheet: RawSheet, table_name: str | None, matches: list[ColumnMatch], how: str,
-                 chosen: Overrides, issues: list) -> tuple[RawSheet, str | None, list[ColumnMatch], str]:
+                 chosen: Overrides, issues: list[pd.DataFrame]) -> tuple[RawSheet, str | None, list[ColumnMatch], str]:
     """A quota sheet the way directors keep it (wide, fiscal labels, one number per rep) as the long
     quotas table (core.ingest.quota_sheet); any other sheet as it is."""
     forced = sheet.file_name in chosen.quota_files
@@ -195,15 +199,18 @@ def quota_shapes(sheet: RawSheet, table_name: str | None, matches: list[ColumnMa
 
 @dataclass
 class Overrides:
+    """The user's choices for one upload: tables and columns picked on the Data page, and the
+    options the settings give ingest (JSON-able, so they survive a saved session)."""
+
     tables: dict[str, str | None] = field(default_factory=dict)
     columns: dict[str, dict[str, str | None]] = field(default_factory=dict)
     fiscal_start: int = 1                       # Settings.ingest_options(): the fiscal calendar,
-    currency: dict = field(default_factory=dict)   # the reporting currency and the user's rates,
+    currency: dict[str, Any] = field(default_factory=dict)   # the reporting currency and the user's rates,
     quota_files: tuple[str, ...] = ()           # files read as quotas whatever their shape,
     seasonality: tuple[float, ...] = ()         # and the monthly weights of yearly quotas
 
     @classmethod
-    def parse(cls, raw: dict | None) -> Overrides:
+    def parse(cls, raw: dict[str, Any] | None) -> Overrides:
         raw = raw or {}
         return cls(dict(raw.get("tables") or {}), {k: dict(v) for k, v in (raw.get("columns") or {}).items()},
                    int(raw.get("fiscal_start") or 1), dict(raw.get("currency") or {}),

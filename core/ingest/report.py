@@ -27,6 +27,7 @@ def issue_rows(table: str | None, source: str, rows: object, column: str | None,
     n = max([len(x) for x in (rows, problem, value) if isinstance(x, _SEQ)], default=1)
     if n == 0:
         return empty_issues()
+    row_values: object
     if rows is None:
         row_values = [pd.NA] * n
     elif isinstance(rows, _SEQ):
