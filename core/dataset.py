@@ -1,17 +1,23 @@
 """The Dataset every computation reads: canonical tables plus the report of what ingest found.
 
-A Dataset is treated as immutable once built. Its `fingerprint` is a digest of every row of every
-table (not a sample), so caches keyed on it can never serve one upload's results for another.
-Because it is immutable, results derived from it can live on it: `memo(key, compute)` computes
-each once per Dataset (the app holds one Dataset per distinct content, so once per content).
+A Dataset is frozen: its tables are a read-only mapping and `with_table()`, `without()` and
+`replace()` return a new Dataset (with its own fingerprint and an empty cache). Its `fingerprint`
+is a digest of every row of every table (not a sample), so caches keyed on it can never serve one
+upload's results for another. Because it cannot change, results derived from it can be kept with
+it: `memo(key, compute)` computes each once per Dataset (the app holds one Dataset per distinct
+content, so once per content) in its `cache`, a `Memo` that is no part of its equality or hash.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -49,57 +55,92 @@ class SourceInfo:
     note: str = ""
 
 
-@dataclass
-class Dataset:
-    tables: dict[str, pd.DataFrame]
-    issues: pd.DataFrame = field(default_factory=empty_issues)
-    sources: list[SourceInfo] = field(default_factory=list)
-    _fingerprint: str | None = field(default=None, repr=False, compare=False)
-    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    _memo_tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    _memo_lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+class Memo:
+    """The results derived from one Dataset, each computed once per key (thread-safe).
 
-    def memo(self, key: tuple, compute: Callable[[], T]) -> T:
-        """compute(), once per `key` for this Dataset; later calls return the same object.
+    A key is a tuple: the name of the computation ("metrics.period", ...) then everything the
+    result depends on besides the tables (the period, the settings' digest...). At most
+    MEMO_PER_NAME results of one name are kept (the least recently used goes first), so browsing
+    many periods cannot grow memory without bound.
+    """
 
-        `key` is a tuple: the name of the computation ("metrics.period", ...) then everything the
-        result depends on besides the tables (the period, the settings' digest...). Results must be
-        treated as read-only. At most MEMO_PER_NAME results of one name are kept (the least
-        recently used goes first), so browsing many periods cannot grow memory without bound.
-        The memo empties itself if a table is replaced (only tests do that), so it never serves
-        results of tables that are gone.
-        """
-        with self._memo_lock:
-            if self._memo_tables.keys() != self.tables.keys() or any(
-                    self._memo_tables[k] is not t for k, t in self.tables.items()):
-                self._memo.clear()
-                self._memo_tables = dict(self.tables)
-            if key in self._memo:
-                self._memo[key] = self._memo.pop(key)           # most recently used last
-                return self._memo[key]
+    def __init__(self) -> None:
+        self._results: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """compute(), once per `key`; later calls return the same object."""
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)                 # most recently used last
+                return self._results[key]  # type: ignore[no-any-return]
         value = compute()       # outside the lock: a slow computation never blocks other keys
-        with self._memo_lock:
-            value = self._memo.setdefault(key, value)
-            same = [k for k in self._memo if k[0] == key[0]]
+        with self._lock:
+            value = self._results.setdefault(key, value)
+            same = [k for k in self._results if k[0] == key[0]]
             for old in same[:max(len(same) - MEMO_PER_NAME, 0)]:
-                del self._memo[old]
+                del self._results[old]
             return value
 
+    def clear(self, *names: str) -> None:
+        """Forget the results of the computations `names` (the first element of their keys), or
+        all of them when no name is given."""
+        with self._lock:
+            for key in [k for k in self._results if not names or k[0] in names]:
+                del self._results[key]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Canonical tables (read-only), the issue report and the sources they came from.
+
+    Two Datasets are equal when their tables, issues and sources are; the hash is the
+    fingerprint's. The `cache` is derived, so it takes no part in either and is not pickled.
+    """
+
+    tables: Mapping[str, pd.DataFrame]
+    issues: pd.DataFrame = field(default_factory=empty_issues)
+    sources: Sequence[SourceInfo] = ()       # stored as a tuple
+    cache: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A private copy of the mapping: the caller's dict can change later, this one cannot.
+        object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+    def memo(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """compute(), once per `key` for this Dataset (see Memo); results are read-only."""
+        return self.cache.get(key, compute)
+
     def clear_memo(self, *names: str) -> None:
-        """Forget the memoized results of the computations `names` (the first element of their
-        keys), or all of them when no name is given; the benchmark times from scratch this way."""
-        with self._memo_lock:
-            for key in [k for k in self._memo if not names or k[0] in names]:
-                del self._memo[key]
+        """Forget memoized results (see Memo.clear); the benchmark times from scratch this way."""
+        self.cache.clear(*names)
 
-    def __getstate__(self) -> dict:
-        """Pickle the tables and report, not the memo (derived, and it holds a lock)."""
-        state = dict(self.__dict__)
-        state.update(_memo={}, _memo_tables={}, _memo_lock=None)
-        return state
+    def replace(self, **changes: Any) -> Dataset:
+        """A new Dataset with `changes` (tables, issues, sources); its cache starts empty."""
+        return dataclasses.replace(self, **changes)
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _memo_lock=threading.Lock())
+    def with_table(self, name: str, frame: pd.DataFrame) -> Dataset:
+        """A new Dataset with table `name` added or replaced by `frame`."""
+        return self.replace(tables={**self.tables, name: frame})
+
+    def without(self, *names: str) -> Dataset:
+        """A new Dataset without the tables `names`."""
+        return self.replace(tables={k: t for k, t in self.tables.items() if k not in names})
+
+    def __reduce__(self) -> tuple[type[Dataset], tuple[dict[str, pd.DataFrame], pd.DataFrame,
+                                                       Sequence[SourceInfo]]]:
+        """Pickle the tables, issues and sources, not the cache (derived, and it holds a lock)."""
+        return Dataset, (dict(self.tables), self.issues, self.sources)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return (self.fingerprint == other.fingerprint and self.sources == other.sources
+                and self.issues.equals(other.issues))
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
 
     def has(self, name: str) -> bool:
         """True when table `name` was given (or derived) and holds at least one row."""
@@ -111,19 +152,17 @@ class Dataset:
         t = self.tables.get(name)
         return t if t is not None else empty_table(name)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """sha256 over every row of every table, in table order."""
-        if self._fingerprint is None:
-            h = hashlib.sha256()
-            for name in sorted(self.tables):
-                t = self.tables[name]
-                h.update(name.encode())
-                h.update(",".join(map(str, t.columns)).encode())
-                if len(t):
-                    h.update(pd.util.hash_pandas_object(t, index=False).values.tobytes())
-            self._fingerprint = h.hexdigest()[:24]
-        return self._fingerprint
+        h = hashlib.sha256()
+        for name in sorted(self.tables):
+            t = self.tables[name]
+            h.update(name.encode())
+            h.update(",".join(map(str, t.columns)).encode())
+            if len(t):
+                h.update(pd.util.hash_pandas_object(t, index=False).values.tobytes())
+        return h.hexdigest()[:24]
 
     def rep_names(self) -> dict[str, str]:
         reps = self.table("reps")

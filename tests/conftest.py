@@ -1,5 +1,6 @@
 """Shared test set-up."""
 import pytest
+import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 
@@ -18,3 +19,12 @@ def navigation_mode(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", navigation_init)
+
+
+@pytest.fixture
+def session_state(monkeypatch):
+    """One session's state, for code that keeps things in st.session_state called outside an app
+    run: a plain dict in place of Streamlit's. Clearing it is what closing the session does."""
+    state: dict = {}
+    monkeypatch.setattr(st, "session_state", state)
+    return state

@@ -1,7 +1,10 @@
 """Dataset: absent tables, fingerprints over every row, scope filtering."""
-import pandas as pd
+import dataclasses
 
-from core.dataset import Dataset, Scope
+import pandas as pd
+import pytest
+
+from core.dataset import Dataset, Scope, SourceInfo, empty_issues
 from core.schema import empty_table
 
 
@@ -58,16 +61,39 @@ def test_memo_computes_once_per_key():
     assert other.memo(("double", 1), lambda: compute(3)) == [3]
 
 
-def test_memo_forgets_results_of_a_replaced_table():
-    """Only tests replace a table, but a result of the old table must never be served."""
+def test_tables_cannot_be_changed_in_place():
+    tables = {"sales": _sales([1, 2])}
+    ds = Dataset(tables)
+    with pytest.raises(TypeError):
+        ds.tables["sales"] = _sales([5])                                  # read-only mapping
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ds.issues = empty_issues()                                       # type: ignore[misc]
+    tables["quotas"] = empty_table("quotas")                             # the caller's dict is not the Dataset's
+    assert not ds.has("quotas") and list(ds.tables) == ["sales"]
+
+
+def test_with_table_gives_a_new_dataset_with_its_own_fingerprint_and_memo():
     ds = Dataset({"sales": _sales([1, 2])})
-    total = lambda: ds.table("sales")["revenue"].sum()                  # noqa: E731
-    assert ds.memo(("total",), total) == 3
-    ds.tables["sales"] = _sales([5])
-    assert ds.memo(("total",), total) == 5
-    ds.tables["quotas"] = empty_table("quotas")                          # a table added
-    ds.tables["sales"] = _sales([7])
-    assert ds.memo(("total",), total) == 7
+    total = lambda d: d.table("sales")["revenue"].sum()                   # noqa: E731
+    assert ds.memo(("total",), lambda: total(ds)) == 3
+    changed = ds.with_table("sales", _sales([5]))
+    assert changed.memo(("total",), lambda: total(changed)) == 5
+    assert ds.memo(("total",), lambda: total(ds)) == 3 and ds.table("sales")["revenue"].sum() == 3
+    assert changed.fingerprint != ds.fingerprint
+    assert changed.issues is ds.issues and changed.sources == ds.sources
+    with_quotas = ds.with_table("quotas", empty_table("quotas"))
+    assert set(with_quotas.tables) == {"sales", "quotas"} and set(ds.tables) == {"sales"}
+    assert set(with_quotas.without("quotas").tables) == {"sales"}
+
+
+def test_equality_and_hash_follow_the_content_not_the_cache():
+    a, b = Dataset({"sales": _sales([1, 2])}), Dataset({"sales": _sales([1, 2])})
+    a.memo(("x",), lambda: "only on a")
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != a.with_table("sales", _sales([1, 3]))
+    source = SourceInfo("f.csv", "sales", 2)
+    assert a != a.replace(sources=[source])
+    assert a.replace(sources=[source]).sources == (source,)
 
 
 def test_clear_memo_by_name_and_all():
@@ -102,4 +128,6 @@ def test_pickle_carries_the_tables_not_the_memo():
     ds.memo(("x",), lambda: "cached")
     again = pickle.loads(pickle.dumps(ds))
     assert again.memo(("x",), lambda: "fresh") == "fresh"
-    assert again.fingerprint == ds.fingerprint
+    assert again.fingerprint == ds.fingerprint and again == ds
+    with pytest.raises(TypeError):
+        again.tables["sales"] = _sales([5])                               # still read-only

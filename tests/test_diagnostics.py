@@ -110,8 +110,7 @@ def test_scope_limits_reps_findings_and_waterfall():
 
 
 def test_no_quotas_says_so():
-    ds = small_team()
-    ds.tables.pop("quotas")
+    ds = small_team().without("quotas")
     d = diagnose(ds, Q3, Settings())
     assert d.method.startswith("no quotas: upload quotas")
     assert (d.reps["primary_cause"] == "n/a").all()
@@ -126,8 +125,7 @@ def test_the_diagnosis_pickles_for_the_cache(diagnosis):
 
 def test_sales_and_quotas_only_diagnose_without_error():
     """With nothing but reps, sales and quotas, every rep below goal is unexplained, causes not assessed."""
-    ds = small_team(follow_ups=False, incentives=False)
-    ds.tables.pop("activities")
+    ds = small_team(follow_ups=False, incentives=False).without("activities")
     d = diagnose(ds, Q3, Settings())
     below = d.reps[d.reps["gap"] > 0]
     assert set(below["primary_cause"]) <= {"unexplained", "ramping"}

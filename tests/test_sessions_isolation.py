@@ -86,7 +86,7 @@ def test_pages_show_no_other_sessions_names():
         assert set(preview[column_label("rep_name")]) == own_names(k)
 
 
-def test_cache_is_keyed_by_content_not_by_file_name():
+def test_cache_is_keyed_by_content_not_by_file_name(session_state):
     """Same name, different content: different data. Same content, any name: the same numbers."""
     a = uploaded_dataset([("sales.csv", team_csv(1))], None)
     b = uploaded_dataset([("sales.csv", team_csv(2))], None)

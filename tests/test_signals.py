@@ -93,9 +93,9 @@ def test_values_targets_and_benchmark_of_reps_at_goal():
 
 def test_beyond_threshold_but_not_significant_is_not_flagged():
     """R3: 21 of 23 on time (91 %) is fine; a team where R3 is 2 of 3 on time is not a finding."""
-    ds = small_team()
-    fu = ds.tables["follow_ups"]
-    ds.tables["follow_ups"] = fu[(fu["rep_id"] != "R3") | (fu["due_date"] >= "2026-08-01")]
+    team = small_team()
+    fu = team.tables["follow_ups"]
+    ds = team.with_table("follow_ups", fu[(fu["rep_id"] != "R3") | (fu["due_date"] >= "2026-08-01")])
     t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
     row = t.loc[("R3", "on_time_follow_up_rate")]
     assert row["value"] == pytest.approx(2 / 3) and row["value"] < row["threshold"]

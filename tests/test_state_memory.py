@@ -14,16 +14,18 @@ from core.ingest.sandbox import OutOfTime
 SALES = b"date,rep_id,product,revenue\n2025-07-03,R1,Stent,1000\n2025-08-15,R2,Stent,700\n"
 
 
-def test_a_dataset_nobody_holds_is_released():
+def test_a_dataset_nobody_holds_is_released(session_state):
     ds = state.uploaded_dataset([("sales.csv", SALES)], None)
+    assert session_state[state.DATASET_KEY] is ds                         # the session holds it
     assert state.uploaded_dataset([("sales.csv", SALES)], None) is ds      # shared while held
     held = weakref.ref(ds)
     del ds
+    session_state.clear()                                                 # the session closes
     gc.collect()
     assert held() is None
 
 
-def test_an_unreadable_upload_is_not_read_again(monkeypatch):
+def test_an_unreadable_upload_is_not_read_again(monkeypatch, session_state):
     calls = []
 
     def refuse(files, overrides):
@@ -38,7 +40,7 @@ def test_an_unreadable_upload_is_not_read_again(monkeypatch):
     assert len(calls) == 1
 
 
-def test_an_upload_that_ran_out_of_time_may_be_tried_again(monkeypatch):
+def test_an_upload_that_ran_out_of_time_may_be_tried_again(monkeypatch, session_state):
     calls = []
 
     def too_slow(files, overrides):

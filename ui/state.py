@@ -23,7 +23,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.dataset import Dataset, Scope
 from core.errors import UserError
@@ -75,8 +74,6 @@ def _upload_digest(files: Sequence[tuple[str, bytes]]) -> str:
     the digest is kept next to the very list object it belongs to (and its names and sizes, in
     case a list is ever changed in place)."""
     shape = tuple((name, len(data)) for name, data in files)
-    if get_script_run_ctx() is None:          # called outside a session (tests, scripts)
-        return files_digest(files)
     held = st.session_state.get(UPLOAD_DIGEST_KEY)
     if held is None or held[0] is not files or held[1] != shape:
         held = (files, shape, files_digest(files))
@@ -96,8 +93,7 @@ def uploaded_dataset(files: Sequence[tuple[str, bytes]], overrides: dict | None)
         raise UserError(failure)
     if ds is None:
         ds = _read_upload(key, files, overrides_json)
-    if get_script_run_ctx() is not None:
-        st.session_state[DATASET_KEY] = ds
+    st.session_state[DATASET_KEY] = ds
     return ds
 
 

@@ -1,0 +1,341 @@
+"""One matched sheet into canonical columns: each cell parsed to its type, the rows that cannot
+be used rejected with their reason.
+
+Values no one can use (formulas without a saved value, a system's "no date", infinite or absurd
+amounts, dates out of range, values out of their allowed range) are blanked or rejected; missing
+required columns are filled from a sibling column or a default; Veeva calls that were not
+submitted and trailing report footers are set apart. Each row also gets a key over every cell
+of its source row (`_others`), so core.ingest.duplicates judges duplicates on every column.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.dataset import ColumnMatch
+from core.fmt import key_words
+from core.ingest import cleaning
+from core.ingest.matching import namesakes_apart
+from core.ingest.readers import RawSheet, footer_text
+from core.ingest.recognise import DEFAULTABLE, FILLABLE, norm_label
+from core.ingest.report import issue_rows, row_list
+from core.schema import BOOL, DATE, DEFAULT_ROLE, FLOAT, STR, TABLES, UNASSIGNED, Column, Table, pandas_dtype
+
+EARLIEST = pd.Timestamp("1990-01-01")
+EARLIEST_HIRE = pd.Timestamp("1950-01-01")
+# Required columns whose blank cells are allowed (warned once per sheet, not rejected):
+# CRMs leave the created / engage date empty on early-stage deals.
+_BLANK_ALLOWED = {("opportunities", "created_date")}
+# Allowed ranges (low, high, low excluded?) and the reason a row outside them is rejected.
+_RANGES = {("quotas", "quota"): (0, None, True, "must be greater than 0"),
+           ("incentives", "payout"): (0, None, False, "must be 0 or more"),
+           ("assessments", "rating"): (1, 5, False, "must be between 1 and 5"),
+           ("expected_levels", "expected_rating"): (1, 5, False, "must be between 1 and 5"),
+           ("training", "score"): (0, 100, False, "must be between 0 and 100")}
+_VEEVA_STATUS = ("status", "call status", "status vod", "call status vod")
+MAX_AMOUNT = 1e12   # a number this large (or infinite) in any numeric column is an error, not a value
+_NO_VALUE = ("formula with no saved value: the workbook was saved without calculated values — "
+             "open it in Excel and save it again, then upload it")
+
+
+@dataclass
+class Loaded:
+    """One sheet's kept rows in canonical columns, and what was found on the way."""
+
+    frame: pd.DataFrame                      # canonical columns + _source, _row
+    issues: list[pd.DataFrame]
+    notes: list[str]
+
+
+def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
+               today: pd.Timestamp) -> Loaded:
+    """Parse a matched sheet into canonical columns; reject rows that cannot be used."""
+    data, src = sheet.data, sheet.source
+    issues: list[pd.DataFrame] = []
+    notes: list[str] = []
+    mapping: dict[str, str] = {m.canonical: m.source_column for m in matches if m.canonical}
+    frame = pd.DataFrame(index=data.index)
+    reject = pd.Series(False, index=data.index)
+    for col in table.columns:
+        if col.name not in mapping:
+            continue
+        raw = data[mapping[col.name]]
+        parsed = _parse_column(col, raw)
+        values = parsed.values
+        label = f"{mapping[col.name]} → {col.name}"
+        if parsed.note:
+            issues.append(issue_rows(table.name, src, None, mapping[col.name], parsed.note, "", "ambiguous"))
+        shown = _Shown(raw)
+        bad = parsed.bad.copy()
+        values = _screen(table.name, col, mapping, sheet, parsed, shown, issues, reject)
+        if col.dtype == DATE:
+            out_of_range, why = _date_limits(col, values, today)
+            _flag(issues, table.name, src, col, mapping, out_of_range, why, shown, reject)
+            values = values.mask(out_of_range)
+        if col.dtype == FLOAT:
+            out_of_range, why = _range_check(table.name, col, values)
+            if out_of_range.any():
+                issues.append(issue_rows(table.name, src, data.index[out_of_range], mapping[col.name],
+                                         f"{col.name} {why}", shown[out_of_range]))
+                reject |= out_of_range
+        if bad.any():
+            kind = "rejected" if col.required and (table.name, col.name) not in _BLANK_ALLOWED else "warning"
+            why = f"cannot read as {_type_name(col)}" + ("" if kind == "rejected" else "; left blank")
+            issues.append(issue_rows(table.name, src, data.index[bad], label, why, shown[bad], kind))
+            if kind == "rejected":
+                reject |= bad
+        frame[col.name] = values
+    _fill_columns(table, frame, mapping, src, issues, notes)
+    if table.name == "opportunities":
+        frame["status"] = frame["status"].fillna(cleaning.status_from_stage(frame["stage"]))
+    if table.name == "assessments":
+        frame["assessor"] = frame["assessor"].str.lower().fillna("manager")
+    if table.name == "reps":
+        frame["role"] = frame["role"].fillna(DEFAULT_ROLE)
+        if "rep_id" not in mapping:
+            issues.extend(namesakes_apart(frame, src, reject))
+    for name in table.required:
+        blank = frame[name].isna() & ~reject
+        if not blank.any():
+            continue
+        if (table.name, name) in _BLANK_ALLOWED:
+            rows = data.index[blank]
+            issues.append(issue_rows(table.name, src, rows[0], mapping.get(name, name),
+                                     f"{int(blank.sum()):,} rows have no {key_words(name)} (rows {row_list(rows)}); "
+                                     "kept, left out of measures that need it", "", "warning"))
+            continue
+        issues.append(issue_rows(table.name, src, data.index[blank], mapping.get(name, name),
+                                 f"missing {name} (required)"))
+        reject |= blank
+    frame, dropped = _veeva_submitted(table, frame, sheet, matches, reject)
+    issues.extend(dropped)
+    issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
+    unmapped = tuple(m.source_column for m in matches if not m.canonical)
+    frame["_others"] = _source_key(data, matches)
+    frame = frame[~reject]
+    frame["_source"] = src
+    frame["_row"] = frame.index.astype("int64")
+    frame.attrs["unmapped"] = {src: unmapped}
+    return Loaded(frame, issues, notes)
+
+
+def _type_name(col: Column) -> str:
+    return {DATE: "a date", FLOAT: "a number", BOOL: "yes/no"}.get(col.dtype, "text")
+
+
+def _parse_column(col: Column, raw: pd.Series) -> cleaning.Parsed:
+    if col.name == "zip":
+        return cleaning.parse_zip(raw)
+    if col.name == "period":
+        return cleaning.parse_period_label(raw)
+    if col.dtype == DATE:
+        return cleaning.parse_date(raw)
+    if col.dtype == FLOAT:
+        return cleaning.parse_number(raw)
+    if col.dtype == BOOL:
+        return cleaning.parse_bool(raw)
+    text = cleaning.to_text(raw)
+    if col.name == "activity_type":
+        return cleaning.Parsed(cleaning.activity_type(text), pd.Series(False, index=raw.index))
+    if col.name == "status":
+        return cleaning.Parsed(cleaning.normalise_status(text), pd.Series(False, index=raw.index))
+    if col.name == "contact_role":
+        return cleaning.contact_role(text)
+    return cleaning.Parsed(text, pd.Series(False, index=raw.index))
+
+
+def _date_limits(col: Column, values: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, str]:
+    floor = EARLIEST_HIRE if col.name == "hire_date" else EARLIEST
+    latest = today + pd.DateOffset(years=1)
+    out = values.notna() & ((values < floor) | (values > latest))
+    return out, f"date before {floor.year} or more than a year in the future"
+
+
+def _range_check(table: str, col: Column, values: pd.Series) -> tuple[pd.Series, str]:
+    if (table, col.name) not in _RANGES:
+        return pd.Series(False, index=values.index), ""
+    lo, hi, lo_excluded, reason = _RANGES[(table, col.name)]
+    bad = (values <= lo) if lo_excluded else (values < lo)
+    if hi is not None:
+        bad |= values > hi
+    return bad.fillna(False).astype(bool), reason
+
+
+def _screen(table: str, col: Column, mapping: dict[str, str], sheet: RawSheet, parsed: cleaning.Parsed,
+            shown: _Shown, issues: list[pd.DataFrame], reject: pd.Series) -> pd.Series:
+    """Values no one can use, each reported with what to do: formulas saved without their value,
+    a system's "no date" (9999-12-31), and infinite or absurd numbers (|x| >= 1e12). Returns the
+    values with those cells blank; rows missing a required value are rejected."""
+    values = parsed.values
+    source = mapping[col.name]
+    formulas = sheet.no_value.get(source)
+    if formulas is not None:
+        uncached = pd.Series(values.index.isin(formulas), index=values.index) & values.isna()
+        _flag(issues, table, sheet.source, col, mapping, uncached, _NO_VALUE, shown, reject)
+    if parsed.no_date is not None and parsed.no_date.any():
+        why = ("a system's 'no date' value (like the ERP 'end of time' 9999-12-31); read as no date" +
+               (f" — this row needs a real {col.name}: fill it in" if col.required else ""))
+        _flag(issues, table, sheet.source, col, mapping, parsed.no_date, why, shown, reject)
+    if col.dtype == FLOAT:
+        absurd = values.notna() & ~(values.abs() < MAX_AMOUNT)
+        _flag(issues, table, sheet.source, col, mapping, absurd,
+              f"not a usable {col.name}: infinite or 1,000,000,000,000 or more — check the cell "
+              "(a formula error or a mistyped exponent?)", shown, reject)
+        values = values.mask(absurd)
+    return values
+
+
+def _flag(issues: list[pd.DataFrame], table: str, src: str, col: Column, mapping: dict[str, str], bad: pd.Series,
+          why: str, shown: _Shown, reject: pd.Series) -> None:
+    if not bad.any():
+        return
+    hard = col.required and (table, col.name) not in _BLANK_ALLOWED
+    issues.append(issue_rows(table, src, bad[bad].index, mapping[col.name],
+                             why + ("" if hard else "; left blank"), shown[bad],
+                             "rejected" if hard else "warning"))
+    if hard:
+        reject |= bad
+
+
+class _Shown:
+    """The cells of a raw column as text, converted only for the rows an issue reports."""
+
+    def __init__(self, raw: pd.Series) -> None:
+        self.raw = raw
+
+    def __getitem__(self, mask: pd.Series) -> pd.Series:
+        return cleaning.to_text(self.raw[mask])
+
+
+def _fill_columns(table: Table, frame: pd.DataFrame, mapping: dict[str, str], src: str,
+                  issues: list[pd.DataFrame], notes: list[str]) -> None:
+    """Fill required columns the sheet lacks: from a sibling column, a default, or row numbers."""
+    for name in table.required:
+        if name in frame:
+            continue
+        sibling = FILLABLE.get((table.name, name))
+        if sibling and sibling in frame:
+            frame[name] = frame[sibling]
+            notes.append(f"{name} taken from {sibling}")
+        elif (table.name, name) in DEFAULTABLE:
+            frame[name] = _default(table, name, frame, src)
+            problem = (f"no {key_words(name)} column; " +
+                       ("every row set to 'Unassigned'" if name in ("region", "territory_id")
+                        else "ids made from the source and row number" if name == "opportunity_id"
+                        else "left blank"))
+            issues.append(issue_rows(table.name, src, None, name, problem, "", "warning"))
+    for col in table.columns:
+        if col.name not in frame:
+            frame[col.name] = pd.Series(index=frame.index, dtype=pandas_dtype(col))
+
+
+def _default(table: Table, name: str, frame: pd.DataFrame, src: str) -> pd.Series:
+    if name in ("region", "territory_id"):
+        return pd.Series(UNASSIGNED, index=frame.index, dtype="str")
+    if name == "opportunity_id":
+        return pd.Series(src + " #" + frame.index.astype("str"), index=frame.index, dtype="str")
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+
+
+def _veeva_submitted(table: Table, frame: pd.DataFrame, sheet: RawSheet, matches: Sequence[ColumnMatch],
+                     reject: pd.Series) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Veeva call exports: only submitted calls happened; saved / planned ones are set apart."""
+    if table.name != "activities":
+        return frame, []
+    status_col = next((m.source_column for m in matches
+                       if m.canonical is None and norm_label(m.source_column) in _VEEVA_STATUS), None)
+    if status_col is None:
+        return frame, []
+    status = cleaning.to_text(sheet.data[status_col])
+    not_submitted = ~status.str.lower().eq("submitted").fillna(False) & ~reject
+    if not not_submitted.any():
+        return frame, []
+    issue = issue_rows(table.name, sheet.source, sheet.data.index[not_submitted], status_col,
+                       "call not submitted; only submitted calls count", status[not_submitted], "info")
+    reject |= not_submitted
+    return frame, [issue]
+
+
+def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict[str, str], reject: pd.Series,
+                       issues: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Decide the rows at the end of a sheet that read like report footers ("Grand Totals",
+    "Confidential Information"): one with no valid data (rejected, or nothing but its label where
+    rows hold several cells) is skipped as a footer, its other problems unlisted; one with valid
+    data is an account or rep that happens to be named so ("Copyright Clearance Center"): kept,
+    with a warning. Marks the skipped rows in `reject`; returns the issues."""
+    candidates = sheet.footer
+    if not len(candidates):
+        return issues
+    cells = sheet.data[list(dict.fromkeys(mapping.values()))]
+    filled = pd.DataFrame({c: ~cleaning.is_blank(cells[c].iloc[:2000]) for c in cells.columns}).sum(axis=1)
+    typical = filled.drop(candidates, errors="ignore").median()
+    mine = pd.DataFrame({c: ~cleaning.is_blank(cells.loc[candidates, c]) for c in cells.columns}).sum(axis=1)
+    label_only = mine.le(1) & (typical > 1 if pd.notna(typical) else False)
+    footers = candidates[(reject.loc[candidates] | label_only).to_numpy()]
+    text = footer_text(sheet)
+    out = [i[~i["Row"].isin(footers)] if len(footers) else i for i in issues]
+    if len(footers):
+        reject.loc[footers] = True
+        out.append(issue_rows(table, sheet.source, footers, None,
+                              "report footer / total row with no data of its own; skipped", text[footers], "info"))
+    kept = candidates.difference(footers)
+    if len(kept):
+        out.append(issue_rows(table, sheet.source, kept, None,
+                              "reads like a report footer or total line but holds valid data, so it was "
+                              "kept; remove it from the file if it is a total", text[kept], "warning"))
+    return out
+
+
+def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarray:
+    """Per row, one number for every cell of the source row as written, mapped columns or not:
+    rows that agree on every loaded value but differ in the file (an invoice number, a currency,
+    an attendee type both read as "user") are different rows, not duplicates.
+
+    Loaded columns are keyed by the column they fill (so "Revenue" and "Amount" headers compare),
+    the others by their header; numbers and dates of workbook cells are compared as text, so a
+    CSV and a workbook of the same rows agree.
+    """
+    ordered = sorted((m.canonical or "", m.source_column if not m.canonical else "", m.source_column)
+                     for m in matches if not _kept_as_written(m.canonical))
+    names = "\x1f".join(f"{canonical}={other}" for canonical, other, _ in ordered)
+    key = np.full(len(data), int.from_bytes(hashlib.blake2b(names.encode(), digest_size=8).digest(), "little"),
+                  dtype=np.uint64)
+    for *_, src in ordered:
+        key = key * np.uint64(0x9E3779B97F4A7C15) + _text_hash(cleaning.to_text(data[src]))
+    return key
+
+
+def _kept_as_written(canonical: str | None) -> bool:
+    """Does the loaded column hold its source text exactly (names, ids, free text), so that
+    comparing the loaded value already compares the source cell? Labels read into a few values
+    (activity type, status, contact role), numbers and dates do not."""
+    if canonical is None or canonical in ("activity_type", "status", "contact_role", "zip", "period"):
+        return False
+    return all(c.dtype == STR for t in TABLES.values() for c in t.columns
+               if c.name == canonical)
+
+
+def _text_hash(s: pd.Series) -> np.ndarray:
+    """A 64-bit polynomial hash of each text cell (missing and "" differ), computed over pyarrow's
+    buffers with numpy: ten times faster than hashing a million strings one by one."""
+    import pyarrow as pa
+
+    arr = getattr(s.array, "_pa_array", None)
+    arr = pa.array(s.astype(object), type=pa.large_string()) if arr is None else arr
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = arr.fill_null("\x00").cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    out = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    total = int(offsets[-1] - offsets[0])
+    if total:
+        body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].astype(np.uint64) + 1
+        position = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+        powers = np.cumprod(np.full(int(lengths.max()), 0x100000001B3, dtype=np.uint64))
+        filled = lengths > 0
+        out[filled] += np.add.reduceat(body * powers[position], starts[filled])
+    return out
