@@ -26,7 +26,7 @@ from ui.text import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The sidebar's widgets whose values a session restores.
-VIEW_KEYS = ("period_kind", "scope_region", "scope_territory", "scope_rep")
+VIEW_KEYS = ("period_kind", "scope_region", "scope_manager", "scope_territory", "scope_rep")
 FORMATTERS = {"money": fmt_money, "pct": fmt_pct, "ratio": lambda x: fmt_num(x, 2)}
 ERROR_KEY = "session_error"
 SAVE_PASSPHRASE_KEY, OPEN_PASSPHRASE_KEY = "session_passphrase_save", "session_passphrase_open"

@@ -61,6 +61,9 @@ def _in_scope(frame: pd.DataFrame) -> pd.DataFrame:
     if scope.rep_id:
         own = ds.table("reps").set_index("rep_id")["territory_id"].get(scope.rep_id)
         keep &= frame["territory_id"].eq(own)
+    if scope.manager:
+        reps = ds.table("reps")
+        keep &= frame["territory_id"].isin(reps.loc[reps["rep_id"].isin(scope.rep_ids(reps)), "territory_id"])
     return frame[keep]
 
 

@@ -86,14 +86,26 @@ def _scope(ds: Dataset) -> Scope:
     reps = ds.table("reps")
     region = st.selectbox("Region", [ALL, *sorted(reps["region"].fillna(UNASSIGNED).unique())], key="scope_region")
     in_region = reps if region == ALL else reps[reps["region"].fillna(UNASSIGNED) == region]
-    territory = st.selectbox("Territory", [ALL, *sorted(in_region["territory_id"].fillna(UNASSIGNED).unique())],
+    manager, in_team = _manager(in_region)
+    territory = st.selectbox("Territory", [ALL, *sorted(in_team["territory_id"].fillna(UNASSIGNED).unique())],
                              key="scope_territory")
-    in_terr = in_region if territory == ALL else in_region[in_region["territory_id"].fillna(UNASSIGNED) == territory]
+    in_terr = in_team if territory == ALL else in_team[in_team["territory_id"].fillna(UNASSIGNED) == territory]
     names = dict(zip(in_terr["rep_id"], in_terr["rep_name"], strict=False))
     rep = st.selectbox("Rep", [ALL, *sorted(names, key=lambda r: str(names[r]))], key="scope_rep",
                        format_func=lambda r: r if r == ALL else f"{names[r]} ({r})" if names[r] != r else r)
     return Scope(None if region == ALL else region, None if territory == ALL else territory,
-                 None if rep == ALL else rep)
+                 None if rep == ALL else rep, manager)
+
+
+def _manager(reps: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
+    """The first-line manager chosen (None = all) and the reps of that manager, by the roster's
+    manager column; no choice is offered when the roster names no manager."""
+    if "manager" not in reps.columns or reps["manager"].isna().all():
+        return None, reps
+    managers = reps["manager"].fillna(UNASSIGNED)
+    chosen = st.selectbox("Manager", [ALL, *sorted(managers.unique())], key="scope_manager",
+                          help="The reps whose first-line manager this is (the roster's manager column).")
+    return (None, reps) if chosen == ALL else (chosen, reps[managers == chosen])
 
 
 def render() -> Ctx | None:
