@@ -12,6 +12,7 @@ from core.dataset import Dataset, Scope
 from core.errors import UserError
 from core.ingest.quota_rules import with_quotas
 from core.periods import Period
+from core.report.session import ALL_CHOICE
 from core.schema import UNASSIGNED
 from core.settings import Settings
 from ui.state import (
@@ -27,7 +28,7 @@ from ui.text import md
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"
 KINDS = {"Quarter": "quarter", "Month": "month", "Year": "year", "Custom range": "custom"}
-ALL = "All"
+ALL = ALL_CHOICE         # a session file keeps this choice; core.report.session reads it back
 
 
 def _dataset(source: str) -> tuple[Dataset, str]:
