@@ -284,10 +284,11 @@ def _job(args: argparse.Namespace) -> _Job:
     book = from_dict(session.notes) if session is not None else None
     if args.anonymize:
         from core.report.anonymize import anonymize
-        from core.report.deck import anonymized_notebook
+        from core.report.deck import anonymized_notebook, anonymized_scope
         _say("anonymising names…")
         named, ds = ds, anonymize(ds)
         book = anonymized_notebook(book, named, ds) if book is not None else None
+        scope = anonymized_scope(scope, named, ds)
     return _Job(ds, settings, period, scope, book)
 
 

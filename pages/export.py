@@ -14,7 +14,7 @@ from core.fmt import cause_label
 from core.kpis.compare import against
 from core.people.notes import from_dict
 from core.report.anonymize import anonymize
-from core.report.deck import PPTX, anonymized_notebook, build_deck
+from core.report.deck import PPTX, anonymized_notebook, anonymized_scope, build_deck
 from core.report.session import EXTENSION, open_session, save_session
 from core.report.summary import ASSOCIATION_NOTE, SummaryData, collect
 from core.report.workbook import build_workbook
@@ -152,6 +152,7 @@ if period is not None:
     with st.spinner("Computing the summary…"):
         ds = cached_call(anonymize, ctx.ds) if anonymise else ctx.ds
         book = anonymized_notebook(notebook(), ctx.ds, ds) if anonymise else notebook()
+        scope = anonymized_scope(scope, ctx.ds, ds) if anonymise else scope   # its manager is a name
         try:
             how = COMPARE.get(compare_with or "No comparison")
             data = cached_call(collect, ds, period, ctx.settings, scope, book=book,

@@ -240,7 +240,7 @@ def test_quotas_and_fiscal_year_kept_in_the_settings_file_are_used_headless(tmp_
 
 # --- --session FILE: build from a session saved in the app -------------------------------------
 
-SESSION_QUOTA = 123_456.0
+SESSION_QUOTA = 10_000_000.0        # far above what a sample rep sells: that rep is below goal
 SESSION_NOTE = "Director asks for a quarterly review"
 
 
