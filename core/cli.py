@@ -23,8 +23,8 @@ PASSPHRASE_ENV = "GOALGAP_SESSION_PASSPHRASE"
 
 USAGE = """usage: python -m core {report,deck,sample} ...
 
-  report   build the Excel summary from your files (python -m core report --help)
-  deck     build the PowerPoint deck for the meeting (python -m core deck --help)
+  report   build the Excel summary from your files or a saved session (python -m core report --help)
+  deck     build the PowerPoint deck for the meeting, likewise (python -m core deck --help)
   sample   write the bundled sample data (python -m core sample --help)
 """
 

@@ -351,7 +351,8 @@ def anonymized_scope(scope: Scope, original: Dataset, anonymous: Dataset) -> Sco
     def same(column: str, value: str | None) -> str | None:
         if value is None or column not in before.columns or column not in after.columns:
             return value
-        return dict(zip(before[column], after[column], strict=False)).get(value, value)
+        pseudonyms: dict[str, str] = dict(zip(before[column], after[column], strict=False))
+        return pseudonyms.get(value, value)
 
     return replace(scope, manager=same("manager", scope.manager), rep_id=same("rep_id", scope.rep_id))
 
