@@ -87,3 +87,13 @@ def test_sidebar_manager_choice_is_honoured_by_a_page(team, tmp_path):
     assert sorted(o.rsplit("(", 1)[-1].rstrip(")") for o in at.sidebar.selectbox(key="scope_rep").options[1:]) \
         == sorted(lees)
     assert any(f"{region} / Team of Lee Fox" in c.value for c in at.caption)  # the page caption says so
+
+
+def test_territories_page_shows_the_managers_territories(team):
+    from tests.test_page_team_competencies import run_page
+
+    at = run_page("pages/territories.py", team, Scope(manager="Kim Ray"))
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "territory_id" in d.value.columns)
+    reps = team["reps"]
+    assert sorted(table["territory_id"]) == sorted(reps.loc[reps["manager"] == "Kim Ray", "territory_id"])
