@@ -346,3 +346,20 @@ def test_protected_session_needs_its_passphrase(tmp_path, capfd, monkeypatch):
     assert main(argv) == 1
     assert "The passphrase does not open this session file" in capfd.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_session_saved_on_the_sample_team_reads_the_bundled_sample(tmp_path, capfd):
+    """A session of the sample team holds no files: the command reads the workbook the app shows."""
+    from core.report.session import SAMPLE_WORKBOOK, save_session
+
+    if not SAMPLE_WORKBOOK.exists():
+        pytest.skip("the bundled sample workbook is not built yet")
+    path = tmp_path / "demo.goalgap"
+    path.write_bytes(save_session([], None, Settings(), {"source": "Sample team (demo data)"}))
+    out = tmp_path / "summary.xlsx"
+    assert main(["report", "--session", str(path), "--out", str(out), "--whole-team"]) == 0
+    assert "reading the bundled sample team" in capfd.readouterr().err
+    wb = openpyxl.load_workbook(out)
+    sample_reps = openpyxl.load_workbook(SAMPLE_WORKBOOK, read_only=True)
+    assert wb["Rep scorecard"].max_row - 1 == len(list(sample_reps["reps"].values)) - 1
