@@ -11,12 +11,15 @@ st.set_page_config(page_title="GoalGap — why is my team missing goal?", page_i
 
 HERE = Path(__file__).parent
 SECTIONS = {
-    "Why we miss goal": [("overview", "Overview", ":material/flag:"), ("diagnostic", "Diagnostic", ":material/troubleshoot:")],
-    "Performance": [("trends", "Trends & forecast", ":material/trending_up:"), ("activity", "Activity & follow-up", ":material/event_available:"),
+    "Why we miss goal": [("overview", "Overview", ":material/flag:"),
+                         ("diagnostic", "Diagnostic", ":material/troubleshoot:")],
+    "Performance": [("trends", "Trends & forecast", ":material/trending_up:"),
+                    ("activity", "Activity & follow-up", ":material/event_available:"),
                     ("pipeline", "Pipeline", ":material/filter_alt:"),
                     ("customers", "Customers & market", ":material/storefront:"),
                     ("incentives", "Incentives", ":material/payments:")],
-    "Territories & people": [("territories", "Territories", ":material/map:"), ("rep_profile", "Rep profile", ":material/person:"),
+    "Territories & people": [("territories", "Territories", ":material/map:"),
+                             ("rep_profile", "Rep profile", ":material/person:"),
                              ("managers", "Managers", ":material/supervisor_account:"),
                              ("team_competencies", "Team competencies", ":material/school:"),
                              ("leaderboard", "Leaderboard", ":material/emoji_events:")],

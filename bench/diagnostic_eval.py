@@ -43,7 +43,7 @@ def score_team(team: planted_teams.PlantedTeam, reps: pd.DataFrame) -> pd.DataFr
     out["hit"] = out["primary_cause"] == out["planted"]
     listed = out["causes"].fillna("").str.split(", ")
     out["named"] = [p in set(found) | {prim} for p, found, prim in
-                    zip(out["planted"], listed, out["primary_cause"], strict=False)]
+                    zip(out["planted"], listed, out["primary_cause"], strict=True)]
     return out
 
 
@@ -52,15 +52,14 @@ def recall_precision(rows: pd.DataFrame) -> pd.DataFrame:
     rec = planted.groupby("planted").agg(reps=("hit", "size"), found=("hit", "sum"), named=("named", "sum"))
     rec["recall"] = rec["found"] / rec["reps"]
     blamed = rows[~rows["primary_cause"].isin(["none", "unexplained", "n/a"])]
-    correct = [p in set(a) for p, a in zip(blamed["primary_cause"], blamed["planted_all"], strict=False)]
+    correct = [p in set(a) for p, a in zip(blamed["primary_cause"], blamed["planted_all"], strict=True)]
     prec = blamed.assign(ok=correct).groupby("primary_cause")["ok"].agg(["size", "sum"])
     rec["called"] = prec["size"].reindex(rec.index).fillna(0).astype(int)
     rec["precision"] = (prec["sum"] / prec["size"]).reindex(rec.index)
     extra = prec.index.difference(rec.index)
     for c in extra:   # causes never planted but called (e.g. pipeline): precision only
-        rec.loc[c, ["reps", "found", "named", "recall", "called", "precision"]] = [0, 0, 0, float("nan"),
-                                                                                     prec.at[c, "size"],
-                                                                                     prec.at[c, "sum"] / prec.at[c, "size"]]
+        rec.loc[c, ["reps", "found", "named", "recall", "called", "precision"]] = [
+            0, 0, 0, float("nan"), prec.at[c, "size"], prec.at[c, "sum"] / prec.at[c, "size"]]
     return rec
 
 

@@ -251,11 +251,11 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
     }
     tables = {k: _canonical(k, v) for k, v in tables.items()}
     causes = {str(i): tuple(str(c) for c in (p, s) if c and c != "none") or ("none",)
-              for i, p, s in zip(ids, plan.primary, plan.second, strict=False)}
+              for i, p, s in zip(ids, plan.primary, plan.second, strict=True)}
     period = f"{q_end.year}-Q{q_end.quarter}"
-    return PlantedTeam(tables, {str(i): str(c) for i, c in zip(ids, plan.primary, strict=False)}, causes, period,
-                       {str(i): str(n) for i, n in zip(ids, names, strict=False)},
-                       {str(p): float(r) for p, r in zip(products, rates, strict=False)})
+    return PlantedTeam(tables, {str(i): str(c) for i, c in zip(ids, plan.primary, strict=True)}, causes, period,
+                       {str(i): str(n) for i, n in zip(ids, names, strict=True)},
+                       {str(p): float(r) for p, r in zip(products, rates, strict=True)})
 
 
 def _unique_names(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -451,7 +451,7 @@ def _incentives(ctx: _Ctx, sales: pd.DataFrame, quotas: pd.DataFrame, products: 
     label = [("Commission", "Bonus", "SPIF"), ("commission", "bonus", "spif"),
              ("Base Commission", "Quarterly Bonus", "Product SPIF")][style]
     out = []
-    for name, values in zip(label, (comm, bonus, spif), strict=False):
+    for name, values in zip(label, (comm, bonus, spif), strict=True):
         v = values[values > 0].round(2)
         out.append(pd.DataFrame({"rep_id": v.index.get_level_values(0), "period": v.index.get_level_values(1),
                                  "payout": v.to_numpy(), "component": name}))
@@ -476,8 +476,13 @@ def crm_frames(team: PlantedTeam) -> dict[str, pd.DataFrame]:
     titles instead of roles, "Q3 2025" periods and Yes/No flags."""
     t = team.tables
     name = t["reps"].set_index("rep_id")["rep_name"]
-    us = lambda d: pd.to_datetime(d).dt.strftime("%m/%d/%Y")
-    q = lambda p: p.str.replace(r"(\d{4})-Q(\d)", r"Q\2 \1", regex=True)
+
+    def us(d: pd.Series) -> pd.Series:
+        return pd.to_datetime(d).dt.strftime("%m/%d/%Y")
+
+    def q(p: pd.Series) -> pd.Series:
+        return p.str.replace(r"(\d{4})-Q(\d)", r"Q\2 \1", regex=True)
+
     acc_name = t["accounts"].set_index("account_id")["account_name"]
     act = t["activities"]
     titles = _titles(act["contact_role"], np.random.default_rng(len(act)))

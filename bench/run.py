@@ -20,6 +20,7 @@ if __name__ == "__main__":      # before numpy loads: BLAS threads fight statsmo
 
 import argparse
 import cProfile
+import functools
 import importlib
 import io
 import json
@@ -45,9 +46,9 @@ from bench.generate import DATA_ROOT, BenchData, prepare
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "sample_data" / "goalgap_sample.xlsx"
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
-WARM_IMPORTS = ("core.ingest.pipeline", "core.kpis.metrics", "core.kpis.forecast", "core.diagnostic.findings", "core.report.summary",
-                "core.report.workbook", "statsmodels.api", "statsmodels.tsa.holtwinters", "openpyxl", "python_calamine",
-                "duckdb")
+WARM_IMPORTS = ("core.ingest.pipeline", "core.kpis.metrics", "core.kpis.forecast", "core.diagnostic.findings",
+                "core.report.summary", "core.report.workbook", "statsmodels.api", "statsmodels.tsa.holtwinters",
+                "openpyxl", "python_calamine", "duckdb")
 THREAD_VARS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -339,7 +340,7 @@ def step_duckdb(report: Report, ds, repeat: int, ours_all: Timing) -> None:
     for threads in (2, 1):
         con = _duckdb(ds, threads)
         t, result = measure(report, f"DuckDB SQL, per-rep quarter KPIs ({threads} thread{'s' * (threads > 1)})",
-                            "large", lambda: duckdb_kpis(con, period), max(repeat, 3))
+                            "large", functools.partial(duckdb_kpis, con, period), max(repeat, 3))
         ref[threads] = (t, result)
     t2, result = ref[2]
     ours_rep = next((t for t in report.timings if t.step.startswith("per-rep KPIs") and t.data == "large"
@@ -576,7 +577,8 @@ def render(report: Report) -> str:
     m = _machine()
     lines = [
         "# GoalGap performance benchmark", "",
-        f"Written by `python -m bench.run{' ' * bool(a['command'])}{a['command']}` on {datetime.now():%Y-%m-%d %H:%M}.", "",
+        f"Written by `python -m bench.run{' ' * bool(a['command'])}{a['command']}` "
+        f"on {datetime.now():%Y-%m-%d %H:%M}.", "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM, {m['platform']}. "
         f"Python {m['python']}, pandas {m['pandas']}, numpy {m['numpy']}, streamlit {m['streamlit']}, "
         f"statsmodels {m['statsmodels']}, python-calamine {m['python-calamine']}, openpyxl {m['openpyxl']}, "
@@ -595,8 +597,9 @@ def render(report: Report) -> str:
         result = "n/a" if t.passed is None else ("PASS" if t.passed else "**MISS**")
         lines.append(f"| {t.what} | {t.target} | {t.measured} | {result} |")
     d = report.data
+    folder = (d.folder.relative_to(ROOT) if d.folder.is_relative_to(ROOT) else d.folder) if d else "-"
     lines += ["", "## Datasets", "",
-              f"large: `{d.folder.relative_to(ROOT) if d and d.folder.is_relative_to(ROOT) else d.folder if d else '-'}`"
+              f"large: `{folder}`"
               f" — `generate(n_reps={a['reps']}, years={a['years']:g}, density={a['density']:g}, seed={a['seed']})`"
               f" written as CSV; the xlsx holds the first {d.xlsx_rows:,} activities." if d else "", "",
               "| table | large (rows) | demo workbook (rows) |", "|---|---:|---:|"]

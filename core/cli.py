@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from core.dataset import Dataset, Scope
+    from core.ingest.sources import TableMap
     from core.people.notes import Notebook
     from core.periods import Period
     from core.report.session import Session
@@ -80,8 +81,8 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _choose_period(args: argparse.Namespace, ds: Dataset | None, fiscal_start: int = 1) -> Period:
-    """The period the options name; with none, the latest complete quarter of `ds`."""
+def _named_period(args: argparse.Namespace, fiscal_start: int = 1) -> Period | None:
+    """The period the options name (--period, or --start with --end); None when they name none."""
     import pandas as pd
 
     from core import periods
@@ -99,7 +100,15 @@ def _choose_period(args: argparse.Namespace, ds: Dataset | None, fiscal_start: i
                             "2025-07-01.") from err
     if args.period:
         return periods.parse_period(args.period, fiscal_start)
-    span = ds.date_span() if ds is not None else None
+    return None
+
+
+def _latest_quarter(ds: Dataset, fiscal_start: int = 1) -> Period:
+    """The latest complete quarter of `ds`: the report's period when the options name none."""
+    from core import periods
+    from core.errors import UserError
+
+    span = ds.date_span()
     if span is None:
         raise UserError("The files hold no dated sales or closed deals, so there is nothing to report.")
     return periods.latest_complete("quarter", span[1], fiscal_start)
@@ -153,7 +162,7 @@ def deck_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_inputs(inputs: list[str], table_map: Any, options: dict[str, Any]) -> Dataset:
+def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[str, Any]) -> Dataset:
     """Files, folders and DuckDB files read in a worker process within a memory and time budget,
     so a bad file stops its own worker in seconds (core.ingest.sandbox)."""
     from core.ingest.sandbox import Budget, run_isolated
@@ -271,13 +280,13 @@ def _job(args: argparse.Namespace) -> _Job:
         session = _open_session(args.session)
     settings = session.settings if session is not None and not args.settings else _read_settings(args.settings)
     fiscal_start = settings.fiscal_start_month
-    chosen = _choose_period(args, None, fiscal_start) if args.period or args.start or args.end else None
+    chosen = _named_period(args, fiscal_start)
     if session is None:
         ds = _files_data(args, settings)
     else:
         ds = _session_data(session, args, settings)
         chosen = chosen or session_period(session)
-    period = chosen or _choose_period(args, ds, fiscal_start)
+    period = chosen or _latest_quarter(ds, fiscal_start)
     _check_has_data(ds, period)
     scope = Scope() if session is None or args.whole_team else session_scope(session)
     _check_scope(ds, scope)

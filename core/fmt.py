@@ -1,6 +1,7 @@
 """Numbers in words people read: money, percentages, counts — and "n/a" for anything missing."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -55,7 +56,7 @@ def fmt_num(x: Any, digits: int = 1) -> str:
     return NA if is_missing(x) else f"{float(x):,.{digits}f}"
 
 
-_BY_UNIT = {"pct": fmt_pct, "money": fmt_money,
+_BY_UNIT: dict[str, Callable[[float], str]] = {"pct": fmt_pct, "money": fmt_money,
             "ratio": lambda v: f"{v:.2f}".rstrip("0").rstrip(".") + "×",
             "index": lambda v: fmt_num(v, 0), "score": lambda v: fmt_num(v, 0),
             "count": lambda v: fmt_num(v, 0), "days": lambda v: fmt_num(v, 0) + " days",

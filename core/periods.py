@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -225,11 +226,11 @@ def _from_match(kind: str, g: tuple[str, ...], fiscal_start: int) -> Period | No
         y, mo = (g[0], g[1]) if kind == "month" else (g[1], g[0])
         return month(int(y), int(mo)) if 1 <= int(mo) <= 12 else None
     name, y = (g[0], g[1]) if kind == "month_name" else (g[1], g[0])
-    mo = _MONTH_NAMES.get(name)
-    return month(_full_year(y), mo) if mo else None
+    month_no = _MONTH_NAMES.get(name)
+    return month(_full_year(y), month_no) if month_no else None
 
 
-def _part(letter: str, n: int, make) -> Period | None:
+def _part(letter: str, n: int, make: Callable[[str, int], Period]) -> Period | None:
     if letter == "q":
         return make("quarter", n)
     return make("half", n) if n <= 2 else None

@@ -312,7 +312,8 @@ SECTIONS: dict[str, type] = {"targets": Targets, "thresholds": Thresholds, "poin
 
 def setting_info(section: type, name: str) -> SettingInfo:
     """The metadata of one field of Targets, Thresholds, Points or Settings."""
-    return next(f.metadata["info"] for f in fields(section) if f.name == name)
+    info: SettingInfo = next(f.metadata["info"] for f in fields(section) if f.name == name)
+    return info
 
 
 def infos(section: type) -> dict[str, SettingInfo]:

@@ -80,6 +80,15 @@ def test_issue_texts_lose_names_but_keep_ids_and_numbers(ds):
     assert list(issues["Value"]) == ["Rep 002", "-12.5", WITHHELD, "A9"]
 
 
+def test_a_rep_without_a_name_does_not_shift_the_others_pseudonyms_in_free_text():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "rep_name": ["Ann Lee", None, "Bob Ray"]})
+    issues = _issues().assign(Problem="Bob Ray sold twice", Value="Ann Lee")
+    out = anonymize(Dataset(tables={"reps": reps}, issues=issues))
+    bob = out.tables["reps"].set_index("rep_id").at["R3", "rep_name"]
+    assert bob == "Rep 003"
+    assert set(out.issues["Problem"]) == {"Rep 003 sold twice"} and set(out.issues["Value"]) == {"Rep 001"}
+
+
 def test_original_dataset_is_not_changed(ds):
     anonymize(ds)
     assert list(ds.tables["reps"]["rep_name"]) == ["Bob Smith", "Ann Lee", "Jane Roe"]

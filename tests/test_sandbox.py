@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import UserError
-from core.ingest import xlsx_guard
+from core.ingest import sandbox, xlsx_guard
 from core.ingest.pipeline import ingest
 from core.ingest.readers import ReadError, read_file
 from core.ingest.sandbox import Budget, OutOfTime, ingest_isolated
@@ -165,6 +165,13 @@ def test_a_read_past_its_time_budget_is_stopped_with_a_plain_message():
     book = unnumbered_cells_workbook(26 * 40_000)
     with pytest.raises(OutOfTime, match="took longer than"):
         ingest_isolated([("slow.xlsx", book)], budget=Budget(seconds=0.01))
+
+
+def test_the_time_budget_counts_the_workers_own_cpu_seconds(monkeypatch):
+    # The wall-clock backstop pushed far away: only the worker's CPU limit can stop this endless sum.
+    monkeypatch.setattr(sandbox, "WALL_FACTOR", 1_000.0)
+    with pytest.raises(OutOfTime, match="1 seconds of computing"):
+        sandbox.run_isolated(sum, (range(10**12),), ["busy.csv"], 0, Budget(seconds=1))
 
 
 def test_time_budget_grows_with_the_input():

@@ -39,11 +39,12 @@ def in_progress_block(ctx: Ctx) -> None:
     left, right = st.columns(2)
     with left:
         st.caption(f"What costs the most (causes in money, {done.label})")
-        for label, money in zip(causes["label"], causes["money"], strict=False):
+        for label, money in zip(causes["label"], causes["money"], strict=True):
             st.text(f"{label}: {fmt_money(money)}")
     with right:
         st.caption("Who is least likely to reach goal this quarter")
-        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"], strict=False):
+        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"],
+                                             strict=True):
             st.text(f"{name}: heading for {fmt_money(projected)} of {fmt_money(quota)}, "
                     f"{fmt_pct(p)} chance of goal")
     st.divider()

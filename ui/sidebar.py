@@ -91,7 +91,7 @@ def _scope(ds: Dataset) -> Scope:
     territory = st.selectbox("Territory", [ALL, *sorted(in_team["territory_id"].fillna(UNASSIGNED).unique())],
                              key="scope_territory")
     in_terr = in_team if territory == ALL else in_team[in_team["territory_id"].fillna(UNASSIGNED) == territory]
-    names = dict(zip(in_terr["rep_id"], in_terr["rep_name"], strict=False))
+    names = dict(zip(in_terr["rep_id"], in_terr["rep_name"], strict=True))
     rep = st.selectbox("Rep", [ALL, *sorted(names, key=lambda r: str(names[r]))], key="scope_rep",
                        format_func=lambda r: r if r == ALL else f"{names[r]} ({r})" if names[r] != r else r)
     return Scope(None if region == ALL else region, None if territory == ALL else territory,

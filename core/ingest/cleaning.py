@@ -530,7 +530,7 @@ def canonical_spellings(values: pd.Series, reference: pd.Series | None = None,
         canonical = ref_map.reindex(canonical.index).fillna(canonical)
     spell["canonical"] = spell["key"].map(canonical)
     variants = spell[spell["spelling"] != spell["canonical"]]
-    return dict(zip(variants["spelling"], variants["canonical"], strict=False))
+    return dict(zip(variants["spelling"], variants["canonical"], strict=True))
 
 
 _QUARTER_LABEL = re.compile(r"(?i)^(?:(\d{4})\s*[-/ ]?\s*q([1-4])|q([1-4])\s*[-/ ]?\s*(\d{4}))$")

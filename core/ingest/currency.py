@@ -15,6 +15,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,9 @@ from core.dataset import ISSUE_COLUMNS, ColumnMatch
 from core.errors import UserError
 from core.ingest import cleaning
 from core.ingest.readers import RawSheet
+
+if TYPE_CHECKING:
+    from currency_converter import CurrencyConverter
 
 DEFAULT = "USD"
 MONEY_COLUMNS = ("revenue", "quota", "amount", "payout", "potential", "market_potential")
@@ -49,7 +53,7 @@ _MARKER = re.compile(r"[A-Za-z€£¥₹₩₺$]")
 
 
 @functools.cache
-def _converter():
+def _converter() -> CurrencyConverter:
     from currency_converter import CurrencyConverter
 
     return CurrencyConverter(fallback_on_missing_rate=True, fallback_on_wrong_date=True)
@@ -60,7 +64,7 @@ def known_codes() -> frozenset[str]:
     return frozenset(_converter().currencies)
 
 
-def code_of(text: str | None) -> str | None:
+def code_of(text: str | float | None) -> str | None:
     """The currency a cell or a `currency` column value names (ISO code or symbol), or None."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return None
@@ -95,7 +99,7 @@ def _rates(pairs: pd.DataFrame, target: str, user: Mapping[str, float]) -> pd.Se
     conv = _converter()
     known = set(conv.currencies)
     out = []
-    for code, day in zip(pairs["code"], pairs["day"], strict=False):
+    for code, day in zip(pairs["code"], pairs["day"], strict=True):
         if code == target:
             out.append(1.0)
         elif code in user:

@@ -14,6 +14,7 @@ uploaded quotas), with period labels read as ingest reads them (fiscal labels in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ def rows_of(frame: pd.DataFrame) -> tuple[QuotaRow, ...]:
     ok = f["rep_id"].notna() & f["period"].notna() & quota.gt(0)
     f = f[ok]
     return tuple((str(r), str(p), float(q), "" if pd.isna(d) else str(d))
-                 for r, p, q, d in zip(f["rep_id"], f["period"], quota[ok], f["product"], strict=False))
+                 for r, p, q, d in zip(f["rep_id"], f["period"], quota[ok], f["product"], strict=True))
 
 
 def frame_of(rows: Sequence[QuotaRow]) -> pd.DataFrame:
@@ -128,7 +129,7 @@ def with_quotas(ds: Dataset, rows: Sequence[QuotaRow], fiscal_start: int = 1,
     return Dataset(tables=tables, issues=pd.concat(issues, ignore_index=True), sources=sources)
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     f = pd.DataFrame(rows, columns=ISSUE_COLUMNS)
     return f.astype({c: "str" for c in ISSUE_COLUMNS if c != "Row"}).astype({"Row": "Int64"})
 
@@ -142,4 +143,4 @@ def _note(n: int, bad: int) -> pd.DataFrame:
 def _rejected(bad: pd.DataFrame) -> pd.DataFrame:
     return _frame([{"Table": "quotas", "Source": APP_SOURCE, "Row": i + 1, "Column": "period",
                     "Problem": "cannot read the period (use 2025-Q3, 2025-07, 2025 or FY2026-Q1)",
-                    "Value": p, "Kind": "rejected"} for i, p in zip(bad.index, bad["period"], strict=False)])
+                    "Value": p, "Kind": "rejected"} for i, p in zip(bad.index, bad["period"], strict=True)])

@@ -152,7 +152,7 @@ def pieces(p: Period, seasonality: Sequence[float] = ()) -> list[tuple[str, floa
     if p.kind == "year" and len(seasonality) == 12 and sum(seasonality) > 0:
         months = pd.period_range(p.start, p.end, freq="M")
         w = np.array([seasonality[m.month - 1] for m in months], dtype="float64")
-        return list(zip((m.strftime("%Y-%m") for m in months), (w / w.sum()).tolist(), strict=False))
+        return list(zip((m.strftime("%Y-%m") for m in months), (w / w.sum()).tolist(), strict=True))
     labels = calendar_labels(p)
     return [(label, 1 / len(labels)) for label in labels]
 
@@ -199,7 +199,7 @@ def _relabel(sheet: RawSheet, matched: dict[str, str], fiscal_start: int,
     values = data[quota].astype(object)
     shares = np.array([s for _, s in flat])
     many = np.repeat(k > 1, k)
-    values[many] = [split_amounts(pd.Series([v]), s).iloc[0] for v, s in zip(values[many], shares[many], strict=False)]
+    values[many] = [split_amounts(pd.Series([v]), s).iloc[0] for v, s in zip(values[many], shares[many], strict=True)]
     data[quota] = values
     return dataclasses.replace(sheet, data=data)
 
@@ -214,7 +214,7 @@ def repeated_quotas(quotas: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFra
     """Quota rows for a rep, product and period that already has one: reported and left out (the
     first is kept), never added together."""
     key = [quotas["rep_id"], quotas["product"].fillna(""), quotas["period"]]
-    repeat = pd.DataFrame(dict(zip(("r", "p", "q"), key, strict=False))).duplicated(keep="first")
+    repeat = pd.DataFrame(dict(zip(("r", "p", "q"), key, strict=True))).duplicated(keep="first")
     if not repeat.any():
         return quotas, []
     first = quotas[~repeat].assign(_k=lambda f: f["rep_id"] + "|" + f["product"].fillna("") + "|" + f["period"])

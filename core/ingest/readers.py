@@ -186,7 +186,7 @@ def _uncached_cells(book: zipfile.ZipFile, part: str, recalc: bool) -> list[tupl
     return cells
 
 
-def _fill_merged(grid: pd.DataFrame, ranges: Sequence) -> None:
+def _fill_merged(grid: pd.DataFrame, ranges: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> None:
     """A merged cell shows its value across the whole range; give every covered cell that value."""
     for (r0, c0), (r1, c1) in ranges:
         if r0 < len(grid) and c0 < grid.shape[1]:
@@ -289,14 +289,19 @@ def _arrow_grid(raw: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
     if len(first) < 2:
         return None
     names = [f"f{i}" for i in range(len(first))]
-    ragged = []
+    ragged: list[object] = []
+
+    def set_apart(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
     try:
         table = pacsv.read_csv(
             pa.py_buffer(raw),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                               ignore_empty_lines=False,
-                                              invalid_row_handler=lambda row: ragged.append(row) or "skip"),
+                                              invalid_row_handler=set_apart),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False))
     except (pa.ArrowInvalid, ValueError):
@@ -387,7 +392,9 @@ def find_header(grid: pd.DataFrame, known: Callable[[str], bool]) -> int:
 
 def _unique_names(labels: Sequence[object]) -> tuple[list[str], tuple[str, ...]]:
     """Header labels as unique text ("Amount", "Amount (2)"); blank labels become "Column C"."""
-    names, seen, dupes = [], {}, []
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    dupes: list[str] = []
     for i, label in enumerate(labels):
         text = str(label).strip() if label is not None and str(label).strip() else ""
         text = re.sub(r"\s+", " ", text) or f"Column {_excel_letter(i)}"
@@ -459,7 +466,7 @@ def split_sheet(source: str, name: str, file_name: str, grid: pd.DataFrame,
         body, blank = body.loc[:last], blank.loc[:last]
     else:
         body, blank = body.iloc[:0], blank.iloc[:0]
-    named = dict(zip(grid.columns, columns, strict=False))
+    named = dict(zip(grid.columns, columns, strict=True))
     body = body.set_axis(columns, axis=1)
     dropped = pd.DataFrame({"Row": blank[blank].index, "Problem": "blank row skipped", "Value": ""})
     data = body if not blank.any() else body[~blank]    # a big regular file: no copy of its cells
@@ -478,7 +485,7 @@ def _trailing_footers(data: pd.DataFrame) -> pd.Index:
     return pd.Index(tail.index[first:], dtype="int64")
 
 
-def _by_column(cells: Sequence[tuple[int, int]], named: dict, rows: pd.Index) -> dict[str, pd.Index]:
+def _by_column(cells: Sequence[tuple[int, int]], named: dict[int, str], rows: pd.Index) -> dict[str, pd.Index]:
     """(row, column) cells as column name -> the rows among `rows`."""
     out: dict[str, list[int]] = {}
     for r, c in cells:
@@ -598,7 +605,8 @@ def _check_workbook(file_name: str, suffix: str, data: bytes) -> None:
                     _unpack(book, part)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
         raise ReadError(f"{file_name} could not be opened: it is damaged or incomplete (perhaps it was cut "
-                        "short while saving or uploading). Open it in Excel, save it again and upload it again.") from err
+                        "short while saving or uploading). Open it in Excel, save it again and upload it "
+                        "again.") from err
 
 
 def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
@@ -611,4 +619,5 @@ def _unpack(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
 
 def _too_big(file_name: str) -> str:
     return (f"{file_name} is too big to read once unpacked (over {MAX_UNZIPPED_BYTES >> 30} GB, or a sheet "
-            f"over {MAX_SHEET_CELLS:,} cells or {xlsx_guard.MAX_PRESENT_CELLS:,} filled cells). Upload the data as CSV files instead, or split the workbook.")
+            f"over {MAX_SHEET_CELLS:,} cells or {xlsx_guard.MAX_PRESENT_CELLS:,} filled cells). Upload the data "
+            "as CSV files instead, or split the workbook.")

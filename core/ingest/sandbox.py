@@ -3,9 +3,11 @@
 A file can be built to make a reader allocate gigabytes or run for minutes (a 2 MB workbook
 holding 13 million cells). Read inside the server, such a file takes every user's session down
 with it; read here, it costs one short-lived worker process, which is stopped when it passes its
-memory budget (an address-space limit set inside it) or its time budget (a wall-clock deadline
-watched from outside), and the user gets a plain message. The worker returns the Dataset (plain
-picklable tables) or the reader's own message.
+memory budget (an address-space limit set inside it) or its time budget, and the user gets a plain
+message. The time budget counts the worker's own CPU seconds (a limit set inside it), so a busy
+server, where every read waits for a core, does not stop a good file; a wall-clock deadline of
+WALL_FACTOR times the budget, watched from outside, stops a worker that waits without computing.
+The worker returns the Dataset (plain picklable tables) or the reader's own message.
 
 Workers start from a "forkserver" that has already imported the readers: starting one costs
 milliseconds, and the server's own threads are never forked. At most MAX_PARALLEL files are read
@@ -13,15 +15,17 @@ at once (one a core); other uploads wait their turn.
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from core.dataset import Dataset
 from core.errors import UserError
@@ -29,6 +33,7 @@ from core.errors import UserError
 MEMORY_BUDGET = 4 << 30     # bytes a read may use on top of the worker's own start-up size
 TIME_BUDGET_S = 30.0        # seconds a read may take, plus TIME_PER_MB_S for every MB read
 TIME_PER_MB_S = 0.3         # the benchmark's 360 MB of CSV ingests in ~10 s: room for a busy server
+WALL_FACTOR = 4.0           # wall-clock backstop: a read blocked (not computing) that long is stopped
 MAX_PARALLEL = 2
 _ROOT = Path(__file__).resolve().parents[2]
 # The main script is imported once by the forkserver, not again in every worker (Streamlit's
@@ -57,7 +62,7 @@ class Budget:
         return TIME_BUDGET_S + TIME_PER_MB_S * size_bytes / 1e6
 
 
-def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict | None = None,
+def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict[str, Any] | None = None,
                     budget: Budget = Budget()) -> Dataset:
     """core.ingest.pipeline.ingest(files, overrides), run in a worker within `budget`."""
     from core.ingest.pipeline import ingest
@@ -66,7 +71,7 @@ def ingest_isolated(files: Sequence[tuple[str, bytes]], overrides: dict | None =
     return run_isolated(ingest, (list(files), overrides), names, sum(len(d) for _, d in files), budget)
 
 
-def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict | None = None,
+def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict[str, Any] | None = None,
                           budget: Budget = Budget()) -> Dataset:
     """core.ingest.pipeline.ingest_paths(paths, overrides), run in a worker within `budget` (the worker
     reads the files itself)."""
@@ -77,30 +82,34 @@ def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict | None = 
     return run_isolated(ingest_paths, ([str(p) for p in paths], overrides), names, size, budget)
 
 
-def run_isolated(fn: Callable[..., Dataset], args: tuple, names: Sequence[str], size_bytes: int,
+def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Sequence[str], size_bytes: int,
                  budget: Budget) -> Dataset:
     """fn(*args) in a worker process (fn must be importable by name). Raises UserError with a
     plain message when the worker runs out of memory or time, or when fn raises one."""
     seconds = budget.seconds_for(size_bytes)
     ctx = _get_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes), daemon=True)
+    worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes, seconds), daemon=True)
     with _slots:
         worker.start()
         sender.close()
         try:
-            if not receiver.poll(seconds):
+            if not receiver.poll(seconds * WALL_FACTOR):
                 raise OutOfTime(_too_slow(names, seconds))
             kind, value = receiver.recv()
-        except EOFError:            # the worker died without answering: out of memory in native code
-            kind, value = "memory", None
+        except EOFError:            # the worker died without answering: its CPU limit, or out of memory
+            kind, value = "died", None
         finally:
             if worker.is_alive():
                 worker.kill()
             worker.join()
             receiver.close()
+    if kind == "died":
+        if worker.exitcode == -signal.SIGXCPU:
+            raise OutOfTime(_too_slow(names, seconds))
+        kind = "memory"             # died in native code past its address-space limit
     if kind == "ok":
-        return value
+        return cast(Dataset, value)         # what the worker sent: fn's result
     if kind == "user":
         raise UserError(value)
     if kind == "memory":
@@ -132,9 +141,11 @@ def _get_context() -> Any:
         return _context
 
 
-def _work(conn: Connection, fn: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
-    """The worker: limit its own memory, run fn, send ("ok", result) or why not."""
+def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int,
+          seconds: float) -> None:
+    """The worker: limit its own memory and CPU time, run fn, send ("ok", result) or why not."""
     _limit_memory(memory_bytes)
+    _limit_cpu(seconds)
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
     except UserError as err:
@@ -161,6 +172,17 @@ def _limit_memory(memory_bytes: int) -> None:
     size = _address_space()
     if size is not None:
         resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Stop this process (SIGXCPU) once it has used `seconds` of CPU time beyond what it has used."""
+    try:
+        import resource
+    except ImportError:     # not a Unix system: only the wall-clock backstop applies
+        return
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    limit = math.ceil(used.ru_utime + used.ru_stime + seconds)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
 
 
 def _address_space() -> int | None:
@@ -191,5 +213,5 @@ def _amount(size: int) -> str:
 
 
 def _too_slow(names: Sequence[str], seconds: float) -> str:
-    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds, so it was stopped. "
+    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds of computing, so it was stopped. "
             "Upload the data as CSV files, or split it into smaller files (by year or region).")

@@ -23,6 +23,7 @@ import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from core.dataset import Dataset
 from core.errors import UserError
 from core.ingest.readers import RawSheet
 from core.schema import TABLES
+
+if TYPE_CHECKING:
+    import duckdb
 
 DATABASE_TYPES = (".duckdb", ".ddb")
 PARQUET_TYPES = (".parquet", ".pq")
@@ -58,7 +62,7 @@ class TableMap:
         return cls.parse(raw, path.name)
 
     @classmethod
-    def parse(cls, raw: dict, where: str = "the table map") -> TableMap:
+    def parse(cls, raw: dict[str, Any], where: str = "the table map") -> TableMap:
         unknown = set(raw) - {"tables", "columns"}
         if unknown:
             raise UserError(f"{where}: unknown section(s) {', '.join(sorted(unknown))}; use [tables] "
@@ -129,7 +133,7 @@ def database_tables(path: Path) -> list[str]:
     return [t if s == "main" else f"{s}.{t}" for s, t in rows]
 
 
-def _connect(path: Path):
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     try:
@@ -197,7 +201,7 @@ class _Plan:
             yield parquet_sheet(path)
 
 
-def _overrides(plan: _Plan, table_map: TableMap) -> dict:
+def _overrides(plan: _Plan, table_map: TableMap) -> dict[str, dict[str, Any]]:
     """The map as ingest's overrides (table and column choices keyed by source label)."""
     by_name = {k.lower(): v for k, v in plan.names().items()}
     missing = [f"{c} = \"{n}\"" for c, n in table_map.tables.items() if n.lower() not in by_name]
@@ -216,7 +220,7 @@ def _overrides(plan: _Plan, table_map: TableMap) -> dict:
 
 
 def ingest_inputs(paths: Sequence[str | Path], table_map: TableMap | None = None,
-                  options: dict | None = None) -> Dataset:
+                  options: dict[str, Any] | None = None) -> Dataset:
     """Files, folders (every file in them) and DuckDB database files (every table and view) into
     one Dataset, through ingest's validation; `table_map` names tables and columns that are not
     named like the canonical ones; `options` are ingest's other overrides (fiscal calendar,

@@ -11,6 +11,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.dataset import ISSUE_COLUMNS, Dataset
 from core.schema import TABLE_ORDER, TABLES
@@ -92,7 +93,7 @@ EXAMPLES: dict[str, list[dict[str, object]]] = {
 }
 
 
-def _style_header(ws, widths: list[int]) -> None:
+def _style_header(ws: Worksheet, widths: list[int]) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
@@ -101,7 +102,7 @@ def _style_header(ws, widths: list[int]) -> None:
     ws.freeze_panes = "A2"
 
 
-def _readme_rows() -> list[list[object]]:
+def _readme_rows() -> list[list[str]]:
     rows = []
     for name in TABLE_ORDER:
         table = TABLES[name]

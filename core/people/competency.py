@@ -219,14 +219,16 @@ def _design(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _det2(m: np.ndarray) -> np.ndarray:
-    return m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+    det: np.ndarray = m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+    return det
 
 
 def _inv2(m: np.ndarray) -> np.ndarray:
     """Inverse of a stack of 2×2 matrices in closed form (far faster than np.linalg.inv here)."""
     adj = np.stack([np.stack([m[..., 1, 1], -m[..., 0, 1]], -1),
                     np.stack([-m[..., 1, 0], m[..., 0, 0]], -1)], -2)
-    return adj / _det2(m)[..., None, None]
+    inverse: np.ndarray = adj / _det2(m)[..., None, None]
+    return inverse
 
 
 def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndarray,
@@ -244,7 +246,7 @@ def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndar
     rss = q - c @ _inv2(a) @ c
     if det_a <= 0 or rss <= 0:
         return np.inf
-    return (n_obs - 2) * np.log(rss) + np.log(_det2(ip)).sum() + np.log(det_a)
+    return float((n_obs - 2) * np.log(rss) + np.log(_det2(ip)).sum() + np.log(det_a))
 
 
 def _variance_components(g: pd.DataFrame) -> tuple[np.ndarray, float] | None:
@@ -359,10 +361,10 @@ def coaching_focus(table: pd.DataFrame, ds: Dataset, settings: Settings, as_of: 
     """Per rep the 1–2 competencies to work on next, ranked, with the reason in words.
 
     A competency needs work when its shortfall a quarter from now (−(gap + falling trend)) is
-    positive; a trend counts as falling from STEADY points a quarter down. New reps (< NEW_REP_MONTHS tenure) get up to two, foundations (FOUNDATIONS) first;
-    senior reps (role containing "senior") go deeper: one competency unless a second is also
-    clearly short (by more than the competency_gap_min threshold); everyone else gets up to two.
-    Reps with nothing below expected and nothing falling get no row.
+    positive; a trend counts as falling from STEADY points a quarter down. New reps (< NEW_REP_MONTHS
+    tenure) get up to two, foundations (FOUNDATIONS) first; senior reps (role containing "senior") go
+    deeper: one competency unless a second is also clearly short (by more than the competency_gap_min
+    threshold); everyone else gets up to two. Reps with nothing below expected and nothing falling get no row.
     """
     t = table[table["latest_rating"].notna()].copy()
     falling = t["trend_per_90d"].where(t["trend_per_90d"] <= -STEADY, 0.0).fillna(0.0)

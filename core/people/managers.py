@@ -26,7 +26,7 @@ def manager_table(ds: Dataset, period: Period, settings: Settings, scope: Scope 
     at_goal = (kpis["attainment"] >= 1.0).groupby(manager).sum()
     reps = diagnostics.diagnose(ds, period, settings, scope).reps
     causes = [c for c in diagnostics.CAUSES if c in reps.columns]
-    money = reps[causes].groupby(reps["rep_id"].map(dict(zip(kpis["rep_id"], manager, strict=False)))).sum(min_count=1)
+    money = reps[causes].groupby(reps["rep_id"].map(dict(zip(kpis["rep_id"], manager, strict=True)))).sum(min_count=1)
     out = roll[["manager", "reps"] + KPI_COLUMNS].assign(
         reps_at_goal=roll["manager"].map(at_goal).fillna(0).astype("int64"))
     out = out.join(money, on="manager")

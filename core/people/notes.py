@@ -93,9 +93,9 @@ class Notebook:
             return "|".join(ids.get(part, part) for part in k.split("|"))
 
         notes = tuple(replace(n, key=key(n.key), text=t)
-                      for n, t in zip(self.notes, text([n.text for n in self.notes]), strict=False))
+                      for n, t in zip(self.notes, text([n.text for n in self.notes]), strict=True))
         coaching = tuple(replace(c, rep_id=ids.get(c.rep_id, c.rep_id), agreed=t)
-                         for c, t in zip(self.coaching, text([c.agreed for c in self.coaching]), strict=False))
+                         for c, t in zip(self.coaching, text([c.agreed for c in self.coaching]), strict=True))
         scenarios = tuple(replace(s, reps={ids.get(r, r): v for r, v in s.reps.items()}) for s in self.scenarios)
         return Notebook(notes=notes, coaching=coaching, scenarios=scenarios)
 
@@ -108,12 +108,12 @@ def finding_key(cause: str, who: str) -> str:
 def _text(value: Any, field: str, limit: int = MAX_TEXT, empty: bool = False) -> str:
     if not isinstance(value, str):
         raise UserError(f"The {field} of a note must be text.")
-    value = value.strip()
-    if not value and not empty:
+    text = value.strip()
+    if not text and not empty:
         raise UserError(f"The {field} of a note is empty: write something or leave it out.")
-    if len(value) > limit:
+    if len(text) > limit:
         raise UserError(f"The {field} of a note is longer than {limit:,} characters: shorten it.")
-    return value
+    return text
 
 
 def _day(value: Any) -> str:

@@ -60,21 +60,22 @@ def anonymize(ds: Dataset) -> Dataset:
             continue
         t = tables[table]
         p = _pseudonyms(t, name, key, prefix)
-        lookup = dict(zip(p[key or name], p["pseudonym"], strict=False))
+        lookup = dict(zip(p[key or name], p["pseudonym"], strict=True))
         tables[table] = t.assign(**{name: t[key or name].map(lookup).astype("str")
                                     .where(t[name].notna())})
-        names.update(zip(p[name].dropna(), p["pseudonym"], strict=False))
-        if id_prefix:
+        named = p.dropna(subset=[name])
+        names.update(zip(named[name], named["pseudonym"], strict=True))
+        if id_prefix and key:
             spelled = p[p[key] == p[name]]
             id_maps[key] = dict(zip(spelled[key], spelled["pseudonym"].str.replace(
-                f"{prefix} ", id_prefix, regex=False), strict=False))
+                f"{prefix} ", id_prefix, regex=False), strict=True))
     for key, (table, prefix, id_prefix) in ORPHAN_IDS.items():
         orphans = _orphan_ids(ds.tables, key, table)
         count = len(tables[table]) if table in tables else 0
         pseudonyms = _numbered(prefix, count + len(orphans))[count:]
-        names.update(zip(orphans, pseudonyms, strict=False))
+        names.update(zip(orphans, pseudonyms, strict=True))
         id_maps.setdefault(key, {}).update(
-            zip(orphans, (p.replace(f"{prefix} ", id_prefix, 1) for p in pseudonyms), strict=False))
+            zip(orphans, (p.replace(f"{prefix} ", id_prefix, 1) for p in pseudonyms), strict=True))
     tables = {t: _replace_ids(frame, id_maps) for t, frame in tables.items()}
     known_ids = _known_ids(tables)
     sources, source_names = _anonymize_sources(ds, names)

@@ -12,6 +12,7 @@ renamed with `anonymized_notebook`) names nobody.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from io import BytesIO
 from typing import Any
@@ -59,8 +60,8 @@ def _clean(text: Any) -> str:
 def _category(text: Any) -> str:
     """A chart category: charts keep their data in an embedded workbook, where a name starting
     like a formula must stay text."""
-    text = _clean(text)
-    return " " + text if _FORMULA.match(text) else text
+    clean = _clean(text)
+    return " " + clean if _FORMULA.match(clean) else clean
 
 
 def _values(values: Any) -> list[float | None]:
@@ -69,7 +70,7 @@ def _values(values: Any) -> list[float | None]:
 
 
 def _slide(prs: Any, title: str, subtitle: str = "") -> Slide:
-    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    slide: Slide = prs.slides.add_slide(prs.slide_layouts[6])
     _text(slide, [title], Inches(0.5), Inches(0.3), WIDTH - Inches(1), Inches(0.8), size=28, bold=True)
     if subtitle:
         _text(slide, [subtitle], Inches(0.5), Inches(1.0), WIDTH - Inches(1), Inches(0.5), size=14,
@@ -90,12 +91,14 @@ def _text(slide: Slide, lines: list[str], x: int, y: int, w: int, h: int, size: 
         p.space_after = Pt(4)
 
 
-def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: list, series: dict[str, Any], x: int, y: int, w: int,
-           h: int, number_format: str, title: str = "") -> Any:
+def _chart(slide: Slide, kind: XL_CHART_TYPE, categories: Sequence[object], series: dict[str, Any], x: int,
+           y: int, w: int, h: int, number_format: str, title: str = "") -> Any:
     data = CategoryChartData(number_format=number_format)
     data.categories = [_category(c) for c in categories]
     for name, values in series.items():
         data.add_series(_clean(name), _values(values))
+    # python-pptx's hints are wrong here: add_chart takes any chart data and returns the graphic
+    # frame (whose .chart is the chart), not the chart itself.
     chart = slide.shapes.add_chart(kind, Emu(x), Emu(y), Emu(w), Emu(h), data).chart  # type: ignore[arg-type,attr-defined]
     chart.value_axis.tick_labels.number_format = number_format
     chart.value_axis.tick_labels.number_format_is_linked = False
@@ -208,7 +211,7 @@ def _findings(prs: Any, data: SummaryData) -> None:
     who = f["Who (names)"].where(f["Who (names)"].notna(), f["Who"])
     rows = [[str(r), LABELS.get(c, c), _clean(w), _range(m, lo, hi), _clean(a)]
             for r, c, w, m, lo, hi, a in zip(f["Rank"], f["Cause"], who, f["Estimated impact"],
-                                             f["Impact low"], f["Impact high"], f["Recommended actions"], strict=False)]
+                                             f["Impact low"], f["Impact high"], f["Recommended actions"], strict=True)]
     _table(slide, ["#", "Cause", "Who", "Money (range)", "Next step"], rows, Inches(0.5), Inches(1.6),
            Inches(12.3), [0.04, 0.18, 0.16, 0.17, 0.45])
 
@@ -246,7 +249,7 @@ def _what_if(prs: Any, data: SummaryData) -> None:
     _chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, labels[::-1], {"Gap closed": w["Gap closed"][::-1]},
            Inches(0.5), Inches(1.6), Inches(6.5), Inches(5.4), MONEY_FMT)
     rows = [[label, str(int(n)), _range(m, lo, hi)]
-            for label, n, m, lo, hi in zip(labels, w["Reps"], w["Gap closed"], w["Low"], w["High"], strict=False)]
+            for label, n, m, lo, hi in zip(labels, w["Reps"], w["Gap closed"], w["Low"], w["High"], strict=True)]
     _table(slide, ["Cause", "Reps", "Gap closed (range)"], rows, Inches(7.2), Inches(1.6), Inches(5.6),
            [0.45, 0.15, 0.40])
     _text(slide, [(f"All causes together: {fmt_money(w['Gap closed'].sum())} of {fmt_money(short)}. "
@@ -290,14 +293,14 @@ def _rep(prs: Any, rep: pd.Series, data: SummaryData, ds: Dataset, comp: pd.Data
     f = data.sheets["Findings"]
     mine = f[(f["Scope"] == "rep") & (f["Who"] == rep_id)]
     lines = ["Evidence:"] + [f"• {LABELS.get(c, c)} ({fmt_money(m)}): {e}" for c, m, e in
-                             zip(mine["Cause"], mine["Estimated impact"], mine["Evidence"], strict=False)][:3]
+                             zip(mine["Cause"], mine["Estimated impact"], mine["Evidence"], strict=True)][:3]
     lines += ["Next steps:"] + [f"• {a}" for a in mine["Recommended actions"].head(2)]
     mine_focus = focus[focus["rep_id"] == rep_id]
     lines += ["Coaching focus:"] + ([f"• {r}" for r in mine_focus["reason"]] or ["• nothing below the expected level"])
     log = effect[effect["rep_id"] == rep_id]
     if len(log):
         lines += ["Coaching log:"] + [f"• {d} {c}: {a} — {v}" for d, c, a, v in
-                                      zip(log["date"], log["competency"], log["agreed"], log["verdict"], strict=False)]
+                                      zip(log["date"], log["competency"], log["agreed"], log["verdict"], strict=True)]
     rep_notes = book.notes_about("rep", rep_id)
     if rep_notes:
         lines += ["Notes:"] + [f"• {n.text}" for n in rep_notes]
@@ -336,9 +339,9 @@ def anonymized_notebook(book: notes.Notebook, original: Dataset, anonymous: Data
         if not (original.has(table) and name in original.table(table).columns):
             continue
         before, after = original.table(table), anonymous.table(table)
-        names.update({a: b for a, b in zip(before[name], after[name], strict=False) if isinstance(a, str) and a})
+        names.update({a: b for a, b in zip(before[name], after[name], strict=True) if isinstance(a, str) and a})
         if key and id_prefix:
-            ids.update({a: b for a, b in zip(before[key], after[key], strict=False) if a != b})
+            ids.update({a: b for a, b in zip(before[key], after[key], strict=True) if a != b})
     return book.rename(names, ids)
 
 

@@ -30,13 +30,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import periods
 from core.dataset import Scope
 from core.errors import UserError
 from core.schema import TABLES
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 FORMAT = "goalgap-session"
 VERSION = 1
@@ -128,7 +131,7 @@ def is_encrypted(blob: bytes) -> bool:
     return blob.startswith(ENCRYPTED_MAGIC)
 
 
-def _fernet(passphrase: str, salt: bytes) -> Any:
+def _fernet(passphrase: str, salt: bytes) -> Fernet:
     from cryptography.fernet import Fernet
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -277,17 +280,20 @@ def _require(condition: bool, why: str) -> None:
 def _text(value: Any, what: str, *, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
-    _require(isinstance(value, str) and len(value) <= MAX_TEXT, f"{what} is not a short text")
-    return value
+    if isinstance(value, str) and len(value) <= MAX_TEXT:
+        return value
+    raise _Invalid(f"{what} is not a short text")
 
 
-def _mapping(value: Any, what: str) -> dict:
-    _require(isinstance(value, dict) and len(value) <= MAX_ENTRIES, f"{what} is not a table of entries")
-    return value
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if isinstance(value, dict) and len(value) <= MAX_ENTRIES:
+        return value
+    raise _Invalid(f"{what} is not a table of entries")
 
 
 def _files(value: Any, members: set[str]) -> list[dict[str, Any]]:
-    _require(isinstance(value, list) and len(value) <= MAX_FILES, "not a list")
+    if not (isinstance(value, list) and len(value) <= MAX_FILES):
+        raise _Invalid("not a list")
     entries = set()
     for spec in value:
         _require(isinstance(spec, dict), "an entry is not a file")

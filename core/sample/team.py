@@ -48,7 +48,8 @@ class _Calendar:
 
     @property
     def month_days(self) -> np.ndarray:
-        return ((self.months.astype("datetime64[M]") + 1).astype("datetime64[D]") - self.months) // DAY
+        days: np.ndarray = ((self.months.astype("datetime64[M]") + 1).astype("datetime64[D]") - self.months) // DAY
+        return days
 
     def severity(self, when: np.ndarray) -> np.ndarray:
         """0 → 1 strength of a behavioural cause at dates `when`."""
@@ -67,7 +68,8 @@ class _Team:
     potential_index: np.ndarray   # intended territory potential index
 
     def has(self, cause: str) -> np.ndarray:
-        return self.cause == cause
+        has: np.ndarray = self.cause == cause
+        return has
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,13 @@ def generate(n_reps: int = 40, years: float = 2.9, seed: int = 7, end: date = da
                                   "series": story.PRODUCT_SEGMENT}),
     }
     tables = {name: _canonical(name, tables[name]) for name in TABLES if name in tables}
-    return SampleData(tables=tables, planted=dict(zip(ids, team.cause, strict=False)))
+    return SampleData(tables=tables, planted=dict(zip(ids, team.cause, strict=True)))
 
 
 # ---------------------------------------------------------------- calendar, team, geography
 
 def _calendar(years: float, end: date) -> _Calendar:
-    last = np.datetime64(pd.Timestamp(end).date(), "D")
+    last: np.datetime64 = np.datetime64(pd.Timestamp(end).date(), "D")
     first = (last - int(round(years * 365.25)) * DAY).astype("datetime64[M]")
     start = first.astype("datetime64[D]")
     start = start if start >= last - int(round(years * 365.25)) * DAY else (first + 1).astype("datetime64[D]")
@@ -160,7 +162,8 @@ def _team(n: int, planted: list[str], cal: _Calendar, rng: np.random.Generator) 
     tenure_days = rng.integers(90, 3000, n)
     hire = cal.start - tenure_days * DAY
     ramping = cause == "ramping"
-    hire[ramping] = np.maximum(cal.quarter_end - rng.integers(*story.RAMP_HIRED_DAYS_BEFORE, ramping.sum()) * DAY, cal.start)
+    hire[ramping] = np.maximum(
+        cal.quarter_end - rng.integers(*story.RAMP_HIRED_DAYS_BEFORE, ramping.sum()) * DAY, cal.start)
     behavioural = ~np.isin(cause, STRUCTURAL + (story.HEALTHY,))
     index = rng.uniform(*story.HEALTHY_POTENTIAL_INDEX, n)
     imbalanced = cause == "territory_imbalance"
@@ -237,7 +240,8 @@ def _territory_zips(team: _Team) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     return table, np.concatenate([[0], np.cumsum(counts)[:-1]]), counts
 
 
-def _people_and_places(team: _Team, ids: np.ndarray, rng: np.random.Generator):
+def _people_and_places(team: _Team, ids: np.ndarray, rng: np.random.Generator
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, _Accounts]:
     n = len(ids)
     regions = np.array(list(story.REGIONS))
     sizes = np.bincount(team.region)
@@ -301,7 +305,8 @@ def _pick_zip(zips: pd.DataFrame, first: np.ndarray, count: np.ndarray, territor
     lo = np.where(first[territory] > 0, cum[np.maximum(first[territory] - 1, 0)], 0.0)
     last = first[territory] + count[territory] - 1
     target = lo + rng.random(len(territory)) * (cum[last] - lo)
-    return np.clip(np.searchsorted(cum, target, side="right"), first[territory], last)
+    rows: np.ndarray = np.clip(np.searchsorted(cum, target, side="right"), first[territory], last)
+    return rows
 
 
 def _segments(kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -314,7 +319,8 @@ def _segments(kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _draw(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """One category per row from a (rows, categories) probability matrix."""
     cum = np.cumsum(probabilities, axis=1)
-    return np.minimum((u[:, None] * cum[:, -1:] > cum).sum(axis=1), probabilities.shape[1] - 1)
+    category: np.ndarray = np.minimum((u[:, None] * cum[:, -1:] > cum).sum(axis=1), probabilities.shape[1] - 1)
+    return category
 
 
 def _account_names(kind: np.ndarray, segment: np.ndarray, city: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -331,7 +337,8 @@ def _account_names(kind: np.ndarray, segment: np.ndarray, city: np.ndarray, rng:
     specialty = np.where(uses_specialty[pick], np.array(story.SEGMENT_WORD)[segment], "")
     names = pd.Series(before[pick]) + city + middle[pick] + specialty + end[pick]
     repeat = names.groupby(names).cumcount()
-    return np.where(repeat > 0, names + " " + (repeat + 1).astype(str), names)
+    numbered: np.ndarray = np.where(repeat > 0, names + " " + (repeat + 1).astype(str), names)
+    return numbered
 
 
 # ---------------------------------------------------------------- revenue and quotas
@@ -348,7 +355,8 @@ def _market(cal: _Calendar, months: np.ndarray) -> np.ndarray:
     """Seasonality × market growth per month."""
     season = np.array(story.SEASONALITY)[months.astype("datetime64[M]").astype(int) % 12]
     age = ((months - cal.start) // DAY) / 365.25
-    return season * (1 + story.MARKET_GROWTH) ** age
+    market: np.ndarray = season * (1 + story.MARKET_GROWTH) ** age
+    return market
 
 
 def _base_quota(cal: _Calendar, accounts: _Accounts, months: np.ndarray) -> np.ndarray:
@@ -370,20 +378,25 @@ def _employment(team: _Team, cal: _Calendar) -> tuple[np.ndarray, np.ndarray, np
     month_end = cal.months + (days - 1) * DAY
     hire = team.hire[:, None]
     first = np.where(hire > cal.months, (hire - cal.months) // DAY + 1, 1)
-    last = np.where(month_end > cal.end, (cal.end - cal.months) // DAY + 1, days)[None, :].repeat(len(hire), 0)
+    # numpy's stubs type datetime64 minus an array of datetime64 as datetime64 (it is timedelta64)
+    to_end = (cal.end - cal.months) // DAY  # type: ignore[operator]
+    last = np.where(month_end > cal.end, to_end + 1, days)[None, :].repeat(len(hire), 0)
     worked = np.clip(last - first + 1, 0, None) / days
     return worked, first, last
 
 
 def _ramp(team: _Team, cal: _Calendar) -> np.ndarray:
     tenure = ((cal.months + 14 * DAY)[None, :] - team.hire[:, None]) // DAY / 30.44
-    return np.clip(story.RAMP_FLOOR + (1 - story.RAMP_FLOOR) * tenure / story.RAMP_MONTHS, story.RAMP_FLOOR, 1)
+    ramp: np.ndarray = np.clip(story.RAMP_FLOOR + (1 - story.RAMP_FLOOR) * tenure / story.RAMP_MONTHS,
+                               story.RAMP_FLOOR, 1)
+    return ramp
 
 
 def _behaviour(team: _Team, cal: _Calendar) -> np.ndarray:
     """(reps, months) revenue multiplier of each rep's behavioural cause."""
     s = cal.severity(cal.months + 14 * DAY)
-    return 1 - (1 - team.cause_revenue)[:, None] * s[None, :]
+    multiplier: np.ndarray = 1 - (1 - team.cause_revenue)[:, None] * s[None, :]
+    return multiplier
 
 
 def _quarter_index(months: np.ndarray) -> np.ndarray:
@@ -441,9 +454,9 @@ def _sales(team: _Team, accounts: _Accounts, cal: _Calendar, rng: np.random.Gene
     position = cal.months.astype("datetime64[M]").astype(int) % 3
     bunching = np.where(incentive[:, None], np.array(story.QUARTER_MONTH_WEIGHTS)[position][None, :], 1.0)
     expected = (accounts.potential[acc] / 12 * accounts.affinity[acc, prod] * _launch(cal, cal.months)[prod, month]
-                * story.CAPTURE * _market(cal, cal.months)[month] * team.execution[rep] * _behaviour(team, cal)[rep, month]
-                * product_mix[rep, prod] * _ramp(team, cal)[rep, month] * worked[rep, month]
-                * bunching[rep, month] * retained)
+                * story.CAPTURE * _market(cal, cal.months)[month] * team.execution[rep]
+                * _behaviour(team, cal)[rep, month] * product_mix[rep, prod] * _ramp(team, cal)[rep, month]
+                * worked[rep, month] * bunching[rep, month] * retained)
     interval = _order_interval(accounts.potential[acc] * accounts.affinity[acc, prod])
     calendar_month = cal.months.astype("datetime64[M]").astype(int)[month]      # quarters are aligned
     offset = (accounts.phase[acc, prod] * interval).astype(int)
@@ -564,7 +577,8 @@ def _events(rate: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...
 
 
 def _in_data(team: _Team, cal: _Calendar, rep: np.ndarray, when: np.ndarray) -> np.ndarray:
-    return (when >= np.maximum(team.hire[rep], cal.start)) & (when <= cal.end)
+    inside: np.ndarray = (when >= np.maximum(team.hire[rep], cal.start)) & (when <= cal.end)
+    return inside
 
 
 def _pick_account(accounts: _Accounts, rep: np.ndarray, u: np.ndarray, focused: np.ndarray) -> np.ndarray:
@@ -728,7 +742,8 @@ def _assessments(team: _Team, roles: np.ndarray, cal: _Calendar, rng: np.random.
     chosen = np.argsort(rng.random((len(gap_reps), len(weak))), axis=1) < rng.integers(2, 4, (len(gap_reps), 1))
     gap[gap_reps[:, None], weak[None, :]] = chosen
     offset = rng.normal(0.25, 0.25, (n, n_c))
-    rep, t, comp = np.nonzero(np.ones((n, len(when), n_c), dtype=bool) & ((when[None, :] >= team.hire[:, None] + 60 * DAY)[:, :, None]))
+    rep, t, comp = np.nonzero(np.ones((n, len(when), n_c), dtype=bool)
+                              & ((when[None, :] >= team.hire[:, None] + 60 * DAY)[:, :, None]))
     date_ = when[t]
     tenure_years = ((date_ - team.hire[rep]) // DAY) / 365.25
     healthy = expected[rep, comp] + offset[rep, comp] + np.minimum(0.1 * tenure_years, 0.4)
@@ -784,7 +799,8 @@ def write_csvs(tables: dict[str, pd.DataFrame], directory: str | Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m core sample --out sample_data/goalgap_sample.xlsx [--reps N --years Y --seed S --density D --csv DIR]`."""
+    """`python -m core sample --out sample_data/goalgap_sample.xlsx
+    [--reps N --years Y --seed S --density D --csv DIR]`."""
     parser = argparse.ArgumentParser(prog="python -m core sample",
                                      description="Write the GoalGap sample data (a seeded medtech team).")
     parser.add_argument("--out", default="sample_data/goalgap_sample.xlsx", help="workbook to write")

@@ -8,6 +8,7 @@ TRUE/FALSE, missing values as empty cells.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Collection
 from functools import reduce
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -55,7 +56,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: str | Path) -> None:
                       f"{body}</sst>")
 
 
-def _shared_strings(frames) -> pd.Series:
+def _shared_strings(frames: Collection[pd.DataFrame]) -> pd.Series:
     """Every distinct text value of every frame (headers included) → its shared-string index."""
     parts = [pd.Series(list(f.columns), dtype=object) for f in frames]
     parts += [f[c].dropna().astype(object) for f in frames for c in f.columns if _kind(f[c]) == "text"]
@@ -107,9 +108,9 @@ def _cells(values: pd.Series, refs: np.ndarray, strings: pd.Series) -> np.ndarra
 def _sheet(frame: pd.DataFrame, strings: pd.Series) -> str:
     letters = _column_letters(len(frame.columns))
     rows = np.arange(2, len(frame) + 2).astype(_TEXT)
-    header = "".join(f'<c r="{l}1" s="{_HEADER_STYLE}" t="s"><v>{strings[str(c)]}</v></c>'
-                     for l, c in zip(letters, frame.columns, strict=False))
-    cells = [_cells(frame[c], np.char.add(l, rows), strings) for l, c in zip(letters, frame.columns, strict=False)]
+    header = "".join(f'<c r="{col}1" s="{_HEADER_STYLE}" t="s"><v>{strings[str(c)]}</v></c>'
+                     for col, c in zip(letters, frame.columns, strict=True))
+    cells = [_cells(frame[c], np.char.add(col, rows), strings) for col, c in zip(letters, frame.columns, strict=True)]
     body = reduce(np.char.add, cells, np.char.add(np.char.add('<row r="', rows), '">'))
     data = "</row>".join(body.tolist()) + "</row>" if len(frame) else ""
     widths = "".join(f'<col min="{i}" max="{i}" width="{max(10, len(str(c)) + 3)}" customWidth="1"/>'

@@ -201,7 +201,7 @@ def _cv(values: pd.Series) -> float:
     return float(v.std(ddof=0) / v.mean())
 
 
-def balance_summary(balance: pd.DataFrame, settings: Settings) -> dict:
+def balance_summary(balance: pd.DataFrame, settings: Settings) -> dict[str, float]:
     """Team-level balance: cv, gini, quota_fairness_cv, share_in_band (of the potential index), n."""
     t = settings.targets
     idx = balance["potential_index"].dropna()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 EARTH_RADIUS_KM = 6371.0088
 STATE_OUTLINES = Path(__file__).resolve().parents[1] / "data" / "us_states.geojson"
+# Coordinates in degrees: one point, an array or a Series of them (distances come back the same kind).
+Coords = TypeVar("Coords", float, np.ndarray, pd.Series)
 
 # 3 to 5 leading digits (Excel drops leading zeros: 2138 → 02138, 501 → 00501), then an optional
 # +4 part ("02138-1234", "02138 1234", "021381234"). A trailing ".0" from a float column is removed first.
@@ -39,12 +42,13 @@ def zip_table() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def state_outlines() -> dict:
+def state_outlines() -> dict[str, Any]:
     """Simplified outlines of the 50 states and DC as a GeoJSON FeatureCollection (read once).
 
     Each feature has properties `name` ("Massachusetts") and `abbr` ("MA"). Callers must not mutate it.
     """
-    return json.loads(STATE_OUTLINES.read_text(encoding="utf-8"))
+    outlines: dict[str, Any] = json.loads(STATE_OUTLINES.read_text(encoding="utf-8"))
+    return outlines
 
 
 def normalise_zip(values: pd.Series) -> pd.Series:
@@ -93,9 +97,10 @@ def geocode_report(accounts: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def haversine_km(lat1, lon1, lat2, lon2):
+def haversine_km(lat1: Coords, lon1: Coords, lat2: Coords, lon2: Coords) -> Coords:
     """Great-circle distance in km; works element-wise on scalars, arrays and Series (NaN in → NaN out)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dlmb = p2 - p1, np.radians(lon2) - np.radians(lon1)
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    # numpy's ufuncs keep the kind of their input (a float, an array, a Series), which its stubs cannot say
+    return cast(Coords, 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))

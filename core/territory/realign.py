@@ -51,7 +51,7 @@ class Proposal:
     moves: pd.DataFrame
     before: pd.DataFrame
     after: pd.DataFrame
-    summary: dict
+    summary: dict[str, float]
     method: str
 
 
@@ -71,7 +71,8 @@ def revenue_12m(ds: Dataset) -> pd.Series:
 def _protected(acc: pd.DataFrame) -> np.ndarray:
     """The top TOP_ACCOUNTS accounts of each territory by trailing revenue (revenue > 0)."""
     rank = acc.groupby("territory_id")["revenue_12m"].rank(ascending=False, method="first")
-    return ((rank <= TOP_ACCOUNTS) & (acc["revenue_12m"] > 0)).to_numpy()
+    protected: np.ndarray = ((rank <= TOP_ACCOUNTS) & (acc["revenue_12m"] > 0)).to_numpy()
+    return protected
 
 
 def _neighbours(terr: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -89,7 +90,7 @@ def _neighbours(terr: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndar
     dist = np.where(pool, dist, np.inf)
     np.fill_diagonal(dist, np.inf)
     order = np.argsort(np.nan_to_num(dist, nan=np.inf), axis=1)[:, :NEIGHBOURS]
-    near = np.zeros_like(same)
+    near: np.ndarray = np.zeros_like(same)
     np.put_along_axis(near, order, True, axis=1)
     near &= np.isfinite(dist)
     unplaced = np.isnan(lat)
