@@ -1,4 +1,5 @@
-"""The command line: `python -m core report …` (the Excel summary) and `python -m core sample …`.
+"""The command line: `python -m core report …` (the Excel summary), `python -m core deck …` (the
+deck), either from files or from a saved session (`--session FILE`), and `python -m core sample …`.
 
 Heavy modules (pandas, statsmodels, openpyxl) are imported only once a command runs, so `--help`
 answers at once.
@@ -7,19 +8,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
-    from core.dataset import Dataset
+    from core.dataset import Dataset, Scope
     from core.ingest.sources import TableMap
+    from core.people.notes import Notebook
     from core.periods import Period
+    from core.report.session import Session
     from core.settings import Settings
+
+PASSPHRASE_ENV = "GOALGAP_SESSION_PASSPHRASE"
 
 USAGE = """usage: python -m core {report,deck,sample} ...
 
-  report   build the Excel summary from your files (python -m core report --help)
-  deck     build the PowerPoint deck for the meeting (python -m core deck --help)
+  report   build the Excel summary from your files or a saved session (python -m core report --help)
+  deck     build the PowerPoint deck for the meeting, likewise (python -m core deck --help)
   sample   write the bundled sample data (python -m core sample --help)
 """
 
@@ -36,10 +42,17 @@ def report_parser() -> argparse.ArgumentParser:
         prog="python -m core report",
         description="Build the GoalGap Excel summary (export.md) from your files — the same file "
                     "the app's download gives.",
-        epilog="With no period, the latest complete quarter in the sales data is used.")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+        epilog="With no period, the session's period, else the latest complete quarter in the sales data.")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT",
                         help="files the app's upload accepts (a multi-sheet workbook, CSVs, CRM exports), "
                              "Parquet files, folders of such files, or a DuckDB database file")
+    parser.add_argument("--session", metavar="FILE",
+                        help="instead of INPUT: a session saved in the app (.goalgap), with its files, "
+                             "column matches, settings and quotas, period, scope, notes, coaching log and "
+                             "what-if scenarios; options given here replace the session's. A session with "
+                             f"a passphrase reads it from ${PASSPHRASE_ENV}, or asks for it in a terminal")
+    parser.add_argument("--whole-team", action="store_true",
+                        help="with --session: the whole team, not the scope the session was saved with")
     parser.add_argument("--out", required=True, metavar="FILE", help="the .xlsx to write")
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--period", metavar="P", help="a year (2025), a quarter (2025-Q3) or a month (2025-07); "
@@ -161,45 +174,150 @@ def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[st
                         sum(f.stat().st_size for f in files), Budget())
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What a command builds: the data, settings, period and scope, and the session's notebook."""
+
+    ds: Dataset
+    settings: Settings
+    period: Period
+    scope: Scope
+    book: Notebook | None
+
+
+def _check_sources(args: argparse.Namespace) -> None:
+    from core.errors import UserError
+
+    if args.session and args.inputs:
+        raise UserError("Give either INPUT files or --session FILE, not both (a session holds its own files).")
+    if not (args.session or args.inputs):
+        raise UserError("Nothing to read: give the files (INPUT …) or a saved session (--session FILE).")
+    if args.session and args.tables:
+        raise UserError("--tables is for INPUT files; a session keeps its own column matches.")
+    if args.whole_team and not args.session:
+        raise UserError("--whole-team is for --session (reports from files always cover the whole team).")
+    missing = [p for p in [*args.inputs, *(x for x in (args.session, args.quotas) if x)] if not Path(p).exists()]
+    if missing:
+        raise UserError(f"File not found: {', '.join(missing)}.")
+
+
+def _open_session(path: str) -> Session:
+    """The session file at `path`, its passphrase from PASSPHRASE_ENV or asked in a terminal."""
+    import getpass
+    import os
+
+    from core.errors import UserError
+    from core.report.session import is_encrypted, open_session
+
+    blob = Path(path).read_bytes()
+    passphrase = os.environ.get(PASSPHRASE_ENV) or None
+    if is_encrypted(blob) and passphrase is None:
+        if not sys.stdin.isatty():
+            raise UserError(f"{Path(path).name} is protected by a passphrase: set {PASSPHRASE_ENV} to it, or "
+                            "run the command in a terminal to be asked for it.")
+        passphrase = getpass.getpass(f"Passphrase of {Path(path).name}: ")
+    return open_session(blob, passphrase)
+
+
+def _files_data(args: argparse.Namespace, settings: Settings) -> Dataset:
+    """The INPUT files (and --quotas), read as the app reads an upload, with the settings' quotas."""
+    from core.ingest.quota_rules import with_quotas
+    from core.ingest.sources import TableMap
+
+    inputs = [*args.inputs, *([args.quotas] if args.quotas else [])]
+    table_map = TableMap.read(args.tables) if args.tables else None
+    kind = "file" if all(Path(p).is_file() for p in inputs) else "input"
+    _say(f"reading {len(inputs)} {kind}{'s' if len(inputs) > 1 else ''}…")
+    options = {**settings.ingest_options(), **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
+    ds = _read_inputs(inputs, table_map, options)
+    if args.quotas:
+        return ds
+    return with_quotas(ds, settings.quotas, settings.fiscal_start_month, settings.quota_seasonality)
+
+
+def _session_data(session: Session, args: argparse.Namespace, settings: Settings) -> Dataset:
+    """The session's files with its column matches (the bundled sample when it holds none, as the
+    app shows it), read in a worker like an upload, with the quotas of the settings."""
+    from core.ingest.quota_rules import with_quotas
+    from core.ingest.sandbox import ingest_isolated, ingest_paths_isolated
+    from core.report.session import SAMPLE_WORKBOOK
+
+    files = list(session.files)
+    if args.quotas:
+        files.append((Path(args.quotas).name, Path(args.quotas).read_bytes()))
+    if not files:
+        _say("reading the bundled sample team (the session was saved on it)…")
+        ds = ingest_paths_isolated([SAMPLE_WORKBOOK])
+    else:
+        _say(f"reading the session's {len(files)} file{'s' if len(files) > 1 else ''}…")
+        options = {**(session.overrides or {}), **settings.ingest_options(),
+                   **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
+        ds = ingest_isolated(files, options)
+    if args.quotas:
+        return ds
+    return with_quotas(ds, settings.quotas, settings.fiscal_start_month, settings.quota_seasonality)
+
+
+def _check_scope(ds: Dataset, scope: Scope) -> None:
+    from core.errors import UserError
+    from core.kpis.metrics import roster
+
+    if roster(ds, scope).empty:
+        raise UserError(f"The session's scope ({scope.label}) holds no rep of this data: use --whole-team.")
+
+
+def _job(args: argparse.Namespace) -> _Job:
+    """Read what the options name: INPUT files, or a session (its settings, period, scope and
+    notebook, each replaced by an option given on the command line)."""
+    from core.dataset import Scope
+    from core.people.notes import from_dict
+    from core.report.session import session_period, session_scope
+
+    _check_sources(args)
+    session = None
+    if args.session:
+        _say(f"opening the session {Path(args.session).name}…")
+        session = _open_session(args.session)
+    settings = session.settings if session is not None and not args.settings else _read_settings(args.settings)
+    fiscal_start = settings.fiscal_start_month
+    chosen = _named_period(args, fiscal_start)
+    if session is None:
+        ds = _files_data(args, settings)
+    else:
+        ds = _session_data(session, args, settings)
+        chosen = chosen or session_period(session)
+    period = chosen or _latest_quarter(ds, fiscal_start)
+    _check_has_data(ds, period)
+    scope = Scope() if session is None or args.whole_team else session_scope(session)
+    _check_scope(ds, scope)
+    book = from_dict(session.notes) if session is not None else None
+    if args.anonymize:
+        from core.report.anonymize import anonymize
+        from core.report.deck import anonymized_notebook, anonymized_scope
+        _say("anonymising names…")
+        named, ds = ds, anonymize(ds)
+        book = anonymized_notebook(book, named, ds) if book is not None else None
+        scope = anonymized_scope(scope, named, ds)
+    return _Job(ds, settings, period, scope, book)
+
+
 def report(argv: list[str], deck: bool = False) -> int:
     """`python -m core report …` (or `deck …`): read, compute, write; one line per step on stderr."""
     args = (deck_parser() if deck else report_parser()).parse_args(argv)
     from core.errors import UserError
 
     try:
-        settings = _read_settings(args.settings)
-        fiscal_start = settings.fiscal_start_month
-        chosen = _named_period(args, fiscal_start)
-        inputs = [*args.inputs, *([args.quotas] if args.quotas else [])]
-        missing = [p for p in inputs if not Path(p).exists()]
-        if missing:
-            raise UserError(f"File not found: {', '.join(missing)}.")
-        from core.ingest.quota_rules import with_quotas
-        from core.ingest.sources import TableMap
-
-        table_map = TableMap.read(args.tables) if args.tables else None
-        kind = "file" if all(Path(p).is_file() for p in inputs) else "input"
-        _say(f"reading {len(inputs)} {kind}{'s' if len(inputs) > 1 else ''}…")
-        options = {**settings.ingest_options(), **({"quota_files": [Path(args.quotas).name]} if args.quotas else {})}
-        ds = _read_inputs(inputs, table_map, options)
-        if not args.quotas:
-            ds = with_quotas(ds, settings.quotas, fiscal_start, settings.quota_seasonality)
-        period = chosen or _latest_quarter(ds, fiscal_start)
-        _check_has_data(ds, period)
-        if args.anonymize:
-            from core.report.anonymize import anonymize
-            _say("anonymising names…")
-            ds = anonymize(ds)
+        job = _job(args)
         from core.report.summary import collect
         from core.report.workbook import build_workbook
 
-        data = collect(ds, period, settings, progress=_say,
-                       compare=_compare_period(args.compare, period))
+        data = collect(job.ds, job.period, job.settings, job.scope, progress=_say,
+                       compare=_compare_period(args.compare, job.period), book=job.book)
         out = Path(args.out)
         _say(f"writing {out.name}…")
         if deck:
             from core.report.deck import build_deck
-            out.write_bytes(build_deck(ds, period, settings, data=data))
+            out.write_bytes(build_deck(job.ds, job.period, job.settings, job.scope, book=job.book, data=data))
         else:
             out.write_bytes(build_workbook(data))
     except UserError as err:
@@ -209,10 +327,11 @@ def report(argv: list[str], deck: bool = False) -> int:
         _say(f"error: {err.strerror or err} ({err.filename or args.out}).")
         return 1
     except Exception as err:  # noqa: BLE001 — a command line answers in one line, never a traceback
-        _say(f"error: the {'deck' if deck else 'summary'} could not be built ({type(err).__name__}: {err}); "
-             "please report this.")
+        what = "deck" if deck else "summary"
+        _say(f"error: the {what} could not be built ({type(err).__name__}: {err}); please report this.")
         return 3
-    _say(f"done: {args.out} ({period.label}, {len(data.sheets['Rep scorecard'])} reps).")
+    scope = "" if job.scope.label == "Whole team" else f", {job.scope.label}"
+    _say(f"done: {args.out} ({job.period.label}{scope}, {len(data.sheets['Rep scorecard'])} reps).")
     return 0
 
 

@@ -192,10 +192,12 @@ class Scope:
     region: str | None = None
     territory_id: str | None = None
     rep_id: str | None = None
+    manager: str | None = None     # reps.manager: the first-line manager's reps ("Unassigned": none)
 
     @property
     def label(self) -> str:
-        parts = [p for p in (self.region, self.territory_id, self.rep_id) if p]
+        team = f"Team of {self.manager}" if self.manager else None
+        parts = [p for p in (self.region, team, self.territory_id, self.rep_id) if p]
         return " / ".join(parts) if parts else "Whole team"
 
     def rep_ids(self, reps: pd.DataFrame) -> list[str]:
@@ -207,4 +209,7 @@ class Scope:
             mask &= reps["territory_id"].fillna(UNASSIGNED) == self.territory_id
         if self.rep_id:
             mask &= reps["rep_id"] == self.rep_id
+        if self.manager:
+            managers = reps["manager"] if "manager" in reps.columns else pd.Series(None, index=reps.index, dtype="str")
+            mask &= managers.fillna(UNASSIGNED) == self.manager
         return reps.loc[mask, "rep_id"].tolist()

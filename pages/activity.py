@@ -126,7 +126,7 @@ if not metrics.missing_inputs(ds, "share_user") and reps["share_user"].notna().a
 # ------------------------------------------------------------------ monthly trends
 st.subheader(f"Month by month (last {TREND_MONTHS} months to {period.label})")
 start = (pd.Period(period.end, "M") - (TREND_MONTHS - 1)).start_time.date()
-by = None if scope.region or scope.territory_id or scope.rep_id else "region"
+by = None if scope.region or scope.territory_id or scope.rep_id or scope.manager else "region"
 trend = cached_call(metrics.monthly_activity, ds, start, period.end, scope, by=by)
 cols = st.columns(len(TRENDS))
 for col, name in zip(cols, TRENDS, strict=False):

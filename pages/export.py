@@ -14,7 +14,7 @@ from core.fmt import cause_label
 from core.kpis.compare import against
 from core.people.notes import from_dict
 from core.report.anonymize import anonymize
-from core.report.deck import PPTX, anonymized_notebook, build_deck
+from core.report.deck import PPTX, anonymized_notebook, anonymized_scope, build_deck
 from core.report.session import EXTENSION, open_session, save_session
 from core.report.summary import ASSOCIATION_NOTE, SummaryData, collect
 from core.report.workbook import build_workbook
@@ -26,7 +26,7 @@ from ui.text import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The sidebar's widgets whose values a session restores.
-VIEW_KEYS = ("period_kind", "scope_region", "scope_territory", "scope_rep")
+VIEW_KEYS = ("period_kind", "scope_region", "scope_manager", "scope_territory", "scope_rep")
 ERROR_KEY = "session_error"
 SAVE_PASSPHRASE_KEY, OPEN_PASSPHRASE_KEY = "session_passphrase_save", "session_passphrase_open"
 
@@ -146,6 +146,7 @@ if period is not None:
     with st.spinner("Computing the summary…"):
         ds = cached_call(anonymize, ctx.ds) if anonymise else ctx.ds
         book = anonymized_notebook(notebook(), ctx.ds, ds) if anonymise else notebook()
+        scope = anonymized_scope(scope, ctx.ds, ds) if anonymise else scope   # its manager is a name
         try:
             how = COMPARE.get(compare_with or "No comparison")
             data = cached_call(collect, ds, period, ctx.settings, scope, book=book,

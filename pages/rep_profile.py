@@ -143,7 +143,8 @@ def diagnosis_section(ctx, rep_id: str) -> None:
 
 ctx = context()
 st.title("Rep profile")
-roster = cached_call(metrics.roster, ctx.ds, Scope(ctx.scope.region, ctx.scope.territory_id))
+roster = cached_call(metrics.roster, ctx.ds, Scope(ctx.scope.region, ctx.scope.territory_id,
+                                                     manager=ctx.scope.manager))
 if roster.empty:
     st.warning("No reps in this scope.")
     st.stop()

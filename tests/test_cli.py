@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from core.cli import main
@@ -235,3 +236,130 @@ def test_quotas_and_fiscal_year_kept_in_the_settings_file_are_used_headless(tmp_
     assert "(FY2026-Q1," in err
     got = {r["Rep ID"]: r["Quota"] for r in _sheet_rows(out, "Rep scorecard") if r["Quota"] is not None}
     assert got == {"Ann Ames": 90000, "Ben Bray": 60000}
+
+
+# --- --session FILE: build from a session saved in the app -------------------------------------
+
+SESSION_QUOTA = 10_000_000.0        # far above what a sample rep sells: that rep is below goal
+SESSION_NOTE = "Director asks for a quarterly review"
+
+
+def session_team() -> dict:
+    """A sample team whose first region has two managers, Kim Ray and Lee Fox."""
+    import numpy as np
+
+    tables = generate(n_reps=8, years=2.2, seed=3).tables
+    reps = tables["reps"].copy()
+    first = reps["region"] == reps["region"].iloc[0]
+    reps.loc[first, "manager"] = np.where(np.arange(first.sum()) % 2 == 0, "Kim Ray", "Lee Fox")
+    return {**tables, "reps": reps}
+
+
+def kims(tables: dict) -> list[str]:
+    return sorted(tables["reps"].loc[tables["reps"]["manager"] == "Kim Ray", "rep_id"])
+
+
+def write_session(tables: dict, folder: Path, passphrase: str | None = None) -> Path:
+    """A session as the app saves it: one uploaded workbook, settings with a quota set in the app,
+    the view on 2026-Q2 and Kim Ray's team, notes, a coaching entry and a scenario."""
+    from dataclasses import replace
+    from datetime import date
+
+    from core.people.notes import Notebook
+    from core.report.session import save_session
+
+    workbook = folder / "team.xlsx"
+    write_workbook(tables, workbook)
+    rep, name = kims(tables)[0], tables["reps"].set_index("rep_id").at[kims(tables)[0], "rep_name"]
+    settings = replace(Settings(), quotas=((rep, "2026-Q2", SESSION_QUOTA, ""),))
+    book = (Notebook().add_note("session", "", SESSION_NOTE, date(2026, 7, 2))
+            .add_note("rep", rep, f"{name} says the hospital froze budgets", date(2026, 7, 2))
+            .add_coaching(rep, date(2026, 5, 1), "Discovery", f"{name} practises discovery calls")
+            .save_scenario("Pipeline half fixed", {"pipeline": 0.5}, {}))
+    view = {"source": "My files", "period_kind": "Quarter", "scope_region": "All", "scope_manager": "Kim Ray",
+            "scope_territory": "All", "scope_rep": "All",
+            "period": {"kind": "quarter", "label": "2026-Q2", "start": "2026-04-01", "end": "2026-06-30"}}
+    path = folder / "meeting.goalgap"
+    path.write_bytes(save_session([("team.xlsx", workbook.read_bytes())], None, settings, view, book.to_dict(),
+                                  passphrase=passphrase))
+    return path
+
+
+@pytest.fixture(scope="module")
+def session_report(tmp_path_factory) -> tuple[dict, int, str, Path]:
+    tables = session_team()
+    folder = tmp_path_factory.mktemp("session")
+    out = folder / "summary.xlsx"
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["report", "--session", str(write_session(tables, folder)), "--out", str(out)])
+    return tables, code, err.getvalue(), out
+
+
+def test_report_from_a_session_uses_its_period_scope_quotas_and_notes(session_report):
+    tables, code, err, out = session_report
+    assert code == 0, err
+    assert "opening the session meeting.goalgap…" in err and "reading the session's 1 file…" in err
+    assert "(2026-Q2, Team of Kim Ray," in err
+    wb = openpyxl.load_workbook(out)
+    assert wb["Summary"]["B2"].value.startswith("2026-Q2")
+    card = pd.DataFrame(wb["Rep scorecard"].values)
+    card = card[1:].set_axis(card.iloc[0], axis=1)
+    assert sorted(card["Rep ID"]) == kims(tables)                           # the session's scope
+    quotas = card.set_index("Rep ID")["Quota"]
+    assert quotas[kims(tables)[0]] == SESSION_QUOTA                         # the quota set in the app
+    assert quotas.drop(kims(tables)[0]).isna().all()                       # ... replaces the file's
+    notes = "\n".join(str(c) for row in wb["Notes"].values for c in row if c is not None)
+    assert SESSION_NOTE in notes and "practises discovery calls" in notes
+
+
+@pytest.mark.parametrize("before, after, message", [
+    (["IN.xlsx"], [], "either INPUT files or --session FILE, not both"),
+    ([], ["--tables", "map.toml"], "--tables is for INPUT files"),
+])
+def test_session_with_options_it_cannot_take(tmp_path, capfd, before, after, message):
+    argv = ["report", *before, "--session", str(tmp_path / "s.goalgap"), "--out", str(tmp_path / "x.xlsx"), *after]
+    assert main(argv) == 1
+    assert message in capfd.readouterr().err
+
+
+def test_nothing_to_read_and_whole_team_without_session(tmp_path, capfd):
+    assert main(["report", "--out", str(tmp_path / "x.xlsx")]) == 1
+    assert "give the files (INPUT …) or a saved session (--session FILE)" in capfd.readouterr().err
+    (tmp_path / "in.csv").write_text("x\n1\n")
+    assert main(["report", str(tmp_path / "in.csv"), "--whole-team", "--out", str(tmp_path / "x.xlsx")]) == 1
+    assert "--whole-team is for --session" in capfd.readouterr().err
+    assert main(["report", "--session", str(tmp_path / "nope.goalgap"), "--out", str(tmp_path / "x.xlsx")]) == 1
+    assert "File not found" in capfd.readouterr().err
+
+
+def test_protected_session_needs_its_passphrase(tmp_path, capfd, monkeypatch):
+    from core.cli import PASSPHRASE_ENV
+    from core.report.session import save_session
+
+    path = tmp_path / "locked.goalgap"
+    path.write_bytes(save_session([], None, Settings(), {}, passphrase="correct horse"))
+    argv = ["report", "--session", str(path), "--out", str(tmp_path / "x.xlsx")]
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    assert main(argv) == 1                                    # pytest's stdin is no terminal: no prompt
+    assert f"set {PASSPHRASE_ENV}" in capfd.readouterr().err
+    monkeypatch.setenv(PASSPHRASE_ENV, "wrong")
+    assert main(argv) == 1
+    assert "The passphrase does not open this session file" in capfd.readouterr().err
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_session_saved_on_the_sample_team_reads_the_bundled_sample(tmp_path, capfd):
+    """A session of the sample team holds no files: the command reads the workbook the app shows."""
+    from core.report.session import SAMPLE_WORKBOOK, save_session
+
+    if not SAMPLE_WORKBOOK.exists():
+        pytest.skip("the bundled sample workbook is not built yet")
+    path = tmp_path / "demo.goalgap"
+    path.write_bytes(save_session([], None, Settings(), {"source": "Sample team (demo data)"}))
+    out = tmp_path / "summary.xlsx"
+    assert main(["report", "--session", str(path), "--out", str(out), "--whole-team"]) == 0
+    assert "reading the bundled sample team" in capfd.readouterr().err
+    wb = openpyxl.load_workbook(out)
+    sample_reps = openpyxl.load_workbook(SAMPLE_WORKBOOK, read_only=True)
+    assert wb["Rep scorecard"].max_row - 1 == len(list(sample_reps["reps"].values)) - 1

@@ -121,3 +121,40 @@ def test_deck_command_writes_an_anonymised_pptx(tables, tmp_path):
     text = all_text(out.read_bytes())
     assert [n for n in tables["reps"]["rep_name"] if n.casefold() in text] == []
     assert len(Presentation(str(out)).slides) >= 6
+
+
+def test_deck_from_a_protected_session_carries_its_notebook_and_names_nobody(tmp_path, monkeypatch):
+    """`deck --session FILE --anonymize` with the passphrase in the environment: the session's
+    notes, coaching log and scenario are in the deck, under pseudonyms, for its scope's reps."""
+    from core.cli import PASSPHRASE_ENV
+    from tests.test_cli import SESSION_NOTE, kims, session_team, write_session
+
+    team = session_team()
+    path = write_session(team, tmp_path, passphrase="correct horse")
+    monkeypatch.setenv(PASSPHRASE_ENV, "correct horse")
+    out = tmp_path / "deck.pptx"
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["deck", "--session", str(path), "--out", str(out), "--anonymize"])
+    assert code == 0, err.getvalue()
+    text = all_text(out.read_bytes())
+    assert SESSION_NOTE.casefold() in text and "pipeline half fixed" in text
+    assert "says the hospital froze budgets" in text and "practises discovery calls" in text
+    real = set(team["reps"]["rep_name"]) | set(team["reps"]["manager"].dropna()) | set(team["accounts"]["account_name"])
+    assert [n for n in real if n.casefold() in text] == []
+    titles = [s.shapes[0].text_frame.text for s in Presentation(str(out)).slides][FIXED_SLIDES:]
+    assert titles and all(any(f"({rep})" in t for rep in kims(team)) for t in titles)   # Kim Ray's reps only
+
+
+def test_anonymised_scope_finds_the_same_reps_and_names_nobody(tables):
+    from core.dataset import Scope
+    from core.kpis.metrics import roster
+    from core.report.deck import anonymized_scope
+
+    ds = Dataset(tables=tables)
+    anon = anonymize(ds)
+    manager, region = tables["reps"][["manager", "region"]].dropna().iloc[0]
+    real = Scope(region=region, manager=manager)
+    scope = anonymized_scope(real, ds, anon)
+    assert scope.region == region and scope.manager != manager and manager not in scope.label
+    assert roster(anon, scope)["rep_id"].tolist() == roster(ds, real)["rep_id"].tolist() != []
+    assert anonymized_scope(Scope(rep_id="R001"), ds, anon) == Scope(rep_id="R001")      # ids stay

@@ -58,3 +58,33 @@ def test_page_without_sales_says_what_to_upload(tables):
     at = run_page(PAGE, {k: v for k, v in tables.items() if k not in ("sales", "opportunities")})
     assert not at.exception
     assert any("**sales**" in i.value for i in at.info)
+
+
+# --- By account segment and account type ---------------------------------------------------------
+
+def test_segment_breakdown_shows_core_numbers_for_the_scope(tables):
+    from core.dataset import Scope
+    from core.kpis import segments
+
+    scope = Scope(region=sorted(tables["reps"]["region"].unique())[0])
+    at = run_page(PAGE, tables, scope)
+    assert not at.exception
+    ctx = at.session_state[CTX_KEY]
+    shown = at.dataframe[1].value
+    expected = segments.segment_kpis(ctx.ds, ctx.period, "segment", scope)
+    assert shown["segment"].tolist() == expected["segment"].tolist()
+    assert shown["revenue"].tolist() == pytest.approx(expected["revenue"].tolist())
+    team = metrics.team_kpis(ctx.ds, ctx.period, ctx.settings, scope)
+    assert shown["revenue"].sum() == pytest.approx(team["revenue"])
+    at.segmented_control(key="customers_segment_by").set_value("Account type").run()
+    assert not at.exception
+    assert set(at.dataframe[1].value["account_type"]) <= set(tables["accounts"]["account_type"]) | {segments.NOT_GIVEN}
+
+
+def test_segment_breakdown_says_what_is_missing(tables):
+    at = run_page(PAGE, {**tables, "accounts": tables["accounts"].assign(segment=None)})
+    assert not at.exception
+    assert any("Breakdown by segment: not available" in i.value for i in at.info)
+    at = run_page(PAGE, {k: v for k, v in tables.items() if k != "accounts"})
+    assert not at.exception
+    assert any("Breakdown by account segment and type" in i.value and "**accounts**" in i.value for i in at.info)

@@ -101,3 +101,18 @@ def test_crafted_view_values_never_break_the_sidebar():
     _upload(at, blob)
     assert not at.exception
     assert at.session_state["source"] == MINE and at.session_state["period_kind"] != "Fortnight"
+
+
+def test_anonymised_export_of_a_managers_team_keeps_the_team_and_hides_the_manager():
+    """The manager scope follows the pseudonyms: same reps in the preview, no manager name shown."""
+    at = _app()
+    manager = sorted(at.session_state["ctx"].ds.table("reps")["manager"].dropna().unique())[0]
+    at.sidebar.selectbox(key="scope_manager").set_value(manager).run()
+    at.toggle(key="export_whole_team").set_value(False).run()
+    assert any(f"Team of {manager}" in m.value for m in at.markdown)
+    headline = at.dataframe[0].value["Value"].tolist()
+    at.toggle(key="export_anonymize").set_value(True).run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Team of Manager" in shown and manager not in shown
+    assert at.dataframe[0].value["Value"].tolist() == headline      # the same team's numbers, not nobody's

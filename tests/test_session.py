@@ -240,3 +240,28 @@ def test_registered_extra_section_round_trips_and_is_validated(monkeypatch):
     bad = save_session(FILES, None, Settings(), UI, extra={"notes": [1, 2]})
     with pytest.raises(UserError, match="extra sections"):
         open_session(bad)
+
+
+def test_session_view_gives_its_period_and_scope(saved):
+    from core.dataset import Scope
+    from core.report.session import session_period, session_scope
+
+    session = open_session(saved)
+    assert session_period(session) == parse_period("2025-Q3")
+    assert session_scope(session) == Scope(region="East")                  # None and absent keys: no filter
+
+
+def test_session_view_custom_period_manager_and_all():
+    from datetime import date
+
+    from core.dataset import Scope
+    from core.report.session import ALL_CHOICE, session_period, session_scope
+
+    ui = {"scope_region": ALL_CHOICE, "scope_manager": "Kim Ray", "scope_rep": ALL_CHOICE,
+          "period": {"kind": "custom", "label": "2025-07-03 – 2025-08-15", "start": "2025-07-03", "end": "2025-08-15"}}
+    session = open_session(save_session(FILES, None, Settings(), ui))
+    assert session_scope(session) == Scope(manager="Kim Ray")
+    p = session_period(session)
+    assert (p.start, p.end, p.kind) == (date(2025, 7, 3), date(2025, 8, 15), "custom")
+    bare = open_session(save_session(FILES, None, Settings(), {}))
+    assert session_period(bare) is None and session_scope(bare) == Scope()

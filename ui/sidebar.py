@@ -12,6 +12,7 @@ from core.dataset import Dataset, Scope
 from core.errors import UserError
 from core.ingest.quota_rules import with_quotas
 from core.periods import Period
+from core.report.session import ALL_CHOICE
 from core.schema import UNASSIGNED
 from core.settings import Settings
 from ui.state import (
@@ -27,7 +28,7 @@ from ui.text import md
 
 SAMPLE, MINE = "Sample team (demo data)", "My files"
 KINDS = {"Quarter": "quarter", "Month": "month", "Year": "year", "Custom range": "custom"}
-ALL = "All"
+ALL = ALL_CHOICE         # a session file keeps this choice; core.report.session reads it back
 
 
 def _dataset(source: str) -> tuple[Dataset, str]:
@@ -86,14 +87,26 @@ def _scope(ds: Dataset) -> Scope:
     reps = ds.table("reps")
     region = st.selectbox("Region", [ALL, *sorted(reps["region"].fillna(UNASSIGNED).unique())], key="scope_region")
     in_region = reps if region == ALL else reps[reps["region"].fillna(UNASSIGNED) == region]
-    territory = st.selectbox("Territory", [ALL, *sorted(in_region["territory_id"].fillna(UNASSIGNED).unique())],
+    manager, in_team = _manager(in_region)
+    territory = st.selectbox("Territory", [ALL, *sorted(in_team["territory_id"].fillna(UNASSIGNED).unique())],
                              key="scope_territory")
-    in_terr = in_region if territory == ALL else in_region[in_region["territory_id"].fillna(UNASSIGNED) == territory]
+    in_terr = in_team if territory == ALL else in_team[in_team["territory_id"].fillna(UNASSIGNED) == territory]
     names = dict(zip(in_terr["rep_id"], in_terr["rep_name"], strict=True))
     rep = st.selectbox("Rep", [ALL, *sorted(names, key=lambda r: str(names[r]))], key="scope_rep",
                        format_func=lambda r: r if r == ALL else f"{names[r]} ({r})" if names[r] != r else r)
     return Scope(None if region == ALL else region, None if territory == ALL else territory,
-                 None if rep == ALL else rep)
+                 None if rep == ALL else rep, manager)
+
+
+def _manager(reps: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
+    """The first-line manager chosen (None = all) and the reps of that manager, by the roster's
+    manager column; no choice is offered when the roster names no manager."""
+    if "manager" not in reps.columns or reps["manager"].isna().all():
+        return None, reps
+    managers = reps["manager"].fillna(UNASSIGNED)
+    chosen = st.selectbox("Manager", [ALL, *sorted(managers.unique())], key="scope_manager",
+                          help="The reps whose first-line manager this is (the roster's manager column).")
+    return (None, reps) if chosen == ALL else (chosen, reps[managers == chosen])
 
 
 def render() -> Ctx | None:

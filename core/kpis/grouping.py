@@ -92,7 +92,9 @@ def sum_by(g: np.ndarray, n: int, values: pd.Series | np.ndarray) -> np.ndarray:
     return np.bincount(g, weights=v, minlength=n)
 
 
-def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def ratio(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else NaN: the one rule for every ratio of sums."""
+    num, den = np.asarray(num, dtype="float64"), np.asarray(den, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 

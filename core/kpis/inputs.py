@@ -65,8 +65,9 @@ def in_scope(whole: pd.DataFrame, scope: Scope) -> np.ndarray:
 
 def territories_in_scope(ds: Dataset, scope: Scope, territory_ids: pd.Series, regions: pd.Series) -> np.ndarray:
     """Which rows of a per-territory (or per-account) frame are inside `scope`: rows of the
-    scope's region (`regions`: the territory's region on each row), of its territory, or of the
-    territory the roster gives its rep. The whole team keeps every row, territories without reps too."""
+    scope's region (`regions`: the territory's region on each row), of its territory, of the
+    territory the roster gives its rep, or of the territories of a manager's reps. The whole team
+    keeps every row, territories without reps too."""
     keep = np.ones(len(territory_ids), dtype=bool)
     if scope.region:
         keep &= (regions == scope.region).to_numpy(dtype=bool)
@@ -75,6 +76,10 @@ def territories_in_scope(ds: Dataset, scope: Scope, territory_ids: pd.Series, re
     if scope.rep_id:
         whole = whole_roster(ds)
         keep &= territory_ids.isin(whole.loc[whole["rep_id"] == scope.rep_id, "territory_id"]).to_numpy(dtype=bool)
+    if scope.manager:
+        whole = whole_roster(ds)
+        team = whole["rep_id"].isin(scope.rep_ids(whole))
+        keep &= territory_ids.isin(whole.loc[team, "territory_id"]).to_numpy(dtype=bool)
     return keep
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from io import BytesIO
 from typing import Any
 
@@ -342,6 +343,21 @@ def anonymized_notebook(book: notes.Notebook, original: Dataset, anonymous: Data
         if key and id_prefix:
             ids.update({a: b for a, b in zip(before[key], after[key], strict=True) if a != b})
     return book.rename(names, ids)
+
+
+def anonymized_scope(scope: Scope, original: Dataset, anonymous: Dataset) -> Scope:
+    """`scope` naming the same reps in `anonymous` (anonymize of `original`, the same rows): its
+    manager, and a rep id that was a name, become their pseudonyms, so the scope still finds its
+    reps and its label names nobody."""
+    before, after = original.table("reps"), anonymous.table("reps")
+
+    def same(column: str, value: str | None) -> str | None:
+        if value is None or column not in before.columns or column not in after.columns:
+            return value
+        pseudonyms: dict[str, str] = dict(zip(before[column], after[column], strict=False))
+        return pseudonyms.get(value, value)
+
+    return replace(scope, manager=same("manager", scope.manager), rep_id=same("rep_id", scope.rep_id))
 
 
 def build_deck(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),

@@ -29,9 +29,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import periods
+from core.dataset import Scope
 from core.errors import UserError
 from core.schema import TABLES
 from core.settings import Settings
@@ -57,6 +59,12 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1     # ~32 MB and ~0.1 s a derivatio
 _ENTRY = re.compile(r"^files/\d{3,6}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 PERIOD_KINDS = ("month", "quarter", "year", "custom")
+ALL_CHOICE = "All"                  # the sidebar's "no filter" choice, as sessions keep it
+# The sidebar widgets whose values are a scope, and the Scope field each sets.
+SCOPE_KEYS = {"scope_region": "region", "scope_manager": "manager", "scope_territory": "territory_id",
+              "scope_rep": "rep_id"}
+# What a session saved on the bundled sample team shows (it holds no files of its own).
+SAMPLE_WORKBOOK = Path(__file__).resolve().parents[2] / "sample_data" / "goalgap_sample.xlsx"
 
 # Extra sections other features keep in the session (name -> validator). A validator gets the
 # section's JSON value and returns it (possibly normalised) or raises ValueError/TypeError with
@@ -359,3 +367,20 @@ def _extra(value: Any) -> dict[str, Any]:
     """The registered sections, each checked by its own validator; other sections are not read."""
     sections = _mapping(value or {}, "the extra sections")
     return {name: SECTIONS[name](item) for name, item in sections.items() if name in SECTIONS}
+
+
+# ---------------------------------------------------------------------------- what it shows
+def session_period(session: Session) -> periods.Period | None:
+    """The period the session was saved on (None when it names none)."""
+    p = session.ui_state.get("period")
+    if not p:
+        return None
+    if p["kind"] == "custom":
+        return periods.custom(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]))
+    return periods.parse_period(p["label"], session.settings.fiscal_start_month)
+
+
+def session_scope(session: Session) -> Scope:
+    """The sidebar's scope the session was saved with (the whole team when it names none)."""
+    chosen = {field: session.ui_state.get(key) for key, field in SCOPE_KEYS.items()}
+    return Scope(**{f: v for f, v in chosen.items() if isinstance(v, str) and v and v != ALL_CHOICE})
