@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset
+from core.kpis.grouping import ratio
 from core.kpis.inputs import employed_in_month, month_number, spread_by_month
 from core.periods import Period
 
@@ -65,9 +66,7 @@ def quota_in_period(qm: pd.DataFrame, period: Period) -> pd.Series:
 def attainment(revenue: np.ndarray, quota: np.ndarray) -> np.ndarray:
     """Revenue / quota where there is a quota (> 0), else NaN (n/a, never 0). For a group, pass
     the sums over its reps with a quota (revenue_against_quota): ratios roll up from sums."""
-    revenue, quota = np.asarray(revenue, dtype="float64"), np.asarray(quota, dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(quota > 0, revenue / np.where(quota > 0, quota, 1.0), np.nan)
+    return ratio(revenue, quota)
 
 
 def gap(revenue: np.ndarray, quota: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
 from core.diagnostic import whatif
 from core.fmt import fmt_money, fmt_pct, is_missing
+from core.kpis.quota import attainment
 from core.people import competency, notes
 from core.periods import Period
 from core.report.anonymize import NAME_COLUMNS
@@ -138,7 +139,7 @@ def _headline(prs: Any, data: SummaryData) -> None:
     f, head = data.forecast, data.headline.set_index("key")["value"]
     slide = _slide(prs, f"{data.period.label}: where we stand and where we are heading",
                    f"{data.scope_label} · {data.source_label}")
-    projected_att = f["projected"] / f["quota"] if f["quota"] and not is_missing(f["quota"]) else np.nan
+    projected_att = float(attainment(f["projected"], f["quota"]))
     lines = [(f"Revenue {fmt_money(head.get('revenue'))} against a quota of {fmt_money(head.get('quota'))}: "
               f"{fmt_pct(head.get('attainment'))} of goal.")]
     if f["remaining_working_days"]:
