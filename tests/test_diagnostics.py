@@ -138,7 +138,7 @@ def test_sales_and_quotas_only_diagnose_without_error():
 
 def test_incentive_actions_when_some_signals_are_missing():
     """Actions for an incentive finding still read well when pay data or timing are unknown."""
-    from core.diagnostic.findings import _act_incentive
+    from core.diagnostic.causes.incentive_misalignment import actions as _act_incentive
     from core.diagnostic.signals import gather
     inp = gather(small_team(), Q3, Settings())
     v = pd.DataFrame({"mix_gap": [0.24]}, index=["R4"])
