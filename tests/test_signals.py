@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from core.dataset import Dataset
 from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
@@ -138,3 +139,19 @@ def test_every_cause_is_described():
                             "follow_up_discipline", "activity_shortfall", "plan_adherence", "pipeline",
                             "customer_retention", "ramping"]
     assert all(c.question.endswith("?") and c.needs for c in CAUSES.values())
+
+
+def test_on_time_follow_up_is_read_over_the_last_six_months():
+    """A quarter holds few follow-ups: R4's 10 late ones due in April–June 2026 count with its 20
+    on time in Q3 (20 of 30); 10 more due in 2025, before the six months, do not."""
+    ds = small_team()
+    fu = ds.tables["follow_ups"]
+    late = lambda start: pd.DataFrame({"rep_id": "R4", "due_date": _dates(start, 10),  # noqa: E731
+                                       "completed_date": _dates(start, 10) + pd.Timedelta(days=9)})
+    ds.tables["follow_ups"] = canonical({"follow_ups": pd.concat([fu, late("2026-05-01"), late("2025-06-01")],
+                                                                 ignore_index=True)})["follow_ups"]
+    t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
+    row = t.loc[("R4", "on_time_follow_up_rate")]
+    assert row["value"] == pytest.approx(20 / 30)
+    assert row["p_value"] == pytest.approx(stats.binom.cdf(20, 30, 0.9))
+    assert row["label"] == "On-time follow-up (last 6 months)"
