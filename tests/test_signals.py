@@ -155,3 +155,24 @@ def test_on_time_follow_up_is_read_over_the_last_six_months():
     assert row["value"] == pytest.approx(20 / 30)
     assert row["p_value"] == pytest.approx(stats.binom.cdf(20, 30, 0.9))
     assert row["label"] == "On-time follow-up (last 6 months)"
+
+
+def test_win_rate_is_read_over_the_last_six_months():
+    """A quarter decides few deals: R4 wins 2 of 2 in Q3 but lost 6 in May 2026, so over the six
+    months it won 2 of 8; a deal lost in 2025, before them, does not count. Every other rep wins
+    4 of 5 in Q3."""
+    ds = small_team()
+    deal = lambda rep, day, status: {"rep_id": rep, "created_date": pd.Timestamp(day) - pd.Timedelta(days=40),  # noqa: E731
+                                     "close_date": pd.Timestamp(day), "status": status, "amount": 10.0}
+    rows = [deal("R4", "2026-08-01", "won")] * 2 + [deal("R4", "2026-05-10", "lost")] * 6
+    rows += [deal("R4", "2025-09-10", "lost")]
+    rows += [deal(r, "2026-08-01", "won" if i < 4 else "lost") for r in ("R1", "R2", "R3", "R5", "R6")
+             for i in range(5)]
+    opps = pd.DataFrame(rows).assign(opportunity_id=[f"O{i}" for i in range(len(rows))])
+    ds.tables["opportunities"] = canonical({"opportunities": opps})["opportunities"]
+    t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
+    row = t.loc[("R4", "win_rate")]
+    assert row["value"] == pytest.approx(2 / 8)
+    assert row["target"] == pytest.approx(22 / 33)                       # the team: 20 + 2 won of 25 + 8
+    assert row["label"] == "Win rate (last 6 months)"
+    assert row["p_value"] == pytest.approx(stats.binom.cdf(2, 8, 22 / 33 - Settings().thresholds.win_rate_gap))

@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset
-from core.periods import Period
+from core.periods import Period, custom
 from core.settings import Settings, Targets
 
 MIN_AT_GOAL = 3                      # reps at goal needed before their median is the benchmark
 PEER_TEST = "peer z-test"            # Measure.test: a robust z-test against the team, run by signals
 SEVERITY_HIGH = 0.10                 # money of a finding ≥ 10 % of its quota (the low end of its range)
 SEVERITY_MEDIUM = 0.04
+HABIT_MONTHS = 6                     # months a habit is read over (the money model's panel)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,14 @@ def benchmark(values: pd.Series, good: pd.Series, fallback: float) -> float:
     """Median of the reps at goal; `fallback` (the target) with fewer than MIN_AT_GOAL of them."""
     v = values[good.to_numpy()].dropna()
     return float(v.median()) if len(v) >= MIN_AT_GOAL else float(fallback)
+
+
+def habit_window(period: Period) -> Period:
+    """The HABIT_MONTHS up to the period end, or the period if longer: where a quarter holds only a
+    handful of events per rep (follow-ups due, deals decided), too few for a test to tell a habit
+    from bad luck, the measure is read over the months the money model reads."""
+    start = (period.end_ts - pd.DateOffset(months=HABIT_MONTHS) + pd.Timedelta(days=1)).date()
+    return custom(min(start, period.start), period.end)
 
 
 def rep_series(ctx: Context, values: Any) -> pd.Series:

@@ -3,28 +3,20 @@
 Read from follow-ups: on-time rate over the last HABIT_MONTHS (binomial test against the minimum),
 median days late, and overdue open follow-ups (Poisson test against the reps at goal). A quarter
 holds a handful of follow-ups per rep, too few for a test to tell a habit from bad luck: the on-time
-rate is read over the months the money model reads (or the period, if longer).
+rate is read over core.diagnostic.cause.habit_window.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, benchmark, column
+from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, benchmark, column, habit_window
 from core.fmt import fmt_num, is_missing
 from core.kpis import metrics
-from core.periods import Period, custom
 from core.settings import Targets
 
 KEY = "follow_up_discipline"
 OVERDUE_MIN = 4                      # overdue open follow-ups: more than this many ...
 OVERDUE_TIMES = 2.0                  # ... and twice the reps at goal
-HABIT_MONTHS = 6                     # months the on-time rate is read over (the money model's panel)
-
-
-def habit_window(period: Period) -> Period:
-    """The HABIT_MONTHS up to the period end, or the period if longer."""
-    start = (period.end_ts - pd.DateOffset(months=HABIT_MONTHS) + pd.Timedelta(days=1)).date()
-    return custom(min(start, period.start), period.end)
 
 
 def on_time_counts(ctx: Context) -> pd.DataFrame:
