@@ -1,7 +1,7 @@
 """Per-cause recall and precision of the diagnostic on planted teams (issue 13, item 8).
 
 Two generators: bench.planted_teams (written apart from core/sample/team.py) and the bundled
-core.sample.team. Tuning seeds and held-out seeds are kept apart: report the held-out ones.
+core.sample.team. Development seeds (DEVELOPMENT_SEEDS) and held-out seeds are kept apart: report the held-out ones.
 
 - recall of a cause: share of the reps planted with it as primary cause whose primary cause found
   is that cause ("named": the cause is among the causes listed for the rep, for primary or second
@@ -27,7 +27,7 @@ from core.ingest.pipeline import ingest
 from core.periods import parse_period
 from core.settings import Settings
 
-TUNING_SEEDS = (101, 102, 103)
+DEVELOPMENT_SEEDS = tuple(range(101, 111))   # healthy: 311-314, sample: 11-14
 HELD_OUT_SEEDS = (201, 202, 203, 204)
 
 

@@ -4,7 +4,7 @@ puts no money where its model found no effect.
 Two generators: core.sample.team (the bundled story) and bench.planted_teams (written apart from it:
 other effect sizes, noise, seasonality, product quotas for every product, a pay plan named
 Commission / Bonus / SPIF, causes starting mid-year, two causes in some reps). The seeds here are
-held out: bench/diagnostic_eval.py tunes on 101-103. The big evaluation is marked slow
+held out: the method is developed on seeds 101-110 (bench/diagnostic_eval.py). The big evaluation is marked slow
 (`pytest -m slow`); bench/RESULTS.md has its figures.
 """
 import pandas as pd

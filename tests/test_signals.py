@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 from core.dataset import Dataset
+from core.diagnostic.cause import habit_months, habit_window
 from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
 from core.periods import parse_period
 from core.schema import empty_table
@@ -176,3 +177,12 @@ def test_win_rate_is_read_over_the_last_six_months():
     assert row["target"] == pytest.approx(22 / 33)                       # the team: 20 + 2 won of 25 + 8
     assert row["label"] == "Win rate (last 6 months)"
     assert row["p_value"] == pytest.approx(stats.binom.cdf(2, 8, 22 / 33 - Settings().thresholds.win_rate_gap))
+
+
+@pytest.mark.parametrize("period,start,words", [("2026-Q3", "2026-04-01", "last 6 months"),
+                                                ("2026-02", "2025-09-01", "last 6 months"),
+                                                ("2026-H1", "2026-01-01", None), ("2026", "2026-01-01", None)])
+def test_habit_window_is_six_whole_months_or_the_period(period, start, words):
+    p = parse_period(period)
+    assert habit_window(p).start == pd.Timestamp(start).date() and habit_window(p).end == p.end
+    assert habit_months(p) == words

@@ -55,7 +55,8 @@ Value: TypeAlias = float | pd.Series | np.ndarray
 class Reading:
     """One measure read for every rep: value per rep (a Series indexed by rep_id), target and
     threshold (one number, or one per rep), the one-sided p-value per rep of the cause's own test
-    (None: no test of its own) and `gate`: where False the value may not flag (None: everywhere)."""
+    (None: no test of its own), `gate`: where False the value may not flag (None: everywhere) and
+    `over`: the months the value covers when they are not the period's (shown with its label)."""
 
     key: str
     value: pd.Series
@@ -63,6 +64,7 @@ class Reading:
     threshold: Value
     p_value: Value | None = None
     gate: pd.Series | None = None
+    over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,13 @@ def habit_window(period: Period) -> Period:
     """The HABIT_MONTHS up to the period end, or the period if longer: where a quarter holds only a
     handful of events per rep (follow-ups due, deals decided), too few for a test to tell a habit
     from bad luck, the measure is read over the months the money model reads."""
-    start = (period.end_ts - pd.DateOffset(months=HABIT_MONTHS) + pd.Timedelta(days=1)).date()
+    start = (period.end_ts + pd.Timedelta(days=1) - pd.DateOffset(months=HABIT_MONTHS)).date()
     return custom(min(start, period.start), period.end)
+
+
+def habit_months(period: Period) -> str | None:
+    """What habit_window covers, in words, when it is more than the period ("last 6 months")."""
+    return f"last {HABIT_MONTHS} months" if habit_window(period).start < period.start else None
 
 
 def rep_series(ctx: Context, values: Any) -> pd.Series:

@@ -92,7 +92,8 @@ def _reading_frame(cause: Cause, r: Reading, index: pd.Index, good: pd.Series) -
     gate = (pd.Series(True, index=index) if r.gate is None
             else r.gate.reindex(index).astype("boolean").fillna(False))
     return pd.DataFrame({
-        "rep_id": index, "cause": cause.key, "signal": m.key, "label": m.label, "unit": m.unit,
+        "rep_id": index, "cause": cause.key, "signal": m.key, "unit": m.unit,
+        "label": m.label if r.over is None else f"{m.label} ({r.over})",
         "value": value.to_numpy(), "target": target.to_numpy(),
         "benchmark": benchmark(value, good, target.median()),
         "threshold": threshold.to_numpy(), "p_value": p.to_numpy(), "driver": m.driver,

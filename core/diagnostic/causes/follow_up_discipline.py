@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, benchmark, column, habit_window
+from core.diagnostic.cause import (
+    Cause,
+    Context,
+    Inputs,
+    Measure,
+    Reading,
+    benchmark,
+    column,
+    habit_months,
+    habit_window,
+)
 from core.fmt import fmt_num, is_missing
 from core.kpis import metrics
 from core.settings import Targets
@@ -41,7 +51,8 @@ def read(ctx: Context) -> list[Reading]:
     due, on_time = counts["follow_ups_due"], counts["follow_ups_on_time"]
     return [
         Reading("on_time_follow_up_rate", on_time / due.where(due > 0), t.on_time_follow_up_rate,
-                th.on_time_follow_up_min, stats.binom.cdf(on_time, due, th.on_time_follow_up_min)),
+                th.on_time_follow_up_min, stats.binom.cdf(on_time, due, th.on_time_follow_up_min),
+                over=habit_months(ctx.period)),
         Reading("days_late", k["days_late"], t.days_late, th.days_late_max),
         # Poisson: this many overdue when the reps at goal have `usual` (at least half a one).
         Reading("overdue_open_follow_ups", overdue, t.overdue_open_follow_ups, max(OVERDUE_MIN, OVERDUE_TIMES * usual),
@@ -58,7 +69,7 @@ def actions(v: pd.DataFrame, k: pd.DataFrame, inp: Inputs, t: Targets) -> list[s
 CAUSE = Cause(
     KEY, "Follow-up discipline", "Does the rep keep commitments to customers?", ("follow_ups",),
     measures=(
-        Measure("on_time_follow_up_rate", "On-time follow-up (last 6 months)", "pct", True, True, test="binomial"),
+        Measure("on_time_follow_up_rate", "On-time follow-up", "pct", True, True, test="binomial"),
         Measure("days_late", "Days late (median)", "days", False),
         Measure("overdue_open_follow_ups", "Overdue open follow-ups", "count", False, test="Poisson"),
     ),

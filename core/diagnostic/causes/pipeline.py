@@ -9,7 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, benchmark, column, habit_window
+from core.diagnostic.cause import (
+    Cause,
+    Context,
+    Inputs,
+    Measure,
+    Reading,
+    benchmark,
+    column,
+    habit_months,
+    habit_window,
+)
 from core.fmt import fmt_money, fmt_num, fmt_pct, is_missing
 from core.kpis import metrics
 from core.settings import Targets
@@ -36,7 +46,7 @@ def read(ctx: Context) -> list[Reading]:
         Reading("pipeline_coverage", k["pipeline_coverage"], t.pipeline_coverage, th.pipeline_coverage_min),
         Reading("pipeline_to_quota", ptq, ptq_target, PIPELINE_SHORT * ptq_target),
         Reading("win_rate", won / decided.where(decided > 0), team_win, team_win - th.win_rate_gap,
-                stats.binom.cdf(won, decided, max(team_win - th.win_rate_gap, 0.0))),
+                stats.binom.cdf(won, decided, max(team_win - th.win_rate_gap, 0.0)), over=habit_months(ctx.period)),
         Reading("sales_cycle_days", k["sales_cycle_days"], cycle, CYCLE_EXCESS * cycle),
     ]
 
@@ -57,7 +67,7 @@ CAUSE = Cause(
         Measure("pipeline_coverage", "Pipeline coverage", "ratio", True),
         Measure("pipeline_to_quota", "Open pipeline / quota", "ratio", True, True, test="peer z-test"),
         # conversion far from peers (binomial)
-        Measure("win_rate", "Win rate (last 6 months)", "pct", True, True, test="binomial"),
+        Measure("win_rate", "Win rate", "pct", True, True, test="binomial"),
         Measure("sales_cycle_days", "Sales cycle (median days)", "days", False, test="peer z-test"),
     ),
     read=read, actions=actions)
