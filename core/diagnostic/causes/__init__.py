@@ -51,11 +51,6 @@ def measures() -> dict[str, Measure]:
     return {m.key: m for c in CAUSES.values() for m in c.measures}
 
 
-def cause_of(signal: str) -> str:
-    """The key of the cause a measure belongs to."""
-    return next(c.key for c in CAUSES.values() if any(m.key == signal for m in c.measures))
-
-
 for _module in (territory_imbalance, training_gap, incentive_misalignment, follow_up_discipline, activity_shortfall,
                 plan_adherence, pipeline, customer_retention, ramping):
     register(_module.CAUSE)
