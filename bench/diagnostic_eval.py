@@ -1,7 +1,7 @@
 """Per-cause recall and precision of the diagnostic on planted teams (issue 13, item 8).
 
 Two generators: bench.planted_teams (written apart from core/sample/team.py) and the bundled
-core.sample.team. Tuning seeds and held-out seeds are kept apart: report the held-out ones.
+core.sample.team. Development seeds (DEVELOPMENT_SEEDS) and held-out seeds are kept apart: report the held-out ones.
 
 - recall of a cause: share of the reps planted with it as primary cause whose primary cause found
   is that cause ("named": the cause is among the causes listed for the rep, for primary or second
@@ -22,21 +22,23 @@ import pandas as pd
 
 from bench import planted_teams
 from core.dataset import Dataset
-from core.diagnostic.findings import diagnose
+from core.diagnostic.findings import Diagnosis, diagnose
 from core.ingest.pipeline import ingest
 from core.periods import parse_period
 from core.settings import Settings
 
-TUNING_SEEDS = (101, 102, 103)
+DEVELOPMENT_SEEDS = tuple(range(101, 111))   # healthy: 311-314, sample: 11-14
 HELD_OUT_SEEDS = (201, 202, 203, 204)
 
 
-def diagnosed_reps(ds: Dataset, period: str) -> pd.DataFrame:
-    return diagnose(ds, parse_period(period), Settings()).reps
+def diagnosed(ds: Dataset, period: str) -> Diagnosis:
+    return diagnose(ds, parse_period(period), Settings())
 
 
-def score_team(team: planted_teams.PlantedTeam, reps: pd.DataFrame) -> pd.DataFrame:
-    """One row per rep: planted primary, every planted cause, primary found, causes listed."""
+def score_team(team: planted_teams.PlantedTeam, reps: pd.DataFrame,
+               findings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per rep: planted primary, every planted cause, primary found, causes listed and,
+    with the findings, why a planted rep was missed (`miss_kind`)."""
     out = reps[["rep_id", "primary_cause", "causes", "gap"]].copy()
     out["planted"] = out["rep_id"].map(team.primary)
     out["planted_all"] = out["rep_id"].map(team.causes)
@@ -44,7 +46,32 @@ def score_team(team: planted_teams.PlantedTeam, reps: pd.DataFrame) -> pd.DataFr
     listed = out["causes"].fillna("").str.split(", ")
     out["named"] = [p in set(found) | {prim} for p, found, prim in
                     zip(out["planted"], listed, out["primary_cause"], strict=True)]
+    if findings is not None:
+        out["miss_kind"] = miss_kinds(out, findings)
     return out
+
+
+def miss_kinds(rows: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
+    """Why each missed planted rep was missed: "at or above goal"; "not flagged" (no finding of the
+    planted cause); "flagged, no money" (a finding the money model found no effect for); "less
+    money than <cause>" (flagged with money, another cause has more). Empty for hits."""
+    rep_f = findings[findings["scope"] == "rep"]
+    money = rep_f.set_index(["who", "cause"])["impact"]
+    kinds = []
+    for rep, planted, found, hit in zip(rows["rep_id"], rows["planted"], rows["primary_cause"], rows["hit"],
+                                        strict=False):
+        key = (rep, planted)
+        if hit or planted in ("none", "ramping") or pd.isna(planted):
+            kinds.append("")
+        elif found == "none":
+            kinds.append("at or above goal")
+        elif key not in money.index:
+            kinds.append("not flagged")
+        elif not money.loc[[key]].max() > 0:
+            kinds.append("flagged, no money")
+        else:
+            kinds.append(f"less money than {found}")
+    return pd.Series(kinds, index=rows.index)
 
 
 def recall_precision(rows: pd.DataFrame) -> pd.DataFrame:
@@ -58,8 +85,9 @@ def recall_precision(rows: pd.DataFrame) -> pd.DataFrame:
     rec["precision"] = (prec["sum"] / prec["size"]).reindex(rec.index)
     extra = prec.index.difference(rec.index)
     for c in extra:   # causes never planted but called (e.g. pipeline): precision only
-        rec.loc[c, ["reps", "found", "named", "recall", "called", "precision"]] = [
-            0, 0, 0, float("nan"), prec.at[c, "size"], prec.at[c, "sum"] / prec.at[c, "size"]]
+        size, ok = prec.at[c, "size"], prec.at[c, "sum"]
+        rec.loc[c, ["reps", "found", "named", "recall", "called", "precision"]] = [0, 0, 0, float("nan"), size,
+                                                                                     ok / size]
     return rec
 
 
@@ -72,10 +100,11 @@ def run_planted(seeds, n_reps: int, crm: bool) -> tuple[pd.DataFrame, list[float
     rows, agreement = [], []
     for seed in seeds:
         team = planted_teams.generate(n_reps, seed)
-        reps = diagnosed_reps(Dataset(tables=team.tables), team.period)
-        rows.append(score_team(team, reps).assign(seed=seed))
+        d = diagnosed(Dataset(tables=team.tables), team.period)
+        reps = d.reps
+        rows.append(score_team(team, reps, d.findings).assign(seed=seed))
         if crm:
-            crm_reps = diagnosed_reps(ingest(planted_teams.crm_files(team)), team.period)
+            crm_reps = diagnosed(ingest(planted_teams.crm_files(team)), team.period).reps
             both = reps.merge(crm_reps, on="rep_id", suffixes=("", "_crm"))
             agreement.append(float((both["primary_cause"] == both["primary_cause_crm"]).mean()))
     return pd.concat(rows, ignore_index=True), agreement
@@ -86,9 +115,9 @@ def run_sample(seeds, n_reps: int, period: str) -> pd.DataFrame:
     rows = []
     for seed in seeds:
         s = generate(n_reps=n_reps, seed=seed)
-        reps = diagnosed_reps(Dataset(tables=s.tables), period)
+        d = diagnosed(Dataset(tables=s.tables), period)
         team = planted_teams.PlantedTeam(s.tables, s.planted, {k: (v,) for k, v in s.planted.items()}, period)
-        rows.append(score_team(team, reps).assign(seed=seed))
+        rows.append(score_team(team, d.reps, d.findings).assign(seed=seed))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -107,6 +136,9 @@ def report(title: str, rows: pd.DataFrame) -> None:
           f"(named: {planted['named'].mean():.1%})")
     print(recall_precision(rows).to_string(float_format=lambda v: f"{v:.2f}"))
     print(confusion(rows).to_string())
+    if "miss_kind" in rows:
+        missed = planted[planted["miss_kind"] != ""]
+        print("why planted reps were missed:\n" + pd.crosstab(missed["planted"], missed["miss_kind"]).to_string())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -212,4 +212,5 @@ class Scope:
         if self.manager:
             managers = reps["manager"] if "manager" in reps.columns else pd.Series(None, index=reps.index, dtype="str")
             mask &= managers.fillna(UNASSIGNED) == self.manager
-        return reps.loc[mask, "rep_id"].tolist()
+        ids: list[str] = reps.loc[mask, "rep_id"].tolist()
+        return ids

@@ -74,7 +74,7 @@ def test_findings_carry_evidence_range_and_actions(diagnosis):
     assert r4["severity"] == "high"                                      # 90 of a 300 quota
     assert r4["impact_low"] <= r4["impact"] <= r4["impact_high"] <= 90 + 1e-9
     r5 = f.loc[("R5", "follow_up_discipline")]
-    assert r5["evidence"].startswith("On-time follow-up 40% vs 100% target; reps at goal 100%")
+    assert r5["evidence"].startswith("On-time follow-up (last 6 months) 40% vs 100% target; reps at goal 100%")
     assert "Days late (median) 5 days vs 0 days target" in r5["evidence"]
     assert "(binomial, p=" in r5["evidence"] and "(rule)" in r5["evidence"]   # tested or said to be a rule
     assert r5["actions"].startswith("weekly follow-up review")
@@ -136,7 +136,7 @@ def test_sales_and_quotas_only_diagnose_without_error():
 
 def test_incentive_actions_when_some_signals_are_missing():
     """Actions for an incentive finding still read well when pay data or timing are unknown."""
-    from core.diagnostic.findings import _act_incentive
+    from core.diagnostic.causes.incentive_misalignment import actions as _act_incentive
     from core.diagnostic.signals import gather
     inp = gather(small_team(), Q3, Settings())
     v = pd.DataFrame({"mix_gap": [0.24]}, index=["R4"])

@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 
 from core.diagnostic import impact
+from core.diagnostic.causes import blamed
 from core.diagnostic.impact import Effect, Model
-from core.diagnostic.signals import BLAMED
 
 
 def _model(elasticity: float, low: float, high: float, unsupported: tuple[str, ...] = ()) -> Model:
     e = Effect(elasticity, low, high, "test")
     none = Effect(0.0, 0.0, 0.0, "none", supported=False)
-    return Model("model", "test", 0, 0, 0, {c: none if c in unsupported else e for c in BLAMED})
+    return Model("model", "test", 0, 0, 0, {c: none if c in unsupported else e for c in blamed()})
 
 
 def _reps() -> pd.DataFrame:
@@ -23,7 +23,7 @@ def _reps() -> pd.DataFrame:
 
 
 def _drivers(values: dict[str, dict[str, float]]) -> pd.DataFrame:
-    return pd.DataFrame(values).reindex(index=list("ABCDE"), columns=list(BLAMED))
+    return pd.DataFrame(values).reindex(index=list("ABCDE"), columns=list(blamed()))
 
 
 def test_money_is_effect_times_dose_times_quota():
@@ -47,7 +47,7 @@ def test_causes_are_scaled_down_to_the_gap_and_the_rest_is_unexplained():
 
 
 def test_only_flagged_causes_of_reps_below_goal_get_money():
-    d = _drivers({c: {r: 0.3 for r in "ABCDE"} for c in BLAMED})
+    d = _drivers({c: {r: 0.3 for r in "ABCDE"} for c in blamed()})
     flagged = d.notna() & (d.index == "A")[:, None]
     flagged.loc["C"] = True           # at goal
     flagged.loc["D"] = True           # ramping
@@ -78,7 +78,7 @@ def _panel(n_reps: int, n_months: int, effect: float, seed: int = 0) -> pd.DataF
     level = 1.05 - effect * np.repeat(d, n_months)
     frame = pd.DataFrame({"rep_id": rep, "month": month,
                           "attainment": level + rng.normal(0, 0.05, n_reps * n_months)})
-    for c in BLAMED:
+    for c in blamed():
         frame[c] = 0.0
     frame["follow_up_discipline"] = np.repeat(d, n_months)
     frame["activity_shortfall"] = np.repeat(rng.uniform(0, 0.1, n_reps), n_months)   # unrelated
@@ -126,7 +126,7 @@ def test_rules_split_the_shortfall_against_unflagged_reps():
     reps = pd.DataFrame({"quota": 100.0, "gap": [30.0, -10.0, 10.0, 5.0, 0.0],
                          "ramping": False}, index=pd.Index(list("AEFGH"), name="rep_id"))
     d = pd.DataFrame({"follow_up_discipline": {"A": 0.4}, "pipeline": {"A": 0.1}},
-                     index=reps.index).reindex(columns=list(BLAMED))
+                     index=reps.index).reindex(columns=list(blamed()))
     flagged = d.notna()
     assert impact.reference_attainment(reps, flagged) == pytest.approx(0.9875)
     out = impact.allocate(reps, d, flagged, impact._rules("few reps", 5, 5, 3))

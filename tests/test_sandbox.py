@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 import time
+import types
 import zipfile
 from pathlib import Path
 
@@ -172,6 +173,20 @@ def test_the_time_budget_counts_the_workers_own_cpu_seconds(monkeypatch):
     monkeypatch.setattr(sandbox, "WALL_FACTOR", 1_000.0)
     with pytest.raises(OutOfTime, match="1 seconds of computing"):
         sandbox.run_isolated(sum, (range(10**12),), ["busy.csv"], 0, Budget(seconds=1))
+
+
+def test_a_worker_never_runs_the_main_script(tmp_path, monkeypatch):
+    # Under Streamlit, __main__ is the page script being run: a worker must not run it again.
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    ds = ingest_isolated([("sales.csv", b"date,rep_id,product,revenue\n2025-01-05,R1,GTX,100\n")])
+    assert list(ds.table("sales")["rep_id"]) == ["R1"]
+    assert not marker.exists()
+    assert sys.modules["__main__"] is page
 
 
 def test_time_budget_grows_with_the_input():

@@ -2,8 +2,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from core.dataset import Dataset
+from core.diagnostic.cause import habit_months, habit_window
 from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
 from core.periods import parse_period
 from core.schema import empty_table
@@ -138,3 +140,49 @@ def test_every_cause_is_described():
                             "follow_up_discipline", "activity_shortfall", "plan_adherence", "pipeline",
                             "customer_retention", "ramping"]
     assert all(c.question.endswith("?") and c.needs for c in CAUSES.values())
+
+
+def test_on_time_follow_up_is_read_over_the_last_six_months():
+    """A quarter holds few follow-ups: R4's 10 late ones due in April–June 2026 count with its 20
+    on time in Q3 (20 of 30); 10 more due in 2025, before the six months, do not."""
+    ds = small_team()
+    fu = ds.tables["follow_ups"]
+    late = lambda start: pd.DataFrame({"rep_id": "R4", "due_date": _dates(start, 10),  # noqa: E731
+                                       "completed_date": _dates(start, 10) + pd.Timedelta(days=9)})
+    ds.tables["follow_ups"] = canonical({"follow_ups": pd.concat([fu, late("2026-05-01"), late("2025-06-01")],
+                                                                 ignore_index=True)})["follow_ups"]
+    t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
+    row = t.loc[("R4", "on_time_follow_up_rate")]
+    assert row["value"] == pytest.approx(20 / 30)
+    assert row["p_value"] == pytest.approx(stats.binom.cdf(20, 30, 0.9))
+    assert row["label"] == "On-time follow-up (last 6 months)"
+
+
+def test_win_rate_is_read_over_the_last_six_months():
+    """A quarter decides few deals: R4 wins 2 of 2 in Q3 but lost 6 in May 2026, so over the six
+    months it won 2 of 8; a deal lost in 2025, before them, does not count. Every other rep wins
+    4 of 5 in Q3."""
+    ds = small_team()
+    deal = lambda rep, day, status: {"rep_id": rep, "created_date": pd.Timestamp(day) - pd.Timedelta(days=40),  # noqa: E731
+                                     "close_date": pd.Timestamp(day), "status": status, "amount": 10.0}
+    rows = [deal("R4", "2026-08-01", "won")] * 2 + [deal("R4", "2026-05-10", "lost")] * 6
+    rows += [deal("R4", "2025-09-10", "lost")]
+    rows += [deal(r, "2026-08-01", "won" if i < 4 else "lost") for r in ("R1", "R2", "R3", "R5", "R6")
+             for i in range(5)]
+    opps = pd.DataFrame(rows).assign(opportunity_id=[f"O{i}" for i in range(len(rows))])
+    ds.tables["opportunities"] = canonical({"opportunities": opps})["opportunities"]
+    t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
+    row = t.loc[("R4", "win_rate")]
+    assert row["value"] == pytest.approx(2 / 8)
+    assert row["target"] == pytest.approx(22 / 33)                       # the team: 20 + 2 won of 25 + 8
+    assert row["label"] == "Win rate (last 6 months)"
+    assert row["p_value"] == pytest.approx(stats.binom.cdf(2, 8, 22 / 33 - Settings().thresholds.win_rate_gap))
+
+
+@pytest.mark.parametrize("period,start,words", [("2026-Q3", "2026-04-01", "last 6 months"),
+                                                ("2026-02", "2025-09-01", "last 6 months"),
+                                                ("2026-H1", "2026-01-01", None), ("2026", "2026-01-01", None)])
+def test_habit_window_is_six_whole_months_or_the_period(period, start, words):
+    p = parse_period(period)
+    assert habit_window(p).start == pd.Timestamp(start).date() and habit_window(p).end == p.end
+    assert habit_months(p) == words

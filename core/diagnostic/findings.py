@@ -8,31 +8,51 @@ Findings describe associations in the data, not proof of cause.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
 from core.diagnostic import impact
-from core.diagnostic.signals import BLAMED, CAUSES, SIGNALS, Cause, Inputs, at_goal, gather, signals  # noqa: F401
-from core.fmt import fmt_money, fmt_num, fmt_pct, fmt_unit, is_missing
+from core.diagnostic.cause import Cause, Inputs, TeamView, at_goal, severity, team_finding
+from core.diagnostic.causes import CAUSES, blamed, measures
+from core.diagnostic.signals import gather, signals
+from core.fmt import fmt_money, fmt_pct, fmt_unit, is_missing
 from core.kpis import metrics
 from core.periods import Period
 from core.settings import Settings
-from core.territory.balance import balance_summary
 
-__all__ = ["CAUSES", "FINDING_COLUMNS", "REP_COLUMNS", "Cause", "Diagnosis", "MoneyModel", "cause_money",
-           "diagnose", "money_model", "monthly_evidence", "signals"]
+__all__ = ["CAUSES", "FINDING_COLUMNS", "MONTHLY_EVIDENCE", "REP_COLUMNS", "Cause", "Diagnosis",  # noqa: F822
+           "MoneyModel", "cause_money", "diagnose", "money_model", "monthly_evidence", "rep_columns", "signals"]
 
 FINDING_COLUMNS = ["rank", "cause", "scope", "who", "who_names", "severity", "evidence", "impact",
                    "impact_low", "impact_high", "confidence", "actions"]
-REP_COLUMNS = ["rep_id", "rep_name", "region", "territory_id", "attainment", "gap", "primary_cause",
-               "causes", "unexplained", *CAUSES]
-SEVERITY_HIGH = 0.10               # money of a rep finding ≥ 10 % of the rep's quota
-SEVERITY_MEDIUM = 0.04
+REP_BASE_COLUMNS = ["rep_id", "rep_name", "region", "territory_id", "attainment", "gap", "primary_cause",
+                    "causes", "unexplained"]
 REGION_SHARE = 0.50                # one region carries at least half the shortfall ...
 REGION_EXCESS = 1.5                # ... and 1.5× its share of the quota
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def rep_columns() -> list[str]:
+    """The columns of Diagnosis.reps: the rep, its primary cause and causes, then the money of each
+    registered cause."""
+    return [*REP_BASE_COLUMNS, *CAUSES]
+
+
+def monthly_charts() -> dict[str, tuple[str, str]]:
+    """Per cause charted by month behind a rep's finding: (measure, settings.targets field)."""
+    return {k: c.monthly for k, c in CAUSES.items() if c.monthly is not None}
+
+
+def __getattr__(name: str) -> Any:
+    """REP_COLUMNS and MONTHLY_EVIDENCE follow the registry (a cause registered later is in them)."""
+    if name == "REP_COLUMNS":
+        return rep_columns()
+    if name == "MONTHLY_EVIDENCE":
+        return monthly_charts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -52,8 +72,9 @@ class Diagnosis:
 def _signal_text(table: pd.DataFrame) -> pd.Series:
     """'On-time follow-up 58% vs 100% target; reps at goal 96% (binomial, p=0.0012)' for each signal
     row: every flag says whether a test stands behind it (and its p-value) or it is a rule."""
-    fmt = lambda col: pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"], strict=False)],  # noqa: E731
-                                index=table.index)
+    def fmt(col: str) -> pd.Series:
+        return pd.Series([fmt_unit(v, u) for v, u in zip(table[col], table["unit"], strict=False)], index=table.index)
+
     how = pd.Series([" (rule)" if is_missing(p) else f" ({t}, p={p:.2g})"
                      for t, p in zip(table["test"], table["p_value"], strict=False)], index=table.index)
     return (table["label"] + " " + fmt("value") + " vs " + fmt("target") + " target; reps at goal "
@@ -66,116 +87,17 @@ def _evidence(table: pd.DataFrame) -> pd.Series:
     return _signal_text(flagged).groupby([flagged["rep_id"], flagged["cause"]]).agg("; ".join)
 
 
-def _trend_words(trend: float) -> str:
-    if is_missing(trend) or abs(trend) < 0.05:
-        return "flat"
-    return f"{'falling' if trend < 0 else 'rising'} {abs(trend):.1f} a quarter"
-
-
 def _actions(rows: pd.DataFrame, inp: Inputs, values: pd.DataFrame, settings: Settings) -> pd.Series:
-    """Concrete next steps for each (rep_id, cause) finding row, from the rep's own numbers."""
+    """Concrete next steps for each (rep_id, cause) finding row, from the rep's own numbers (each
+    cause's own action builder)."""
     v = values.reindex(rows["rep_id"]).set_axis(rows.index)
     k = inp.kpis.set_index("rep_id").reindex(rows["rep_id"]).set_axis(rows.index)
-    t = settings.targets
     out = pd.Series("", index=rows.index, dtype="str")
-    cause = rows["cause"]
-    for key, build in _ACTION_BUILDERS.items():
-        m = cause == key
-        if m.any():
-            out[m] = build(v[m], k[m], inp, t)
+    for key, cause in CAUSES.items():
+        m = rows["cause"] == key
+        if cause.actions is not None and m.any():
+            out[m] = cause.actions(v[m], k[m], inp, settings.targets)
     return out
-
-
-def _act_territory(v, k, inp, t):
-    bal = inp.balance
-    mean_pot = bal["potential"].mean()
-    donors = bal.sort_values("potential_index", ascending=False).drop_duplicates("region").set_index("region")
-    donor = donors["territory_id"].reindex(k["region"]).to_numpy()
-    donor_idx = donors["potential_index"].reindex(k["region"]).to_numpy()
-    move = (100 - v["potential_index"]) * mean_pot / 100
-    return [f"rebalance {terr} (potential index {fmt_num(idx, 0)}): move border accounts worth about "
-            f"{fmt_money(mv)} a year of potential from {d} (index {fmt_num(di, 0)}), or set its quota "
-            f"to match its potential"
-            for terr, idx, mv, d, di in zip(k["territory_id"], v["potential_index"], move, donor, donor_idx, strict=False)]
-
-
-def _act_training(v, k, inp, t):
-    comp = inp.competency
-    worst = (comp[comp["latest_rating"].notna()].sort_values(["gap", "trend_per_90d"])
-             .drop_duplicates("rep_id").set_index("rep_id")) if len(comp) else pd.DataFrame()
-    out = []
-    for rep, kq in zip(k.index, v.get("knowledge_quotient", pd.Series(np.nan, index=v.index)), strict=False):
-        parts = []
-        if rep in worst.index and worst.at[rep, "gap"] < 0:
-            w = worst.loc[rep]
-            parts.append(f"coach {w['competency']} ({w['latest_rating']:.1f} vs {w['expected']:.1f} expected, "
-                         f"{_trend_words(w['trend_per_90d'])})")
-        if not is_missing(kq) and kq < t.knowledge_quotient:
-            parts.append(f"refresh product and clinical training (knowledge checks {kq:.0f} vs "
-                         f"{t.knowledge_quotient:.0f})")
-        out.append("; ".join(parts) or "review skills with the manager")
-    return out
-
-
-def _act_incentive(v, k, inp, t):
-    out = []
-    blank = pd.Series(np.nan, index=v.index)
-    qe_max = inp.table.loc[inp.table["signal"] == "quarter_end_share", "threshold"].max()
-    for mix, tilt, qe in zip(v.get("mix_gap", blank), v.get("paid_mix_tilt", blank),
-                             v.get("quarter_end_share", blank), strict=False):
-        parts = ["align pay with the goal"]
-        if not is_missing(mix):
-            parts.append(f"{fmt_pct(mix)} of revenue sits on other products than the product goals ask: "
-                         "pay the goal products at least as well as the others")
-        if not is_missing(tilt) and tilt > 0:
-            parts.append(f"the mix sold earns {fmt_pct(tilt)} more pay than the goal mix would")
-        if not is_missing(qe) and qe > qe_max:
-            parts.append(f"check quarter-end deal timing ({fmt_pct(qe)} of revenue in the last 3 weeks)")
-        out.append("; ".join(parts))
-    return out
-
-
-def _act_follow_up(v, k, inp, t):
-    return [f"weekly follow-up review; clear the {fmt_num(n, 0)} overdue" if not is_missing(n) and n > 0
-            else "weekly follow-up review; close commitments by their due date"
-            for n in v.get("overdue_open_follow_ups", pd.Series(np.nan, index=v.index))]
-
-
-def _act_activity(v, k, inp, t):
-    return [f"raise meetings from {fmt_num(m, 1)} to {fmt_num(t.meetings_per_week, 0)} a week; "
-            f"visit the accounts not reached (reach {fmt_pct(r)})"
-            for m, r in zip(v["meetings_per_week"], v.get("reach", pd.Series(np.nan, index=v.index)), strict=False)]
-
-
-def _act_plan(v, k, inp, t):
-    return [f"plan the week before it starts: planned {fmt_pct(a)} vs {fmt_pct(t.call_plan_adherence)}; "
-            f"add buyer and admin contacts ({fmt_pct(s)} of contacts)"
-            for a, s in zip(v["call_plan_adherence"], v.get("buyer_admin_share", pd.Series(np.nan, index=v.index)), strict=False)]
-
-
-def _act_pipeline(v, k, inp, t):
-    need = (t.pipeline_coverage * k["remaining_quota"] - k["open_pipeline"]).clip(lower=0)
-    team = inp.table.loc[inp.table["signal"] == "win_rate", "target"]
-    team_win = team.iloc[0] if len(team) else np.nan
-    lost = [f"review lost deals (win rate {fmt_pct(w)} vs team {fmt_pct(team_win)})" for w in k["win_rate"]]
-    return [f"build pipeline: add about {fmt_money(n)} of open opportunities for "
-            f"{fmt_num(t.pipeline_coverage, 0)}× coverage; {w}" if not is_missing(n) and n >= 1
-            else w for n, w in zip(need, lost, strict=False)]
-
-
-def _act_retention(v, k, inp, t):
-    team = inp.table.loc[inp.table["signal"] == "churn_rate", "target"]
-    team_churn = team.iloc[0] if len(team) else np.nan
-    return [f"account reviews and win-back calls to lapsed customers: churn {fmt_pct(c)} vs team "
-            f"{fmt_pct(team_churn)}" for c in v["churn_rate"]]
-
-
-_ACTION_BUILDERS = {
-    "territory_imbalance": _act_territory, "training_gap": _act_training,
-    "incentive_misalignment": _act_incentive, "follow_up_discipline": _act_follow_up,
-    "activity_shortfall": _act_activity, "plan_adherence": _act_plan, "pipeline": _act_pipeline,
-    "customer_retention": _act_retention,
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,12 +118,12 @@ def _rep_table(inp: Inputs, alloc: dict[str, pd.DataFrame], flagged: pd.DataFram
     no_quota = k["quota"].isna() | ~(k["quota"] > 0)
     money[no_quota] = np.nan
     unexplained = alloc["unexplained"].where(~no_quota)
-    top = money[list(BLAMED)].fillna(0.0)
+    top = money[list(blamed())].fillna(0.0)
     primary = pd.Series(np.where(top.max(axis=1) > 0, top.idxmax(axis=1), "unexplained"), index=k.index)
     primary = primary.where(below, "none").where(~(ramping & below), "ramping").where(~no_quota, "n/a")
     listed = (flagged.to_numpy() & below.to_numpy()[:, None] & (top > 0).to_numpy())
     order = np.argsort(-top.to_numpy(), axis=1, kind="stable")           # most money first
-    names = np.asarray(BLAMED)[order]
+    names = np.asarray(blamed())[order]
     keep = np.take_along_axis(listed, order, axis=1)
     causes = pd.Series([", ".join(n[m]) for n, m in zip(names, keep, strict=False)], index=k.index)
     causes = causes.where(~(ramping & below), "ramping")
@@ -209,7 +131,7 @@ def _rep_table(inp: Inputs, alloc: dict[str, pd.DataFrame], flagged: pd.DataFram
                         "territory_id": k["territory_id"], "attainment": k["attainment"], "gap": k["gap"],
                         "primary_cause": primary, "causes": causes, "unexplained": unexplained})
     out = pd.concat([out, money[list(CAUSES)]], axis=1)
-    return out[REP_COLUMNS].reset_index(drop=True)
+    return out[rep_columns()].reset_index(drop=True)
 
 
 def _waterfall(reps: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
@@ -227,13 +149,6 @@ def _waterfall(reps: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"step": steps, "amount": np.asarray(amounts, dtype="float64"), "measure": measure})
 
 
-def _severity(low: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """High / medium / low from the LOW end of the money range against `base` (a quota): a finding
-    is only as severe as the money it surely explains."""
-    share = np.nan_to_num(low / np.where(base > 0, base, np.nan))
-    return np.select([share >= SEVERITY_HIGH, share >= SEVERITY_MEDIUM], ["high", "medium"], "low")
-
-
 def _rep_findings(reps: pd.DataFrame, alloc: dict[str, pd.DataFrame], flagged: pd.DataFrame, inp: Inputs,
                   model: impact.Model, settings: Settings) -> pd.DataFrame:
     """One finding per rep below goal (not ramping) and cause with money, and per flagged cause the
@@ -241,8 +156,8 @@ def _rep_findings(reps: pd.DataFrame, alloc: dict[str, pd.DataFrame], flagged: p
     ids = reps["rep_id"]
     below = reps.set_index("rep_id")["gap"].gt(0) & ~reps.set_index("rep_id")["primary_cause"].isin(["ramping"])
     money = alloc["money"].reindex(ids)
-    unsupported = [c for c in BLAMED if not model.effects[c].supported]
-    keep = (money > 0) | (flagged.reindex(index=ids, columns=list(BLAMED)).fillna(False)
+    unsupported = [c for c in blamed() if not model.effects[c].supported]
+    keep = (money > 0) | (flagged.reindex(index=ids, columns=list(blamed())).fillna(False)
                           & below.reindex(ids).to_numpy()[:, None] & money.columns.isin(unsupported))
     long = money.where(keep).stack().rename("impact").reset_index()
     long.columns = ["rep_id", "cause", "impact"]
@@ -257,25 +172,12 @@ def _rep_findings(reps: pd.DataFrame, alloc: dict[str, pd.DataFrame], flagged: p
     values = inp.table.pivot_table(index="rep_id", columns="signal", values="value", aggfunc="first")
     return pd.DataFrame({
         "cause": long["cause"], "scope": "rep", "who": long["rep_id"],
-        "who_names": long["rep_id"].map(names), "severity": _severity(low, quota),
+        "who_names": long["rep_id"].map(names), "severity": severity(low, quota),
         "evidence": _evidence(inp.table).reindex(key).fillna("").to_numpy(),
         "impact": long["impact"], "impact_low": low, "impact_high": high,
-        "confidence": long["cause"].map({c: model.effects[c].source for c in BLAMED}),
+        "confidence": long["cause"].map({c: model.effects[c].source for c in blamed()}),
         "actions": _actions(long, inp, values, settings),
     })
-
-
-def _partial_spearman(x: pd.Series, y: pd.Series, z: pd.Series) -> float:
-    """Rank correlation of x and y after removing the linear effect of z's ranks from both."""
-    d = pd.concat([x, y, z], axis=1).dropna().rank()
-    if len(d) < 4:
-        return np.nan
-    zc = d.iloc[:, 2] - d.iloc[:, 2].mean()
-    if (zc ** 2).sum() == 0:
-        return float(d.iloc[:, 0].corr(d.iloc[:, 1]))
-    res = [d.iloc[:, i] - d.iloc[:, i].mean() - zc * (zc @ (d.iloc[:, i] - d.iloc[:, i].mean())) / (zc @ zc)
-           for i in (0, 1)]
-    return float(res[0].corr(res[1]))
 
 
 def _money_range(reps: pd.DataFrame, alloc: dict[str, pd.DataFrame], mask: pd.Series | None = None
@@ -285,7 +187,7 @@ def _money_range(reps: pd.DataFrame, alloc: dict[str, pd.DataFrame], mask: pd.Se
     sel = reps if mask is None else reps[mask.to_numpy()]
     ids = sel["rep_id"]
     low, high = alloc["low"].reindex(ids).fillna(0.0), alloc["high"].reindex(ids).fillna(0.0)
-    out = {c: (float(sel[c].sum()), float(low[c].sum()), float(high[c].sum())) for c in BLAMED}
+    out = {c: (float(sel[c].sum()), float(low[c].sum()), float(high[c].sum())) for c in blamed()}
     judged = sel["unexplained"].notna().to_numpy() & (sel["primary_cause"] != "ramping").to_numpy()
     gap = sel["gap"].clip(lower=0).where(judged, 0.0).to_numpy()
     un_low = np.clip(gap - high.sum(axis=1).to_numpy(), 0, None).sum()
@@ -294,18 +196,8 @@ def _money_range(reps: pd.DataFrame, alloc: dict[str, pd.DataFrame], mask: pd.Se
     return out
 
 
-def _team_finding(cause: str, who: str, money: tuple[float, float, float], base: float, evidence: str,
-                  actions: str, confidence: str = "rules (team-level measure)") -> dict:
-    point, low, high = money
-    return {"cause": cause, "scope": "region" if who != "team" else "team", "who": who,
-            "who_names": "Whole team" if who == "team" else who,
-            "severity": str(_severity(np.array([low]), np.array([base]))[0]), "evidence": evidence,
-            "impact": point, "impact_low": low, "impact_high": high, "confidence": confidence,
-            "actions": actions}
-
-
 def _team_findings(reps: pd.DataFrame, kpis: pd.DataFrame, inp: Inputs, alloc: dict[str, pd.DataFrame],
-                   settings: Settings) -> list[dict]:
+                   settings: Settings) -> list[dict[str, Any]]:
     """Many reps missing goal with money no cause explains, unbalanced territories, weak
     pay-for-performance and a gap concentrated in one region. Each names a cause only from that
     cause's own measure; money no cause explains stays "unexplained". Money and range are the
@@ -321,40 +213,24 @@ def _team_findings(reps: pd.DataFrame, kpis: pd.DataFrame, inp: Inputs, alloc: d
             # of the unexplained money, at most what the whole team is short of its quota.
             net = max(0.0, float(judged["quota"].sum() - judged["revenue"].sum()))
             low = money["unexplained"][1]
-            finding = _team_finding(
+            finding = team_finding(
                 "unexplained", "team", money["unexplained"], base,
                 f"Reps at goal {fmt_pct(share)} vs {fmt_pct(th.reps_at_goal_min)} minimum "
                 f"({int((judged['attainment'] >= 1).sum())} of {len(judged)}); "
                 f"{fmt_money(money['unexplained'][0])} of the gap is explained by no cause in the data",
                 "check whether the goals are realistic for the market (quota against territory potential "
                 "and last year's growth) and which data is missing, before the next plan")
-            finding["severity"] = str(_severity(np.array([min(low, net)]), np.array([base]))[0])
+            finding["severity"] = str(severity(np.array([min(low, net)]), np.array([base]))[0])
             out.append(finding)
-    if len(inp.balance):
-        summary = balance_summary(inp.balance, settings)
-        cv = summary["cv"]
-        if not is_missing(cv) and cv > settings.targets.balance_cv:
-            out.append(_team_finding(
-                "territory_imbalance", "team", money["territory_imbalance"], base,
-                f"Territory potential CV {cv:.2f} vs {settings.targets.balance_cv:.2f} target; "
-                f"{fmt_pct(summary['share_in_band'])} of territories within "
-                f"{settings.targets.potential_index_low:.0f}–{settings.targets.potential_index_high:.0f}",
-                "realign territories (see the Territories page for a proposal)"))
-    p4p = metrics.pay_for_performance(kpis)
-    if not is_missing(p4p) and p4p < th.pay_for_performance_min:
-        idx = inp.balance.set_index("territory_id")["potential_index"] if len(inp.balance) else pd.Series()
-        partial = _partial_spearman(kpis["payout"], kpis["attainment"],
-                                    kpis["territory_id"].map(idx).astype("float64"))
-        out.append(_team_finding(
-            "incentive_misalignment", "team", money["incentive_misalignment"], base,
-            f"Pay-for-performance {p4p:.2f} vs {settings.targets.pay_for_performance:.2f} target "
-            f"(Spearman of payout and attainment); {fmt_num(partial, 2)} controlling for territory potential",
-            "redesign the pay plan so that payout follows attainment of the goal"))
+    view = TeamView(kpis, inp, money, base, settings)
+    for cause in CAUSES.values():
+        if cause.team is not None:
+            out.extend(cause.team(view))
     out.extend(_region_finding(reps, kpis, alloc))
     return out
 
 
-def _region_finding(reps: pd.DataFrame, kpis: pd.DataFrame, alloc: dict[str, pd.DataFrame]) -> list[dict]:
+def _region_finding(reps: pd.DataFrame, kpis: pd.DataFrame, alloc: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """One region carrying most of the shortfall: named by its largest cause, with that cause's
     money there (or its unexplained money when no cause has any)."""
     quota = kpis.set_index("rep_id")["quota"].reindex(reps["rep_id"]).to_numpy()
@@ -368,10 +244,10 @@ def _region_finding(reps: pd.DataFrame, kpis: pd.DataFrame, alloc: dict[str, pd.
     if not (s[top] >= REGION_SHARE and s[top] >= REGION_EXCESS * q[top]):
         return []
     money = _money_range(reps, alloc, reps["region"] == top)
-    region_money = pd.Series({c: money[c][0] for c in BLAMED})
+    region_money = pd.Series({c: money[c][0] for c in blamed()})
     main = region_money.idxmax() if region_money.max() > 0 else "unexplained"
     label = CAUSES[main].label.lower() if main in CAUSES else "explained by no cause in the data"
-    return [_team_finding(
+    return [team_finding(
         main, top, money[main], float(by_region.at[top, "quota"]),
         f"{top} carries {fmt_pct(s[top])} of the shortfall ({fmt_money(by_region.at[top, 'short'])}) with "
         f"{fmt_pct(q[top])} of the quota; its largest part: {label}",
@@ -422,7 +298,7 @@ def cause_money(ds: Dataset, period: Period, settings: Settings, scope: Scope = 
     keep = scope.rep_ids(metrics.roster(ds))
     frames = {k: mm.alloc[k].stack().rename(k) for k in ("money", "low", "high")}
     out = pd.concat(frames.values(), axis=1).rename_axis(["rep_id", "cause"]).reset_index()
-    out["supported"] = out["cause"].map({c: mm.model.effects[c].supported for c in BLAMED}).astype(bool)
+    out["supported"] = out["cause"].map({c: mm.model.effects[c].supported for c in blamed()}).astype(bool)
     out["flagged"] = mm.flagged.stack().reindex(pd.MultiIndex.from_frame(out[["rep_id", "cause"]])).to_numpy()
     out["unexplained"] = out["rep_id"].map(mm.alloc["unexplained"])
     return out[out["rep_id"].isin(keep)].reset_index(drop=True)
@@ -433,7 +309,7 @@ def _method(model: impact.Model, table: pd.DataFrame, settings: Settings, no_quo
     tests the false-alarm control ran over and how many flags are rules."""
     tested = int(table["p_value"].notna().sum())
     rules = int((table["flagged"] & table["p_value"].isna()).sum())
-    unsupported = [CAUSES[c].label.lower() for c in BLAMED if not model.effects[c].supported
+    unsupported = [CAUSES[c].label.lower() for c in blamed() if not model.effects[c].supported
                    and table.loc[table["cause"] == c, "flagged"].any()]
     none = f"; {', '.join(unsupported)}: {impact.NO_EFFECT} (no money)" if unsupported else ""
     return (f"{no_quota}{model.confidence}{none}; signals against targets and the reps at goal: "
@@ -463,11 +339,6 @@ def diagnose(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
                      period=period, scope=scope)
 
 
-MONTHLY_EVIDENCE = {"follow_up_discipline": ("on_time_follow_up_rate", "on_time_follow_up_rate"),
-                    "activity_shortfall": ("meetings_per_week", "meetings_per_week"),
-                    "plan_adherence": ("call_plan_adherence", "call_plan_adherence")}
-
-
 def monthly_evidence(ds: Dataset, period: Period, settings: Settings, rep_id: str) -> pd.DataFrame:
     """The charts behind a rep's activity, plan and follow-up findings: per month of the last 12
     up to the period end and per signal — month, cause, signal, label, unit, rep (the rep's value),
@@ -479,13 +350,15 @@ def monthly_evidence(ds: Dataset, period: Period, settings: Settings, rep_id: st
     act = metrics.monthly_activity(ds, start.date(), period.end)
     kpis = metrics.rep_kpis(ds, period, settings)
     good = kpis.loc[at_goal(kpis), "rep_id"]
-    sigs = [s for _, (s, _) in MONTHLY_EVIDENCE.items()]
+    charts = monthly_charts()
+    sigs = [s for s, _ in charts.values()]
     bench = act[act["rep_id"].isin(good)].groupby("month")[sigs].median()
     mine = act[act["rep_id"] == rep_id].set_index("month")[sigs]
-    frames = [pd.DataFrame({"month": mine.index, "cause": cause, "signal": sig, "label": SIGNALS[sig].label,
-                            "unit": SIGNALS[sig].unit, "rep": mine[sig].to_numpy(),
+    spec = measures()
+    frames = [pd.DataFrame({"month": mine.index, "cause": cause, "signal": sig, "label": spec[sig].label,
+                            "unit": spec[sig].unit, "rep": mine[sig].to_numpy(),
                             "target": getattr(settings.targets, target),
                             "reps_at_goal": bench[sig].reindex(mine.index).to_numpy()})
-              for cause, (sig, target) in MONTHLY_EVIDENCE.items()]
+              for cause, (sig, target) in charts.items()]
     out = pd.concat(frames, ignore_index=True)
     return out[out["rep"].notna() | out["reps_at_goal"].notna()].reset_index(drop=True)[cols]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset
-from core.diagnostic.signals import BLAMED
+from core.diagnostic.causes import blamed
 from core.kpis import metrics
 from core.periods import Period
 from core.settings import Settings
@@ -69,8 +69,8 @@ def drivers(table: pd.DataFrame, rep_ids: pd.Index) -> tuple[pd.DataFrame, pd.Da
     t = table.loc[table["driver"].astype(bool)]
     t = t.assign(shortfall=t["shortfall"].where(t["flagged"] | t["shortfall"].isna(), 0.0))
     by = t.groupby(["rep_id", "cause"])
-    d = by["shortfall"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
-    f = (by["flagged"].max().unstack().reindex(index=rep_ids, columns=list(BLAMED))
+    d = by["shortfall"].max().unstack().reindex(index=rep_ids, columns=list(blamed()))
+    f = (by["flagged"].max().unstack().reindex(index=rep_ids, columns=list(blamed()))
          .astype("float64").fillna(0.0) > 0)
     return d.astype("float64"), f
 
@@ -94,7 +94,7 @@ def panel(ds: Dataset, period: Period, settings: Settings, rep_drivers: pd.DataF
 def _rules(reason: str, n_reps: int, n_obs: int, n_months: int) -> Model:
     lo, hi = RULE_RANGE
     effect = Effect(np.nan, lo, hi, f"rules ({reason})")
-    return Model("rules", f"rules ({reason})", n_obs, n_reps, n_months, {c: effect for c in BLAMED})
+    return Model("rules", f"rules ({reason})", n_obs, n_reps, n_months, {c: effect for c in blamed()})
 
 
 def fit(data: pd.DataFrame) -> Model:
@@ -107,7 +107,7 @@ def fit(data: pd.DataFrame) -> Model:
         return _rules(f"{n_reps} reps: too few for a model", n_reps, n_obs, n_months)
     if n_months < MIN_MONTHS:
         return _rules(f"{n_months} months: too few for a model", n_reps, n_obs, n_months)
-    causes = [c for c in BLAMED if c in data and data[c].notna().any()]
+    causes = [c for c in blamed() if c in data and data[c].notna().any()]
     reps = data.groupby("rep_id")[["attainment", *causes]].mean()
     x = reps[causes].fillna(0.0)
     causes = [c for c in causes if x[c].std() > 1e-9]
@@ -120,7 +120,7 @@ def fit(data: pd.DataFrame) -> Model:
     text = (f"model: OLS across {n_reps} reps of their attainment over the last {n_months} months "
             "(one row per rep: each cause measure is one value per rep)")
     none = Effect(0.0, 0.0, 0.0, f"model: {NO_EFFECT}", supported=False)
-    effects = {c: none for c in BLAMED}
+    effects = {c: none for c in blamed()}
     for i, cause in enumerate(causes, start=1):
         beta, p_two = float(res.params[i]), float(res.pvalues[i])
         if beta < 0 and p_two / 2 < SUPPORT_P:
@@ -133,7 +133,7 @@ def reference_attainment(reps: pd.DataFrame, flagged: pd.DataFrame) -> float:
     fewer than 3 such reps): what the rules measure a flagged rep's shortfall from — the level the
     model's intercept stands for, so that rules and model measure from the same place."""
     att = 1 - reps["gap"] / reps["quota"].where(reps["quota"] > 0)
-    clean = ~flagged.reindex(index=reps.index, columns=list(BLAMED)).fillna(False).any(axis=1)
+    clean = ~flagged.reindex(index=reps.index, columns=list(blamed())).fillna(False).any(axis=1)
     ok = att[clean & ~reps["ramping"].astype(bool)].dropna()
     return float(ok.mean()) if len(ok) >= 3 else 1.0
 
@@ -160,7 +160,7 @@ def allocate(reps: pd.DataFrame, rep_drivers: pd.DataFrame, flagged: pd.DataFram
     `reps` is indexed by rep_id with quota, gap and ramping. Returns frames indexed like `reps`
     with one column per blamed cause ("money", "low", "high") and a Series "unexplained".
     """
-    causes = list(BLAMED)
+    causes = list(blamed())
     below = (reps["gap"] > 0) & ~reps["ramping"].astype(bool)
     quota = reps["quota"].to_numpy(dtype="float64")[:, None]
     gap = reps["gap"].clip(lower=0).to_numpy(dtype="float64")
@@ -197,5 +197,5 @@ def _rule_money(reps: pd.DataFrame, d: np.ndarray, on: np.ndarray, gap: np.ndarr
 
 
 def _frame(values: np.ndarray, index: pd.Index) -> pd.DataFrame:
-    return pd.DataFrame(values, index=index, columns=list(BLAMED))
+    return pd.DataFrame(values, index=index, columns=list(blamed()))
 

@@ -33,7 +33,8 @@ def _shares(keys: pd.Series, given: Mapping[str, float] | None) -> np.ndarray:
     """The share of the shortfall closed per row: `given[key]` clipped to 0–1, 1 where not given."""
     if not given:
         return np.ones(len(keys))
-    return keys.map(lambda k: given.get(k, 1.0)).astype("float64").clip(0.0, 1.0).to_numpy()
+    shares: np.ndarray = keys.map(lambda k: given.get(k, 1.0)).astype("float64").clip(0.0, 1.0).to_numpy()
+    return shares
 
 
 def rep_what_if(diagnosis: Diagnosis, cause_share: Mapping[str, float] | None = None,

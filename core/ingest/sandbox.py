@@ -15,13 +15,17 @@ at once (one a core); other uploads wait their turn.
 """
 from __future__ import annotations
 
+import importlib.machinery
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -36,9 +40,11 @@ TIME_PER_MB_S = 0.3         # the benchmark's 360 MB of CSV ingests in ~10 s: ro
 WALL_FACTOR = 4.0           # wall-clock backstop: a read blocked (not computing) that long is stopped
 MAX_PARALLEL = 2
 _ROOT = Path(__file__).resolve().parents[2]
-# The main script is imported once by the forkserver, not again in every worker (Streamlit's
-# `streamlit` launcher script is one); then the readers.
-_PRELOAD = ["__main__", "core.ingest.pipeline"]
+# The forkserver imports the readers once; workers never run the main script (under Streamlit
+# it is the app's own page script, under pytest whatever page a test ran last): see _without_main.
+_PRELOAD = ["core.ingest.pipeline"]
+_NO_MAIN = types.ModuleType("__main__")
+_NO_MAIN.__spec__ = importlib.machinery.ModuleSpec("core.ingest.sandbox.__main__", None)
 _slots = threading.BoundedSemaphore(MAX_PARALLEL)
 _context_lock = threading.Lock()
 _context: Any = None
@@ -91,7 +97,8 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
     receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes, seconds), daemon=True)
     with _slots:
-        worker.start()
+        with _without_main():
+            worker.start()
         sender.close()
         try:
             if not receiver.poll(seconds * WALL_FACTOR):
@@ -115,6 +122,23 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
     if kind == "memory":
         raise UserError(_too_big(names, budget.memory_bytes))
     raise RuntimeError(f"reading the files failed in the worker process:\n{value}")
+
+
+@contextmanager
+def _without_main() -> Iterator[None]:
+    """While a worker is started, __main__ is a stand-in whose name multiprocessing never re-runs.
+
+    multiprocessing makes each new process import the parent's main script first. Streamlit sets
+    __main__ to the page script it is running, so every worker would run the app (or, under
+    pytest, the last page a test ran) before reading a file. The stand-in is put back only if no
+    other thread replaced __main__ meanwhile."""
+    real = sys.modules["__main__"]
+    sys.modules["__main__"] = _NO_MAIN
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is _NO_MAIN:
+            sys.modules["__main__"] = real
 
 
 def _get_context() -> Any:

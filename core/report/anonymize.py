@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import replace
 from io import BytesIO
 from pathlib import PurePath
@@ -88,7 +89,7 @@ def anonymize(ds: Dataset) -> Dataset:
 ORPHAN_IDS = {"rep_id": ("reps", "Rep", "R"), "account_id": ("accounts", "Account", "A")}
 
 
-def _orphan_ids(tables: dict[str, pd.DataFrame], key: str, roster: str) -> list[str]:
+def _orphan_ids(tables: Mapping[str, pd.DataFrame], key: str, roster: str) -> list[str]:
     """Values of `key` in any table, missing from the roster table, that read like names."""
     known = set(tables[roster][key].dropna()) if roster in tables and key in tables[roster] else set()
     values = [frame[key].dropna().astype("str") for frame in tables.values() if key in frame.columns]
