@@ -28,6 +28,7 @@ import pandas as pd
 from core.dataset import Dataset
 from core.diagnostic.causes import blamed
 from core.kpis import metrics
+from core.kpis.quota import attainment
 from core.periods import Period
 from core.settings import Settings
 
@@ -132,7 +133,7 @@ def reference_attainment(reps: pd.DataFrame, flagged: pd.DataFrame) -> float:
     """Mean attainment of the reps with a quota, not ramping and no flagged cause (goal, 1.0, when
     fewer than 3 such reps): what the rules measure a flagged rep's shortfall from — the level the
     model's intercept stands for, so that rules and model measure from the same place."""
-    att = 1 - reps["gap"] / reps["quota"].where(reps["quota"] > 0)
+    att = pd.Series(attainment(reps["quota"] - reps["gap"], reps["quota"]), index=reps.index)
     clean = ~flagged.reindex(index=reps.index, columns=list(blamed())).fillna(False).any(axis=1)
     ok = att[clean & ~reps["ramping"].astype(bool)].dropna()
     return float(ok.mean()) if len(ok) >= 3 else 1.0
@@ -187,7 +188,7 @@ def _rule_money(reps: pd.DataFrame, d: np.ndarray, on: np.ndarray, gap: np.ndarr
     """The rules: a rep's shortfall against the reference attainment (within its gap), split over
     its flagged causes in proportion to their shortfalls."""
     quota = reps["quota"].to_numpy(dtype="float64")
-    att = 1 - gap / np.where(quota > 0, quota, np.nan)
+    att = attainment(quota - gap, quota)
     short = np.clip(np.nan_to_num((reference - att) * quota), 0, gap)
     weight = np.where(on, d, 0.0)
     total = weight.sum(axis=1, keepdims=True)

@@ -31,19 +31,14 @@ from core.kpis.inputs import (
     sales_table,
     territory_potential,
 )
-from core.kpis.inputs import spread_by_month as _spread_by_month
 from core.kpis.monthly import monthly, monthly_activity
 from core.kpis.parts import period_quota, pipeline_at_start
 from core.kpis.quota import quota_by_month
-from core.kpis.quota import total_quota_by_month as _total_quota_by_month
 from core.kpis.registry import KPIS, UNITS, Kpi
 from core.kpis.rollup import KPI_COLUMNS, REP_KPI_COLUMNS, rep_kpis, rollup, team_kpis
 
-# _spread_by_month and _total_quota_by_month are the old private names core/diagnostic/signals.py
-# still reads: kept until it imports core.kpis.inputs.spread_by_month / core.kpis.quota.total_quota_by_month.
 __all__ = [
     "BANDS", "BAND_EDGES", "KPIS", "KPI_COLUMNS", "REP_KPI_COLUMNS", "ROSTER_COLUMNS", "UNITS", "Kpi",
-    "_spread_by_month", "_total_quota_by_month",
     "attainment_distribution", "biggest_movers", "data_end", "has_sales", "missing_inputs", "monthly",
     "monthly_activity", "not_employed", "opportunity_status", "opportunity_value", "pay_for_performance",
     "peer_percentiles", "period_quota", "pipeline_at_start", "product_mix", "quota_by_month", "rep_kpis",

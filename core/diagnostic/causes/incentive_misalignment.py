@@ -16,6 +16,8 @@ from core.dataset import Dataset
 from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, TeamView, benchmark, column, team_finding
 from core.fmt import fmt_num, fmt_pct, is_missing
 from core.kpis import metrics
+from core.kpis.inputs import spread_by_month
+from core.kpis.quota import quota_in_period, total_quota_by_month
 from core.periods import Period, custom
 from core.settings import Targets
 
@@ -66,15 +68,6 @@ def period_sales(ds: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.Data
     return s[(s["date"] >= start) & (s["date"] <= end)]
 
 
-def quota_in_period(qm: pd.DataFrame, period: Period) -> pd.Series:
-    """Σ quota of each row's months, weighted by the share of the month inside the period."""
-    month_end = qm["month"] + pd.offsets.MonthEnd(0)
-    lo = qm["month"].clip(lower=period.start_ts)
-    hi = month_end.clip(upper=period.end_ts)
-    share = ((hi - lo).dt.days + 1).clip(lower=0) / qm["month"].dt.days_in_month
-    return qm["quota"] * share
-
-
 def mix_window(period: Period) -> Period:
     """The months the product mix is read over: the MIX_MONTHS up to the period end (a pay plan
     steers the mix all year; one quarter of one product is mostly noise), or the period if longer."""
@@ -89,7 +82,7 @@ def product_mix_vs_goals(ds: Dataset, reps: pd.Index, sales: pd.DataFrame,
     qm = qm[(qm["month"] <= period.end_ts) & (qm["month"] + pd.offsets.MonthEnd(0) >= period.start_ts)]
     if qm["product"].isna().all():
         return None
-    total = metrics._total_quota_by_month(qm)
+    total = total_quota_by_month(qm)
     total_quota = quota_in_period(total, period).groupby(total["rep_id"]).sum().reindex(reps)
     qm = qm[qm["product"].notna()]
     pq = quota_in_period(qm, period).groupby([qm["rep_id"], qm["product"]]).sum().unstack()
@@ -152,7 +145,7 @@ def plan_rates(ds: Dataset, period: Period) -> pd.Series | None:
     if inc["component"].notna().any():
         main = inc.groupby("component")["payout"].sum().idxmax()
         inc = inc[inc["component"] == main]
-    pay = metrics._spread_by_month(inc, "payout")
+    pay = spread_by_month(inc, "payout")
     pay = pay[(pay["month"] >= start) & (pay["month"] <= end)]
     if pay.empty or len(products) < 2:
         return None
