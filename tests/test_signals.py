@@ -149,8 +149,8 @@ def test_on_time_follow_up_is_read_over_the_last_six_months():
     fu = ds.tables["follow_ups"]
     late = lambda start: pd.DataFrame({"rep_id": "R4", "due_date": _dates(start, 10),  # noqa: E731
                                        "completed_date": _dates(start, 10) + pd.Timedelta(days=9)})
-    ds.tables["follow_ups"] = canonical({"follow_ups": pd.concat([fu, late("2026-05-01"), late("2025-06-01")],
-                                                                 ignore_index=True)})["follow_ups"]
+    ds = ds.with_table("follow_ups", canonical({"follow_ups": pd.concat([fu, late("2026-05-01"), late("2025-06-01")],
+                                                                       ignore_index=True)})["follow_ups"])
     t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
     row = t.loc[("R4", "on_time_follow_up_rate")]
     assert row["value"] == pytest.approx(20 / 30)
@@ -170,7 +170,7 @@ def test_win_rate_is_read_over_the_last_six_months():
     rows += [deal(r, "2026-08-01", "won" if i < 4 else "lost") for r in ("R1", "R2", "R3", "R5", "R6")
              for i in range(5)]
     opps = pd.DataFrame(rows).assign(opportunity_id=[f"O{i}" for i in range(len(rows))])
-    ds.tables["opportunities"] = canonical({"opportunities": opps})["opportunities"]
+    ds = ds.with_table("opportunities", canonical({"opportunities": opps})["opportunities"])
     t = signals(ds, Q3, Settings()).set_index(["rep_id", "signal"])
     row = t.loc[("R4", "win_rate")]
     assert row["value"] == pytest.approx(2 / 8)
