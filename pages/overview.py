@@ -32,7 +32,9 @@ page_caption(ctx, f"amounts in {settings.reporting_currency}")
 if not metrics.has_sales(ds):
     not_available("Revenue, quota and attainment", ["sales"])
     st.stop()
-in_progress_block(ctx)
+# The period in progress comes first on the screen but is drawn once the headline numbers (cheap)
+# are shown: its forecast and diagnosis are prewarmed when the data loads (ui.state.prewarm).
+heading = st.container()
 
 # The first request of a dataset and period computes every rep's KPI parts (about a second at a
 # thousand reps); every scope after that is a filter of them.
@@ -62,6 +64,8 @@ cols[3].metric("Gap to goal", fmt_money(team["gap"]),
                help="Quota − revenue (negative = ahead). The shortfall adds up only the reps below quota.")
 if metrics.missing_inputs(ds, "attainment"):
     not_available("Quota, attainment and gap to goal", metrics.missing_inputs(ds, "attainment"))
+with heading:
+    in_progress_block(ctx)
 
 # ------------------------------------------------------------------ forecast
 fc = cached_call(forecast.team_forecast, ds, period, settings, scope)

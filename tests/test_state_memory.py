@@ -3,6 +3,7 @@ cannot be read is not read again (unless it only ran out of time)."""
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import pytest
@@ -19,8 +20,37 @@ def test_a_dataset_nobody_holds_is_released():
     assert state.uploaded_dataset([("sales.csv", SALES)], None) is ds      # shared while held
     held = weakref.ref(ds)
     del ds
+    _finish_prewarm()       # the whole-team work started on loading holds the data while it runs
     gc.collect()
     assert held() is None
+
+
+def _finish_prewarm() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "goalgap-prewarm":
+            thread.join(timeout=120)
+
+
+def test_loading_data_starts_the_whole_team_work_once_and_pages_reuse_it(monkeypatch):
+    """The diagnosis of the opening period is computed in the background on loading, once; a
+    page asking for it afterwards gets the very same result (no second computation)."""
+    calls = []
+    real = state.diagnostics.diagnose
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state.diagnostics, "diagnose", counted)
+    files = [("sales.csv", SALES + b"2025-09-20,R1,Stent,300\n")]
+    ds = state.uploaded_dataset(files, None)
+    state.prewarm(ds, state.settings())            # asked again: already started, not repeated
+    _finish_prewarm()
+    work = state.whole_team_work(ds, state.settings())
+    assert work and len(calls) == sum(fn is counted for fn, _ in work)
+    fn, args = work[0]
+    first = state.dataset_call(fn, ds, *args)
+    assert state.dataset_call(fn, ds, *args) is first and len(calls) == sum(fn is counted for fn, _ in work)
 
 
 def test_an_unreadable_upload_is_not_read_again(monkeypatch):

@@ -18,7 +18,7 @@ def in_progress_block(ctx: Ctx) -> None:
     if now is None:
         return
     period, done, as_of = now
-    f, who = cached_call(outlook, ctx.ds, period, ctx.settings, ctx.scope)
+    f, who = dataset_call(outlook, ctx.ds, period, ctx.settings, ctx.scope)   # the team's: prewarmed
     if not f.remaining_working_days:        # the data reaches the period's end: nothing in progress
         return
     if not (f.quota and f.quota > 0):       # no goal to head for: say how to set one, not four n/a

@@ -25,11 +25,14 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core import periods
 from core.dataset import Dataset, Scope
+from core.diagnostic import findings as diagnostics
 from core.errors import UserError
 from core.fmt import table_label
 from core.ingest.pipeline import ingest_paths
 from core.ingest.sandbox import OutOfTime, ingest_isolated
+from core.kpis.in_progress import current_periods, outlook
 from core.periods import Period
 from core.settings import Settings
 
@@ -45,6 +48,9 @@ FAILURES_KEPT = 64                 # uploads that could not be read: their messa
 _datasets: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
 _failures: OrderedDict[str, str] = OrderedDict()
 _index_lock = threading.Lock()
+COMPUTING_LOCKS_KEPT = 256
+_computing_locks: OrderedDict[str, threading.Lock] = OrderedDict()
+_prewarmed: OrderedDict[str, None] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,9 @@ class Ctx:
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the sample team…")
 def sample_dataset() -> Dataset:
-    return ingest_paths([SAMPLE_PATH])
+    ds = ingest_paths([SAMPLE_PATH])
+    prewarm(ds, settings())
+    return ds
 
 
 def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -114,7 +122,9 @@ def _read_upload(key: str, files: Sequence[tuple[str, bytes]], overrides_json: s
                 _failures.popitem(last=False)
         raise
     with _index_lock:
-        return _datasets.setdefault(key, ds)
+        ds = _datasets.setdefault(key, ds)
+    prewarm(ds, settings())
+    return ds
 
 
 def settings() -> Settings:
@@ -168,8 +178,64 @@ def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
     """fn(ds, *args, **kwargs), computed once per Dataset and arguments and held on the Dataset
     (Dataset.memo), which lives as long as its data is loaded. For whole-team results that every
     page and scope share (the team's diagnosis of a period): a scope change filters them and never
-    recomputes them."""
-    return ds.memo(("ui.dataset_call", _call_key(fn, args, kwargs)), lambda: fn(ds, *args, **kwargs))
+    recomputes them. A caller that asks while the same result is being computed (by prewarm or
+    another session) waits for it instead of computing it a second time."""
+    key = _call_key(fn, args, kwargs)
+    with _computing(f"{ds.fingerprint}|{key}"):
+        return ds.memo(("ui.dataset_call", key), lambda: fn(ds, *args, **kwargs))
+
+
+def _computing(key: str) -> threading.Lock:
+    """The lock of one dataset_call result: held while it is computed."""
+    with _index_lock:
+        lock = _computing_locks.pop(key, None) or threading.Lock()
+        _computing_locks[key] = lock                     # most recently used last
+        while len(_computing_locks) > COMPUTING_LOCKS_KEPT:
+            _computing_locks.popitem(last=False)
+    return lock
+
+
+def whole_team_work(ds: Dataset, settings: Settings) -> list[tuple[Callable, tuple]]:
+    """The whole-team results the first screens need, as (function, arguments) for dataset_call:
+    the diagnosis of the period the sidebar opens on (the latest complete quarter, which the rep
+    tables and the Rep profile read) and, when a quarter is in progress, its outlook and the
+    diagnosis of the quarter before it (the Overview's first block)."""
+    span = ds.date_span()
+    if span is None or not ds.has("sales"):
+        return []
+    opening = periods.latest_complete("quarter", span[1], settings.fiscal_start_month)
+    work: list[tuple[Callable, tuple]] = [(diagnostics.diagnose, (opening, settings, Scope()))]
+    now = current_periods(ds)
+    if now is not None:
+        current, done, _ = now
+        work.append((outlook, (current, settings, Scope())))
+        if done != opening:
+            work.append((diagnostics.diagnose, (done, settings, Scope())))
+    return work
+
+
+def prewarm(ds: Dataset, settings: Settings) -> None:
+    """Start the whole-team work (whole_team_work) in a background thread as soon as a dataset is
+    loaded, once per dataset and settings: done once per dataset rather than by the first page
+    that asks, so the Overview's first screen does not wait for it (a page that asks meanwhile
+    waits for the same computation, see dataset_call). A failure is left for the page to meet
+    and explain."""
+    key = f"{ds.fingerprint}|{settings.digest()}"
+    with _index_lock:
+        if key in _prewarmed:
+            return
+        _prewarmed[key] = None
+        while len(_prewarmed) > COMPUTING_LOCKS_KEPT:
+            _prewarmed.popitem(last=False)
+
+    def run() -> None:
+        try:
+            for fn, args in whole_team_work(ds, settings):
+                dataset_call(fn, ds, *args)
+        except Exception:           # noqa: BLE001 - the page that needs it computes it and shows why
+            return
+
+    threading.Thread(target=run, name="goalgap-prewarm", daemon=True).start()
 
 
 def not_available(what: str, tables: Sequence[str]) -> None:
