@@ -7,13 +7,13 @@ import streamlit as st
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
-from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
+from core.fmt import CAUSE_STATES, NA, cause_label, cause_labels, table_label
 from core.kpis import metrics
 from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
 from ui.state import cached_call, context, not_available, page_caption
-from ui.text import md
+from ui.text import md, method_words
 from ui.whatif import what_if_section
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -53,7 +53,7 @@ cols[1].metric("Explained by causes", fmt_money(below[causes].sum().sum()))
 cols[2].metric("Unexplained", fmt_money(below["unexplained"].sum()),
                help="The part of the gap no flagged cause accounts for.")
 cols[3].metric("Reps below goal", f"{len(below)} of {int(reps['attainment'].notna().sum())}")
-st.caption(f"Method: {diag.method}")
+st.caption(f"Method: {method_words(diag.method)}")
 for cause, tables in diag.not_assessed.items():
     st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(map(table_label, tables))} to enable it.")
 
@@ -85,7 +85,7 @@ for f in diag.findings.head(TOP_FINDINGS).itertuples():
         st.markdown(f"**What to do:** {md(f.actions)}")
         rng = (f"range {fmt_money(f.impact_low)} – {fmt_money(f.impact_high)}"
                if f.impact_low == f.impact_low else "team-level measure")
-        st.caption(f"Severity {f.severity} · {rng} · {f.confidence}")
+        st.caption(f"Severity {f.severity} · {rng} · {method_words(f.confidence)}")
         notes_box("finding", finding_key(f.cause, f.who), "Notes on this finding", folded=False)
 if len(diag.findings) > TOP_FINDINGS:
     with st.expander(f"All {len(diag.findings)} findings"):
@@ -106,7 +106,8 @@ st.dataframe(
                                                                  max_value=1.2),
                    "gap": st.column_config.NumberColumn("Gap to goal", format="dollar", step=1),
                    "primary_cause": "Primary cause", "causes": "Causes",
-                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar", step=1)} | money_cols)
+                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar", step=1)} | money_cols,
+    placeholder=NA)
 
 # ------------------------------------------------------------------ drill-down
 
@@ -170,6 +171,6 @@ else:
             benchmark=[fmt_unit(v, u) for v, u in zip(rows["benchmark"], rows["unit"], strict=False)]),
             hide_index=True, width="stretch",
             column_config={"label": "Signal", "value": "This rep", "target": "Target",
-                           "benchmark": "Reps at goal", "flagged": "Flagged"})
+                           "benchmark": "Reps at goal", "flagged": "Flagged"}, placeholder=NA)
     st.caption(f"Signals read over {period.label}; reps at goal = reps at or above quota who are not ramping. "
                f"Tenure: {fmt_num(sig.loc[sig['signal'] == 'tenure_months', 'value'].max(), 0)} months.")

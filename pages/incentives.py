@@ -42,7 +42,8 @@ fig.update_xaxes(tickformat=".0%")
 fig.update_yaxes(tickprefix="$", tickformat="~s")
 st.plotly_chart(style(fig, f"Payout vs attainment, {ctx.period.label} (red: below goal, paid like the reps at goal)",
                       "Payout ($)", "Attainment"), width="stretch")
-show_table(pay.sort_values("payout", ascending=False), column_config={"payout": MONEY, "attainment": PCT, "cost_of_sales": PCT,
+show_table(pay.sort_values("payout", ascending=False),
+           column_config={"payout": MONEY, "attainment": PCT, "cost_of_sales": PCT,
                             "paid_like_goal": "Below goal, paid like reps at goal"})
 
 st.subheader("Pay mix against the product goals")

@@ -38,7 +38,8 @@ show_table(table.assign(largest_cause=table["largest_cause"].map(cause_label, na
            column_config={"revenue": MONEY, "quota": MONEY, "gap": MONEY, "payout": MONEY, "attainment": PCT,
                             "growth": PCT, "win_rate": PCT, "on_time_follow_up_rate": PCT,
                             "remaining_quota": st.column_config.NumberColumn("Shortfall", format="dollar", step=1),
-                            **{c: st.column_config.NumberColumn(cause_label(c), format="dollar", step=1) for c in causes}})
+                            **{c: st.column_config.NumberColumn(cause_label(c), format="dollar", step=1)
+                               for c in causes}})
 
 manager = st.selectbox("Reps of", table["manager"].tolist(), key="managers_pick")
 kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, ctx.scope)

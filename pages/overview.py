@@ -11,9 +11,9 @@ import streamlit as st
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
-from core.fmt import cause_label
+from core.fmt import NA, cause_label
 from core.kpis import forecast, metrics
-from ui.charts import BAD, GOOD, WARN, fmt_pct, region_colors, style
+from ui.charts import BAD, GOOD, WARN, fmt_pct, range_metric, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
 from ui.state import cached_call, context, dataset_call, not_available, page_caption
@@ -75,8 +75,8 @@ if fc.remaining_working_days:
     cols[0].metric("Projected revenue", fmt_money(fc.projected),
                    delta=f"{fmt_money(fc.projected - fc.quota)} vs quota" if _known(fc.quota) else None,
                    help="Revenue to date plus the forecast of the working days left.")
-    cols[1].metric("80 % range", f"{fmt_money(fc.low)} – {fmt_money(fc.high)}",
-                   help="Eight times in ten the period should end inside this range.")
+    range_metric(cols[1], "80 % range", fc.low, fc.high, settings.reporting_currency,
+                 help="Eight times in ten the period should end inside this range.")
     cols[2].metric("Chance of reaching quota", fmt_pct(fc.p_goal))
     cols[3].metric("Needed per working day", fmt_money(fc.needed_per_day),
                    help=f"Revenue per working day to reach quota over the {fc.remaining_working_days} left.")
@@ -137,7 +137,7 @@ st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=Tru
                  "primary_cause": st.column_config.TextColumn(
                      "Primary cause", help="The cause explaining most of the rep's gap (Diagnostic page)"),
                  "trend": st.column_config.LineChartColumn(f"Revenue, last {SPARK_MONTHS} months"),
-             })
+             }, placeholder=NA)
 
 # ------------------------------------------------------------------ biggest gaps and movers
 left, right = st.columns(2)

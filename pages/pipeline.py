@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import metrics
-from ui.charts import NEUTRAL, fmt_money, fmt_num, fmt_pct, region_colors, style
+from ui.charts import fmt_money, fmt_num, fmt_pct, region_colors, slanted_names, style, target_line
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import plot_text
 
@@ -42,10 +42,12 @@ cols = st.columns(4)
 cols[0].metric("Win rate", fmt_pct(team["win_rate"]),
                help=f"Won ÷ (won + lost) of deals closed in {period.label}: "
                     f"{fmt_num(team['won'], 0)} won, {fmt_num(team['lost'], 0)} lost. Open deals do not count.")
-cols[1].metric("Sales cycle", fmt_num(team["sales_cycle_days"], 0) + (" days" if _known(team["sales_cycle_days"]) else ""),
+cols[1].metric("Sales cycle",
+               fmt_num(team["sales_cycle_days"], 0) + (" days" if _known(team["sales_cycle_days"]) else ""),
                help="Median days from created to close of the deals won in the period.")
 at_start = cached_call(metrics.pipeline_at_start, ds, period)
-cols[2].metric("Pipeline coverage", fmt_num(team["pipeline_coverage"], 1) + ("×" if _known(team["pipeline_coverage"]) else ""),
+cols[2].metric("Pipeline coverage",
+               fmt_num(team["pipeline_coverage"], 1) + ("×" if _known(team["pipeline_coverage"]) else ""),
                delta=(f"{team['pipeline_coverage'] - coverage_target:+.1f}× vs target {coverage_target:.0f}×"
                       if _known(team["pipeline_coverage"]) else None),
                help=(f"{period.label} is over: the pipeline open on its first day ÷ its quota (reps with a quota)."
@@ -90,7 +92,8 @@ else:
             part = by_rep[by_rep["stage"] == stage]
             fig.add_bar(x=part["amount"], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
                         customdata=part[["opportunities"]].to_numpy(),
-                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
+                        hovertemplate="%{y} · " + plot_text(stage)
+                                      + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
         fig.update_layout(barmode="stack")
         fig.update_yaxes(categoryorder="array", categoryarray=order)
         st.plotly_chart(style(fig, "Open pipeline per rep by stage (now)", None, x_title="Open amount ($)",
@@ -120,7 +123,8 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
                     hovertemplate="%{x}: " + hover + "<extra>%{fullData.name}</extra>")
     fig.update_xaxes(categoryorder="array", categoryarray=data["rep_name"].tolist())
     if target is not None:
-        fig.add_hline(y=target * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
+        target_line(fig, target * scale, f"Target {fmt_num(target * scale, 1)}")
+    slanted_names(fig)
     cap = _axis_cap(data[kpi] * scale, None if target is None else target * scale) if cap_if_wide else None
     if cap is not None:   # a rep with almost no quota left would flatten everyone else: cut, never log
         fig.update_yaxes(range=[0, cap])
@@ -134,7 +138,8 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
 
 
 _bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")
-_bars("pipeline_coverage", f"Pipeline coverage per rep ({'pipeline at start ÷ quota' if at_start else 'open pipeline ÷ quota left'}), "
+coverage_rule = "pipeline at start ÷ quota" if at_start else "open pipeline ÷ quota left"
+_bars("pipeline_coverage", f"Pipeline coverage per rep ({coverage_rule}), "
       f"{period.label}",
       "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", cap_if_wide=True)
 _bars("sales_cycle_days", f"Median sales cycle of deals won in {period.label}", "Days", hover="%{y:.0f} days")

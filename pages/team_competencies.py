@@ -6,11 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.fmt import NA
 from core.kpis import metrics
 from core.people import competency as comp
 from ui.charts import fmt_num, style
 from ui.state import cached_call, context, not_available
-from ui.text import md
+from ui.text import md, method_words
 
 MAX_ROWS = 60
 SORTS = {"Largest total shortfall first": ("shortfall", False), "Name": ("rep_name", True),
@@ -90,15 +91,16 @@ for col, improving, word in zip(st.columns(2), (True, False), ("improving", "sli
         st.subheader(f"Who is {word}")
         listed = movers(table, improving=improving)
         if len(listed):
-            st.dataframe(listed, hide_index=True, width="stretch")
+            st.dataframe(listed, hide_index=True, width="stretch", placeholder=NA)
         else:
             st.write(f"Nobody clearly {word}.")
 st.caption("Listed when the whole 80 % interval of the trend is above (improving) or below (slipping) zero. "
-           + ", ".join(f"{m}: {n}" for m, n in table["method"].value_counts().items()) + ".")
+           "How each trend was estimated, per rep and competency: "
+           + "; ".join(f"{method_words(m)}: {n}" for m, n in table["method"].value_counts().items()) + ".")
 
 st.subheader("Coaching focus")
 focus = cached_call(comp.coaching_focus, table, ctx.ds, ctx.settings, ctx.period.end)
 names = dict(zip(table["rep_id"], table["rep_name"], strict=False))
 st.dataframe(pd.DataFrame({"Rep": focus["rep_id"].map(names), "Priority": focus["rank"],
                            "Competency": focus["competency"], "Why": focus["reason"]}),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder=NA)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
-from core.fmt import column_label, fmt_money, fmt_num, fmt_pct, fmt_unit  # noqa: F401  (re-exported for pages)
+from core.fmt import NA, column_label, fmt_money, fmt_num, fmt_pct, fmt_unit, is_missing  # noqa: F401  (re-exported for pages)
 from ui.text import plot_text
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -84,4 +84,38 @@ def show_table(frame: pd.DataFrame, column_config: dict[str, Any] | None = None,
             config[col] = {**given, "label": column_label(str(col))}
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", NA)        # a missing value reads "n/a", as everywhere else
     return st.dataframe(frame, column_config=config, **kwargs)
+
+
+def trend_words(x: Any, unit: str, digits: int = 1) -> str:
+    """A trend with its sign and unit: "trend +1.2 points a quarter"; one that rounds to zero reads
+    "steady (0.0 points a quarter)", never "-0.0"; missing → "trend n/a"."""
+    if is_missing(x):
+        return f"trend {NA}"
+    rounded = round(float(x), digits) + 0.0      # + 0.0 turns -0.0 into 0.0
+    if rounded == 0:
+        return f"steady ({rounded:.{digits}f} {unit})"
+    return f"trend {rounded:+.{digits}f} {unit}"
+
+
+def range_metric(col: Any, label: str, low: Any, high: Any, currency: str = "USD", help: str | None = None) -> None:
+    """A money range as a metric that fits a quarter of the page at 1366 px: the low end as the value,
+    "to <high end>" under it (one line "$18.60M–$19.10M" is cut off there)."""
+    col.metric(label, fmt_money(low, currency=currency), delta=f"to {fmt_money(high, currency=currency)}",
+               delta_color="off", delta_arrow="off", help=help)
+
+
+def target_line(fig: go.Figure, y: float, label: str, color: str = NEUTRAL, dash: str = "dash") -> go.Figure:
+    """A target as a dashed line across the plot, named in the legend ("Target 5.0") rather than by a
+    label inside the plot, where it sat on the bars and lines."""
+    fig.add_hline(y=y, line_dash=dash, line_color=color)
+    fig.add_scatter(x=[None], y=[None], mode="lines", name=label, line={"color": color, "dash": dash},
+                    hoverinfo="skip")
+    return fig
+
+
+def slanted_names(fig: go.Figure) -> go.Figure:
+    """Rep names under bars at 45°, not 90° (read without turning one's head)."""
+    fig.update_xaxes(tickangle=-45, automargin=True)
+    return fig

@@ -43,7 +43,8 @@ def in_progress_block(ctx: Ctx) -> None:
             st.text(f"{label}: {fmt_money(money)}")
     with right:
         st.caption("Who is least likely to reach goal this quarter")
-        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"], strict=False):
+        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"],
+                                             strict=False):
             st.text(f"{name}: heading for {fmt_money(projected)} of {fmt_money(quota)}, "
                     f"{fmt_pct(p)} chance of goal")
     st.divider()

@@ -239,9 +239,21 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
 
 
 def not_available(what: str, tables: Sequence[str]) -> None:
-    """Say plainly what is missing instead of showing zeros."""
-    names = ", ".join(f"**{table_label(t)}**" for t in tables)
-    st.info(f"{what}: not available — upload {names} to enable it (Data page).", icon="ℹ️")
+    """Say plainly what is missing instead of showing zeros, and where to fix it: quotas can be
+    set in the app (Quotas page), every other table is uploaded on the Data page."""
+    st.info(missing_text(what, tables), icon="ℹ️")
+
+
+def missing_text(what: str, tables: Sequence[str]) -> str:
+    """The sentence not_available shows."""
+    uploads = [t for t in tables if t != "quotas"]
+    fixes = []
+    if uploads:
+        fixes.append(f"upload {', '.join(f'**{table_label(t)}**' for t in uploads)} on the Data page")
+    if "quotas" in tables:
+        fixes.append("set quotas on the **Quotas, fiscal year & currency** page (or upload a quota file on the "
+                     "Data page)")
+    return f"{what}: not available — {' and '.join(fixes) or 'the data has nothing to compute it from'}."
 
 
 def page_caption(ctx: Ctx, *extra: str) -> None:

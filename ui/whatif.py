@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.diagnostic.findings import CAUSES, Diagnosis
 from core.diagnostic.whatif import rep_what_if, shortfall, what_if
+from core.fmt import NA
 from ui.charts import fmt_money, show_table, style
 from ui.notes import notebook, update_notebook
 
@@ -48,8 +49,9 @@ def what_if_section(diag: Diagnosis) -> None:
     given = st.session_state.get("whatif_reps", {})
     edited = st.data_editor(reps.assign(share=[given.get(r, 100) for r in reps["rep_id"]]),
                             hide_index=True, width="stretch", disabled=["rep_id", "rep_name"], key="whatif_rep_table",
-                            column_config={"rep_id": "Rep ID", "rep_name": "Rep", "share": st.column_config.NumberColumn(
-                                "Share closed (%)", min_value=0, max_value=100, step=5)})
+                            column_config={"rep_id": "Rep ID", "rep_name": "Rep",
+                                           "share": st.column_config.NumberColumn(
+                                "Share closed (%)", min_value=0, max_value=100, step=5)}, placeholder=NA)
     rep_share = dict(zip(edited["rep_id"], pd.to_numeric(edited["share"]).fillna(100).clip(0, 100) / 100, strict=False))
     table = what_if(diag, cause_share, rep_share)
     total, short = table["gap_closed"].sum(), shortfall(diag)
@@ -61,8 +63,9 @@ def what_if_section(diag: Diagnosis) -> None:
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickprefix="$", tickformat="~s")
     st.plotly_chart(style(fig, "Gap that would close per cause (with its range)", None, "US$"), width="stretch")
-    show_table(table.drop(columns=["cause"]), column_config={"label": "Cause", "rep_ids": "Rep IDs","gap_closed": MONEY, "low": MONEY, "high": MONEY,
-                                "share_of_shortfall": st.column_config.NumberColumn(format="percent")})
+    show_table(table.drop(columns=["cause"]),
+               column_config={"label": "Cause", "rep_ids": "Rep IDs", "gap_closed": MONEY, "low": MONEY, "high": MONEY,
+                              "share_of_shortfall": st.column_config.NumberColumn(format="percent")})
     with st.form("whatif_save", clear_on_submit=True, border=False):
         name = st.text_input("Scenario name", key="whatif_name")
         if st.form_submit_button("Save this scenario with the session"):
