@@ -141,24 +141,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8612, help="GoalGap's server")
     parser.add_argument("--bare-port", type=int, default=8622, help="the bare page's server")
     parser.add_argument("--no-start", action="store_true", help="use servers already running on those ports")
+    parser.add_argument("--same-port", action="store_true",
+                        help="one port for both (--port): each round starts its server, warms it up and stops it, "
+                             "for machines where only one port may be used")
     parser.add_argument("--out", help="append the result (Markdown) to this file")
     args = parser.parse_args(argv)
     demo = Target("GoalGap demo", ROOT / "app.py", args.port)
-    bare = Target("bare page", BARE_PAGE, args.bare_port)
-    procs = [] if args.no_start else [start(demo), start(bare)]
-    try:
-        for target in (bare, demo):     # warm up: first runs import and load the sample
-            asyncio.run(load(target, 1, 2))
-        results: dict[str, list[float]] = {bare.name: [], demo.name: []}
+    bare = Target("bare page", BARE_PAGE, args.port if args.same_port else args.bare_port)
+    results: dict[str, list[float]] = {bare.name: [], demo.name: []}
+    if args.same_port:
         for _ in range(args.rounds):
             for target in (bare, demo):
-                results[target.name] += asyncio.run(load(target, args.sessions, args.changes))
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=20)
+                proc = start(target)
+                try:
+                    asyncio.run(load(target, 1, 2))      # warm up: import and load the sample
+                    results[target.name] += asyncio.run(load(target, args.sessions, args.changes))
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+    else:
+        procs = [] if args.no_start else [start(demo), start(bare)]
+        try:
+            for target in (bare, demo):     # warm up: first runs import and load the sample
+                asyncio.run(load(target, 1, 2))
+            for _ in range(args.rounds):
+                for target in (bare, demo):
+                    results[target.name] += asyncio.run(load(target, args.sessions, args.changes))
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=20)
+    load_avg = os.getloadavg()[0]
     heading = (f"{args.sessions} concurrent sessions × {args.changes} period changes × {args.rounds} rounds "
-               f"({os.cpu_count()} cores):")
+               f"({os.cpu_count()} cores, load average {load_avg:.1f} at the end"
+               f"{', servers in turn on one port' if args.same_port else ''}):")
     lines = [heading, "", "| page | changes | median (s) | p95 (s) |", "|---|---|---|---|"]
     for name, values in results.items():
         lines.append(f"| {name} | {len(values)} | {statistics.median(values):.2f} | {p95(values):.2f} |")

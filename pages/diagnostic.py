@@ -33,9 +33,8 @@ if not metrics.has_sales(ds):
     not_available("The diagnostic", ["sales"])
     st.stop()
 
-with st.status("Running the diagnostic…", expanded=False) as status:
+with st.spinner("Running the diagnostic…"):     # gone once done: nothing left spinning or saying "ready"
     diag = cached_call(diagnostics.diagnose, ds, period, settings, scope)
-    status.update(label="Diagnostic ready", state="complete")
 
 reps = diag.reps
 if reps["attainment"].notna().sum() == 0:

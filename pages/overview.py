@@ -58,14 +58,16 @@ cols[2].metric("Attainment", fmt_pct(team["attainment"]),
                delta=(f"{(team['attainment'] - target) * 100:+.0f} pts vs {fmt_pct(target)} target"
                       if _known(team["attainment"]) else None),
                help="Σ revenue ÷ Σ quota of the reps with a quota — not an average of the reps' percentages.")
-cols[3].metric("Gap to goal", fmt_money(team["gap"]),
-               delta=(f"shortfall of reps below goal {fmt_money(team['remaining_quota'])}"
-                      if _known(team["remaining_quota"]) else None), delta_color="off",
-               help="Quota − revenue (negative = ahead). The shortfall adds up only the reps below quota.")
+cols[3].metric("Gap to goal (team)", fmt_money(team["gap"]),
+               delta=(f"reps below goal: {fmt_money(team['remaining_quota'])} short"
+                      if _known(team["remaining_quota"]) else None), delta_color="off", delta_arrow="off",
+               help="Team gap: Σ quota − Σ revenue (negative = ahead), so reps ahead of goal offset reps behind. "
+                    "Under it, the shortfall of the reps below goal: Σ (quota − revenue) over those reps only — "
+                    "larger, because nobody's surplus offsets it.")
 if metrics.missing_inputs(ds, "attainment"):
     not_available("Quota, attainment and gap to goal", metrics.missing_inputs(ds, "attainment"))
 with heading:
-    in_progress_block(ctx)
+    heading_shown = in_progress_block(ctx)
 
 # ------------------------------------------------------------------ forecast
 fc = cached_call(forecast.team_forecast, ds, period, settings, scope)
@@ -81,9 +83,11 @@ if fc.remaining_working_days:
     cols[3].metric("Needed per working day", fmt_money(fc.needed_per_day),
                    help=f"Revenue per working day to reach quota over the {fc.remaining_working_days} left.")
     st.caption(f"Forecast model: {fc.method}. More on the Trends page.")
+elif heading_shown:
+    st.caption(f"{period.label} is over: these numbers are final. Where the period in progress is heading is "
+               "at the top of the page.")
 else:
-    st.caption(f"{period.label} is over: the numbers above are final. Choose the current period in the "
-               "sidebar to see where it is heading.")
+    st.caption(f"{period.label} is over: these numbers are final.")
 
 # ------------------------------------------------------------------ attainment distribution
 dist = metrics.attainment_distribution(reps)
@@ -105,7 +109,7 @@ else:
                f"{fmt_pct(dist['share_at_goal'])} of the reps are at or above goal.")
 
 # ------------------------------------------------------------------ rep table
-st.subheader("Every rep")
+st.subheader("Every rep, furthest below goal first")
 spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
 by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
 spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
@@ -115,28 +119,27 @@ spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
 with st.spinner("Diagnosing…"):
     diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
 primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: "—" if c == "none" else cause_label(c))
-table = reps[["rep_name", "region", "territory_id", "role", "ramping", "revenue", "quota"]].assign(
+table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
     attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
-    growth=reps["growth"] * 100,
     trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
-money = {"format": "dollar", "step": 1}
+money = {"format": "dollar", "step": 1, "width": 88}
+# Widths in pixels that add up to the main column at 1366 px (about 900), so nothing is cut off on the
+# right; the rep's name stays pinned when the table is narrower. Role, ramping and growth are on the
+# Rep profile.
 st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=True, width="stretch",
              column_config={
-                 "rep_name": st.column_config.TextColumn("Rep"),
-                 "region": "Region", "territory_id": "Territory", "role": "Role",
-                 "ramping": st.column_config.CheckboxColumn(
-                     "Ramping", help=f"Hired less than {settings.thresholds.ramp_months} months before period end"),
+                 "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
+                 "region": st.column_config.TextColumn("Region", width=80),
+                 "territory_id": st.column_config.TextColumn("Territory", width=70),
                  "revenue": st.column_config.NumberColumn("Revenue", **money),
                  "quota": st.column_config.NumberColumn("Quota", **money),
                  "attainment": st.column_config.ProgressColumn(
-                     "Attainment", format="%.0f%%", min_value=0.0, max_value=150.0,
+                     "Attainment", format="%.0f%%", min_value=0.0, max_value=150.0, width=105,
                      help=f"Revenue ÷ quota; target {fmt_pct(target)}"),
                  "gap": st.column_config.NumberColumn("Gap to goal", **money, help="Quota − revenue"),
-                 "growth": st.column_config.NumberColumn("Growth", format="%+.0f%%",
-                                                         help="vs the same period a year earlier"),
                  "primary_cause": st.column_config.TextColumn(
-                     "Primary cause", help="The cause explaining most of the rep's gap (Diagnostic page)"),
-                 "trend": st.column_config.LineChartColumn(f"Revenue, last {SPARK_MONTHS} months"),
+                     "Primary cause", width=140, help="The cause explaining most of the rep's gap (Diagnostic page)"),
+                 "trend": st.column_config.LineChartColumn(f"Revenue, last {SPARK_MONTHS} months", width=95),
              }, placeholder=NA)
 
 # ------------------------------------------------------------------ biggest gaps and movers

@@ -30,7 +30,9 @@ def test_headline_numbers_come_from_core(overview):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Revenue"] == fmt_money(team["revenue"]) and shown["Quota"] == fmt_money(team["quota"])
     assert shown["Attainment"] == fmt_pct(team["attainment"]) != "n/a"
-    assert shown["Gap to goal"] == fmt_money(team["gap"])
+    assert shown["Gap to goal (team)"] == fmt_money(team["gap"])
+    gap = next(m for m in at.metric if m.label == "Gap to goal (team)")
+    assert gap.delta == f"reps below goal: {fmt_money(team['remaining_quota'])} short"   # said apart from the gap
 
 
 def test_distribution_and_rep_table(overview):
@@ -41,7 +43,10 @@ def test_distribution_and_rep_table(overview):
     dist = next(c for c in chart_specs(at) if "attainment band" in c["layout"]["title"]["text"])
     assert list(dist["data"][0]["x"]) == list(metrics.BANDS)
     assert sum(dist["data"][0]["y"]) == reps["attainment"].notna().sum() > 0
-    assert len(at.dataframe[0].value) == len(reps)
+    table = at.dataframe[0].value
+    assert len(table) == len(reps)
+    shown = table["attainment"].dropna().tolist()
+    assert shown == sorted(shown) and len(shown) == reps["attainment"].notna().sum()   # furthest below goal first
     titles = [c["layout"]["title"]["text"] for c in chart_specs(at)]
     assert any("Biggest gaps" in t for t in titles) and any("Biggest attainment changes" in t for t in titles)
 

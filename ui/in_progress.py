@@ -11,21 +11,21 @@ from ui.charts import fmt_money, fmt_pct
 from ui.state import Ctx, cached_call, dataset_call
 
 
-def in_progress_block(ctx: Ctx) -> None:
+def in_progress_block(ctx: Ctx) -> bool:
     """Projected finish, chance of goal and the run-rate needed; the top causes; the reps least
-    likely to reach goal."""
+    likely to reach goal. False when no period is in progress (nothing drawn)."""
     now = current_periods(ctx.ds)
     if now is None:
-        return
+        return False
     period, done, as_of = now
     f, who = dataset_call(outlook, ctx.ds, period, ctx.settings, ctx.scope)   # the team's: prewarmed
     if not f.remaining_working_days:        # the data reaches the period's end: nothing in progress
-        return
+        return False
     if not (f.quota and f.quota > 0):       # no goal to head for: say how to set one, not four n/a
         st.caption(f"Where {period.label} is heading needs quotas.")
         st.page_link("pages/quotas.py", label="No quota file? Set quotas in the app", icon=":material/target:")
         st.divider()
-        return
+        return False
     team = dataset_call(diagnostics.diagnose, ctx.ds, done, ctx.settings, Scope())   # shared with the pages
     causes = top_causes(team, cached_call(metrics.roster, ctx.ds, ctx.scope)["rep_id"])
     st.subheader(f"Period in progress: {period.label} (data to {as_of})")
@@ -48,3 +48,4 @@ def in_progress_block(ctx: Ctx) -> None:
             st.text(f"{name}: heading for {fmt_money(projected)} of {fmt_money(quota)}, "
                     f"{fmt_pct(p)} chance of goal")
     st.divider()
+    return True

@@ -77,7 +77,7 @@ def html_text(text: object) -> str:
 # How core names its statistical methods, in words a sales director reads (the core strings stay
 # as they are: the Excel export and the tests read them).
 _RULES_FEW = re.compile(r"\brules \((\d+) (reps|months): too few for a model\)")
-_OLS = re.compile(r"\bmodel: OLS on ([\d,]+) rep-months, clustered by rep\b")
+_OLS = re.compile(r"\bmodel: OLS\b")
 _METHOD_WORDS = (("rules (team-level measure)", "rule of thumb (a measure of the whole team)"),
                  ("mixed model (per-rep slope)", "a model across the team with each rep's own trend"),
                  ("per-rep fit", "a trend fitted to the rep's own ratings"),
@@ -92,8 +92,7 @@ def method_words(text: str) -> str:
         return ("rules of thumb (no " + what + " to fit a model on)" if count == 0
                 else f"rules of thumb (only {count} {what}, too few to fit a model)")
 
-    text = _OLS.sub(lambda m: f"a regression on {m.group(1)} rep-months (each rep's months counted together)",
-                    _RULES_FEW.sub(few, text))
+    text = _OLS.sub("a regression (least squares)", _RULES_FEW.sub(few, text))
     for raw, words in _METHOD_WORDS:
         text = text.replace(raw, words)
     return text
