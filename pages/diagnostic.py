@@ -97,10 +97,14 @@ what_if_section(diag)
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")
 table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels))
-money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1) for c in causes}
+money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1, width=95) for c in causes}
+# The rep's name pinned, then what a manager reads first; only the causes that cost these reps money.
+costly = [c for c in causes if table[c].fillna(0).ne(0).any()]
 st.dataframe(
     table, hide_index=True, width="stretch",
-    column_config={"rep_id": "Rep ID", "rep_name": "Rep", "region": "Region", "territory_id": "Territory",
+    column_order=["rep_name", "region", "attainment", "gap", "primary_cause", *costly, "unexplained"],
+    column_config={"rep_id": "Rep ID", "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
+                   "region": "Region", "territory_id": "Territory",
                    "attainment": st.column_config.ProgressColumn("Attainment", format="percent", min_value=0,
                                                                  max_value=1.2),
                    "gap": st.column_config.NumberColumn("Gap to goal", format="dollar", step=1),

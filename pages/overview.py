@@ -16,7 +16,7 @@ from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, WARN, fmt_pct, range_metric, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
-from ui.state import cached_call, context, dataset_call, not_available, page_caption
+from ui.state import cached_call, context, dataset_call, not_available, page_caption, view_memo
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD), strict=False))
 SPARK_MONTHS = 12
@@ -95,38 +95,46 @@ st.subheader("How attainment is spread over the reps")
 if dist["n"] == 0:
     not_available("The attainment distribution", metrics.missing_inputs(ds, "attainment") or ["quotas"])
 else:
-    fig = go.Figure(go.Bar(
-        x=list(dist["counts"]), y=list(dist["counts"].values()),
-        marker_color=[BAND_COLORS[b] for b in dist["counts"]],
-        text=[fmt_pct(s) for s in dist["bands"].values()], textposition="outside",
-        customdata=list(dist["bands"].values()),
-        hovertemplate="%{x} of quota: %{y} reps (%{customdata:.0%})<extra></extra>"))
-    style(fig, f"Reps per attainment band, {period.label} ({dist['n']} reps with a quota)",
-          "Reps", x_title="Attainment (revenue ÷ quota)", height=340)
-    st.plotly_chart(fig, width="stretch")
+    def _distribution() -> go.Figure:
+        fig = go.Figure(go.Bar(
+            x=list(dist["counts"]), y=list(dist["counts"].values()),
+            marker_color=[BAND_COLORS[b] for b in dist["counts"]],
+            text=[fmt_pct(s) for s in dist["bands"].values()], textposition="outside",
+            customdata=list(dist["bands"].values()),
+            hovertemplate="%{x} of quota: %{y} reps (%{customdata:.0%})<extra></extra>"))
+        return style(fig, f"Reps per attainment band, {period.label} ({dist['n']} reps with a quota)",
+                     "Reps", x_title="Attainment (revenue ÷ quota)", height=340)
+
+    st.plotly_chart(view_memo(ctx, "overview.distribution", _distribution), width="stretch")
     st.caption(f"Median attainment {fmt_pct(dist['median'])}; the middle half of the reps lies between "
                f"{fmt_pct(dist['q1'])} and {fmt_pct(dist['q3'])} (spread {fmt_pct(dist['spread'])}). "
                f"{fmt_pct(dist['share_at_goal'])} of the reps are at or above goal.")
 
 # ------------------------------------------------------------------ rep table
 st.subheader("Every rep, furthest below goal first")
-spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
-by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
-spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
-# The diagnosis is computed for the whole team once per dataset, period and settings (benchmarks
-# are the team's reps at goal), held on the Dataset and only filtered here, so a scope change never
-# re-runs it.
-with st.spinner("Diagnosing…"):
+
+
+def _rep_table() -> pd.DataFrame:
+    spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
+    by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
+    spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
+    # The diagnosis is computed for the whole team once per dataset, period and settings (benchmarks
+    # are the team's reps at goal), held on the Dataset and only filtered here, so a scope change never
+    # re-runs it.
     diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
-primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(lambda c: "—" if c == "none" else cause_label(c))
-table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
-    attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
-    trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
+    primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(
+        lambda c: "—" if c == "none" else cause_label(c))
+    table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
+        attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
+        trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
+    return table.sort_values("attainment", na_position="last")
+
+
 money = {"format": "dollar", "step": 1, "width": 88}
 # Widths in pixels that add up to the main column at 1366 px (about 900), so nothing is cut off on the
 # right; the rep's name stays pinned when the table is narrower. Role, ramping and growth are on the
 # Rep profile.
-st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=True, width="stretch",
+st.dataframe(view_memo(ctx, "overview.reps", _rep_table), hide_index=True, width="stretch",
              column_config={
                  "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
                  "region": st.column_config.TextColumn("Region", width=80),
@@ -144,30 +152,39 @@ st.dataframe(table.sort_values("attainment", na_position="last"), hide_index=Tru
 
 # ------------------------------------------------------------------ biggest gaps and movers
 left, right = st.columns(2)
-colors = region_colors(reps["region"])
 gaps = reps.dropna(subset=["gap"]).nlargest(TOP, "gap")
+
+
+def _gaps() -> go.Figure:
+    colors = region_colors(reps["region"])
+    fig = go.Figure()
+    for region, part in gaps.groupby("region", sort=True):
+        fig.add_bar(x=part["gap"], y=part["rep_name"], orientation="h", name=str(region),
+                    marker_color=colors[str(region)], customdata=part[["attainment"]].to_numpy(),
+                    hovertemplate="%{y}: %{x:$,.0f} short (attainment %{customdata[0]:.0%})<extra></extra>")
+    fig.update_yaxes(categoryorder="total ascending")
+    return style(fig, f"Biggest gaps to goal, {period.label}", None, x_title="Quota − revenue ($)", height=320)
+
+
+def _movers() -> go.Figure:
+    fig = go.Figure(go.Bar(
+        x=movers["change"] * 100, y=movers["rep_name"], orientation="h",
+        marker_color=[GOOD if c > 0 else BAD for c in movers["change"]],
+        customdata=movers[["attainment_previous", "attainment"]].to_numpy(),
+        hovertemplate="%{y}: %{customdata[0]:.0%} → %{customdata[1]:.0%} (%{x:+.0f} pts)<extra></extra>"))
+    fig.update_yaxes(categoryorder="array", categoryarray=movers["rep_name"].tolist()[::-1])
+    return style(fig, f"Biggest attainment changes vs {period.previous().label}", None,
+                 x_title="Change in attainment (percentage points)", height=320)
+
+
 with left:
     if gaps.empty:
         not_available("Biggest gaps to goal", metrics.missing_inputs(ds, "gap") or ["quotas"])
     else:
-        fig = go.Figure()
-        for region, part in gaps.groupby("region", sort=True):
-            fig.add_bar(x=part["gap"], y=part["rep_name"], orientation="h", name=str(region),
-                        marker_color=colors[str(region)], customdata=part[["attainment"]].to_numpy(),
-                        hovertemplate="%{y}: %{x:$,.0f} short (attainment %{customdata[0]:.0%})<extra></extra>")
-        fig.update_yaxes(categoryorder="total ascending")
-        st.plotly_chart(style(fig, f"Biggest gaps to goal, {period.label}", None, x_title="Quota − revenue ($)",
-                              height=320), width="stretch")
+        st.plotly_chart(view_memo(ctx, "overview.gaps", _gaps), width="stretch")
 movers = cached_call(metrics.biggest_movers, ds, period, settings, scope, n=TOP)
 with right:
     if movers.empty:
         not_available("Biggest movers", metrics.missing_inputs(ds, "attainment") or ["quotas"])
     else:
-        fig = go.Figure(go.Bar(
-            x=movers["change"] * 100, y=movers["rep_name"], orientation="h",
-            marker_color=[GOOD if c > 0 else BAD for c in movers["change"]],
-            customdata=movers[["attainment_previous", "attainment"]].to_numpy(),
-            hovertemplate="%{y}: %{customdata[0]:.0%} → %{customdata[1]:.0%} (%{x:+.0f} pts)<extra></extra>"))
-        fig.update_yaxes(categoryorder="array", categoryarray=movers["rep_name"].tolist()[::-1])
-        st.plotly_chart(style(fig, f"Biggest attainment changes vs {period.previous().label}", None,
-                              x_title="Change in attainment (percentage points)", height=320), width="stretch")
+        st.plotly_chart(view_memo(ctx, "overview.movers", _movers), width="stretch")

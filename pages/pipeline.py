@@ -71,10 +71,13 @@ else:
     left, right = st.columns(2)
     open_ = funnel[funnel["status"] == "open"]
     with left:
-        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="value+percent initial",
+        # Counts only: open deals now are a snapshot, not a conversion from the first stage (a later
+        # stage can hold more deals, and "118 % of initial" reads as an error).
+        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="value",
                                   customdata=open_[["amount"]].to_numpy(), marker_color="#4292c6",
                                   hovertemplate="%{y}: %{x} open deals, %{customdata[0]:$,.0f}<extra></extra>"))
-        st.plotly_chart(style(fig, "Open deals per stage (now)", None, height=360), width="stretch")
+        st.plotly_chart(style(fig, "Open deals per stage, in stage order (now)", None, height=360),
+                        width="stretch")
     with right:
         closed = funnel[funnel["status"] != "open"]
         fig = go.Figure(go.Bar(x=closed["stage"], y=closed["opportunities"],
@@ -96,6 +99,7 @@ else:
                                       + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
         fig.update_layout(barmode="stack")
         fig.update_yaxes(categoryorder="array", categoryarray=order)
+        fig.update_xaxes(tickprefix="$", tickformat="~s")
         st.plotly_chart(style(fig, "Open pipeline per rep by stage (now)", None, x_title="Open amount ($)",
                               height=160 + 18 * len(order)), width="stretch")
 

@@ -34,11 +34,12 @@ def _finish_prewarm() -> None:
 def test_loading_data_starts_the_whole_team_work_once_and_pages_reuse_it(monkeypatch):
     """The diagnosis of the opening period is computed in the background on loading, once; a
     page asking for it afterwards gets the very same result (no second computation)."""
-    calls = []
+    _finish_prewarm()                      # another test's data: not counted here
+    seen = []
     real = state.diagnostics.diagnose
 
     def counted(*args, **kwargs):
-        calls.append(args[1])
+        seen.append(args[0])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(state.diagnostics, "diagnose", counted)
@@ -47,10 +48,14 @@ def test_loading_data_starts_the_whole_team_work_once_and_pages_reuse_it(monkeyp
     state.prewarm(ds, state.settings())            # asked again: already started, not repeated
     _finish_prewarm()
     work = state.whole_team_work(ds, state.settings())
-    assert work and len(calls) == sum(fn is counted for fn, _ in work)
+
+    def calls() -> int:
+        return sum(d is ds for d in seen)
+
+    assert work and calls() == sum(fn is counted for fn, _ in work)
     fn, args = work[0]
     first = state.dataset_call(fn, ds, *args)
-    assert state.dataset_call(fn, ds, *args) is first and len(calls) == sum(fn is counted for fn, _ in work)
+    assert state.dataset_call(fn, ds, *args) is first and calls() == sum(fn is counted for fn, _ in work)
 
 
 def test_an_unreadable_upload_is_not_read_again(monkeypatch):

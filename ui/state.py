@@ -17,6 +17,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,12 @@ def _key(value: Any) -> str:
     return repr(value)
 
 
-@st.cache_data(max_entries=RESULTS_MAX_ENTRIES, ttl=RESULTS_TTL_S, show_spinner=False)
+# A computation that takes a while says so (Streamlit shows the spinner only after half a second, so
+# quick ones never flash it): a page is never blank without a sign that it is working.
+BUSY_TEXT = "Computing…"
+
+
+@st.cache_data(max_entries=RESULTS_MAX_ENTRIES, ttl=RESULTS_TTL_S, show_spinner=BUSY_TEXT)
 def _cached(key: str, _fn: Callable, _args: tuple, _kwargs: dict) -> Any:
     return _fn(*_args, **_kwargs)
 
@@ -181,8 +187,20 @@ def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
     recomputes them. A caller that asks while the same result is being computed (by prewarm or
     another session) waits for it instead of computing it a second time."""
     key = _call_key(fn, args, kwargs)
-    with _computing(f"{ds.fingerprint}|{key}"):
+    busy = st.spinner(BUSY_TEXT) if get_script_run_ctx() is not None else nullcontext()
+    with busy, _computing(f"{ds.fingerprint}|{key}"):
         return ds.memo(("ui.dataset_call", key), lambda: fn(ds, *args, **kwargs))
+
+
+def view_memo(ctx: Ctx, name: str, build: Callable[[], Any], *extra: Any) -> Any:
+    """build(): a figure or table that a page draws from ctx (its data, period, scope and settings)
+    and `extra`, made once and the same object on every rerun that shows the same thing (held on
+    the Dataset, `name` keeping its own most-recent results). Building a plotly figure validates
+    every trace (tens of ms a figure): a period change that returns to a period seen before — or
+    another session on the same data — then costs only the sending. `build` must use nothing but
+    ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send)."""
+    key = "|".join([repr(ctx.period), repr(ctx.scope), ctx.settings.digest(), *map(_key, extra)])
+    return ctx.ds.memo((f"ui.view.{name}", key), build)
 
 
 def _computing(key: str) -> threading.Lock:
