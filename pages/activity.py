@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.kpis import metrics
 from ui.charts import fmt_num, fmt_pct, region_colors, slanted_names, style, target_line
-from ui.state import cached_call, context, not_available, page_caption
+from ui.state import cached_call, context, missing_text, not_available, page_caption
 
 ACTIVITY = ["meetings_per_week", "presentations_per_quarter", "workshops_per_quarter", "reach",
             "call_plan_adherence"]
@@ -68,7 +68,7 @@ def _metric(col, kpi: str) -> None:
     k = metrics.KPIS[kpi]
     missing = metrics.missing_inputs(ds, kpi)
     if missing:
-        col.metric(k.label, "n/a", help=f"Upload {', '.join(missing)} to enable.")
+        col.metric(k.label, "n/a", help=missing_text(k.label, missing))
         return
     t = _target(kpi)
     col.metric(k.label, _fmt(kpi, team[kpi]), delta=_delta(kpi, team[kpi]),

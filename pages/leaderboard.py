@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.fmt import NA
+from core.fmt import NA, table_label
 from core.people.leaderboard import COMPONENTS, leaderboard, team_points
 from ui.charts import fmt_num, region_colors, style
 from ui.state import cached_call, context, not_available
@@ -46,7 +46,7 @@ if len(missing) == len(SOURCES):
     st.stop()
 if missing:
     st.info("Not counted: " + ", ".join(SOURCES[m] for m in missing) + " — upload "
-            + ", ".join(f"**{m}**" for m in missing) + " to enable them.", icon="ℹ️")
+            + ", ".join(f"**{table_label(m)}**" for m in missing) + " on the Data page to enable them.", icon="ℹ️")
 
 board = cached_call(leaderboard, ctx.ds, ctx.period, ctx.settings, ctx.scope)
 team = cached_call(team_points, board)

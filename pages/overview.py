@@ -64,8 +64,11 @@ cols[3].metric("Gap to goal (team)", fmt_money(team["gap"]),
                help="Team gap: Σ quota − Σ revenue (negative = ahead), so reps ahead of goal offset reps behind. "
                     "Under it, the shortfall of the reps below goal: Σ (quota − revenue) over those reps only — "
                     "larger, because nobody's surplus offsets it.")
-if metrics.missing_inputs(ds, "attainment"):
-    not_available("Quota, attainment and gap to goal", metrics.missing_inputs(ds, "attainment"))
+no_quota = metrics.missing_inputs(ds, "attainment")
+if no_quota:      # said once, here, with the way to fix it; the sections that need quotas are left out
+    not_available("Quota, attainment, gap to goal and the charts of who is short", no_quota)
+    if "quotas" in no_quota:
+        st.page_link("pages/quotas.py", label="Set quotas in the app", icon=":material/target:")
 with heading:
     heading_shown = in_progress_block(ctx)
 
@@ -91,27 +94,31 @@ else:
 
 # ------------------------------------------------------------------ attainment distribution
 dist = metrics.attainment_distribution(reps)
-st.subheader("How attainment is spread over the reps")
-if dist["n"] == 0:
-    not_available("The attainment distribution", metrics.missing_inputs(ds, "attainment") or ["quotas"])
-else:
-    def _distribution() -> go.Figure:
-        fig = go.Figure(go.Bar(
-            x=list(dist["counts"]), y=list(dist["counts"].values()),
-            marker_color=[BAND_COLORS[b] for b in dist["counts"]],
-            text=[fmt_pct(s) for s in dist["bands"].values()], textposition="outside",
-            customdata=list(dist["bands"].values()),
-            hovertemplate="%{x} of quota: %{y} reps (%{customdata:.0%})<extra></extra>"))
-        return style(fig, f"Reps per attainment band, {period.label} ({dist['n']} reps with a quota)",
-                     "Reps", x_title="Attainment (revenue ÷ quota)", height=340)
 
-    st.plotly_chart(view_memo(ctx, "overview.distribution", _distribution), width="stretch")
-    st.caption(f"Median attainment {fmt_pct(dist['median'])}; the middle half of the reps lies between "
-               f"{fmt_pct(dist['q1'])} and {fmt_pct(dist['q3'])} (spread {fmt_pct(dist['spread'])}). "
-               f"{fmt_pct(dist['share_at_goal'])} of the reps are at or above goal.")
+
+def _distribution() -> go.Figure:
+    fig = go.Figure(go.Bar(
+        x=list(dist["counts"]), y=list(dist["counts"].values()),
+        marker_color=[BAND_COLORS[b] for b in dist["counts"]],
+        text=[fmt_pct(s) for s in dist["bands"].values()], textposition="outside",
+        customdata=list(dist["bands"].values()),
+        hovertemplate="%{x} of quota: %{y} reps (%{customdata:.0%})<extra></extra>"))
+    return style(fig, f"Reps per attainment band, {period.label} ({dist['n']} reps with a quota)",
+                 "Reps", x_title="Attainment (revenue ÷ quota)", height=340)
+
+
+if not no_quota:
+    st.subheader("How attainment is spread over the reps")
+    if dist["n"] == 0:
+        not_available("The attainment distribution", ["quotas"])
+    else:
+        st.plotly_chart(view_memo(ctx, "overview.distribution", _distribution), width="stretch")
+        st.caption(f"Median attainment {fmt_pct(dist['median'])}; the middle half of the reps lies between "
+                   f"{fmt_pct(dist['q1'])} and {fmt_pct(dist['q3'])} (spread {fmt_pct(dist['spread'])}). "
+                   f"{fmt_pct(dist['share_at_goal'])} of the reps are at or above goal.")
 
 # ------------------------------------------------------------------ rep table
-st.subheader("Every rep, furthest below goal first")
+st.subheader("Every rep, by revenue" if no_quota else "Every rep, furthest below goal first")
 
 
 def _rep_table() -> pd.DataFrame:
@@ -127,14 +134,16 @@ def _rep_table() -> pd.DataFrame:
     table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
         attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
         trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
-    return table.sort_values("attainment", na_position="last")
+    return table.sort_values("revenue", ascending=False) if no_quota else table.sort_values("attainment")
 
 
 money = {"format": "dollar", "step": 1, "width": 88}
 # Widths in pixels that add up to the main column at 1366 px (about 900), so nothing is cut off on the
 # right; the rep's name stays pinned when the table is narrower. Role, ramping and growth are on the
 # Rep profile.
-st.dataframe(view_memo(ctx, "overview.reps", _rep_table), hide_index=True, width="stretch",
+shown_columns = ["rep_name", "region", "territory_id", "revenue", *([] if no_quota else ["quota", "attainment", "gap",
+                                                                                       "primary_cause"]), "trend"]
+st.dataframe(view_memo(ctx, "overview.reps", _rep_table), hide_index=True, width="stretch", column_order=shown_columns,
              column_config={
                  "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
                  "region": st.column_config.TextColumn("Region", width=80),
@@ -151,7 +160,6 @@ st.dataframe(view_memo(ctx, "overview.reps", _rep_table), hide_index=True, width
              }, placeholder=NA)
 
 # ------------------------------------------------------------------ biggest gaps and movers
-left, right = st.columns(2)
 gaps = reps.dropna(subset=["gap"]).nlargest(TOP, "gap")
 
 
@@ -177,6 +185,9 @@ def _movers() -> go.Figure:
                  x_title="Change in attainment (percentage points)", height=320)
 
 
+if no_quota:
+    st.stop()
+left, right = st.columns(2)
 with left:
     if gaps.empty:
         not_available("Biggest gaps to goal", metrics.missing_inputs(ds, "gap") or ["quotas"])

@@ -96,3 +96,24 @@ def test_a_region_change_does_not_rediagnose_the_team(monkeypatch):
         lambda c: "—" if c == "none" else cause_label(c))
     shown = at.dataframe[0].value.set_index("rep_name")["primary_cause"]
     assert shown.sort_index().tolist() == expected.sort_index().tolist()
+
+
+def test_without_quotas_the_page_says_so_once_and_shows_what_it_can():
+    """A CRM export without quotas: one box that says where quotas are set (the Quotas page), no
+    empty charts, and the rep table without the columns that would all read n/a."""
+    from ui.sidebar import MINE
+    from ui.state import UPLOAD_KEY
+
+    sales = ("date,rep_id,rep_name,product,revenue\n" + "".join(
+        f"2025-{m:02d}-1{d},R{d},Rep {d},Stent,{100 * m + d}\n" for m in range(1, 13) for d in range(1, 4))).encode()
+    at = open_page("overview")
+    at.session_state[UPLOAD_KEY] = [("crm_export.csv", sales)]
+    at.session_state["source"] = MINE
+    at.run()
+    assert not at.exception
+    boxes = [i.value for i in at.info if "not available" in i.value]
+    assert len(boxes) == 1 and "Quotas, fiscal year & currency" in boxes[0]
+    assert not chart_specs(at)          # no distribution, gaps or movers drawn empty
+    table = at.dataframe[0]
+    assert list(table.value["revenue"]) == sorted(table.value["revenue"], reverse=True)
+    assert {"quota", "attainment", "gap", "primary_cause"}.isdisjoint(table.proto.column_order)
