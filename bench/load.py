@@ -144,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--same-port", action="store_true",
                         help="one port for both (--port): each round starts its server, warms it up and stops it, "
                              "for machines where only one port may be used")
+    parser.add_argument("--warm-changes", type=int, default=2,
+                        help="period changes of the one warm-up session before measuring (2: as before; "
+                             "--changes: every period the rounds use is computed once first)")
     parser.add_argument("--out", help="append the result (Markdown) to this file")
     args = parser.parse_args(argv)
     demo = Target("GoalGap demo", ROOT / "app.py", args.port)
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             for target in (bare, demo):
                 proc = start(target)
                 try:
-                    asyncio.run(load(target, 1, 2))      # warm up: import and load the sample
+                    asyncio.run(load(target, 1, args.warm_changes))      # warm up: import and load the sample
                     results[target.name] += asyncio.run(load(target, args.sessions, args.changes))
                 finally:
                     proc.terminate()
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         procs = [] if args.no_start else [start(demo), start(bare)]
         try:
             for target in (bare, demo):     # warm up: first runs import and load the sample
-                asyncio.run(load(target, 1, 2))
+                asyncio.run(load(target, 1, args.warm_changes))
             for _ in range(args.rounds):
                 for target in (bare, demo):
                     results[target.name] += asyncio.run(load(target, args.sessions, args.changes))
@@ -174,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     load_avg = os.getloadavg()[0]
     heading = (f"{args.sessions} concurrent sessions × {args.changes} period changes × {args.rounds} rounds "
                f"({os.cpu_count()} cores, load average {load_avg:.1f} at the end"
-               f"{', servers in turn on one port' if args.same_port else ''}):")
+               f"{', servers in turn on one port' if args.same_port else ''}, "
+               f"warm-up {args.warm_changes} period changes):")
     lines = [heading, "", "| page | changes | median (s) | p95 (s) |", "|---|---|---|---|"]
     for name, values in results.items():
         lines.append(f"| {name} | {len(values)} | {statistics.median(values):.2f} | {p95(values):.2f} |")

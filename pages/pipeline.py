@@ -89,18 +89,25 @@ else:
     by_rep = cached_call(metrics.stage_funnel, ds, period, scope, by_rep=True)
     by_rep = by_rep[by_rep["status"] == "open"].merge(reps[["rep_id", "rep_name"]], on="rep_id")
     if not by_rep.empty:
-        order = by_rep.groupby("rep_name")["amount"].sum().sort_values().index.tolist()
+        # CRM exports often leave open deals without an amount (Maven's close_value): then the deals
+        # are counted, rather than drawing an empty chart of $0 bars.
+        priced = bool(by_rep["amount"].fillna(0).gt(0).any())
+        value = "amount" if priced else "opportunities"
+        order = by_rep.groupby("rep_name")[value].sum().sort_values().index.tolist()
         fig = go.Figure()
         for stage, color in zip(open_["stage"], OPEN_COLORS * (len(open_) // len(OPEN_COLORS) + 1), strict=False):
             part = by_rep[by_rep["stage"] == stage]
-            fig.add_bar(x=part["amount"], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
-                        customdata=part[["opportunities"]].to_numpy(),
-                        hovertemplate="%{y} · " + plot_text(stage)
-                                      + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
+            fig.add_bar(x=part[value], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
+                        customdata=part[["opportunities", "amount"]].to_numpy(),
+                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]} deals"
+                                      + (", %{customdata[1]:$,.0f}" if priced else "") + "<extra></extra>")
         fig.update_layout(barmode="stack")
         fig.update_yaxes(categoryorder="array", categoryarray=order)
-        fig.update_xaxes(tickprefix="$", tickformat="~s")
-        st.plotly_chart(style(fig, "Open pipeline per rep by stage (now)", None, x_title="Open amount ($)",
+        if priced:
+            fig.update_xaxes(tickprefix="$", tickformat="~s")
+        title = "Open pipeline per rep by stage (now)" if priced else \
+            "Open deals per rep by stage (now; the open deals carry no amount)"
+        st.plotly_chart(style(fig, title, None, x_title="Open amount ($)" if priced else "Open deals",
                               height=160 + 18 * len(order)), width="stretch")
 
 # ------------------------------------------------------------------ per rep
@@ -143,7 +150,7 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
 
 _bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")
 coverage_rule = "pipeline at start ÷ quota" if at_start else "open pipeline ÷ quota left"
-_bars("pipeline_coverage", f"Pipeline coverage per rep ({coverage_rule}), "
-      f"{period.label}",
-      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", cap_if_wide=True)
+if not metrics.missing_inputs(ds, "pipeline_coverage"):   # else said once, at the top
+    _bars("pipeline_coverage", f"Pipeline coverage per rep ({coverage_rule}), {period.label}",
+          "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", cap_if_wide=True)
 _bars("sales_cycle_days", f"Median sales cycle of deals won in {period.label}", "Days", hover="%{y:.0f} days")

@@ -165,8 +165,10 @@ st.subheader("Balance per territory")
 table = shown[["territory_id", "territory_name", "region", "rep_name", "potential", "potential_index", "quota",
                "quota_per_potential", "accounts", "workload_index", "coverage", "overlap", "attainment",
                "spread_km"]].sort_values("potential_index")
+# 14 measures do not fit 1366 px: the territory stays pinned while the rest scrolls beside it.
 st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "territory_id": "Territory", "territory_name": "Name", "region": "Region", "rep_name": "Rep",
+    "territory_id": st.column_config.TextColumn("Territory", width=75, pinned=True), "territory_name": "Name",
+    "region": "Region", "rep_name": "Rep",
     "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
     "potential_index": st.column_config.NumberColumn("Potential index", format="%.0f",
                                                      help="Potential / mean × 100; healthy 85–115."),
@@ -242,7 +244,8 @@ else:
                        file_name="goalgap_realignment.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.dataframe(proposal.moves, hide_index=True, width="stretch", column_config={
-        "account_id": "Account ID", "account_name": "Account", "from_territory": "From territory",
+        "account_id": "Account ID", "account_name": st.column_config.TextColumn("Account", pinned=True),
+        "from_territory": "From territory",
         "to_territory": "To territory",
         "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
         "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar", step=1),
@@ -252,8 +255,8 @@ else:
     side = _in_scope(side)
     changed = side[side["accounts before"] != side["accounts after"]]
     st.dataframe(changed.drop(columns=["in_band"]), hide_index=True, width="stretch", column_config={
-        "territory_id": "Territory", "territory_name": "Name", "region": "Region",
-        "accounts before": "Accounts before", "accounts after": "Accounts after",
+        "territory_id": st.column_config.TextColumn("Territory", width=75, pinned=True), "territory_name": "Name",
+        "region": "Region", "accounts before": "Accounts before", "accounts after": "Accounts after",
         "potential before": st.column_config.NumberColumn("Potential before", format="dollar", step=1),
         "potential after": st.column_config.NumberColumn("Potential after", format="dollar", step=1),
         "potential_index before": st.column_config.NumberColumn("Potential index before", format="%.0f"),
