@@ -153,7 +153,8 @@ else:
     options = below["rep_id"].tolist()
     default = options.index(scope.rep_id) if scope.rep_id in options else 0
     names = dict(zip(below["rep_id"], below["rep_name"], strict=False))
-    rep_id = st.selectbox("Rep", options, index=default, format_func=lambda r: f"{names[r]} ({r})")
+    rep_id = st.selectbox("Rep", options, index=default,
+                          format_func=lambda r: f"{names[r]} ({r})" if names[r] != r else r)
     row = below.set_index("rep_id").loc[rep_id]
     st.markdown(f"**{md(names[rep_id])}** · {fmt_pct(row['attainment'])} of quota · gap {fmt_money(row['gap'])} · "
                 f"primary cause **{labels[row['primary_cause']]}** · unexplained {fmt_money(row['unexplained'])}")

@@ -7,11 +7,11 @@ import streamlit as st
 
 from core.fmt import is_missing
 from core.people import incentives
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, show_table, style
+from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, percent_column, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
-PCT = st.column_config.NumberColumn(format="percent")
+PCT = percent_column()
 
 ctx = context()
 st.title("Incentives — does pay follow performance?")

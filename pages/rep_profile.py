@@ -156,7 +156,8 @@ if roster.empty:
 names = dict(zip(roster["rep_id"], roster["rep_name"], strict=False))
 ids = sorted(names, key=lambda r: str(names[r]))
 rep_id = st.selectbox("Rep", ids, index=ids.index(ctx.scope.rep_id) if ctx.scope.rep_id in ids else 0,
-                      format_func=lambda r: f"{names[r]} ({r})", key="profile_rep")
+                      format_func=lambda r: f"{names[r]} ({r})" if names[r] != r else r,   # id = name in CRM exports
+                      key="profile_rep")
 info = roster.set_index("rep_id").loc[rep_id]
 tenure = ("n/a" if pd.isna(info["hire_date"])
           else f"{(pd.Timestamp(ctx.period.end) - info['hire_date']).days / 365.25:.1f} years")

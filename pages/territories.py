@@ -21,7 +21,7 @@ from core.territory.balance import (
 )
 from core.territory.geo import geocode_report, state_outlines
 from core.territory.realign import moves_workbook, propose_realignment
-from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, region_colors, style
+from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, percent_column, region_colors, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import html_text, md
 
@@ -166,7 +166,7 @@ table = shown[["territory_id", "territory_name", "region", "rep_name", "potentia
                "quota_per_potential", "accounts", "workload_index", "coverage", "overlap", "attainment",
                "spread_km"]].sort_values("potential_index")
 # 14 measures do not fit 1366 px: the territory stays pinned while the rest scrolls beside it.
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+show_table(table, column_config={
     "territory_id": st.column_config.TextColumn("Territory", width=75, pinned=True), "territory_name": "Name",
     "region": "Region", "rep_name": "Rep",
     "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
@@ -178,11 +178,9 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "workload_index": st.column_config.NumberColumn(
         "Workload index", format="%.0f",
         help="Visits a year needed (top-quartile accounts monthly, others quarterly) / mean × 100."),
-    "coverage": st.column_config.NumberColumn("Coverage", format="percent",
-                                              help="Top-quartile accounts seen in the last 90 days."),
-    "overlap": st.column_config.NumberColumn("Overlap", format="percent",
-                                             help="The rep's activities on other territories' accounts."),
-    "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+    "coverage": percent_column("Coverage", help="Top-quartile accounts seen in the last 90 days."),
+    "overlap": percent_column("Overlap", help="The rep's activities on other territories' accounts."),
+    "attainment": percent_column("Attainment"),
     "spread_km": st.column_config.NumberColumn("Spread (km)", format="%.0f",
                                                help="Mean distance of accounts to the territory centre."),
 }, placeholder=NA)

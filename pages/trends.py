@@ -14,7 +14,18 @@ from core import periods
 from core.dataset import Scope
 from core.fmt import NA
 from core.kpis import forecast, metrics
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, range_metric, region_colors, style
+from ui.charts import (
+    BAD,
+    GOOD,
+    NEUTRAL,
+    fmt_money,
+    fmt_pct,
+    percent_column,
+    range_metric,
+    region_colors,
+    show_table,
+    style,
+)
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md
 
@@ -203,11 +214,11 @@ else:
                     width="stretch", key="trend_growth")
 
 with st.expander("The numbers behind the revenue chart"):
-    st.dataframe(team, hide_index=True, width="stretch", column_config={
+    show_table(team, column_config={
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
         "revenue": st.column_config.NumberColumn("Revenue", format="dollar", step=1),
         "quota": st.column_config.NumberColumn("Quota", format="dollar", step=1),
-        "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+        "attainment": percent_column("Attainment"),
         "forecast": st.column_config.NumberColumn("Forecast", format="dollar", step=1),
         "forecast_low": st.column_config.NumberColumn("Forecast low (80 %)", format="dollar", step=1),
         "forecast_high": st.column_config.NumberColumn("Forecast high (80 %)", format="dollar", step=1),

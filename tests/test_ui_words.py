@@ -50,3 +50,22 @@ def test_a_target_is_named_in_the_legend_not_written_on_the_plot():
     legend = [t for t in fig.data if t.type == "scatter"]
     assert [t.name for t in legend] == ["Target 5.0"] and legend[0].line.dash == "dash"
     assert fig.layout.xaxis.tickangle == -45
+
+
+def test_shares_are_shown_as_percentages_with_one_format(monkeypatch):
+    """show_table scales percent_column shares to percentages and gives them one fixed format (no
+    '58.8%' beside '61.72%'); other columns and the caller's frame are left as they are."""
+    import pandas as pd
+    import streamlit as st
+
+    from ui.charts import percent_column, show_table
+
+    sent = {}
+    monkeypatch.setattr(st, "dataframe",
+                        lambda frame, column_config, **kw: sent.update(frame=frame, config=column_config))
+    frame = pd.DataFrame({"rep": ["Ann", "Bob"], "win_rate": [0.588, 0.6172]})
+    show_table(frame, column_config={"win_rate": percent_column(help="won ÷ closed")})
+    assert sent["frame"]["win_rate"].tolist() == [58.8, 61.72] and frame["win_rate"].tolist() == [0.588, 0.6172]
+    win = sent["config"]["win_rate"]
+    assert win["label"] == "Win rate" and win["type_config"]["format"] == "%.0f%%" and win["help"] == "won ÷ closed"
+    assert sent["config"]["rep"] == "Rep"

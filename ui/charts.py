@@ -72,10 +72,26 @@ def escape_text(fig: go.Figure) -> go.Figure:
     return fig
 
 
+_PERCENT = "goalgap_percent_digits"
+
+
+def percent_column(label: str | None = None, help: str | None = None, digits: int = 0) -> dict[str, Any]:
+    """The config of a share column (0.588) that show_table shows as a percentage with a fixed number
+    of decimals ("59%"): Streamlit's format="percent" writes 58.8% and 61.72% in one column."""
+    return {"label": label, "help": help, _PERCENT: digits}
+
+
 def show_table(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """st.dataframe with every header in words: a column the config leaves unlabelled gets its
-    label from core.fmt.column_label ('win_rate' → 'Win rate'), never the program's key."""
+    label from core.fmt.column_label ('win_rate' → 'Win rate'), never the program's key; shares
+    configured with percent_column shown as percentages."""
     config: dict[str, Any] = dict(column_config or {})
+    shares = {c: v for c, v in config.items() if isinstance(v, dict) and _PERCENT in v and c in frame.columns}
+    if shares:
+        frame = frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") * 100 for c in shares})
+        for col, spec in shares.items():
+            config[col] = st.column_config.NumberColumn(spec["label"] or column_label(str(col)), help=spec["help"],
+                                                        format=f"%.{spec[_PERCENT]}f%%")
     for col in frame.columns:
         given = config.get(col)
         if given is None:

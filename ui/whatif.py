@@ -11,7 +11,7 @@ import streamlit as st
 from core.diagnostic.findings import CAUSES, Diagnosis
 from core.diagnostic.whatif import rep_what_if, shortfall, what_if
 from core.fmt import NA
-from ui.charts import fmt_money, show_table, style
+from ui.charts import fmt_money, percent_column, show_table, style
 from ui.notes import notebook, update_notebook
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -65,7 +65,7 @@ def what_if_section(diag: Diagnosis) -> None:
     st.plotly_chart(style(fig, "Gap that would close per cause (with its range)", None, "US$"), width="stretch")
     show_table(table.drop(columns=["cause"]),
                column_config={"label": "Cause", "rep_ids": "Rep IDs", "gap_closed": MONEY, "low": MONEY, "high": MONEY,
-                              "share_of_shortfall": st.column_config.NumberColumn(format="percent")})
+                              "share_of_shortfall": percent_column()})
     with st.form("whatif_save", clear_on_submit=True, border=False):
         name = st.text_input("Scenario name", key="whatif_name")
         if st.form_submit_button("Save this scenario with the session"):
