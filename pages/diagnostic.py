@@ -96,7 +96,8 @@ what_if_section(diag)
 
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")
-table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels))
+table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels),
+                     attainment=below["attainment"] * 100)     # whole percents, as on the Overview
 money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1, width=95) for c in causes}
 # The rep's name pinned, then what a manager reads first; only the causes that cost these reps money.
 costly = [c for c in causes if table[c].fillna(0).ne(0).any()]
@@ -105,8 +106,8 @@ st.dataframe(
     column_order=["rep_name", "region", "attainment", "gap", "primary_cause", *costly, "unexplained"],
     column_config={"rep_id": "Rep ID", "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
                    "region": "Region", "territory_id": "Territory",
-                   "attainment": st.column_config.ProgressColumn("Attainment", format="percent", min_value=0,
-                                                                 max_value=1.2),
+                   "attainment": st.column_config.ProgressColumn("Attainment", format="%.0f%%", min_value=0,
+                                                                 max_value=120),
                    "gap": st.column_config.NumberColumn("Gap to goal", format="dollar", step=1),
                    "primary_cause": "Primary cause", "causes": "Causes",
                    "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar", step=1)} | money_cols,
