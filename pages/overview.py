@@ -93,7 +93,7 @@ else:
     st.caption(f"{period.label} is over: these numbers are final.")
 
 # ------------------------------------------------------------------ attainment distribution
-dist = metrics.attainment_distribution(reps)
+dist = view_memo(ctx, "overview.dist", lambda: metrics.attainment_distribution(reps))
 
 
 def _distribution() -> go.Figure:
@@ -160,7 +160,7 @@ st.dataframe(view_memo(ctx, "overview.reps", _rep_table), hide_index=True, width
              }, placeholder=NA)
 
 # ------------------------------------------------------------------ biggest gaps and movers
-gaps = reps.dropna(subset=["gap"]).nlargest(TOP, "gap")
+gaps = view_memo(ctx, "overview.top_gaps", lambda: reps.dropna(subset=["gap"]).nlargest(TOP, "gap"))
 
 
 def _gaps() -> go.Figure:

@@ -1,6 +1,9 @@
 """The first screen's first block: the period in progress, its top causes in money, then who."""
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 import streamlit as st
 
 from core.dataset import Scope
@@ -8,7 +11,7 @@ from core.diagnostic import findings as diagnostics
 from core.kpis import metrics
 from core.kpis.in_progress import current_periods, outlook, top_causes
 from ui.charts import fmt_money, fmt_pct
-from ui.state import Ctx, cached_call, dataset_call
+from ui.state import Ctx, cached_call, dataset_call, view_memo
 
 
 def in_progress_block(ctx: Ctx) -> bool:
@@ -26,8 +29,11 @@ def in_progress_block(ctx: Ctx) -> bool:
         st.page_link("pages/quotas.py", label="No quota file? Set quotas in the app", icon=":material/target:")
         st.divider()
         return False
-    team = dataset_call(diagnostics.diagnose, ctx.ds, done, ctx.settings, Scope())   # shared with the pages
-    causes = top_causes(team, cached_call(metrics.roster, ctx.ds, ctx.scope)["rep_id"])
+    def _causes() -> pd.DataFrame:
+        team = dataset_call(diagnostics.diagnose, ctx.ds, done, ctx.settings, Scope())   # shared with the pages
+        return top_causes(team, cached_call(metrics.roster, ctx.ds, ctx.scope)["rep_id"])
+
+    causes = view_memo(replace(ctx, period=done), "in_progress.causes", _causes)   # the same whatever period is shown
     st.subheader(f"Period in progress: {period.label} (data to {as_of})")
     cols = st.columns(4)
     att = f.projected / f.quota if f.quota and f.quota > 0 else float("nan")

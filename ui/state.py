@@ -52,6 +52,7 @@ _index_lock = threading.Lock()
 COMPUTING_LOCKS_KEPT = 256
 _computing_locks: OrderedDict[str, threading.Lock] = OrderedDict()
 _prewarmed: OrderedDict[str, None] = OrderedDict()
+_digests: OrderedDict[int, tuple[Settings, str]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,26 @@ def context() -> Ctx:
     return ctx
 
 
+def settings_digest(chosen: Settings) -> str:
+    """chosen.digest(), worked out once per Settings object (a session keeps the same one from rerun
+    to rerun; the digest serialises every field, and every cache key of a rerun needs it)."""
+    with _index_lock:
+        held = _digests.get(id(chosen))
+        if held is not None and held[0] is chosen:
+            return held[1]
+    digest = chosen.digest()
+    with _index_lock:
+        _digests[id(chosen)] = (chosen, digest)       # the object is kept, so its id is not reused
+        while len(_digests) > COMPUTING_LOCKS_KEPT:
+            _digests.popitem(last=False)
+    return digest
+
+
 def _key(value: Any) -> str:
     if isinstance(value, Dataset):
         return "ds:" + value.fingerprint
     if isinstance(value, Settings):
-        return "settings:" + value.digest()
+        return "settings:" + settings_digest(value)
     if isinstance(value, (pd.DataFrame, pd.Series)):
         digest = hashlib.sha256(pd.util.hash_pandas_object(value, index=True).values.tobytes())
         return f"frame:{value.shape}:{digest.hexdigest()}"
@@ -199,7 +215,7 @@ def view_memo(ctx: Ctx, name: str, build: Callable[[], Any], *extra: Any) -> Any
     every trace (tens of ms a figure): a period change that returns to a period seen before — or
     another session on the same data — then costs only the sending. `build` must use nothing but
     ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send)."""
-    key = "|".join([repr(ctx.period), repr(ctx.scope), ctx.settings.digest(), *map(_key, extra)])
+    key = "|".join([repr(ctx.period), repr(ctx.scope), settings_digest(ctx.settings), *map(_key, extra)])
     return ctx.ds.memo((f"ui.view.{name}", key), build)
 
 
@@ -238,7 +254,7 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
     that asks, so the Overview's first screen does not wait for it (a page that asks meanwhile
     waits for the same computation, see dataset_call). A failure is left for the page to meet
     and explain."""
-    key = f"{ds.fingerprint}|{settings.digest()}"
+    key = f"{ds.fingerprint}|{settings_digest(settings)}"
     with _index_lock:
         if key in _prewarmed:
             return
