@@ -38,6 +38,8 @@ heading = st.container()
 
 # The first request of a dataset and period computes every rep's KPI parts (about a second at a
 # thousand reps); every scope after that is a filter of them.
+st.subheader(f"{period.label}: revenue against goal" if not period.end > ds.date_span()[1]
+             else f"{period.label} to date: revenue against goal")
 with st.spinner("Computing the KPIs…"):
     team = cached_call(metrics.team_kpis, ds, period, settings, scope)
     reps = cached_call(metrics.rep_kpis, ds, period, settings, scope)
@@ -128,9 +130,12 @@ def _rep_table() -> pd.DataFrame:
     # The diagnosis is computed for the whole team once per dataset, period and settings (benchmarks
     # are the team's reps at goal), held on the Dataset and only filtered here, so a scope change never
     # re-runs it.
-    diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
-    primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(
-        lambda c: "—" if c == "none" else cause_label(c))
+    if no_quota:                  # no gap, so no cause of one: the column is not shown
+        primary = pd.Series(dtype=object)
+    else:
+        diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
+        primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(
+            lambda c: "—" if c == "none" else cause_label(c))
     table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
         attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
         trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))

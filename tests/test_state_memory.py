@@ -43,7 +43,8 @@ def test_loading_data_starts_the_whole_team_work_once_and_pages_reuse_it(monkeyp
         return real(*args, **kwargs)
 
     monkeypatch.setattr(state.diagnostics, "diagnose", counted)
-    files = [("sales.csv", SALES + b"2025-09-20,R1,Stent,300\n")]
+    quotas = b"rep_id,period,quota\nR1,2025-Q3,1500\nR2,2025-Q3,900\n"
+    files = [("sales.csv", SALES + b"2025-09-20,R1,Stent,300\n"), ("quotas.csv", quotas)]
     ds = state.uploaded_dataset(files, None)
     state.prewarm(ds, state.settings())            # asked again: already started, not repeated
     _finish_prewarm()
@@ -86,3 +87,9 @@ def test_an_upload_that_ran_out_of_time_may_be_tried_again(monkeypatch):
         with pytest.raises(OutOfTime):
             state.uploaded_dataset(files, None)
     assert len(calls) == 2
+
+
+def test_without_quotas_no_whole_team_work_is_started():
+    """No page shows a diagnosis or an outlook without quotas: loading such data starts nothing."""
+    ds = state.uploaded_dataset([("sales.csv", SALES + b"2025-09-21,R2,Stent,50\n")], None)
+    assert state.whole_team_work(ds, state.settings()) == []

@@ -12,6 +12,7 @@ from core.kpis import metrics
 from core.kpis.in_progress import current_periods, outlook, top_causes
 from ui.charts import fmt_money, fmt_pct
 from ui.state import Ctx, cached_call, dataset_call, view_memo
+from ui.text import md
 
 
 def in_progress_block(ctx: Ctx) -> bool:
@@ -21,6 +22,8 @@ def in_progress_block(ctx: Ctx) -> bool:
     if now is None:
         return False
     period, done, as_of = now
+    if period == done:                      # the data ends with its quarter: nothing is in progress
+        return False
     f, who = dataset_call(outlook, ctx.ds, period, ctx.settings, ctx.scope)   # the team's: prewarmed
     if not f.remaining_working_days:        # the data reaches the period's end: nothing in progress
         return False
@@ -43,15 +46,16 @@ def in_progress_block(ctx: Ctx) -> bool:
     cols[2].metric("Needed per working day", fmt_money(f.needed_per_day))
     cols[3].metric("Working days left", f"{f.remaining_working_days}")
     left, right = st.columns(2)
+    # One compact list each (a line of st.text apiece took the whole first screen); names escaped.
     with left:
         st.caption(f"What costs the most (causes in money, {done.label})")
-        for label, money in zip(causes["label"], causes["money"], strict=False):
-            st.text(f"{label}: {fmt_money(money)}")
+        st.markdown("\n".join(f"- {label}: **{md(fmt_money(money))}**"   # md: "$" would start math
+                              for label, money in zip(causes["label"], causes["money"], strict=False)))
     with right:
         st.caption("Who is least likely to reach goal this quarter")
-        for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"], who["p_goal"],
-                                             strict=False):
-            st.text(f"{name}: heading for {fmt_money(projected)} of {fmt_money(quota)}, "
-                    f"{fmt_pct(p)} chance of goal")
+        st.markdown("\n".join(f"- {md(name)}: heading for {md(fmt_money(projected))} of {md(fmt_money(quota))}, "
+                              f"{fmt_pct(p)} chance of goal"
+                              for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"],
+                                                                   who["p_goal"], strict=False)))
     st.divider()
     return True

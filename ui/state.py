@@ -33,6 +33,7 @@ from core.errors import UserError
 from core.fmt import table_label
 from core.ingest.pipeline import ingest_paths
 from core.ingest.sandbox import OutOfTime, ingest_isolated
+from core.kpis import metrics
 from core.kpis.in_progress import current_periods, outlook
 from core.periods import Period
 from core.settings import Settings
@@ -235,12 +236,12 @@ def whole_team_work(ds: Dataset, settings: Settings) -> list[tuple[Callable, tup
     tables and the Rep profile read) and, when a quarter is in progress, its outlook and the
     diagnosis of the quarter before it (the Overview's first block)."""
     span = ds.date_span()
-    if span is None or not ds.has("sales"):
-        return []
+    if span is None or not ds.has("sales") or metrics.missing_inputs(ds, "attainment"):
+        return []                           # without quotas no page shows a diagnosis or an outlook
     opening = periods.latest_complete("quarter", span[1], settings.fiscal_start_month)
     work: list[tuple[Callable, tuple]] = [(diagnostics.diagnose, (opening, settings, Scope()))]
     now = current_periods(ds)
-    if now is not None:
+    if now is not None and now[0] != now[1]:    # a quarter in progress
         current, done, _ = now
         work.append((outlook, (current, settings, Scope())))
         if done != opening:
