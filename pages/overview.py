@@ -38,8 +38,8 @@ heading = st.container()
 
 # The first request of a dataset and period computes every rep's KPI parts (about a second at a
 # thousand reps); every scope after that is a filter of them.
-st.subheader(f"{period.label}: revenue against goal" if not period.end > ds.date_span()[1]
-             else f"{period.label} to date: revenue against goal")
+running = period.end > ds.date_span()[1]          # the chosen period goes on past the data
+st.subheader(f"{period.label} to date: revenue against goal" if running else f"{period.label}: revenue against goal")
 with st.spinner("Computing the KPIs…"):
     team = cached_call(metrics.team_kpis, ds, period, settings, scope)
     reps = cached_call(metrics.rep_kpis, ds, period, settings, scope)
@@ -75,8 +75,9 @@ with heading:
     heading_shown = in_progress_block(ctx)
 
 # ------------------------------------------------------------------ forecast
-fc = cached_call(forecast.team_forecast, ds, period, settings, scope)
-if fc.remaining_working_days:
+# A period that is over has nothing to forecast: the model is not fitted for it.
+fc = cached_call(forecast.team_forecast, ds, period, settings, scope) if running else None
+if fc is not None and fc.remaining_working_days:
     st.subheader("Where the period is heading")
     cols = st.columns(4)
     cols[0].metric("Projected revenue", fmt_money(fc.projected),
