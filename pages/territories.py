@@ -39,8 +39,7 @@ def map_legend(colours: dict[str, list[int]], words: dict[str, str] | None = Non
     chips = [f'<span style="white-space:nowrap;margin-right:14px"><span style="color:rgb({r},{g},{b});'
              f'font-size:1.2em">&#9632;</span> {html_text((words or {}).get(key, key))}</span>'
              for key, (r, g, b, _) in colours.items()]
-    st.markdown('<div style="font-size:0.85em;line-height:1.9">' + "".join(chips) + "</div>",
-                unsafe_allow_html=True)
+    st.html('<div style="font-size:0.85em;line-height:1.9">' + "".join(chips) + "</div>")   # HTML, not Markdown
 
 
 def _states_layer() -> pdk.Layer:

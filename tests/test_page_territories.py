@@ -40,14 +40,14 @@ def test_map_draws_offline_and_switches_colouring(page):
     assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer"]
     outlines = spec["layers"][0]
     assert len(outlines["data"]["features"]) == 51 and outlines["pickable"] is False
-    legend = "".join(m.value for m in at.markdown if "&#9632;" in m.value)
+    legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
     ids = sorted(at.session_state["ctx"].ds.table("territories")["territory_id"])
     assert legend.count("&#9632;") == len(ids) and all(f"&#9632;</span> {t}<" in legend for t in ids)
     at.checkbox(key="terr_labels").check().run()
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer", "TextLayer"]
     at.radio(key="terr_colour").set_value("Coverage (last 90 days)").run()
-    legend = "".join(m.value for m in at.markdown if "&#9632;" in m.value)
+    legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
     assert legend.count("&#9632;") == 3 and "high potential, not covered" in legend
     at.checkbox(key="terr_heat").check().run()
     assert not at.exception
