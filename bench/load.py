@@ -129,6 +129,26 @@ def start(target: Target) -> subprocess.Popen:
     raise SystemExit(f"{target.name}: the server did not start on port {target.port}")
 
 
+def cpu_seconds(proc: subprocess.Popen | None) -> float:
+    """CPU time (user + system) the server process has used so far; NaN for a server not started here.
+    On a machine shared with other work this, per period change, is the steadier measure: the
+    latencies also carry everyone else's load."""
+    if proc is None:
+        return float("nan")
+    with open(f"/proc/{proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(target: Target, proc: subprocess.Popen | None, sessions: int, changes: int,
+             cpu: dict[str, float]) -> list[float]:
+    """One round of load on `target`; its server's CPU time is added to cpu[target.name]."""
+    before = cpu_seconds(proc)
+    out = asyncio.run(load(target, sessions, changes))
+    cpu[target.name] = cpu.get(target.name, 0.0) + cpu_seconds(proc) - before
+    return out
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
@@ -141,29 +161,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8612, help="GoalGap's server")
     parser.add_argument("--bare-port", type=int, default=8622, help="the bare page's server")
     parser.add_argument("--no-start", action="store_true", help="use servers already running on those ports")
+    parser.add_argument("--same-port", action="store_true",
+                        help="one port for both (--port): each round starts its server, warms it up and stops it, "
+                             "for machines where only one port may be used")
+    parser.add_argument("--warm-changes", type=int, default=2,
+                        help="period changes of the one warm-up session before measuring (2: as before; "
+                             "--changes: every period the rounds use is computed once first)")
     parser.add_argument("--out", help="append the result (Markdown) to this file")
     args = parser.parse_args(argv)
     demo = Target("GoalGap demo", ROOT / "app.py", args.port)
-    bare = Target("bare page", BARE_PAGE, args.bare_port)
-    procs = [] if args.no_start else [start(demo), start(bare)]
-    try:
-        for target in (bare, demo):     # warm up: first runs import and load the sample
-            asyncio.run(load(target, 1, 2))
-        results: dict[str, list[float]] = {bare.name: [], demo.name: []}
+    bare = Target("bare page", BARE_PAGE, args.port if args.same_port else args.bare_port)
+    results: dict[str, list[float]] = {bare.name: [], demo.name: []}
+    cpu: dict[str, float] = {}
+    if args.same_port:
         for _ in range(args.rounds):
             for target in (bare, demo):
-                results[target.name] += asyncio.run(load(target, args.sessions, args.changes))
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=20)
+                proc = start(target)
+                try:
+                    asyncio.run(load(target, 1, args.warm_changes))      # warm up: import and load the sample
+                    results[target.name] += measured(target, proc, args.sessions, args.changes, cpu)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+    else:
+        procs = {} if args.no_start else {demo.name: start(demo), bare.name: start(bare)}
+        try:
+            for target in (bare, demo):     # warm up: first runs import and load the sample
+                asyncio.run(load(target, 1, args.warm_changes))
+            for _ in range(args.rounds):
+                for target in (bare, demo):
+                    results[target.name] += measured(target, procs.get(target.name), args.sessions, args.changes,
+                                                     cpu)
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+                proc.wait(timeout=20)
+    load_avg = os.getloadavg()[0]
     heading = (f"{args.sessions} concurrent sessions × {args.changes} period changes × {args.rounds} rounds "
-               f"({os.cpu_count()} cores):")
-    lines = [heading, "", "| page | changes | median (s) | p95 (s) |", "|---|---|---|---|"]
+               f"({os.cpu_count()} cores, load average {load_avg:.1f} at the end"
+               f"{', servers in turn on one port' if args.same_port else ''}, "
+               f"warm-up {args.warm_changes} period changes):")
+    lines = [heading, "", "| page | changes | median (s) | p95 (s) | server CPU per change (ms) |",
+             "|---|---|---|---|---|"]
     for name, values in results.items():
-        lines.append(f"| {name} | {len(values)} | {statistics.median(values):.2f} | {p95(values):.2f} |")
+        lines.append(f"| {name} | {len(values)} | {statistics.median(values):.2f} | {p95(values):.2f} | "
+                     f"{1000 * cpu.get(name, float('nan')) / len(values):.0f} |")
     ratio = statistics.median(results[demo.name]) / statistics.median(results[bare.name])
-    lines += ["", f"median ratio (demo ÷ bare): {ratio:.2f} × (target ≤ 2 ×)"]
+    cpu_ratio = (cpu.get(demo.name, float("nan")) / len(results[demo.name])) / (
+        cpu.get(bare.name, float("nan")) / len(results[bare.name]))
+    lines += ["", f"median ratio (demo ÷ bare): {ratio:.2f} × (target ≤ 2 ×); server CPU per change: "
+                  f"{cpu_ratio:.2f} ×"]
     print("\n".join(lines))
     if args.out:
         with open(args.out, "a") as f:

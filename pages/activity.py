@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import metrics
-from ui.charts import NEUTRAL, fmt_pct, fmt_unit, region_colors, style
-from ui.state import cached_call, context, not_available, page_caption
+from ui.charts import fmt_pct, fmt_unit, region_colors, slanted_names, style, target_line
+from ui.state import cached_call, context, missing_text, not_available, page_caption
 
 ACTIVITY = ["meetings_per_week", "presentations_per_quarter", "workshops_per_quarter", "reach",
             "call_plan_adherence"]
@@ -63,7 +63,7 @@ def _metric(col, kpi: str) -> None:
     k = metrics.KPIS[kpi]
     missing = metrics.missing_inputs(ds, kpi)
     if missing:
-        col.metric(k.label, "n/a", help=f"Upload {', '.join(missing)} to enable.")
+        col.metric(k.label, "n/a", help=missing_text(k.label, missing))
         return
     t = _target(kpi)
     col.metric(k.label, _fmt(kpi, team[kpi]), delta=_delta(kpi, team[kpi]),
@@ -98,8 +98,8 @@ else:
     fig.update_xaxes(categoryorder="array", categoryarray=per_rep["rep_name"].tolist())
     t = _target(kpi)
     if t is not None:
-        fig.add_hline(y=t * scale, line_dash="dash", line_color=NEUTRAL,
-                      annotation_text=f"target {_fmt(kpi, t)}", annotation_position="top left")
+        target_line(fig, t * scale, f"Target {_fmt(kpi, t)}")
+    slanted_names(fig)
     unit = {"pct": "%", "per_week": "per week", "per_quarter": "per quarter", "days": "days",
             "count": "count"}.get(k.unit, "")
     st.plotly_chart(style(fig, f"{k.label} per rep, {period.label} (best first)",
@@ -146,7 +146,7 @@ for col, name in zip(cols, TRENDS, strict=False):
                                       + "<extra>%{fullData.name}</extra>")
     t = _target(name)
     if t is not None:
-        fig.add_hline(y=t * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
+        target_line(fig, t * scale, f"Target {_fmt(name, t)}")
     fig = style(fig, f"{k.label} per month", "%" if scale == 100 else k.label, height=360)
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0})   # three charts a row: legend below
     with col:

@@ -6,10 +6,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import customers, metrics, segments
-from ui.charts import fmt_num, fmt_pct, show_table, style
+from ui.charts import fmt_num, fmt_pct, percent_column, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 
-PCT = st.column_config.NumberColumn(format="percent")
+PCT = percent_column()
 LEVELS = {"Rep": "rep", "Territory": "territory", "Region": "region"}
 
 ctx = context()

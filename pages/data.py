@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.fmt import column_label, readable_frame, table_label
+from core.fmt import NA, column_label, readable_frame, table_label
 from core.ingest.pipeline import issues_workbook, template_workbook
 from core.ingest.template import issue_counts
 from core.schema import TABLE_ORDER, TABLES
@@ -82,7 +82,7 @@ if error:
 st.subheader("What was loaded")
 counts = issue_counts(ds)
 st.dataframe(counts.assign(Table=counts["Table"].map(table_label)), hide_index=True, width="stretch",
-             column_config={"rows loaded": st.column_config.NumberColumn(format="%d")})
+             column_config={"rows loaded": st.column_config.NumberColumn(format="%d")}, placeholder=NA)
 missing = [t for t in TABLE_ORDER if t != "products" and not ds.has(t)]
 if missing:
     st.caption("Not uploaded: " + ", ".join(map(table_label, missing)) + ". Measures that need them show "
@@ -102,8 +102,10 @@ for i, src in enumerate(ds.sources):
         if src.matches:
             st.caption(f"Header found on row {src.header_row}.")
         if not editable:
-            st.dataframe(pd.DataFrame([{"Column in the file": m.source_column, "Used as": column_label(m.canonical) if m.canonical else NOT_USED,
-                                        "How": m.how} for m in src.matches]), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame([{"Column in the file": m.source_column,
+                                        "Used as": column_label(m.canonical) if m.canonical else NOT_USED,
+                                        "How": m.how} for m in src.matches]),
+                         hide_index=True, width="stretch", placeholder=NA)
             continue
         options = [NOT_USED, *TABLE_ORDER]
         table = st.selectbox("Table", options, index=options.index(src.table or NOT_USED), key=f"tbl_{i}")
@@ -114,7 +116,7 @@ for i, src in enumerate(ds.sources):
         edited = st.data_editor(grid, hide_index=True, width="stretch", key=f"cols_{i}",
                                 disabled=["Column in the file", "How"],
                                 column_config={"Used as": st.column_config.SelectboxColumn(
-                                    options=[NOT_USED, *columns], required=True)})
+                                    options=[NOT_USED, *columns], required=True)}, placeholder=NA)
         if table != (src.table or NOT_USED):
             new_overrides["tables"][src.source] = None if table == NOT_USED else table
         changed = (edited["Used as"] != grid["Used as"]).any()
@@ -122,10 +124,9 @@ for i, src in enumerate(ds.sources):
             chosen = {r["Column in the file"]: (None if r["Used as"] == NOT_USED else r["Used as"])
                       for r in edited.to_dict("records")}
             new_overrides["columns"][src.source] = chosen
-if editable and new_overrides != overrides:
-    if st.button("Apply my corrections", type="primary"):
-        st.session_state[OVERRIDES_KEY] = new_overrides
-        st.rerun()
+if editable and new_overrides != overrides and st.button("Apply my corrections", type="primary"):
+    st.session_state[OVERRIDES_KEY] = new_overrides
+    st.rerun()
 
 # ------------------------------------------------------------------ issues
 st.subheader("Validation report")
@@ -144,7 +145,8 @@ else:
     st.caption(f"{len(shown):,} of {len(issues):,} issues")
     top = shown.head(5000)
     st.dataframe(top.assign(Table=top["Table"].map(table_label, na_action="ignore"),
-                            Column=top["Column"].map(column_label, na_action="ignore")), hide_index=True, width="stretch")
+                            Column=top["Column"].map(column_label, na_action="ignore")),
+                 hide_index=True, width="stretch", placeholder=NA)
 st.download_button("Download the validation report (.xlsx)", data=lambda: issues_workbook(ds),
                    file_name="goalgap_validation_report.xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -156,4 +158,4 @@ if present:
     name = st.selectbox("Table", present, key="preview_table", format_func=table_label)
     table = ds.table(name)
     st.caption(f"{len(table):,} rows · first 200 shown")
-    st.dataframe(readable_frame(table.head(200)), hide_index=True, width="stretch")
+    st.dataframe(readable_frame(table.head(200)), hide_index=True, width="stretch", placeholder=NA)

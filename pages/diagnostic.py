@@ -7,13 +7,13 @@ import streamlit as st
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
-from core.fmt import CAUSE_STATES, cause_label, cause_labels, table_label
+from core.fmt import CAUSE_STATES, NA, cause_label, cause_labels, table_label
 from core.kpis import metrics
 from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
 from ui.state import cached_call, context, not_available, page_caption
-from ui.text import md
+from ui.text import md, method_words
 from ui.whatif import what_if_section
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -33,9 +33,8 @@ if not metrics.has_sales(ds):
     not_available("The diagnostic", ["sales"])
     st.stop()
 
-with st.status("Running the diagnostic…", expanded=False) as status:
+with st.spinner("Running the diagnostic…"):     # gone once done: nothing left spinning or saying "ready"
     diag = cached_call(diagnostics.diagnose, ds, period, settings, scope)
-    status.update(label="Diagnostic ready", state="complete")
 
 reps = diag.reps
 if reps["attainment"].notna().sum() == 0:
@@ -53,7 +52,7 @@ cols[1].metric("Explained by causes", fmt_money(below[causes].sum().sum()))
 cols[2].metric("Unexplained", fmt_money(below["unexplained"].sum()),
                help="The part of the gap no flagged cause accounts for.")
 cols[3].metric("Reps below goal", f"{len(below)} of {int(reps['attainment'].notna().sum())}")
-st.caption(f"Method: {diag.method}")
+st.caption(f"Method: {method_words(diag.method)}")
 for cause, tables in diag.not_assessed.items():
     st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(map(table_label, tables))} to enable it.")
 
@@ -85,7 +84,7 @@ for f in diag.findings.head(TOP_FINDINGS).itertuples():
         st.markdown(f"**What to do:** {md(f.actions)}")
         rng = (f"range {fmt_money(f.impact_low)} – {fmt_money(f.impact_high)}"
                if f.impact_low == f.impact_low else "team-level measure")
-        st.caption(f"Severity {f.severity} · {rng} · {f.confidence}")
+        st.caption(f"Severity {f.severity} · {rng} · {method_words(f.confidence)}")
         notes_box("finding", finding_key(f.cause, f.who), "Notes on this finding", folded=False)
 if len(diag.findings) > TOP_FINDINGS:
     with st.expander(f"All {len(diag.findings)} findings"):
@@ -97,16 +96,22 @@ what_if_section(diag)
 
 # ------------------------------------------------------------------ reps below goal
 st.subheader("Reps below goal: primary cause and money per cause")
-table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels))
-money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1) for c in causes}
+table = below.assign(primary_cause=below["primary_cause"].map(labels), causes=below["causes"].map(cause_labels),
+                     attainment=below["attainment"] * 100)     # whole percents, as on the Overview
+money_cols = {c: st.column_config.NumberColumn(labels[c], format="dollar", step=1, width=95) for c in causes}
+# The rep's name pinned, then what a manager reads first; only the causes that cost these reps money.
+costly = [c for c in causes if table[c].fillna(0).ne(0).any()]
 st.dataframe(
     table, hide_index=True, width="stretch",
-    column_config={"rep_id": "Rep ID", "rep_name": "Rep", "region": "Region", "territory_id": "Territory",
-                   "attainment": st.column_config.ProgressColumn("Attainment", format="percent", min_value=0,
-                                                                 max_value=1.2),
+    column_order=["rep_name", "region", "attainment", "gap", "primary_cause", *costly, "unexplained"],
+    column_config={"rep_id": "Rep ID", "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
+                   "region": "Region", "territory_id": "Territory",
+                   "attainment": st.column_config.ProgressColumn("Attainment", format="%.0f%%", min_value=0,
+                                                                 max_value=120),
                    "gap": st.column_config.NumberColumn("Gap to goal", format="dollar", step=1),
                    "primary_cause": "Primary cause", "causes": "Causes",
-                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar", step=1)} | money_cols)
+                   "unexplained": st.column_config.NumberColumn("Unexplained", format="dollar", step=1)} | money_cols,
+    placeholder=NA)
 
 # ------------------------------------------------------------------ drill-down
 
@@ -149,7 +154,8 @@ else:
     options = below["rep_id"].tolist()
     default = options.index(scope.rep_id) if scope.rep_id in options else 0
     names = dict(zip(below["rep_id"], below["rep_name"], strict=False))
-    rep_id = st.selectbox("Rep", options, index=default, format_func=lambda r: f"{names[r]} ({r})")
+    rep_id = st.selectbox("Rep", options, index=default,
+                          format_func=lambda r: f"{names[r]} ({r})" if names[r] != r else r)
     row = below.set_index("rep_id").loc[rep_id]
     st.markdown(f"**{md(names[rep_id])}** · {fmt_pct(row['attainment'])} of quota · gap {fmt_money(row['gap'])} · "
                 f"primary cause **{labels[row['primary_cause']]}** · unexplained {fmt_money(row['unexplained'])}")
@@ -170,6 +176,6 @@ else:
             benchmark=[fmt_unit(v, u) for v, u in zip(rows["benchmark"], rows["unit"], strict=False)]),
             hide_index=True, width="stretch",
             column_config={"label": "Signal", "value": "This rep", "target": "Target",
-                           "benchmark": "Reps at goal", "flagged": "Flagged"})
+                           "benchmark": "Reps at goal", "flagged": "Flagged"}, placeholder=NA)
     st.caption(f"Signals read over {period.label}; reps at goal = reps at or above quota who are not ramping. "
                f"Tenure: {fmt_num(sig.loc[sig['signal'] == 'tenure_months', 'value'].max(), 0)} months.")

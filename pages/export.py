@@ -10,7 +10,7 @@ import streamlit as st
 from core import periods
 from core.dataset import Scope
 from core.errors import UserError
-from core.fmt import cause_label
+from core.fmt import NA, cause_label
 from core.kpis.compare import against
 from core.people.notes import from_dict
 from core.report.anonymize import anonymize
@@ -53,14 +53,15 @@ def _preview(data: SummaryData) -> None:
     left, right = st.columns([2, 3])
     with left:
         st.subheader("Headline KPIs")
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", placeholder=NA)
     with right:
         st.subheader("Top findings")
         findings = data.sheets["Findings"].head(5)
         st.dataframe(findings[["Rank", "Cause", "Who (names)", "Severity", "Estimated impact",
                                "Recommended actions"]].assign(Cause=findings["Cause"].map(cause_label)),
                      hide_index=True, width="stretch",
-                     column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar", step=1)})
+                     column_config={"Estimated impact": st.column_config.NumberColumn(format="dollar", step=1)},
+                     placeholder=NA)
         st.caption(ASSOCIATION_NOTE)
     for note in data.notes:
         st.info(md(note), icon="ℹ️")

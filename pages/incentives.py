@@ -7,11 +7,11 @@ import streamlit as st
 
 from core.fmt import is_missing
 from core.people import incentives
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, show_table, style
+from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, percent_column, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
-PCT = st.column_config.NumberColumn(format="percent")
+PCT = percent_column()
 
 ctx = context()
 st.title("Incentives — does pay follow performance?")
@@ -42,7 +42,8 @@ fig.update_xaxes(tickformat=".0%")
 fig.update_yaxes(tickprefix="$", tickformat="~s")
 st.plotly_chart(style(fig, f"Payout vs attainment, {ctx.period.label} (red: below goal, paid like the reps at goal)",
                       "Payout ($)", "Attainment"), width="stretch")
-show_table(pay.sort_values("payout", ascending=False), column_config={"payout": MONEY, "attainment": PCT, "cost_of_sales": PCT,
+show_table(pay.sort_values("payout", ascending=False),
+           column_config={"payout": MONEY, "attainment": PCT, "cost_of_sales": PCT,
                             "paid_like_goal": "Below goal, paid like reps at goal"})
 
 st.subheader("Pay mix against the product goals")

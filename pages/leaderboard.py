@@ -5,14 +5,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.fmt import NA, table_label
 from core.people.leaderboard import COMPONENTS, leaderboard, team_points
 from ui.charts import fmt_num, region_colors, style
 from ui.state import cached_call, context, not_available
 from ui.text import md, plot_text
 
 TOP = 25
-LABELS = {"meetings_pts": "Meetings", "presentations_pts": "Presentations", "workshops_pts": "Workshops",
-          "follow_ups_pts": "Follow-ups on time", "training_pts": "Training"}
+# The parts are points, not counts: "Meeting points 5310", never "Meetings 5310".
+LABELS = {"meetings_pts": "Meeting points", "presentations_pts": "Presentation points",
+          "workshops_pts": "Workshop points", "follow_ups_pts": "Follow-up points (on time)",
+          "training_pts": "Training points"}
 SOURCES = {"activities": "meetings, presentations and workshops", "follow_ups": "follow-ups on time",
            "training": "training scores"}
 
@@ -43,7 +46,7 @@ if len(missing) == len(SOURCES):
     st.stop()
 if missing:
     st.info("Not counted: " + ", ".join(SOURCES[m] for m in missing) + " — upload "
-            + ", ".join(f"**{m}**" for m in missing) + " to enable them.", icon="ℹ️")
+            + ", ".join(f"**{table_label(m)}**" for m in missing) + " on the Data page to enable them.", icon="ℹ️")
 
 board = cached_call(leaderboard, ctx.ds, ctx.period, ctx.settings, ctx.scope)
 team = cached_call(team_points, board)
@@ -53,11 +56,11 @@ st.plotly_chart(bars(team, "region", colors, "Points per rep by region (total ÷
                      " (region total)"), width="stretch")
 st.dataframe(team.rename(columns={"region": "Region", "reps": "Reps", "points": "Points",
                                   "points_per_rep": "Points per rep", "rank": "Rank", **LABELS}),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder=NA)
 
 top = board.head(TOP).assign(label=lambda b: b["rep_name"] + " (" + b["rep_id"] + ")")
 st.plotly_chart(bars(top, "label", colors, f"Top {min(TOP, len(board))} reps by points", "points"),
                 width="stretch")
 st.dataframe(board.rename(columns={"rep_id": "Rep ID", "rep_name": "Rep", "region": "Region",
                                    "points": "Points", "rank": "Rank", **LABELS}),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder=NA)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import metrics
-from ui.charts import NEUTRAL, fmt_money, fmt_num, fmt_pct, region_colors, style
+from ui.charts import fmt_money, fmt_num, fmt_pct, region_colors, slanted_names, style, target_line
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import plot_text
 
@@ -42,10 +42,12 @@ cols = st.columns(4)
 cols[0].metric("Win rate", fmt_pct(team["win_rate"]),
                help=f"Won ÷ (won + lost) of deals closed in {period.label}: "
                     f"{fmt_num(team['won'], 0)} won, {fmt_num(team['lost'], 0)} lost. Open deals do not count.")
-cols[1].metric("Sales cycle", fmt_num(team["sales_cycle_days"], 0) + (" days" if _known(team["sales_cycle_days"]) else ""),
+cols[1].metric("Sales cycle",
+               fmt_num(team["sales_cycle_days"], 0) + (" days" if _known(team["sales_cycle_days"]) else ""),
                help="Median days from created to close of the deals won in the period.")
 at_start = cached_call(metrics.pipeline_at_start, ds, period)
-cols[2].metric("Pipeline coverage", fmt_num(team["pipeline_coverage"], 1) + ("×" if _known(team["pipeline_coverage"]) else ""),
+cols[2].metric("Pipeline coverage",
+               fmt_num(team["pipeline_coverage"], 1) + ("×" if _known(team["pipeline_coverage"]) else ""),
                delta=(f"{team['pipeline_coverage'] - coverage_target:+.1f}× vs target {coverage_target:.0f}×"
                       if _known(team["pipeline_coverage"]) else None),
                help=(f"{period.label} is over: the pipeline open on its first day ÷ its quota (reps with a quota)."
@@ -69,10 +71,13 @@ else:
     left, right = st.columns(2)
     open_ = funnel[funnel["status"] == "open"]
     with left:
-        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="value+percent initial",
+        # Counts only: open deals now are a snapshot, not a conversion from the first stage (a later
+        # stage can hold more deals, and "118 % of initial" reads as an error).
+        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="value",
                                   customdata=open_[["amount"]].to_numpy(), marker_color="#4292c6",
                                   hovertemplate="%{y}: %{x} open deals, %{customdata[0]:$,.0f}<extra></extra>"))
-        st.plotly_chart(style(fig, "Open deals per stage (now)", None, height=360), width="stretch")
+        st.plotly_chart(style(fig, "Open deals per stage, in stage order (now)", None, height=360),
+                        width="stretch")
     with right:
         closed = funnel[funnel["status"] != "open"]
         fig = go.Figure(go.Bar(x=closed["stage"], y=closed["opportunities"],
@@ -84,16 +89,25 @@ else:
     by_rep = cached_call(metrics.stage_funnel, ds, period, scope, by_rep=True)
     by_rep = by_rep[by_rep["status"] == "open"].merge(reps[["rep_id", "rep_name"]], on="rep_id")
     if not by_rep.empty:
-        order = by_rep.groupby("rep_name")["amount"].sum().sort_values().index.tolist()
+        # CRM exports often leave open deals without an amount (Maven's close_value): then the deals
+        # are counted, rather than drawing an empty chart of $0 bars.
+        priced = bool(by_rep["amount"].fillna(0).gt(0).any())
+        value = "amount" if priced else "opportunities"
+        order = by_rep.groupby("rep_name")[value].sum().sort_values().index.tolist()
         fig = go.Figure()
         for stage, color in zip(open_["stage"], OPEN_COLORS * (len(open_) // len(OPEN_COLORS) + 1), strict=False):
             part = by_rep[by_rep["stage"] == stage]
-            fig.add_bar(x=part["amount"], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
-                        customdata=part[["opportunities"]].to_numpy(),
-                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]} deals, %{x:$,.0f}<extra></extra>")
+            fig.add_bar(x=part[value], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
+                        customdata=part[["opportunities", "amount"]].to_numpy(),
+                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]} deals"
+                                      + (", %{customdata[1]:$,.0f}" if priced else "") + "<extra></extra>")
         fig.update_layout(barmode="stack")
         fig.update_yaxes(categoryorder="array", categoryarray=order)
-        st.plotly_chart(style(fig, "Open pipeline per rep by stage (now)", None, x_title="Open amount ($)",
+        if priced:
+            fig.update_xaxes(tickprefix="$", tickformat="~s")
+        title = "Open pipeline per rep by stage (now)" if priced else \
+            "Open deals per rep by stage (now; the open deals carry no amount)"
+        st.plotly_chart(style(fig, title, None, x_title="Open amount ($)" if priced else "Open deals",
                               height=160 + 18 * len(order)), width="stretch")
 
 # ------------------------------------------------------------------ per rep
@@ -120,7 +134,8 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
                     hovertemplate="%{x}: " + hover + "<extra>%{fullData.name}</extra>")
     fig.update_xaxes(categoryorder="array", categoryarray=data["rep_name"].tolist())
     if target is not None:
-        fig.add_hline(y=target * scale, line_dash="dash", line_color=NEUTRAL, annotation_text="target")
+        target_line(fig, target * scale, f"Target {fmt_num(target * scale, 1)}")
+    slanted_names(fig)
     cap = _axis_cap(data[kpi] * scale, None if target is None else target * scale) if cap_if_wide else None
     if cap is not None:   # a rep with almost no quota left would flatten everyone else: cut, never log
         fig.update_yaxes(range=[0, cap])
@@ -134,7 +149,8 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
 
 
 _bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")
-_bars("pipeline_coverage", f"Pipeline coverage per rep ({'pipeline at start ÷ quota' if at_start else 'open pipeline ÷ quota left'}), "
-      f"{period.label}",
-      "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", cap_if_wide=True)
+coverage_rule = "pipeline at start ÷ quota" if at_start else "open pipeline ÷ quota left"
+if not metrics.missing_inputs(ds, "pipeline_coverage"):   # else said once, at the top
+    _bars("pipeline_coverage", f"Pipeline coverage per rep ({coverage_rule}), {period.label}",
+          "Coverage (×)", target=coverage_target, hover="%{y:.1f}×", cap_if_wide=True)
 _bars("sales_cycle_days", f"Median sales cycle of deals won in {period.label}", "Days", hover="%{y:.0f} days")

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.fmt import fmt_money
+from core.fmt import NA, fmt_money
 from core.ingest import currency, quota_rules
 from ui.state import SETTINGS_KEY, context
 
@@ -51,7 +51,7 @@ edited = st.data_editor(
                                                              "fiscal year set below", required=True),
         "quota": st.column_config.NumberColumn("Quota", min_value=0.0, format="%.0f", required=True),
         "product": st.column_config.TextColumn("Product", help="blank = all products"),
-    })
+    }, placeholder=NA)
 left, right = st.columns(2)
 if left.button("Keep these quotas", type="primary"):
     _keep(quotas=quota_rules.rows_of(edited))
@@ -77,7 +77,7 @@ else:
         basis = "Territory potential" if rule == "potential" else f"Revenue {period.year_earlier().label}"
         shown = pd.DataFrame({"Rep": table["rep_name"], basis: table["basis"].map(fmt_money),
                               "Quota": table["quota"].map(fmt_money)})
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder=NA)
         no_basis = int(table["quota"].isna().sum())
         if no_basis:
             st.warning(f"{no_basis} rep(s) have no basis for this rule (no revenue a year earlier or no "
@@ -105,7 +105,8 @@ with st.form("calendar_currency"):
                            num_rows="dynamic", key="rate_editor",
                            column_config={"currency": st.column_config.TextColumn("Currency (ISO code)"),
                                           "rate": st.column_config.NumberColumn(
-                                              "Value of 1 unit in the reporting currency", min_value=0.0)})
+                                              "Value of 1 unit in the reporting currency", min_value=0.0)},
+                           placeholder=NA)
     st.caption("Without a rate of yours, amounts in another currency are converted at the European "
                "Central Bank's rate of their date (built in, works offline).")
     if st.form_submit_button("Apply"):

@@ -10,11 +10,11 @@ from plotly.subplots import make_subplots
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
-from core.fmt import cause_label
+from core.fmt import NA, cause_label
 from core.kpis import metrics
 from core.kpis.forecast import monthly_forecast
 from core.people import competency as comp
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style
+from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_num, fmt_pct, fmt_unit, style, target_line, trend_words
 from ui.notes import coaching_box, notes_box
 from ui.state import cached_call, context, dataset_call, not_available
 from ui.text import md, plot_text
@@ -73,14 +73,18 @@ def competency_charts(ctx, rep_id: str, table: pd.DataFrame) -> None:
     for i, c in enumerate(names):
         r, col = i // cols + 1, i % cols + 1
         expected = mine["expected"].get(c, comp.DEFAULT_EXPECTED_RATING)
-        fig.add_hrect(y0=expected, y1=5, fillcolor=GOOD, opacity=0.10, line_width=0, row=r, col=col)
-        fig.add_hline(y=expected, line={"color": GOOD, "dash": "dot"}, row=r, col=col)
+        # exclude_empty_subplots=False: the band goes in before the subplot's traces (plotly would
+        # otherwise skip a subplot that has none yet, and the band the title promises is not drawn).
+        fig.add_hrect(y0=expected, y1=5.2, fillcolor=GOOD, opacity=0.15, line_width=0, layer="below",
+                      row=r, col=col, exclude_empty_subplots=False)
+        fig.add_hline(y=expected, line={"color": GOOD, "dash": "dot"}, row=r, col=col, exclude_empty_subplots=False)
         for who, color, mode in (("manager", "#1f77b4", "lines+markers"), ("self", "#ff7f0e", "markers")):
             h = history[(history["competency"] == c) & (history["assessor"] == who)]
             fig.add_scatter(x=h["date"], y=h["rating"], mode=mode, name=f"{who.capitalize()} rating",
                             legendgroup=who, showlegend=i == 0, marker={"color": color},
                             line={"color": color},
-                            hovertemplate=f"{plot_text(c)} ({who}) %{{x|%d %b %Y}}: %{{y:.1f}} (expected {expected:.1f})"
+                            hovertemplate=f"{plot_text(c)} ({who}) %{{x|%d %b %Y}}: %{{y:.1f}} "
+                                          f"(expected {expected:.1f})"
                                           "<extra></extra>", row=r, col=col)
     fig.update_yaxes(range=[0.8, 5.2], dtick=1)
     style(fig, "Competency ratings over time (green band = at or above the role's expected level; "
@@ -99,12 +103,12 @@ def knowledge_chart(ctx, rep_id: str) -> None:
         fig.add_scatter(x=part["quarter"], y=part["score"], mode="lines+markers", name=str(topic),
                         customdata=part["records"],
                         hovertemplate=f"{plot_text(topic)} %{{x}}: %{{y:.0f}} (%{{customdata}} checks)<extra></extra>")
-    fig.add_hline(y=ctx.settings.targets.knowledge_quotient, line={"color": GOOD, "dash": "dot"},
-                  annotation_text="target")
+    target = ctx.settings.targets.knowledge_quotient
+    target_line(fig, target, f"Target {fmt_num(target, 0)}", color=GOOD, dash="dot")
     fig.update_xaxes(type="category", categoryorder="category ascending")
     first = mine.iloc[0]
-    st.caption(f"Knowledge quotient (all checks): {fmt_num(first['kq'], 0)}, trend "
-               f"{fmt_num(first['kq_trend_per_90d'], 1)} points a quarter.")
+    st.caption(f"Knowledge quotient (all checks): {fmt_num(first['kq'], 0)}, "
+               f"{trend_words(first['kq_trend_per_90d'], 'points a quarter')}.")
     st.plotly_chart(style(fig, "Knowledge check score by topic and quarter", "Mean score (0–100)"),
                     width="stretch")
 
@@ -119,7 +123,9 @@ def activity_chart(ctx, rep_id: str) -> None:
                     mode="lines+markers", line={"color": BAD},
                     hovertemplate="%{x|%b %Y}: %{y:.0%}<extra>On-time follow-ups</extra>", secondary_y=True)
     fig.update_yaxes(title_text="Meetings per week", secondary_y=False)
-    fig.update_yaxes(title_text="On-time follow-up rate", tickformat=".0%", range=[0, 1.05], secondary_y=True)
+    # Round ticks of its own (0 %, 20 % … 100 %), not ticks lined up with the left axis' grid.
+    fig.update_yaxes(title_text="On-time follow-up rate", tickformat=".0%", range=[0, 1.05], tickmode="linear",
+                     tick0=0, dtick=0.2, showgrid=False, secondary_y=True)
     st.plotly_chart(style(fig, "Customer meetings per week and on-time follow-ups by month"), width="stretch")
 
 
@@ -151,7 +157,8 @@ if roster.empty:
 names = dict(zip(roster["rep_id"], roster["rep_name"], strict=False))
 ids = sorted(names, key=lambda r: str(names[r]))
 rep_id = st.selectbox("Rep", ids, index=ids.index(ctx.scope.rep_id) if ctx.scope.rep_id in ids else 0,
-                      format_func=lambda r: f"{names[r]} ({r})", key="profile_rep")
+                      format_func=lambda r: f"{names[r]} ({r})" if names[r] != r else r,   # id = name in CRM exports
+                      key="profile_rep")
 info = roster.set_index("rep_id").loc[rep_id]
 tenure = ("n/a" if pd.isna(info["hire_date"])
           else f"{(pd.Timestamp(ctx.period.end) - info['hire_date']).days / 365.25:.1f} years")
@@ -161,7 +168,7 @@ notes_box("rep", rep_id, "Notes on this rep")
 
 st.header("Scorecard against targets and peers")
 kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, Scope())
-st.dataframe(scorecard(kpis, rep_id, ctx.settings), hide_index=True, width="stretch")
+st.dataframe(scorecard(kpis, rep_id, ctx.settings), hide_index=True, width="stretch", placeholder=NA)
 st.caption("Percentile: share of reps this rep does better than (100 = best), in the whole team and "
            "among reps of the same role.")
 

@@ -6,11 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.fmt import NA, table_label
 from core.kpis import metrics
 from core.people import competency as comp
 from ui.charts import fmt_num, style
 from ui.state import cached_call, context, not_available
-from ui.text import md
+from ui.text import md, method_words
 
 MAX_ROWS = 60
 SORTS = {"Largest total shortfall first": ("shortfall", False), "Name": ("rep_name", True),
@@ -48,7 +49,15 @@ def movers(table: pd.DataFrame, improving: bool) -> pd.DataFrame:
     return pd.DataFrame({"Rep": clear["rep_name"], "Competency": clear["competency"],
                          "Latest": clear["latest_rating"].map(lambda v: fmt_num(v, 1)),
                          "Expected": clear["expected"].map(lambda v: fmt_num(v, 1)),
-                         "Change a quarter": clear["trend_per_90d"].map(lambda v: f"{v:+.2f}")})
+                         "Per quarter": clear["trend_per_90d"].map(lambda v: f"{v:+.2f}")})
+
+
+# Half the page at 1366 px is about 440 px: widths that fit it, so no column is cut off on the right.
+MOVER_COLUMNS = {"Rep": st.column_config.TextColumn(width=115, pinned=True),
+                 "Competency": st.column_config.TextColumn(width=125),
+                 "Latest": st.column_config.TextColumn(width=50), "Expected": st.column_config.TextColumn(width=65),
+                 "Per quarter": st.column_config.TextColumn(width=80, help="Change of the rating per quarter "
+                                                                           "(the trend of the manager's ratings)")}
 
 
 ctx = context()
@@ -60,7 +69,7 @@ if not ctx.ds.has("assessments"):
     st.stop()
 if not ctx.ds.has("expected_levels"):
     st.info("No expected levels uploaded: every competency is compared with 3 (out of 5). Upload "
-            "**expected_levels** to set what each role should reach.", icon="ℹ️")
+            f"**{table_label('expected_levels')}** to set what each role should reach.", icon="ℹ️")
 
 in_scope = set(cached_call(metrics.roster, ctx.ds, ctx.scope)["rep_id"])
 table = cached_call(comp.competency_table, ctx.ds, ctx.settings, ctx.period.end)
@@ -90,15 +99,16 @@ for col, improving, word in zip(st.columns(2), (True, False), ("improving", "sli
         st.subheader(f"Who is {word}")
         listed = movers(table, improving=improving)
         if len(listed):
-            st.dataframe(listed, hide_index=True, width="stretch")
+            st.dataframe(listed, hide_index=True, width="stretch", column_config=MOVER_COLUMNS, placeholder=NA)
         else:
             st.write(f"Nobody clearly {word}.")
 st.caption("Listed when the whole 80 % interval of the trend is above (improving) or below (slipping) zero. "
-           + ", ".join(f"{m}: {n}" for m, n in table["method"].value_counts().items()) + ".")
+           "How each trend was estimated, per rep and competency: "
+           + "; ".join(f"{method_words(m)}: {n}" for m, n in table["method"].value_counts().items()) + ".")
 
 st.subheader("Coaching focus")
 focus = cached_call(comp.coaching_focus, table, ctx.ds, ctx.settings, ctx.period.end)
 names = dict(zip(table["rep_id"], table["rep_name"], strict=False))
 st.dataframe(pd.DataFrame({"Rep": focus["rep_id"].map(names), "Priority": focus["rank"],
                            "Competency": focus["competency"], "Why": focus["reason"]}),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder=NA)

@@ -9,6 +9,7 @@ import pydeck as pdk
 import streamlit as st
 
 from core.errors import UserError
+from core.fmt import NA
 from core.kpis.inputs import territories_in_scope
 from core.territory.balance import (
     COVERED,
@@ -21,13 +22,25 @@ from core.territory.balance import (
 )
 from core.territory.geo import geocode_report, state_outlines
 from core.territory.realign import moves_workbook, propose_realignment
-from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, region_colors, style
+from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, percent_column, region_colors, show_table, style
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import html_text, md
 
 STATUS_COLORS = {COVERED: [44, 160, 44, 170], UNCOVERED_HIGH: [214, 39, 40, 230],
                  UNCOVERED: [150, 150, 150, 140], "n/a": [31, 119, 180, 160]}
 MOVED_COLOR = [255, 127, 14, 255]
+STATUS_WORDS = {COVERED: "covered (an activity in the 90 days to the period end)",
+                UNCOVERED_HIGH: "high potential, not covered", UNCOVERED: "other accounts, not covered"}
+LABELS_UP_TO = 15      # more territory labels than this overlap at the whole-country zoom
+
+
+def map_legend(colours: dict[str, list[int]], words: dict[str, str] | None = None) -> None:
+    """The map's colour key under it (pydeck draws none): a coloured square and its meaning, user
+    text (territory ids) escaped as HTML."""
+    chips = [f'<span style="white-space:nowrap;margin-right:14px"><span style="color:rgb({r},{g},{b});'
+             f'font-size:1.2em">&#9632;</span> {html_text((words or {}).get(key, key))}</span>'
+             for key, (r, g, b, _) in colours.items()]
+    st.html('<div style="font-size:0.85em;line-height:1.9">' + "".join(chips) + "</div>")   # HTML, not Markdown
 
 
 def _states_layer() -> pdk.Layer:
@@ -94,6 +107,10 @@ else:
                              key="terr_colour")
         heat = st.checkbox("Heat map of high-potential accounts not covered in the last 90 days",
                            key="terr_heat")
+        cents = _in_scope(balance).dropna(subset=["lat", "lon"])[["territory_id", "territory_name", "lat", "lon"]]
+        labelled = st.checkbox("Label territory centres", value=len(cents) <= LABELS_UP_TO, key="terr_labels",
+                               help=f"Off by default above {LABELS_UP_TO} territories, where the labels overlap: "
+                                    "choose a region in the sidebar to zoom in, or hover an account.")
         terr_ids = sorted(balance["territory_id"])
         rgb = {tid: [int(PALETTE[i % len(PALETTE)][k:k + 2], 16) for k in (1, 3, 5)] + [190]
                for i, tid in enumerate(terr_ids)}
@@ -105,14 +122,15 @@ else:
         pts = pts.drop(columns=["last_activity"])
         pts = pts.assign(**{c: pts[c].map(html_text) for c in ("account_name", "account_type", "rep_name",
                                                               "territory_id")})  # tooltip html
-        cents = _in_scope(balance).dropna(subset=["lat", "lon"])[["territory_id", "territory_name", "lat", "lon"]]
         layers = [
             _states_layer(),
             pdk.Layer("ScatterplotLayer", pts, get_position=["longitude", "latitude"], get_radius="radius",
                       get_fill_color="color", pickable=True, radius_min_pixels=2, radius_max_pixels=30),
-            pdk.Layer("TextLayer", cents, get_position=["lon", "lat"], get_text="territory_id", get_size=14,
-                      get_color=[20, 20, 20, 230], get_alignment_baseline="'center'"),
         ]
+        if labelled:
+            layers.append(pdk.Layer("TextLayer", cents, get_position=["lon", "lat"], get_text="territory_id",
+                                    get_size=13, get_color=[20, 20, 20, 230], get_alignment_baseline="'center'",
+                                    background=True, get_background_color=[255, 255, 255, 200]))
         if heat:
             gaps = pts[pts["status"] == UNCOVERED_HIGH]
             layers.insert(1, pdk.Layer("HeatmapLayer", gaps, get_position=["longitude", "latitude"],
@@ -124,9 +142,14 @@ else:
                            "<br/>{status}"}
         st.pydeck_chart(pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
                                  tooltip=tooltip), height=520)
+        if colour_by == "Territory":      # the ids as loaded (pts holds them escaped for the tooltip)
+            placed_ids = set(accounts.dropna(subset=["latitude", "longitude"])["territory_id"].dropna())
+            map_legend({tid: rgb[tid] for tid in terr_ids if tid in placed_ids})
+        else:
+            map_legend({s: STATUS_COLORS[s] for s in STATUS_WORDS}, STATUS_WORDS)
         st.caption("Point size = account potential. Coverage: green = an activity in the 90 days to the "
                    "period end, red = top-quartile potential in its territory and not covered, grey = "
-                   "other accounts not covered. Labels mark territory centres. The map needs no internet: "
+                   "other accounts not covered. Labels (when shown) mark territory centres. The map needs no internet: "
                    "it draws the points over US state outlines instead of map tiles.")
 
 # ------------------------------------------------------------------ table + scatter
@@ -134,8 +157,10 @@ st.subheader("Balance per territory")
 table = shown[["territory_id", "territory_name", "region", "rep_name", "potential", "potential_index", "quota",
                "quota_per_potential", "accounts", "workload_index", "coverage", "overlap", "attainment",
                "spread_km"]].sort_values("potential_index")
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "territory_id": "Territory", "territory_name": "Name", "region": "Region", "rep_name": "Rep",
+# 14 measures do not fit 1366 px: the territory stays pinned while the rest scrolls beside it.
+show_table(table, column_config={
+    "territory_id": st.column_config.TextColumn("Territory", width=75, pinned=True), "territory_name": "Name",
+    "region": "Region", "rep_name": "Rep",
     "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
     "potential_index": st.column_config.NumberColumn("Potential index", format="%.0f",
                                                      help="Potential / mean × 100; healthy 85–115."),
@@ -145,14 +170,12 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "workload_index": st.column_config.NumberColumn(
         "Workload index", format="%.0f",
         help="Visits a year needed (top-quartile accounts monthly, others quarterly) / mean × 100."),
-    "coverage": st.column_config.NumberColumn("Coverage", format="percent",
-                                              help="Top-quartile accounts seen in the last 90 days."),
-    "overlap": st.column_config.NumberColumn("Overlap", format="percent",
-                                             help="The rep's activities on other territories' accounts."),
-    "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+    "coverage": percent_column("Coverage", help="Top-quartile accounts seen in the last 90 days."),
+    "overlap": percent_column("Overlap", help="The rep's activities on other territories' accounts."),
+    "attainment": percent_column("Attainment"),
     "spread_km": st.column_config.NumberColumn("Spread (km)", format="%.0f",
                                                help="Mean distance of accounts to the territory centre."),
-})
+}, placeholder=NA)
 
 pts_att = shown.dropna(subset=["potential_index", "attainment"])
 if pts_att.empty:
@@ -182,7 +205,8 @@ if ds.has("activities") and ds.has("accounts"):
                  column_config={"account_id": "Account ID", "account_name": "Account", "territory_id": "Territory",
                                 "account_type": "Type",
                                 "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
-                                "last_activity": st.column_config.DateColumn("Last activity", format="YYYY-MM-DD")})
+                                "last_activity": st.column_config.DateColumn("Last activity", format="YYYY-MM-DD")},
+                 placeholder=NA)
 
 # ------------------------------------------------------------------ proposal
 st.subheader("A better alignment to propose")
@@ -210,24 +234,25 @@ else:
                        file_name="goalgap_realignment.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.dataframe(proposal.moves, hide_index=True, width="stretch", column_config={
-        "account_id": "Account ID", "account_name": "Account", "from_territory": "From territory",
+        "account_id": "Account ID", "account_name": st.column_config.TextColumn("Account", pinned=True),
+        "from_territory": "From territory",
         "to_territory": "To territory",
         "potential": st.column_config.NumberColumn("Potential ($/yr)", format="dollar", step=1),
         "revenue_12m": st.column_config.NumberColumn("Revenue, last 12 months", format="dollar", step=1),
-        "distance_km": st.column_config.NumberColumn("km to new territory centre", format="%.0f")})
+        "distance_km": st.column_config.NumberColumn("km to new territory centre", format="%.0f")}, placeholder=NA)
     side = proposal.before.merge(proposal.after[["territory_id", "potential", "potential_index", "accounts",
                                                  "compactness"]], on="territory_id", suffixes=(" before", " after"))
     side = _in_scope(side)
     changed = side[side["accounts before"] != side["accounts after"]]
     st.dataframe(changed.drop(columns=["in_band"]), hide_index=True, width="stretch", column_config={
-        "territory_id": "Territory", "territory_name": "Name", "region": "Region",
-        "accounts before": "Accounts before", "accounts after": "Accounts after",
+        "territory_id": st.column_config.TextColumn("Territory", width=75, pinned=True), "territory_name": "Name",
+        "region": "Region", "accounts before": "Accounts before", "accounts after": "Accounts after",
         "potential before": st.column_config.NumberColumn("Potential before", format="dollar", step=1),
         "potential after": st.column_config.NumberColumn("Potential after", format="dollar", step=1),
         "potential_index before": st.column_config.NumberColumn("Potential index before", format="%.0f"),
         "potential_index after": st.column_config.NumberColumn("Potential index after", format="%.0f"),
         "compactness before": st.column_config.NumberColumn("km to centre before", format="%.0f"),
-        "compactness after": st.column_config.NumberColumn("km to centre after", format="%.0f")})
+        "compactness after": st.column_config.NumberColumn("km to centre after", format="%.0f")}, placeholder=NA)
 
     if ds.has("accounts"):
         pts = cached_call(account_map, ds, period, settings).dropna(subset=["latitude", "longitude"])

@@ -11,8 +11,20 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core.dataset import Scope
+from core.fmt import NA
 from core.kpis import forecast, metrics
-from ui.charts import BAD, GOOD, NEUTRAL, fmt_money, fmt_pct, region_colors, style
+from ui.charts import (
+    BAD,
+    GOOD,
+    NEUTRAL,
+    fmt_money,
+    fmt_pct,
+    percent_column,
+    range_metric,
+    region_colors,
+    show_table,
+    style,
+)
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import md
 
@@ -42,7 +54,8 @@ else:
     fc = cached_call(forecast.team_forecast, ds, ahead, settings, scope)
 
 who = "the team" if scope == Scope() else scope.label
-st.subheader(f"Will {md(who)} make {ahead.label}?" if fc.remaining_working_days else f"{ahead.label}: how {md(who)} finished")
+st.subheader(f"Will {md(who)} make {ahead.label}?" if fc.remaining_working_days
+             else f"{ahead.label}: how {md(who)} finished")
 if ahead != period:
     st.caption(f"{period.label} is over; this forecast is for the period in progress, {ahead.label} "
                f"(data up to {last_day:%d %b %Y}).")
@@ -51,8 +64,8 @@ gap = fc.projected - fc.quota
 cols[0].metric("Projected revenue at period end", fmt_money(fc.projected),
                delta=None if math.isnan(gap) else f"{fmt_money(gap)} vs quota",
                help="Revenue to date plus the forecast of the working days left.")
-cols[1].metric("80 % range", f"{fmt_money(fc.low)}–{fmt_money(fc.high)}",
-               help="Eight times in ten the period should end inside this range.")
+range_metric(cols[1], "80 % range", fc.low, fc.high, settings.reporting_currency,
+             help="Eight times in ten the period should end inside this range.")
 cols[2].metric("Chance of reaching quota", fmt_pct(fc.p_goal),
                help=f"Quota {fmt_money(fc.quota)}. From the same simulated outcomes as the range.")
 if fc.remaining_working_days:
@@ -199,13 +212,13 @@ else:
                     width="stretch", key="trend_growth")
 
 with st.expander("The numbers behind the revenue chart"):
-    st.dataframe(team, hide_index=True, width="stretch", column_config={
+    show_table(team, column_config={
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
         "revenue": st.column_config.NumberColumn("Revenue", format="dollar", step=1),
         "quota": st.column_config.NumberColumn("Quota", format="dollar", step=1),
-        "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+        "attainment": percent_column("Attainment"),
         "forecast": st.column_config.NumberColumn("Forecast", format="dollar", step=1),
         "forecast_low": st.column_config.NumberColumn("Forecast low (80 %)", format="dollar", step=1),
         "forecast_high": st.column_config.NumberColumn("Forecast high (80 %)", format="dollar", step=1),
-    })
+    }, placeholder=NA)
     st.caption("Revenue of the month in progress is to date; forecasts are whole months.")

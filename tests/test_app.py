@@ -81,4 +81,4 @@ def test_opportunity_export_gives_sales_and_na(crm_app):
     assert values["Win rate"].endswith("%") and values["Pipeline coverage"] == "n/a", values
     crm_app.switch_page("pages/diagnostic.py")
     crm_app.run()
-    assert not crm_app.metric and any("upload **quotas**" in i.value for i in crm_app.info)
+    assert not crm_app.metric and any("set quotas on the **Quotas" in i.value for i in crm_app.info)

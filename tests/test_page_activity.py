@@ -38,8 +38,13 @@ def test_per_rep_chart_has_a_target_line_and_switches(activity):
     first = chart_specs(at)[0]
     assert first["layout"]["title"]["text"].startswith("Meetings per week per rep")
     assert first["layout"]["shapes"][0]["y0"] == at.session_state["ctx"].settings.targets.meetings_per_week
-    bars = sum(len(t["x"]) for t in first["data"])
+    bars = sum(len(t["x"]) for t in first["data"] if t["type"] == "bar")
     ctx = at.session_state["ctx"]
+    target = ctx.settings.targets.meetings_per_week
+    # the target is named in the legend, not written on the bars; names slanted, not at 90°
+    assert [t["name"] for t in first["data"] if t["type"] != "bar"] == [f"Target {target:.1f}"]
+    assert not first["layout"]["shapes"][0].get("label") and not first["layout"].get("annotations")
+    assert first["layout"]["xaxis"]["tickangle"] == -45
     assert bars == metrics.rep_kpis(ctx.ds, ctx.period, ctx.settings, ctx.scope)["meetings_per_week"].notna().sum()
     at.selectbox(key="activity_kpi").set_value("on_time_follow_up_rate").run()
     assert not at.exception

@@ -39,7 +39,8 @@ def test_territory_level_rolls_up_from_sums(tables):
     shown = at.dataframe[0].value
     assert "territory_id" in shown.columns
     roll = metrics.rollup(ctx.ds, ctx.period, ctx.settings, "territory", ctx.scope)
-    assert shown["market_share"].tolist() == pytest.approx(roll["market_share"].tolist(), nan_ok=True)
+    # shares shown as percentages with one format (percent_column): 0.5875 → 58.75 shown "59%"
+    assert shown["market_share"].tolist() == pytest.approx((roll["market_share"] * 100).tolist(), nan_ok=True)
 
 
 def test_trend_chains_periods_backwards(tables):

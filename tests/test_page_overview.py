@@ -30,7 +30,9 @@ def test_headline_numbers_come_from_core(overview):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Revenue"] == fmt_money(team["revenue"]) and shown["Quota"] == fmt_money(team["quota"])
     assert shown["Attainment"] == fmt_pct(team["attainment"]) != "n/a"
-    assert shown["Gap to goal"] == fmt_money(team["gap"])
+    assert shown["Gap to goal (team)"] == fmt_money(team["gap"])
+    gap = next(m for m in at.metric if m.label == "Gap to goal (team)")
+    assert gap.delta == f"reps below goal: {fmt_money(team['remaining_quota'])} short"   # said apart from the gap
 
 
 def test_distribution_and_rep_table(overview):
@@ -41,7 +43,10 @@ def test_distribution_and_rep_table(overview):
     dist = next(c for c in chart_specs(at) if "attainment band" in c["layout"]["title"]["text"])
     assert list(dist["data"][0]["x"]) == list(metrics.BANDS)
     assert sum(dist["data"][0]["y"]) == reps["attainment"].notna().sum() > 0
-    assert len(at.dataframe[0].value) == len(reps)
+    table = at.dataframe[0].value
+    assert len(table) == len(reps)
+    shown = table["attainment"].dropna().tolist()
+    assert shown == sorted(shown) and len(shown) == reps["attainment"].notna().sum()   # furthest below goal first
     titles = [c["layout"]["title"]["text"] for c in chart_specs(at)]
     assert any("Biggest gaps" in t for t in titles) and any("Biggest attainment changes" in t for t in titles)
 
@@ -91,3 +96,24 @@ def test_a_region_change_does_not_rediagnose_the_team(monkeypatch):
         lambda c: "—" if c == "none" else cause_label(c))
     shown = at.dataframe[0].value.set_index("rep_name")["primary_cause"]
     assert shown.sort_index().tolist() == expected.sort_index().tolist()
+
+
+def test_without_quotas_the_page_says_so_once_and_shows_what_it_can():
+    """A CRM export without quotas: one box that says where quotas are set (the Quotas page), no
+    empty charts, and the rep table without the columns that would all read n/a."""
+    from ui.sidebar import MINE
+    from ui.state import UPLOAD_KEY
+
+    sales = ("date,rep_id,rep_name,product,revenue\n" + "".join(
+        f"2025-{m:02d}-1{d},R{d},Rep {d},Stent,{100 * m + d}\n" for m in range(1, 13) for d in range(1, 4))).encode()
+    at = open_page("overview")
+    at.session_state[UPLOAD_KEY] = [("crm_export.csv", sales)]
+    at.session_state["source"] = MINE
+    at.run()
+    assert not at.exception
+    boxes = [i.value for i in at.info if "not available" in i.value]
+    assert len(boxes) == 1 and "Quotas, fiscal year & currency" in boxes[0]
+    assert not chart_specs(at)          # no distribution, gaps or movers drawn empty
+    table = at.dataframe[0]
+    assert list(table.value["revenue"]) == sorted(table.value["revenue"], reverse=True)
+    assert {"quota", "attainment", "gap", "primary_cause"}.isdisjoint(table.proto.column_order)

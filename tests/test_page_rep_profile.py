@@ -62,3 +62,19 @@ def test_profile_shows_the_reps_diagnosis(sample):
         assert diagnostics.CAUSES[row["primary_cause"]].label in shown
         mine = diag.findings[diag.findings["who"].str.split(", ").map(lambda w: rep in w)]
         assert all(e in shown for e in mine["evidence"])
+
+
+def test_the_promised_band_is_drawn_and_the_right_axis_reads_round_percentages(sample):
+    """Issue 16: the competency title promises a green band at or above the expected level (it was
+    not drawn: plotly skipped subplots without traces yet); the follow-up axis read 13/27/54 %."""
+    rep = sorted(sample.tables["reps"]["rep_id"])[0]
+    at = run_page(PAGE, sample.tables, Scope(rep_id=rep))
+    specs = {c["layout"]["title"]["text"].split(" (")[0]: c for c in chart_specs(at)}
+    grid = next(c for t, c in specs.items() if t.startswith("Competency ratings"))
+    panels = [k for k in grid["layout"] if k.startswith("xaxis")]
+    bands = [s for s in grid["layout"]["shapes"] if s["type"] == "rect"]
+    assert len(bands) == len(grid["layout"]["annotations"]) <= len(panels) and bands   # one band per competency
+    assert all(b["y1"] >= 5 and b["y0"] <= 5 for b in bands)
+    activity = next(c for t, c in specs.items() if "follow-ups by month" in t)
+    right = activity["layout"]["yaxis2"]
+    assert (right["tickmode"], right["tick0"], right["dtick"], right["tickformat"]) == ("linear", 0, 0.2, ".0%")

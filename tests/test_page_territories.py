@@ -36,10 +36,19 @@ def test_map_draws_offline_and_switches_colouring(page):
     decks = at.get("deck_gl_json_chart")
     spec = json.loads(decks[0].proto.json)
     assert spec.get("mapProvider") in (None, "") and not spec.get("mapStyle")
-    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer", "TextLayer"]
+    # the sample's 40 territory labels would overlap at this zoom: off until asked for
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer"]
     outlines = spec["layers"][0]
     assert len(outlines["data"]["features"]) == 51 and outlines["pickable"] is False
+    legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
+    ids = sorted(at.session_state["ctx"].ds.table("territories")["territory_id"])
+    assert legend.count("&#9632;") == len(ids) and all(f"&#9632;</span> {t}<" in legend for t in ids)
+    at.checkbox(key="terr_labels").check().run()
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer", "TextLayer"]
     at.radio(key="terr_colour").set_value("Coverage (last 90 days)").run()
+    legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
+    assert legend.count("&#9632;") == 3 and "high potential, not covered" in legend
     at.checkbox(key="terr_heat").check().run()
     assert not at.exception
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)

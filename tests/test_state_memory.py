@@ -3,6 +3,7 @@ cannot be read is not read again (unless it only ran out of time)."""
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import pytest
@@ -20,9 +21,44 @@ def test_a_dataset_nobody_holds_is_released(session_state):
     assert state.uploaded_dataset([("sales.csv", SALES)], None) is ds      # shared while held
     held = weakref.ref(ds)
     del ds
+    _finish_prewarm()       # the whole-team work started on loading holds the data while it runs
     session_state.clear()                                                 # the session closes
     gc.collect()
     assert held() is None
+
+
+def _finish_prewarm() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "goalgap-prewarm":
+            thread.join(timeout=120)
+
+
+def test_loading_data_starts_the_whole_team_work_once_and_pages_reuse_it(monkeypatch, session_state):
+    """The diagnosis of the opening period is computed in the background on loading, once; a
+    page asking for it afterwards gets the very same result (no second computation)."""
+    _finish_prewarm()                      # another test's data: not counted here
+    seen = []
+    real = state.diagnostics.diagnose
+
+    def counted(*args, **kwargs):
+        seen.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state.diagnostics, "diagnose", counted)
+    quotas = b"rep_id,period,quota\nR1,2025-Q3,1500\nR2,2025-Q3,900\n"
+    files = [("sales.csv", SALES + b"2025-09-20,R1,Stent,300\n"), ("quotas.csv", quotas)]
+    ds = state.uploaded_dataset(files, None)
+    state.prewarm(ds, state.settings())            # asked again: already started, not repeated
+    _finish_prewarm()
+    work = state.whole_team_work(ds, state.settings())
+
+    def calls() -> int:
+        return sum(d is ds for d in seen)
+
+    assert work and calls() == sum(fn is counted for fn, _ in work)
+    fn, args = work[0]
+    first = state.dataset_call(fn, ds, *args)
+    assert state.dataset_call(fn, ds, *args) is first and calls() == sum(fn is counted for fn, _ in work)
 
 
 def test_an_unreadable_upload_is_not_read_again(monkeypatch, session_state):
@@ -53,3 +89,9 @@ def test_an_upload_that_ran_out_of_time_may_be_tried_again(monkeypatch, session_
         with pytest.raises(OutOfTime):
             state.uploaded_dataset(files, None)
     assert len(calls) == 2
+
+
+def test_without_quotas_no_whole_team_work_is_started():
+    """No page shows a diagnosis or an outlook without quotas: loading such data starts nothing."""
+    ds = state.uploaded_dataset([("sales.csv", SALES + b"2025-09-21,R2,Stent,50\n")], None)
+    assert state.whole_team_work(ds, state.settings()) == []

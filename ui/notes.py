@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.dataset import Dataset
 from core.errors import UserError
+from core.fmt import NA
 from core.people.notes import Notebook, coaching_effect
 
 NOTEBOOK_KEY = "notebook"
@@ -30,7 +31,7 @@ def notes_box(about: str, key: str, label: str, folded: bool = True) -> None:
     with holder:
         if mine:
             st.dataframe(pd.DataFrame({"Date": [n.date for n in mine], "Note": [n.text for n in mine]}),
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=NA)
         with st.form(f"note_form_{about}_{key}", clear_on_submit=True, border=False):
             text = st.text_area("New note", key=f"note_text_{about}_{key}", height=80)
             if st.form_submit_button("Add note"):
@@ -46,7 +47,7 @@ def coaching_box(ds: Dataset, rep_id: str, competencies: list[str]) -> None:
         st.dataframe(mine.drop(columns="rep_id"), hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%+.2f")
                                     for c in ("before", "before_low", "before_high", "after", "after_low",
-                                              "after_high")})
+                                              "after_high")}, placeholder=NA)
         st.caption("Trends are manager-rating points per 90 days before and after the coaching date, "
                    "with 80% intervals.")
     with st.form(f"coaching_form_{rep_id}", clear_on_submit=True):

@@ -17,18 +17,24 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core import periods
 from core.dataset import Dataset, Scope
+from core.diagnostic import findings as diagnostics
 from core.errors import UserError
 from core.fmt import table_label
 from core.ingest.pipeline import ingest_paths
 from core.ingest.sandbox import OutOfTime, ingest_isolated
+from core.kpis import metrics
+from core.kpis.in_progress import current_periods, outlook
 from core.periods import Period
 from core.settings import Settings
 
@@ -44,6 +50,10 @@ FAILURES_KEPT = 64                 # uploads that could not be read: their messa
 _datasets: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
 _failures: OrderedDict[str, str] = OrderedDict()
 _index_lock = threading.Lock()
+COMPUTING_LOCKS_KEPT = 256
+_computing_locks: OrderedDict[str, threading.Lock] = OrderedDict()
+_prewarmed: OrderedDict[str, None] = OrderedDict()
+_digests: OrderedDict[int, tuple[Settings, str]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,9 @@ class Ctx:
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the sample team…")
 def sample_dataset() -> Dataset:
-    return ingest_paths([SAMPLE_PATH])
+    ds = ingest_paths([SAMPLE_PATH])
+    prewarm(ds, settings())
+    return ds
 
 
 def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -110,7 +122,9 @@ def _read_upload(key: str, files: Sequence[tuple[str, bytes]], overrides_json: s
                 _failures.popitem(last=False)
         raise
     with _index_lock:
-        return _datasets.setdefault(key, ds)
+        ds = _datasets.setdefault(key, ds)
+    prewarm(ds, settings())
+    return ds
 
 
 def settings() -> Settings:
@@ -134,18 +148,38 @@ def context() -> Ctx:
     return ctx
 
 
+def settings_digest(chosen: Settings) -> str:
+    """chosen.digest(), worked out once per Settings object (a session keeps the same one from rerun
+    to rerun; the digest serialises every field, and every cache key of a rerun needs it)."""
+    with _index_lock:
+        held = _digests.get(id(chosen))
+        if held is not None and held[0] is chosen:
+            return held[1]
+    digest = chosen.digest()
+    with _index_lock:
+        _digests[id(chosen)] = (chosen, digest)       # the object is kept, so its id is not reused
+        while len(_digests) > COMPUTING_LOCKS_KEPT:
+            _digests.popitem(last=False)
+    return digest
+
+
 def _key(value: Any) -> str:
     if isinstance(value, Dataset):
         return "ds:" + value.fingerprint
     if isinstance(value, Settings):
-        return "settings:" + value.digest()
+        return "settings:" + settings_digest(value)
     if isinstance(value, (pd.DataFrame, pd.Series)):
         digest = hashlib.sha256(pd.util.hash_pandas_object(value, index=True).values.tobytes())
         return f"frame:{value.shape}:{digest.hexdigest()}"
     return repr(value)
 
 
-@st.cache_data(max_entries=RESULTS_MAX_ENTRIES, ttl=RESULTS_TTL_S, show_spinner=False)
+# A computation that takes a while says so (Streamlit shows the spinner only after half a second, so
+# quick ones never flash it): a page is never blank without a sign that it is working.
+BUSY_TEXT = "Computing…"
+
+
+@st.cache_data(max_entries=RESULTS_MAX_ENTRIES, ttl=RESULTS_TTL_S, show_spinner=BUSY_TEXT)
 def _cached(key: str, _fn: Callable, _args: tuple, _kwargs: dict) -> Any:
     return _fn(*_args, **_kwargs)
 
@@ -164,14 +198,95 @@ def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
     """fn(ds, *args, **kwargs), computed once per Dataset and arguments and held on the Dataset
     (Dataset.memo), which lives as long as its data is loaded. For whole-team results that every
     page and scope share (the team's diagnosis of a period): a scope change filters them and never
-    recomputes them."""
-    return ds.memo(("ui.dataset_call", _call_key(fn, args, kwargs)), lambda: fn(ds, *args, **kwargs))
+    recomputes them. A caller that asks while the same result is being computed (by prewarm or
+    another session) waits for it instead of computing it a second time."""
+    key = _call_key(fn, args, kwargs)
+    # The background prewarm thread has no script run to draw a spinner in.
+    busy = st.spinner(BUSY_TEXT) if get_script_run_ctx() is not None else nullcontext()
+    with busy, _computing(f"{ds.fingerprint}|{key}"):
+        return ds.memo(("ui.dataset_call", key), lambda: fn(ds, *args, **kwargs))
+
+
+def view_memo(ctx: Ctx, name: str, build: Callable[[], Any], *extra: Any) -> Any:
+    """build(): a figure or table that a page draws from ctx (its data, period, scope and settings)
+    and `extra`, made once and the same object on every rerun that shows the same thing (held on
+    the Dataset, `name` keeping its own most-recent results). Building a plotly figure validates
+    every trace (tens of ms a figure): a period change that returns to a period seen before — or
+    another session on the same data — then costs only the sending. `build` must use nothing but
+    ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send)."""
+    key = "|".join([repr(ctx.period), repr(ctx.scope), settings_digest(ctx.settings), *map(_key, extra)])
+    return ctx.ds.memo((f"ui.view.{name}", key), build)
+
+
+def _computing(key: str) -> threading.Lock:
+    """The lock of one dataset_call result: held while it is computed."""
+    with _index_lock:
+        lock = _computing_locks.pop(key, None) or threading.Lock()
+        _computing_locks[key] = lock                     # most recently used last
+        while len(_computing_locks) > COMPUTING_LOCKS_KEPT:
+            _computing_locks.popitem(last=False)
+    return lock
+
+
+def whole_team_work(ds: Dataset, settings: Settings) -> list[tuple[Callable, tuple]]:
+    """The whole-team results the first screens need, as (function, arguments) for dataset_call:
+    the diagnosis of the period the sidebar opens on (the latest complete quarter, which the rep
+    tables and the Rep profile read) and, when a quarter is in progress, its outlook and the
+    diagnosis of the quarter before it (the Overview's first block)."""
+    span = ds.date_span()
+    if span is None or not ds.has("sales") or metrics.missing_inputs(ds, "attainment"):
+        return []                           # without quotas no page shows a diagnosis or an outlook
+    opening = periods.latest_complete("quarter", span[1], settings.fiscal_start_month)
+    work: list[tuple[Callable, tuple]] = [(diagnostics.diagnose, (opening, settings, Scope()))]
+    now = current_periods(ds)
+    if now is not None and now[0] != now[1]:    # a quarter in progress
+        current, done, _ = now
+        work.append((outlook, (current, settings, Scope())))
+        if done != opening:
+            work.append((diagnostics.diagnose, (done, settings, Scope())))
+    return work
+
+
+def prewarm(ds: Dataset, settings: Settings) -> None:
+    """Start the whole-team work (whole_team_work) in a background thread as soon as a dataset is
+    loaded, once per dataset and settings: done once per dataset rather than by the first page
+    that asks, so the Overview's first screen does not wait for it (a page that asks meanwhile
+    waits for the same computation, see dataset_call). A failure is left for the page to meet
+    and explain."""
+    key = f"{ds.fingerprint}|{settings_digest(settings)}"
+    with _index_lock:
+        if key in _prewarmed:
+            return
+        _prewarmed[key] = None
+        while len(_prewarmed) > COMPUTING_LOCKS_KEPT:
+            _prewarmed.popitem(last=False)
+
+    def run() -> None:
+        try:
+            for fn, args in whole_team_work(ds, settings):
+                dataset_call(fn, ds, *args)
+        except Exception:           # noqa: BLE001 - the page that needs it computes it and shows why
+            return
+
+    threading.Thread(target=run, name="goalgap-prewarm", daemon=True).start()
 
 
 def not_available(what: str, tables: Sequence[str]) -> None:
-    """Say plainly what is missing instead of showing zeros."""
-    names = ", ".join(f"**{table_label(t)}**" for t in tables)
-    st.info(f"{what}: not available — upload {names} to enable it (Data page).", icon="ℹ️")
+    """Say plainly what is missing instead of showing zeros, and where to fix it: quotas can be
+    set in the app (Quotas page), every other table is uploaded on the Data page."""
+    st.info(missing_text(what, tables), icon="ℹ️")
+
+
+def missing_text(what: str, tables: Sequence[str]) -> str:
+    """The sentence not_available shows."""
+    uploads = [t for t in tables if t != "quotas"]
+    fixes = []
+    if uploads:
+        fixes.append(f"upload {', '.join(f'**{table_label(t)}**' for t in uploads)} on the Data page")
+    if "quotas" in tables:
+        fixes.append("set quotas on the **Quotas, fiscal year & currency** page (or upload a quota file on the "
+                     "Data page)")
+    return f"{what}: not available — {' and '.join(fixes) or 'the data has nothing to compute it from'}."
 
 
 def page_caption(ctx: Ctx, *extra: str) -> None:

@@ -10,7 +10,8 @@ import streamlit as st
 
 from core.diagnostic.findings import CAUSES, Diagnosis
 from core.diagnostic.whatif import rep_what_if, shortfall, what_if
-from ui.charts import fmt_money, show_table, style
+from core.fmt import NA
+from ui.charts import fmt_money, percent_column, show_table, style
 from ui.notes import notebook, update_notebook
 
 MONEY = st.column_config.NumberColumn(format="dollar", step=1)
@@ -50,7 +51,8 @@ def what_if_section(diag: Diagnosis) -> None:
                             hide_index=True, width="stretch", disabled=["rep_id", "rep_name"], key="whatif_rep_table",
                             column_config={"rep_id": "Rep ID", "rep_name": "Rep",
                                            "share": st.column_config.NumberColumn(
-                                               "Share closed (%)", min_value=0, max_value=100, step=5)})
+                                               "Share closed (%)", min_value=0, max_value=100, step=5)},
+                            placeholder=NA)
     rep_share = dict(zip(edited["rep_id"], pd.to_numeric(edited["share"]).fillna(100).clip(0, 100) / 100,
                          strict=True))
     table = what_if(diag, cause_share, rep_share)
@@ -65,7 +67,7 @@ def what_if_section(diag: Diagnosis) -> None:
     st.plotly_chart(style(fig, "Gap that would close per cause (with its range)", None, "US$"), width="stretch")
     show_table(table.drop(columns=["cause"]),
                column_config={"label": "Cause", "rep_ids": "Rep IDs", "gap_closed": MONEY, "low": MONEY,
-                              "high": MONEY, "share_of_shortfall": st.column_config.NumberColumn(format="percent")})
+                              "high": MONEY, "share_of_shortfall": percent_column()})
     with st.form("whatif_save", clear_on_submit=True, border=False):
         name = st.text_input("Scenario name", key="whatif_name")
         if st.form_submit_button("Save this scenario with the session"):
