@@ -52,6 +52,18 @@ def fmt_pct(x: Any, digits: int = 0) -> str:
     return NA if is_missing(x) else f"{float(x) * 100:.{digits}f}%"
 
 
+def fmt_chance(p: Any) -> str:
+    """A probability as people read one: '<1%' and '>99%' at the ends, never a '0%' or '100%'
+    that reads as certainty when a model only says "very unlikely"."""
+    if is_missing(p):
+        return NA
+    if float(p) < 0.01:
+        return "<1%"
+    if float(p) > 0.99:
+        return ">99%"
+    return fmt_pct(p)
+
+
 def fmt_num(x: Any, digits: int = 1) -> str:
     return NA if is_missing(x) else f"{float(x):,.{digits}f}"
 

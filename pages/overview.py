@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
-from core.fmt import NA, cause_label
+from core.fmt import NA, cause_label, fmt_chance
 from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, WARN, fmt_pct, range_metric, region_colors, style
 from ui.charts import fmt_money as _fmt_money
@@ -85,7 +85,7 @@ if fc is not None and fc.remaining_working_days:
                    help="Revenue to date plus the forecast of the working days left.")
     range_metric(cols[1], "80 % range", fc.low, fc.high, settings.reporting_currency,
                  help="Eight times in ten the period should end inside this range.")
-    cols[2].metric("Chance of reaching quota", fmt_pct(fc.p_goal))
+    cols[2].metric("Chance of reaching quota", fmt_chance(fc.p_goal))
     cols[3].metric("Needed per working day", fmt_money(fc.needed_per_day),
                    help=f"Revenue per working day to reach quota over the {fc.remaining_working_days} left.")
     st.caption(f"Forecast model: {fc.method}. More on the Trends page.")

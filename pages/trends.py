@@ -11,14 +11,13 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core.dataset import Scope
-from core.fmt import NA
+from core.fmt import NA, fmt_chance
 from core.kpis import forecast, metrics
 from ui.charts import (
     BAD,
     GOOD,
     NEUTRAL,
     fmt_money,
-    fmt_pct,
     percent_column,
     range_metric,
     region_colors,
@@ -66,7 +65,7 @@ cols[0].metric("Projected revenue at period end", fmt_money(fc.projected),
                help="Revenue to date plus the forecast of the working days left.")
 range_metric(cols[1], "80 % range", fc.low, fc.high, settings.reporting_currency,
              help="Eight times in ten the period should end inside this range.")
-cols[2].metric("Chance of reaching quota", fmt_pct(fc.p_goal),
+cols[2].metric("Chance of reaching quota", fmt_chance(fc.p_goal),
                help=f"Quota {fmt_money(fc.quota)}. From the same simulated outcomes as the range.")
 if fc.remaining_working_days:
     cols[3].metric("Needed per working day", fmt_money(fc.needed_per_day),

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from core.fmt import fmt_money, fmt_num, fmt_pct
+from core.fmt import fmt_chance, fmt_money, fmt_num, fmt_pct
 
 
 @pytest.mark.parametrize("value, text", [(1_234_567, "$1.23M"), (845_000, "$845k"), (950, "$950"),
@@ -18,6 +18,12 @@ def test_fmt_pct_and_num():
     assert fmt_pct(0.873) == "87%" and fmt_pct(0.873, 1) == "87.3%" and fmt_pct(float("nan")) == "n/a"
     assert fmt_num(2.345, 1) == "2.3" and fmt_num(None) == "n/a"
     assert fmt_money(1_234_567, compact=False) == "$1,234,567"
+
+
+@pytest.mark.parametrize("p, text", [(0.0, "<1%"), (0.004, "<1%"), (0.005, "<1%"), (0.01, "1%"), (0.42, "42%"), (0.99, "99%"), (0.996, ">99%"),
+                                     (1.0, ">99%"), (None, "n/a")])
+def test_a_chance_is_never_shown_as_certainty(p, text):
+    assert fmt_chance(p) == text
 
 
 @pytest.mark.parametrize("value, unit, text", [(0.58, "pct", "58%"), (1.4, "ratio", "1.4×"), (29.46, "ratio", "29.46×"),

@@ -5,7 +5,7 @@ import pytest
 
 from core.dataset import Dataset, Scope
 from core.diagnostic.findings import diagnose
-from core.fmt import fmt_pct
+from core.fmt import fmt_chance
 from core.kpis import forecast
 from core.kpis.in_progress import TOP_CAUSES, current_periods, outlook, top_causes
 from core.sample.team import generate
@@ -42,5 +42,5 @@ def test_overview_opens_on_the_period_in_progress():
     assert any(f"Period in progress: {now.label}" in s.value for s in at.subheader)
     p = forecast.team_forecast(ctx.ds, now, ctx.settings, Scope()).p_goal
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Chance of reaching goal"] == fmt_pct(p)
-    assert any("chance of goal" in t.value for t in at.text)
+    assert shown["Chance of reaching goal"] == fmt_chance(p)
+    assert any("chance of goal" in m.value for m in at.markdown)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
+from core.fmt import fmt_chance
 from core.kpis import metrics
 from core.kpis.in_progress import current_periods, outlook, top_causes
 from ui.charts import fmt_money, fmt_pct
@@ -42,7 +43,7 @@ def in_progress_block(ctx: Ctx) -> bool:
     att = f.projected / f.quota if f.quota and f.quota > 0 else float("nan")
     cols[0].metric("Projected finish", fmt_pct(att), help=f"{fmt_money(f.projected)} of {fmt_money(f.quota)} "
                    f"(80% range {fmt_money(f.low)}–{fmt_money(f.high)}); {f.method}")
-    cols[1].metric("Chance of reaching goal", fmt_pct(f.p_goal))
+    cols[1].metric("Chance of reaching goal", fmt_chance(f.p_goal))
     cols[2].metric("Needed per working day", fmt_money(f.needed_per_day))
     cols[3].metric("Working days left", f"{f.remaining_working_days}")
     left, right = st.columns(2)
@@ -54,7 +55,7 @@ def in_progress_block(ctx: Ctx) -> bool:
     with right:
         st.caption("Who is least likely to reach goal this quarter")
         st.markdown("\n".join(f"- {md(name)}: heading for {md(fmt_money(projected))} of {md(fmt_money(quota))}, "
-                              f"{fmt_pct(p)} chance of goal"
+                              f"{fmt_chance(p)} chance of goal"
                               for name, projected, quota, p in zip(who["rep_name"], who["projected"], who["quota"],
                                                                    who["p_goal"], strict=True)))
     st.divider()

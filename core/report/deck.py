@@ -29,7 +29,7 @@ from pptx.util import Emu, Inches, Pt
 from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
 from core.diagnostic import whatif
-from core.fmt import fmt_money, fmt_pct, is_missing
+from core.fmt import fmt_chance, fmt_money, fmt_pct, is_missing
 from core.kpis.quota import attainment
 from core.people import competency, notes
 from core.periods import Period
@@ -145,7 +145,7 @@ def _headline(prs: Any, data: SummaryData) -> None:
     if f["remaining_working_days"]:
         lines += [(f"Heading for {fmt_money(f['projected'])} (80% range {fmt_money(f['low'])}–"
                    f"{fmt_money(f['high'])}), {fmt_pct(projected_att)} of quota."),
-                  f"Chance of reaching quota: {fmt_pct(f['p_goal'])}.",
+                  f"Chance of reaching quota: {fmt_chance(f['p_goal'])}.",
                   (f"Needed per working day from here: {fmt_money(f['needed_per_day'])} "
                    f"({f['remaining_working_days']} working days left).")]
     else:
