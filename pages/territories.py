@@ -72,13 +72,19 @@ def _in_scope(frame: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ team balance
 c = st.columns(4)
+# The deltas are reference values, not changes: no arrow.
 c[0].metric("Potential balance (CV)", fmt_num(summary["cv"], 2), f"healthy ≤ {t.balance_cv:.2f}",
-            delta_color="off", help="Standard deviation / mean of territory potentials.")
-c[1].metric("Gini of potential", fmt_num(summary["gini"], 2), "0 = all equal", delta_color="off")
-c[2].metric("Quota fairness (CV of quota / potential)", fmt_num(summary["quota_fairness_cv"], 2),
-            f"healthy ≤ {t.quota_fairness_cv:.2f}", delta_color="off")
-c[3].metric("Territories with potential index in band", fmt_pct(summary["share_in_band"]),
-            f"{t.potential_index_low:.0f}–{t.potential_index_high:.0f} of {summary['n']}", delta_color="off")
+            delta_color="off", delta_arrow="off", help="Standard deviation / mean of territory potentials.")
+c[1].metric("Gini of potential", fmt_num(summary["gini"], 2), "0 = all equal", delta_color="off",
+            delta_arrow="off", help="How unequally potential is spread over territories: 0 all equal, 1 all in one.")
+c[2].metric("Quota fairness (CV)", fmt_num(summary["quota_fairness_cv"], 2),
+            f"healthy ≤ {t.quota_fairness_cv:.2f}", delta_color="off", delta_arrow="off",
+            help="Coefficient of variation of quota / potential across territories: how differently "
+                 "territories are asked to convert their potential.")
+c[3].metric("Potential index in band", fmt_pct(summary["share_in_band"]),
+            f"{t.potential_index_low:.0f}–{t.potential_index_high:.0f}, {summary['n']} territories",
+            delta_color="off", delta_arrow="off",
+            help="Share of territories whose potential index (100 = the team's average) lies in the band.")
 
 missing = ds.missing("accounts", "activities", "quotas", "sales")
 if missing:

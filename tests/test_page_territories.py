@@ -28,7 +28,7 @@ def test_balance_metrics_come_from_core(page):
     s = balance_summary(territory_balance(ctx.ds, ctx.period, ctx.settings), ctx.settings)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Potential balance (CV)"] == fmt_num(s["cv"], 2)
-    assert shown["Territories with potential index in band"] == fmt_pct(s["share_in_band"])
+    assert shown["Potential index in band"] == fmt_pct(s["share_in_band"])
 
 
 def test_map_draws_offline_and_switches_colouring(page):
