@@ -166,17 +166,18 @@ st.subheader(f"{md(info['rep_name'])} — {md(info['role'])}, {md(info['region']
 st.caption(f"Period {ctx.period.label} · tenure {tenure} · source: {md(ctx.source_label)}")
 notes_box("rep", rep_id, "Notes on this rep")
 
-st.header("Scorecard against targets and peers")
-kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, Scope())
-st.dataframe(scorecard(kpis, rep_id, ctx.settings), hide_index=True, width="stretch", placeholder=NA)
-st.caption("Percentile: share of reps this rep does better than (100 = best), in the whole team and "
-           "among reps of the same role.")
-
+# Why this rep is where they are comes first; the scorecard below is its evidence.
 st.header("Diagnosis")
 if metrics.has_sales(ctx.ds):
     diagnosis_section(ctx, rep_id)
 else:
     not_available("The diagnosis", ["sales"])
+
+st.header("Scorecard against targets and peers")
+kpis = cached_call(metrics.rep_kpis, ctx.ds, ctx.period, ctx.settings, Scope())
+st.dataframe(scorecard(kpis, rep_id, ctx.settings), hide_index=True, width="stretch", placeholder=NA)
+st.caption("Percentile: share of reps this rep does better than (100 = best), in the whole team and "
+           "among reps of the same role.")
 
 st.header("Revenue vs quota")
 if metrics.has_sales(ctx.ds):
