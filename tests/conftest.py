@@ -1,7 +1,23 @@
-"""Shared test set-up: how the suite runs (both cores, browser tests with the slow ones) and
-the AppTest navigation mode."""
+"""Shared test set-up: how the suite runs (every core, browser tests with the slow ones), the
+AppTest navigation mode, and the inputs several modules read, built once per test process.
+
+The shared inputs are read-only: a Dataset is immutable once built, and a test that needs a
+changed copy makes one (dataclasses.replace, DataFrame.copy) rather than changing the shared one.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
+
+if TYPE_CHECKING:
+    from core.dataset import Dataset
+    from core.report.summary import SummaryData
+
+MAVEN = Path(__file__).resolve().parents[2] / "shared" / "external" / "maven_crm"
+MAVEN_FILES = ("sales_pipeline.csv", "sales_teams.csv", "products.csv", "accounts.csv")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -46,3 +62,46 @@ def navigation_mode(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", navigation_init)
+
+
+@pytest.fixture(scope="session")
+def bundled_sample() -> Dataset:
+    """The bundled sample workbook as ingested: the very Dataset the app shows in this process
+    (ui.state.sample_dataset's resource cache), so page tests and core tests share one read."""
+    from ui.state import SAMPLE_PATH, sample_dataset
+
+    if not SAMPLE_PATH.exists():
+        pytest.skip("sample_data/goalgap_sample.xlsx not generated yet")
+    return sample_dataset()
+
+
+@pytest.fixture(scope="session")
+def maven_crm() -> Dataset:
+    """The public Maven CRM export (its four CSVs) as a user would upload it."""
+    from core.ingest.pipeline import ingest_paths
+
+    if not all((MAVEN / f).exists() for f in MAVEN_FILES):
+        pytest.skip("public Maven CRM data (shared/external/maven_crm) is not on this machine")
+    return ingest_paths([MAVEN / f for f in MAVEN_FILES])
+
+
+class TeamSummary(NamedTuple):
+    ds: Dataset
+    data: SummaryData
+    workbook: bytes
+
+
+@pytest.fixture(scope="session")
+def team12_summary() -> TeamSummary:
+    """A generated team (12 reps, 2.2 years, seed 5), its summary for 2026-Q3 with the default
+    settings and the Excel workbook built from that summary."""
+    from core.dataset import Dataset
+    from core.periods import parse_period
+    from core.report.summary import collect
+    from core.report.workbook import build_workbook
+    from core.sample.team import generate
+    from core.settings import Settings
+
+    ds = Dataset(tables=generate(n_reps=12, years=2.2, seed=5).tables)
+    data = collect(ds, parse_period("2026-Q3"), Settings())
+    return TeamSummary(ds, data, build_workbook(data))
