@@ -6,6 +6,7 @@ changed copy makes one (dataclasses.replace, DataFrame.copy) rather than changin
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,6 +31,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     page, one generated team) are built once, and a module's server or browser lives in one
     worker. Runs before xdist's own hook, which turns "auto" into the number of cores.
     """
+    if hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return      # a worker: xdist resets its numprocesses to None, and it must not start workers
     option = config.option
     if (config.pluginmanager.hasplugin("xdist") and getattr(option, "numprocesses", 0) is None
             and not getattr(option, "collectonly", False) and not getattr(option, "usepdb", False)):
