@@ -328,6 +328,7 @@ def test_bad_input(case: Case):
         case.check(ds)
 
 
+@pytest.mark.slow   # a 1,000,000-line file: out of the default run, run by .ci/run's slow step
 def test_a_million_rows_load_without_loss():
     """1,000,000 distinct sales lines in one CSV: every one loaded (the time is the benchmark's)."""
     ds = ingest([("sales.csv", million_rows())])

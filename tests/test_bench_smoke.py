@@ -2,6 +2,8 @@
 
 The real benchmark (`python -m bench.run`) is not a test: it takes minutes and its numbers depend
 on the machine. Here every step runs once on a few reps and must produce a measurement.
+That run still takes minutes on a busy machine, so its tests are slow (`pytest -m slow`, .ci/run's
+second step); the generator's density option is checked in the default run.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ def tiny(tmp_path_factory):
     return report, bench.render(report)
 
 
+@pytest.mark.slow
 def test_every_step_is_measured(tiny):
     """No step fails or is skipped, and each one the issue asks for has a time."""
     report, _ = tiny
@@ -42,6 +45,7 @@ def test_every_step_is_measured(tiny):
     assert all(t.median > 0 and len(t.cpu) == len(t.times) for t in report.timings if t.ok)
 
 
+@pytest.mark.slow
 def test_every_target_gets_a_verdict_and_the_results_file_shows_it(tiny):
     """Each target is judged PASS or MISS (none left unmeasured) and written to the results table."""
     report, text = tiny
@@ -54,6 +58,7 @@ def test_every_target_gets_a_verdict_and_the_results_file_shows_it(tiny):
     assert report.memory and 0 < max(report.memory.values()) < 4096
 
 
+@pytest.mark.slow
 def test_results_list_the_generated_rows(tiny):
     """The dataset table of the results holds the row counts of the CSVs the benchmark read."""
     report, text = tiny
@@ -63,6 +68,7 @@ def test_results_list_the_generated_rows(tiny):
         assert f"| {name} | {rows:,} |" in text
 
 
+@pytest.mark.slow
 def test_duckdb_reference_computes_the_same_kpis_as_core(tiny):
     """The SQL reference is the same per-rep KPIs as core.kpis.metrics.rep_kpis, not a cheaper lookalike."""
     report, _ = tiny
@@ -70,6 +76,7 @@ def test_duckdb_reference_computes_the_same_kpis_as_core(tiny):
     assert sql.note == "same values as rep_kpis for the 6 KPIs of every rep"
 
 
+@pytest.mark.slow
 def test_prepared_data_is_reused(tiny):
     """A second run with the same parameters reads the folder it wrote instead of generating again."""
     report, _ = tiny

@@ -4,8 +4,9 @@ puts no money where its model found no effect.
 Two generators: core.sample.team (the bundled story) and bench.planted_teams (written apart from it:
 other effect sizes, noise, seasonality, product quotas for every product, a pay plan named
 Commission / Bonus / SPIF, causes starting mid-year, two causes in some reps). The seeds here are
-held out: the method is developed on seeds 101-110 (bench/diagnostic_eval.py). The big evaluation is marked slow
-(`pytest -m slow`); bench/RESULTS.md has its figures.
+held out: the method is developed on seeds 101-110 (bench/diagnostic_eval.py). The big evaluation
+and the three full-size sample teams are marked slow (`pytest -m slow`); bench/RESULTS.md has its
+figures.
 """
 import pandas as pd
 import pytest
@@ -48,6 +49,7 @@ def planted() -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+@pytest.mark.slow   # three 40-rep sample teams: the held-out teams below keep it in the default run
 def test_primary_cause_is_the_planted_one(planted):
     below = planted[planted["gap"] > 0]
     assert len(below) >= 0.8 * len(planted)           # the generator makes planted reps miss goal
@@ -56,11 +58,13 @@ def test_primary_cause_is_the_planted_one(planted):
                                                ["seed", "rep_id", "planted", "primary_cause"]]
 
 
+@pytest.mark.slow   # three 40-rep sample teams: the held-out teams below keep it in the default run
 def test_every_planted_cause_is_found_somewhere(planted):
     found = planted.groupby("planted").apply(lambda g: (g["primary_cause"] == g.name).any())
     assert found.all(), found[~found]
 
 
+@pytest.mark.slow   # three 40-rep sample teams: the held-out teams below keep it in the default run
 def test_a_healthy_team_raises_no_alarm():
     highs = 0
     for seed in SEEDS:

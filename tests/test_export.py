@@ -18,7 +18,6 @@ from core.kpis.rollup import rep_kpis, team_kpis
 from core.periods import parse_period
 from core.report.summary import SummaryData, collect
 from core.report.workbook import build_workbook
-from core.sample.team import generate
 from core.schema import empty_table
 from core.settings import Settings
 
@@ -54,10 +53,11 @@ def _rows(ws) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Dataset, bytes, SummaryData]:
-    ds = Dataset(tables=generate(n_reps=12, years=2.2, seed=5).tables)
-    data = collect(ds, PERIOD, Settings())
-    return ds, build_workbook(data), data
+def sample(team12_summary) -> tuple[Dataset, bytes, SummaryData]:
+    """12 generated reps summarised for 2026-Q3 (PERIOD) and written (shared with test_whatif)."""
+    ds, data, blob = team12_summary
+    assert data.period == PERIOD
+    return ds, blob, data
 
 
 def _tiny() -> Dataset:

@@ -256,6 +256,7 @@ def test_monthly_forecast_by_region_one_model_per_region():
     assert west.loc["2025-04", "forecast"] == pytest.approx(3 * east.loc["2025-04", "forecast"], rel=0.02)
 
 
+@pytest.mark.slow   # a calibration over 48 forecasts: out of the default run, run by .ci/run's slow step
 def test_interval_covers_truth_about_80_percent_of_rolling_origins():
     """Calibration on a series with known noise (linear trend + normal monthly noise): forecast
     each next quarter from the 21 months before it (Holt's trend, the range the sample's misses

@@ -6,14 +6,12 @@ import pytest
 from core.ingest.pipeline import DERIVED_SALES_SOURCE, ingest_paths
 
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "external" / "maven_crm"
-FILES = ["sales_pipeline.csv", "sales_teams.csv", "products.csv", "accounts.csv"]
 
 
 @pytest.fixture(scope="module")
-def ds():
-    if not all((MAVEN / f).exists() for f in FILES):
-        pytest.skip("public Maven CRM data not available")
-    return ingest_paths([MAVEN / f for f in FILES])
+def ds(maven_crm):
+    """Its four CSVs ingested once per test process (tests/conftest.py)."""
+    return maven_crm
 
 
 def test_counts(ds):

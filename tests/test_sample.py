@@ -260,8 +260,7 @@ def test_committed_workbook_is_small():
     assert path.stat().st_size < 5_000_000
 
 
-def test_sample_ingests_without_a_single_issue():
+def test_sample_ingests_without_a_single_issue(bundled_sample):
     """The bundled workbook is clean: no duplicate, orphan, rejected or far-future row to explain."""
-    from core.ingest.pipeline import ingest_paths
-    ds = ingest_paths([Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"])
+    ds = bundled_sample
     assert ds.issues.empty, ds.issues.head(10).to_dict("records")

@@ -8,15 +8,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core.dataset import Dataset, Scope
+from core.dataset import Scope
 from core.diagnostic.findings import FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
 from core.diagnostic.whatif import rep_what_if, shortfall, what_if
 from core.fmt import fmt_money
 from core.periods import parse_period
-from core.report.summary import collect
-from core.report.workbook import build_workbook
 from core.sample.team import generate
-from core.settings import Settings
 from tests.test_page_team_competencies import CTX_KEY, run_page
 from ui.notes import NOTEBOOK_KEY
 
@@ -91,13 +88,14 @@ def test_no_flagged_rep_gives_an_empty_table():
 
 
 @pytest.fixture(scope="module")
-def sample_data():
-    ds = Dataset(tables=generate(n_reps=12, years=2.2, seed=5).tables)
-    return collect(ds, PERIOD, Settings())
+def sample_data(team12_summary):
+    """12 generated reps summarised for 2026-Q3 (PERIOD), shared with test_export."""
+    assert team12_summary.data.period == PERIOD
+    return team12_summary.data
 
 
-def test_what_if_sheet_adds_up_to_the_findings_and_stays_under_the_shortfall(sample_data):
-    wb = openpyxl.load_workbook(io.BytesIO(build_workbook(sample_data)))
+def test_what_if_sheet_adds_up_to_the_findings_and_stays_under_the_shortfall(sample_data, team12_summary):
+    wb = openpyxl.load_workbook(io.BytesIO(team12_summary.workbook))
     values = list(wb["What if"].values)
     assert list(values[0][:5]) == ["Cause", "Reps", "Gap closed", "Low", "High"]
     sheet = pd.DataFrame(values[1:], columns=values[0])
