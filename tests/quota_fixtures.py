@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tests.ingest_helpers import xlsx
 
-REPS = [f"{f} {l}" for f, l in zip(["Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hal"],
+REPS = [f"{first} {last}" for first, last in zip(["Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hal"],
                                     ["Ames", "Bray", "Cole", "Dunn", "Eck", "Ford", "Gray", "Hunt"], strict=False)]
 
 

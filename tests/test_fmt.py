@@ -20,7 +20,8 @@ def test_fmt_pct_and_num():
     assert fmt_money(1_234_567, compact=False) == "$1,234,567"
 
 
-@pytest.mark.parametrize("p, text", [(0.0, "<1%"), (0.004, "<1%"), (0.005, "<1%"), (0.01, "1%"), (0.42, "42%"), (0.99, "99%"), (0.996, ">99%"),
+@pytest.mark.parametrize("p, text", [(0.0, "<1%"), (0.004, "<1%"), (0.005, "<1%"), (0.01, "1%"), (0.42, "42%"),
+                                     (0.99, "99%"), (0.996, ">99%"),
                                      (1.0, ">99%"), (None, "n/a")])
 def test_a_chance_is_never_shown_as_certainty(p, text):
     assert fmt_chance(p) == text

@@ -45,7 +45,8 @@ def salesforce_report_csv():
     return (b'"Opportunity Owner","Account Name","Opportunity Name","Stage","Amount","Close Date","Created Date"\r\n'
             b'"Ann Lee","Mercy General","Mercy - GTX","Closed Won","USD 1,054.00","3/14/2024","1/2/2024"\r\n'
             b'"bob  roy","Lakeside ASC","Lakeside - MG","Closed Lost","USD 0.00","3/20/2024","1/15/2024"\r\n'
-            b'"Ann Lee","Lakeside ASC","Lakeside - GTX","Negotiation/Review","USD 12,000.00","5/30/2024","2/10/2024"\r\n'
+            b'"Ann Lee","Lakeside ASC","Lakeside - GTX","Negotiation/Review","USD 12,000.00",'
+            b'"5/30/2024","2/10/2024"\r\n'
             b'\r\n"Grand Totals (3 records)","","","","USD 13,054.00","",""\r\n""\r\n'
             b'"Confidential Information - Do Not Distribute"\r\n'
             b'"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."\r\n')

@@ -58,7 +58,8 @@ def test_hidden_and_very_hidden_sheets_are_read_and_said_so():
     hidden = issues(ds, "warning", "in the workbook")
     assert dict(zip(hidden["Source"], hidden["Problem"].str.extract(r"is (hidden|very hidden) in the workbook; "
                                                                      r"its (\d+) rows", expand=True)
-                    .agg(" ".join, axis=1), strict=False)) == {"book.xlsx › Old": "hidden 3", "book.xlsx › Archive": "very hidden 4"}
+                    .agg(" ".join, axis=1), strict=False)) \
+        == {"book.xlsx › Old": "hidden 3", "book.xlsx › Archive": "very hidden 4"}
     assert hidden["Problem"].str.contains("choose 'ignore' for it on the Data page").all()
     assert_rows_accounted(ds, rows_in=9)
 
@@ -155,7 +156,8 @@ def test_one_name_written_several_ways_is_one_rep():
 
 
 def test_roster_names_matched_through_the_same_normaliser():
-    rows = [["2024-01-05", "ann  LEE", "GTX", 1], ["2024-01-06", "Lee, Ann", "GTX", 2], ["2024-01-07", "Ánn Lee", "GTX", 4]]
+    rows = [["2024-01-05", "ann  LEE", "GTX", 1], ["2024-01-06", "Lee, Ann", "GTX", 2],
+            ["2024-01-07", "Ánn Lee", "GTX", 4]]
     ds = ingest([("sales.csv", csv([H, *rows])), ("reps.csv", csv(ROSTER))])
     assert ds.tables["sales"]["rep_id"].tolist() == ["R1", "R1", "R1"]
     assert issues(ds, "orphan").empty
@@ -244,7 +246,8 @@ def test_formulas_saved_without_values_say_to_resave_in_excel():
     assert ds.tables["sales"]["revenue"].tolist() == [100, 30]
     assert np.isnan(ds.tables["sales"]["units"].iloc[1])
     told = issues(ds, pattern="saved without calculated values — open it in Excel and save it again")
-    assert set(zip(told["Row"].astype(int), told["Kind"], strict=False)) == {(3, "rejected"), (3, "warning"), (4, "warning")}
+    assert set(zip(told["Row"].astype(int), told["Kind"], strict=False)) \
+        == {(3, "rejected"), (3, "warning"), (4, "warning")}
     assert_rows_accounted(ds, rows_in=3)
 
 
@@ -297,7 +300,8 @@ def test_a_million_fields_on_one_line_is_refused_before_parsing():
     with pytest.raises(UserError) as err:
         ingest([("wide.csv", data)])
     message = str(err.value)
-    assert f"wide.csv has 1,000,000 columns on one line (row 2 of the file); GoalGap reads tables of at most {MAX_COLUMNS:,}" \
+    assert ("wide.csv has 1,000,000 columns on one line (row 2 of the file); "
+            f"GoalGap reads tables of at most {MAX_COLUMNS:,}") \
         in message
 
 
@@ -320,6 +324,7 @@ def test_messages_are_plain_words():
     """Every message these cases produce names no exception or library."""
     technical = re.compile(r"Traceback|Error\b|Exception|pandas|calamine|pyarrow|\bnan\b|\bNone\b")
     rows = [["2024-01-05", "R1", "GTX", "inf"], ["9999-12-31", "R1", "GTX", 1]]
-    ds = ingest([("sales.csv", csv([["Date", "Rep", "Product", "Rev\u0435nue"], *rows, ["2024-01-05", "R1", "GTX", 1]]))])
+    header = ["Date", "Rep", "Product", "Rev\u0435nue"]
+    ds = ingest([("sales.csv", csv([header, *rows, ["2024-01-05", "R1", "GTX", 1]]))])
     for problem in ds.issues["Problem"]:
         assert not technical.search(problem), problem

@@ -78,7 +78,7 @@ def test_plot_and_html_text_escape_tags():
 def _strings(message: Message) -> list[str]:
     """Every string a protobuf message holds, nested messages included."""
     out: list[str] = []
-    for field, value in message.ListFields():
+    for _field, value in message.ListFields():
         values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
         for v in values:
             if isinstance(v, str):

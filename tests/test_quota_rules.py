@@ -55,7 +55,8 @@ def test_preview_of_each_rule_for_a_quarter():
 
 def test_kept_quotas_replace_the_uploaded_ones_with_fiscal_labels_read():
     ds = _dataset()
-    rows = quota_rules.rows_of(pd.DataFrame({"rep_id": ["A", "B", "C", None], "period": ["FY2026-Q1", "2025-Q3", "soon", "2025"],
+    rows = quota_rules.rows_of(pd.DataFrame({"rep_id": ["A", "B", "C", None],
+                                             "period": ["FY2026-Q1", "2025-Q3", "soon", "2025"],
                                              "quota": [90.0, 60.0, 10.0, 5.0], "product": [None, "", None, None]}))
     assert rows == (("A", "FY2026-Q1", 90.0, ""), ("B", "2025-Q3", 60.0, ""), ("C", "soon", 10.0, ""))
     out = quota_rules.with_quotas(ds, rows, fiscal_start=7)

@@ -96,7 +96,8 @@ def test_territories_are_compact(team):
     """Accounts sit in their region's states, and a territory covers a small part of its region."""
     acc = team.tables["accounts"].merge(team.tables["territories"][["territory_id", "region"]])
     assert all(set(g["state"]) <= set(story.REGIONS[r]) for r, g in acc.groupby("region"))
-    extent = lambda keys: acc.groupby(keys)[["latitude", "longitude"]].agg(lambda s: s.max() - s.min()).sum(axis=1)
+    def extent(keys):
+        return acc.groupby(keys)[["latitude", "longitude"]].agg(lambda s: s.max() - s.min()).sum(axis=1)
     assert extent("territory_id").median() < extent("region").median() / 3
 
 
@@ -166,8 +167,9 @@ def test_footprint_pipeline_retention_incentives(team):
     assert coverage["pipeline"] < 1.6 and coverage["none"] > 2.5
 
     s = t["sales"]
-    active = lambda lo, hi: set(map(tuple, s[s["date"].between(lo, hi) & (s["revenue"] > 0)][["rep_id", "account_id"]]
-                                    .drop_duplicates().to_numpy()))
+    def active(lo, hi):
+        return set(map(tuple, s[s["date"].between(lo, hi) & (s["revenue"] > 0)][["rep_id", "account_id"]]
+                                        .drop_duplicates().to_numpy()))
     before, now = active(pd.Timestamp("2026-04-01"), pd.Timestamp("2026-06-30")), active(*Q3)
     lost = pd.Series([pair not in now for pair in before], index=[r for r, _ in before])
     churn = _by_cause(team, lost.groupby(level=0).mean())
