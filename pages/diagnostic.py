@@ -41,17 +41,18 @@ if reps["attainment"].notna().sum() == 0:
     not_available("The gap to goal and its causes", ["quotas"])
     st.page_link("pages/quotas.py", label="No quota file? Set quotas in the app", icon=":material/target:")
     st.stop()
-below = reps[reps["gap"] > 0].sort_values("gap", ascending=False)
+below = diagnostics.reps_below(diag)
 causes = list(diagnostics.CAUSES)
 
 # ------------------------------------------------------------------ headline
+head = diagnostics.headline(diag)
 cols = st.columns(4)
-cols[0].metric("Shortfall of reps below goal", fmt_money(below["gap"].sum()),
+cols[0].metric("Shortfall of reps below goal", fmt_money(head.shortfall),
                help="Σ (quota − revenue) over the reps below quota.")
-cols[1].metric("Explained by causes", fmt_money(below[causes].sum().sum()))
-cols[2].metric("Unexplained", fmt_money(below["unexplained"].sum()),
+cols[1].metric("Explained by causes", fmt_money(head.explained))
+cols[2].metric("Unexplained", fmt_money(head.unexplained),
                help="The part of the gap no flagged cause accounts for.")
-cols[3].metric("Reps below goal", f"{len(below)} of {int(reps['attainment'].notna().sum())}")
+cols[3].metric("Reps below goal", f"{head.below} of {head.rated}")
 st.caption(f"Method: {method_words(diag.method)}")
 for cause, tables in diag.not_assessed.items():
     st.caption(f"**{labels[cause]}**: not assessed — upload {', '.join(map(table_label, tables))} to enable it.")

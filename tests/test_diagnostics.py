@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core.dataset import Scope
-from core.diagnostic.findings import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose
+from core.diagnostic.findings import CAUSES, FINDING_COLUMNS, REP_COLUMNS, Diagnosis, diagnose, headline
 from core.settings import Settings
 from tests.test_signals import Q3, WEEKS, small_team
 
@@ -143,3 +143,21 @@ def test_incentive_actions_when_some_signals_are_missing():
     assert _act_incentive(v, v, inp, Settings().targets) == [
         ("align pay with the goal; 24% of revenue sits on other products than the product goals ask: "
          "pay the goal products at least as well as the others")]
+
+
+def test_headline_sums_only_the_reps_below_goal():
+    """R1 misses 100 (60 training, 40 unexplained), R2 misses 50 (all pipeline), R3 is over goal
+    by 30 and R4 has no quota: shortfall 150, explained 110, unexplained 40, 2 of 3 below."""
+    money = {c: [0.0, 0.0, 0.0, 0.0] for c in CAUSES}
+    money["training_gap"] = [60.0, 0.0, 0.0, 0.0]
+    money["pipeline"] = [0.0, 50.0, 0.0, 0.0]
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4"], "gap": [100.0, 50.0, -30.0, np.nan],
+                         "attainment": [0.9, 0.95, 1.03, np.nan], "unexplained": [40.0, 0.0, 0.0, np.nan],
+                         **money})
+    d = Diagnosis(findings=pd.DataFrame(columns=FINDING_COLUMNS), reps=reps, waterfall=pd.DataFrame(),
+                  not_assessed={}, method="", period=Q3, scope=Scope())
+    h = headline(d)
+    assert (h.shortfall, h.explained, h.unexplained, h.below, h.rated) == (150.0, 110.0, 40.0, 2, 3)
+    none = headline(Diagnosis(findings=d.findings, reps=reps.assign(gap=np.nan, attainment=np.nan),
+                              waterfall=d.waterfall, not_assessed={}, method="", period=Q3, scope=Scope()))
+    assert np.isnan(none.shortfall) and none.below == 0 and none.rated == 0

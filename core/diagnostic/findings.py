@@ -66,6 +66,35 @@ class Diagnosis:
     scope: Scope
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The diagnosis in four numbers: what the reps below goal miss together (Σ of their gaps), the
+    part the causes explain, the part no cause explains, and how many reps are below goal of those
+    with a quota. NaN money without quotas."""
+
+    shortfall: float
+    explained: float
+    unexplained: float
+    below: int
+    rated: int
+
+
+def reps_below(diagnosis: Diagnosis) -> pd.DataFrame:
+    """The reps below goal (gap > 0), furthest below first."""
+    reps = diagnosis.reps
+    return reps[reps["gap"] > 0].sort_values(["gap", "rep_id"], ascending=[False, True])
+
+
+def headline(diagnosis: Diagnosis) -> Headline:
+    """The one home of the Diagnostic's headline sums (page, what-if, deck)."""
+    below = reps_below(diagnosis)
+    rated = int(diagnosis.reps["attainment"].notna().sum())
+    if not diagnosis.reps["gap"].notna().any():     # no quota anywhere: no gap to speak of
+        return Headline(np.nan, np.nan, np.nan, 0, rated)
+    return Headline(float(below["gap"].sum()), float(below[list(CAUSES)].to_numpy().sum()),
+                    float(below["unexplained"].sum()), len(below), rated)
+
+
 # ---------------------------------------------------------------------------------------------
 # Text
 

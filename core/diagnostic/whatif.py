@@ -18,15 +18,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from core.diagnostic.findings import CAUSES, Diagnosis
+from core.diagnostic.findings import CAUSES, Diagnosis, headline
 
 REP_COLUMNS = ["rep_id", "rep_name", "cause", "gap", "gap_closed", "low", "high"]
 CAUSE_COLUMNS = ["cause", "label", "reps", "rep_ids", "gap_closed", "low", "high", "share_of_shortfall"]
 
 
 def shortfall(diagnosis: Diagnosis) -> float:
-    """What the reps below goal miss together (the sum of their positive gaps; NaN without quotas)."""
-    return float(diagnosis.reps["gap"].clip(lower=0).sum(min_count=1))
+    """What the reps below goal miss together (NaN without quotas): the headline's shortfall."""
+    return headline(diagnosis).shortfall
 
 
 def _shares(keys: pd.Series, given: Mapping[str, float] | None) -> np.ndarray:

@@ -177,7 +177,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     sheets = {
         "Rep scorecard": _scorecard(kpis, diagnosis.reps),
         "Findings": _shape(diagnosis.findings.sort_values("rank"), FINDINGS),
-        "Rep diagnosis": _rep_diagnosis(diagnosis.reps),
+        "Rep diagnosis": _rep_diagnosis(diagnosis),
         "Territories": territories,
         "Competencies": competencies,
         "Trends": trends,
@@ -288,10 +288,9 @@ def _scorecard(kpis: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     return _shape(kpis.assign(primary_cause=kpis["rep_id"].map(causes)), SCORECARD)
 
 
-def _rep_diagnosis(reps: pd.DataFrame) -> pd.DataFrame:
+def _rep_diagnosis(diagnosis: diagnostics.Diagnosis) -> pd.DataFrame:
     """Reps below goal, biggest gap first, with the money each cause explains."""
-    below = reps[reps["gap"] > 0].sort_values(["gap", "rep_id"], ascending=[False, True])
-    return _shape(below, _diagnosis_columns(reps))
+    return _shape(diagnostics.reps_below(diagnosis), _diagnosis_columns(diagnosis.reps))
 
 
 def _diagnosis_columns(reps: pd.DataFrame) -> dict[str, str]:
