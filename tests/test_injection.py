@@ -91,12 +91,13 @@ def _strings(message: Message) -> list[str]:
 def _texts(at: AppTest) -> dict[str, list[str]]:
     """Element type → the texts Streamlit renders as Markdown (labels, bodies, values, help).
     Data frames, charts, st.text (drawn as preformatted plain text) and select box options (plain
-    text) are left out."""
+    text) are left out; st.html bodies are HTML, not Markdown, and are judged by `_html_bodies`."""
     out: dict[str, list[str]] = {}
     for node in at._tree:
         kind = getattr(node, "type", "")
         proto = getattr(node, "proto", None)
-        if proto is None or kind in ("plotly_chart", "dataframe", "arrow_data_frame", "deck_gl_json_chart", "text"):
+        if proto is None or kind in ("plotly_chart", "dataframe", "arrow_data_frame", "deck_gl_json_chart", "text",
+                                     "html"):
             continue
         if kind in ("selectbox", "multiselect"):
             texts = [proto.label, proto.help]
@@ -142,6 +143,12 @@ def test_pages_show_every_payload_as_text(page, rotation):
     charts = json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")]
                         + [_tooltip_values(c.proto) for c in at.get("deck_gl_json_chart")])
     assert not [m for m in PAYLOADS if "<" in m and m in charts]
+    html = " ".join(_html_bodies(at))          # st.html: user text only HTML-escaped
+    assert not [m for m in PAYLOADS if m != html_text(m) and m in html]
+
+
+def _html_bodies(at: AppTest) -> list[str]:
+    return [s for node in at._tree if getattr(node, "type", "") == "html" for s in _strings(node.proto)]
 
 
 def _tooltip_values(proto: Message) -> list[Any]:
