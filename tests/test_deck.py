@@ -14,6 +14,7 @@ from pptx import Presentation
 from core.cli import main
 from core.dataset import Dataset
 from core.fmt import fmt_money
+from core.people import competency
 from core.people.notes import Notebook, finding_key
 from core.periods import parse_period
 from core.report.anonymize import anonymize
@@ -158,3 +159,22 @@ def test_anonymised_scope_finds_the_same_reps_and_names_nobody(tables):
     assert scope.region == region and scope.manager != manager and manager not in scope.label
     assert roster(anon, scope)["rep_id"].tolist() == roster(ds, real)["rep_id"].tolist() != []
     assert anonymized_scope(Scope(rep_id="R001"), ds, anon) == Scope(rep_id="R001")      # ids stay
+
+
+def test_rep_slide_shows_absolute_ratings_named_with_the_expected_level(built):
+    """Each rep's own manager ratings (not a gap, not a team average), each competency's series
+    named with the level the role expects."""
+    ds, data, _, blob = built
+    rep_id = data.sheets["Rep diagnosis"]["Rep ID"].iloc[0]
+    slide = list(Presentation(io.BytesIO(blob)).slides)[FIXED_SLIDES]
+    chart = next(s for s in slide.shapes if s.has_chart).chart
+    history = competency.rating_history(ds, rep_id, PERIOD.end)
+    history = history[history["assessor"] == "manager"]
+    expected = competency.competency_table(ds, Settings(), PERIOD.end).query("rep_id == @rep_id") \
+        .set_index("competency")["expected"]
+    for series in chart.plots[0].series:
+        name, _, level = series.name.partition(" (expected ")
+        assert float(level.rstrip(")")) == pytest.approx(expected[name], abs=0.05)
+        shown = sorted(v for v in series.values if v is not None)
+        ratings = history[history["competency"] == name].groupby("date")["rating"].mean()
+        assert shown == pytest.approx(sorted(ratings))

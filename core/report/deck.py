@@ -310,7 +310,8 @@ def _rep(prs: Any, rep: pd.Series, data: SummaryData, ds: Dataset, comp: pd.Data
 
 
 def _competency_chart(slide: Slide, ds: Dataset, rep_id: str, period: Period, comp: pd.DataFrame) -> None:
-    """Manager ratings minus the role's expected level, per competency over assessment dates."""
+    """The rep's absolute manager ratings per competency over assessment dates, each series named
+    with the level the role expects of it (never a team average in its place)."""
     history = competency.rating_history(ds, rep_id, period.end) if ds.has("assessments") else pd.DataFrame()
     expected = comp[comp["rep_id"] == rep_id].set_index("competency")["expected"] if len(comp) else pd.Series()
     if len(history):
@@ -319,11 +320,11 @@ def _competency_chart(slide: Slide, ds: Dataset, rep_id: str, period: Period, co
         _text(slide, ["No manager assessments for this rep: competencies not shown."],
               Inches(7.3), Inches(2), Inches(5.5), Inches(1), size=12, color=MUTED)
         return
-    gap = history.assign(gap=history["rating"] - history["competency"].map(expected))
-    grid = gap.pivot_table(index="date", columns="competency", values="gap", aggfunc="mean").sort_index()
-    chart = _chart(slide, XL_CHART_TYPE.LINE_MARKERS, grid.index.strftime("%b %Y").tolist(),
-                   {c: grid[c] for c in grid.columns}, Inches(7.3), Inches(1.5), Inches(5.8), Inches(5.7),
-                   "+0.0;-0.0;0", "Rating minus the role's expected level (0 = expected)")
+    grid = history.pivot_table(index="date", columns="competency", values="rating", aggfunc="mean").sort_index()
+    series = {f"{c} (expected {expected[c]:.1f})": grid[c] for c in grid.columns}
+    chart = _chart(slide, XL_CHART_TYPE.LINE_MARKERS, grid.index.strftime("%b %Y").tolist(), series,
+                   Inches(7.3), Inches(1.5), Inches(5.8), Inches(5.7), "0.0",
+                   "Manager rating per competency (expected level of the role in brackets)")
     if chart.has_legend:
         chart.legend.position = XL_LEGEND_POSITION.RIGHT
 
