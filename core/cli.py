@@ -301,12 +301,23 @@ def _job(args: argparse.Namespace) -> _Job:
     return _Job(ds, settings, period, scope, book)
 
 
+def _check_out(out: Path) -> None:
+    """Refuse an --out whose folder does not exist before any work is done (a typo in a path
+    should cost a second, not the whole computation, and creates no folders)."""
+    from core.errors import UserError
+
+    if not out.parent.is_dir():
+        raise UserError(f"the folder {out.parent} does not exist: create it, or give --out a file in "
+                        "an existing folder.")
+
+
 def report(argv: list[str], deck: bool = False) -> int:
     """`python -m core report …` (or `deck …`): read, compute, write; one line per step on stderr."""
     args = (deck_parser() if deck else report_parser()).parse_args(argv)
     from core.errors import UserError
 
     try:
+        _check_out(Path(args.out))
         job = _job(args)
         from core.report.summary import collect
         from core.report.workbook import build_workbook

@@ -363,3 +363,10 @@ def test_session_saved_on_the_sample_team_reads_the_bundled_sample(tmp_path, cap
     wb = openpyxl.load_workbook(out)
     sample_reps = openpyxl.load_workbook(SAMPLE_WORKBOOK, read_only=True)
     assert wb["Rep scorecard"].max_row - 1 == len(list(sample_reps["reps"].values)) - 1
+
+
+def test_an_out_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, capsys):
+    code = main(["report", "sample_data/goalgap_sample.xlsx", "--out", str(tmp_path / "nope" / "x.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"the folder {tmp_path / 'nope'} does not exist" in err
+    assert "reading" not in err and not (tmp_path / "nope").exists()
