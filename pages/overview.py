@@ -139,7 +139,8 @@ def _rep_table() -> pd.DataFrame:
             lambda c: "—" if c == "none" else cause_label(c))
     table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
         attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
-        trend=reps["rep_id"].map(lambda r: spark.loc[r].tolist() if r in spark.index else []))
+        # Months without data (before a CRM export starts) are left out: the sparkline cannot draw n/a.
+        trend=reps["rep_id"].map(lambda r: spark.loc[r].dropna().tolist() if r in spark.index else []))
     return table.sort_values("revenue", ascending=False) if no_quota else table.sort_values("attainment")
 
 
