@@ -97,6 +97,50 @@ def test_missing_inputs_are_na_never_zero():
 def test_unknown_breakdown_is_refused(ds):
     with pytest.raises(ValueError):
         segments.segment_kpis(ds, Q3, "city")
+    with pytest.raises(ValueError):
+        segments.segment_kpis(ds, Q3, "segment", per="region")
+
+
+def test_per_territory_by_hand(ds):
+    t = segments.segment_kpis(ds, Q3, "segment", per="territory").set_index(["territory_id", "segment"])
+    ng = segments.NOT_GIVEN
+    assert list(t.index) == [("T1", "Cardiology"), ("T1", "Orthopedics"), ("T1", ng),   # by revenue in T1
+                             ("T2", "Cardiology"), ("T2", ng)]                          # not given last
+    assert t["revenue"].tolist() == [100.0, 40.0, 5.0, 0.0, 30.0]     # r1 sells for T1, r2 for T2
+    assert t["revenue_share"].tolist() == pytest.approx([100 / 145, 40 / 145, 5 / 145, 0.0, 1.0])  # of its territory
+    assert t["accounts"].tolist() == [1, 1, 0, 1, 1]                   # accounts aligned to the territory
+    assert t["active_accounts"].tolist() == [1, 1, 0, 0, 2]
+    assert t["new_accounts"].tolist() == [0, 1, 0, 0, 2]
+    assert t.loc[("T1", "Cardiology"), "retention_rate"] == 1.0       # A1 in Q2 and Q3
+    assert t.loc[("T2", "Cardiology"), "retention_rate"] == 0.0       # A3 in Q2 only
+    assert t.loc[("T2", "Cardiology"), "churn_rate"] == 1.0
+    # reach counts the territory's own reps: r2's visit to A1 is not T1's
+    assert t.loc[("T1", "Cardiology"), "reach"] == 1.0 and t.loc[("T2", ng), "reach"] == 1.0
+    assert t.loc[("T1", "Orthopedics"), "reach"] == 0.0 and np.isnan(t.loc[("T1", ng), "reach"])
+
+
+def test_per_territory_rows_add_up_to_the_territory_rollup():
+    ds = Dataset(generate(n_reps=8, seed=3).tables)
+    period = quarter(2026, 2)
+    rolled = metrics.rollup(ds, period, Settings(), "territory").set_index("territory_id")
+    for by in segments.BREAKDOWNS:
+        t = segments.segment_kpis(ds, period, by, per="territory").groupby("territory_id").sum(numeric_only=True)
+        for col in ("revenue", "revenue_prior_year", "active_accounts", "new_accounts"):
+            assert t[col].to_numpy() == pytest.approx(rolled.loc[t.index, col].to_numpy()), col
+
+
+def test_a_reps_new_accounts_follow_the_first_sale_by_anyone(ds):
+    """kpis.md: new = first ever sale in the period, whoever sold it. A4 bought from r2 before
+    r1 sells to it: new for neither rep's segment row in a later quarter."""
+    tables = _tables()
+    later = pd.DataFrame({"date": pd.to_datetime(["2025-10-05"]), "rep_id": ["r1"], "account_id": ["A4"],
+                          "product": "P", "revenue": [9.0], "units": np.nan})
+    moved = Dataset({**tables, "sales": pd.concat([tables["sales"], later], ignore_index=True)})
+    q4 = quarter(2025, 4)
+    seg = segments.segment_kpis(moved, q4, "segment", Scope(rep_id="r1")).set_index("segment")
+    rep = metrics.rep_kpis(moved, q4, Settings(), Scope(rep_id="r1")).iloc[0]
+    assert seg.loc[segments.NOT_GIVEN, "active_accounts"] == 1 == rep["active_accounts"]
+    assert seg.loc[segments.NOT_GIVEN, "new_accounts"] == 0 == rep["new_accounts"]
 
 
 def test_rows_add_up_to_the_team_on_the_sample():

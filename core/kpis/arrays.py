@@ -68,14 +68,16 @@ def _source(ds: Dataset, name: str) -> pd.DataFrame:
 
 
 def _sales_arrays(ds: Dataset, s: pd.DataFrame) -> Arrays:
-    """Revenue (NaN → 0), the account code of each line and, per account code, the first day it
-    bought (revenue > 0, any rep): an account is new in a period when it never bought before."""
+    """Revenue (NaN → 0), the account code of each line and, per account code, its account id and
+    the first day it bought (revenue > 0, any rep): an account is new in a period when it never
+    bought before."""
     acc, uniques = pd.factorize(s["account_id"])
     day, revenue = _dates(s, "date"), _floats(s, "revenue")
     bought = (revenue > 0) & (acc >= 0) & ~np.isnat(day)
     first = (pd.Series(day[bought]).groupby(acc[bought]).min()
              .reindex(range(len(uniques))).to_numpy(dtype="datetime64[ns]"))
-    return {"date": day, "revenue": np.nan_to_num(revenue), "acc": acc.astype(np.int32), "first_bought": first}
+    return {"date": day, "revenue": np.nan_to_num(revenue), "acc": acc.astype(np.int32), "first_bought": first,
+            "account_ids": np.asarray(uniques, dtype=object)}
 
 
 def _opportunity_arrays(ds: Dataset, o: pd.DataFrame) -> Arrays:

@@ -2,6 +2,8 @@
 KPI registered with its own formula (core.kpis.registry.register)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -42,28 +44,42 @@ def _group_potential(ds: Dataset, grouping: Grouping) -> np.ndarray:
     return np.where(np.bincount(pairs["g"].to_numpy()[known], minlength=grouping.n) > 0, total, np.nan)
 
 
+# (rep position, account code, Σ revenue) of each pair with sales in a period (parts "accounts_now",
+# "accounts_before"); a function giving the group of each such pair (-1 = counted in none).
+AccountRevenue = tuple[np.ndarray, np.ndarray, np.ndarray]
+GroupOfPair = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
 def _account_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
-    """Active, new and retained accounts, counted once per (group, account): an account is active
-    for a group when the group's revenue from it in the period is > 0."""
-    n = grouping.n
+    """The account KPIs of each group of reps (account_kpis, a pair's group being its rep's)."""
+    return account_kpis(parts, lambda rep, _acc: grouping.of_rep[rep], grouping.n,
+                        named=bool(grouping.sum(parts["account_rows"]).sum() > 0))
+
+
+def account_kpis(parts: Parts, group_of: GroupOfPair, n: int, named: bool) -> dict[str, np.ndarray]:
+    """The account rules of kpis.md for `n` groups, whatever makes a group (reps, a territory, an
+    account segment): an account is active for a group when the group's Σ revenue from it in the
+    period is > 0 (counted once per group and account); new when active and its first ever sale,
+    by any rep, falls in the period; retention = accounts active in the previous period and again
+    in this one / accounts active in the previous period; churn = 1 − retention. `named` False (no
+    sale of the groups names an account) gives n/a, never 0."""
     names = ("active_accounts", "new_accounts", "retention_rate", "churn_rate")
-    if grouping.sum(parts["account_rows"]).sum() == 0:
+    if not named:
         return {k: nan_array(n) for k in names}
     k = max(len(parts["new_account"]), 1)
-    cur = _active_pairs(parts["accounts_now"], grouping, k)
+    cur = _active_pairs(parts["accounts_now"], group_of, k)
     new = cur[parts["new_account"][cur % k]]
-    prior = _active_pairs(parts["accounts_before"], grouping, k)
+    prior = _active_pairs(parts["accounts_before"], group_of, k)
     retained = prior[np.isin(prior, cur)]
     retention = ratio(count_by(retained // k, n), count_by(prior // k, n))
     return {"active_accounts": count_by(cur // k, n), "new_accounts": count_by(new // k, n),
             "retention_rate": retention, "churn_rate": 1 - retention}
 
 
-def _active_pairs(rep_accounts: tuple[np.ndarray, np.ndarray, np.ndarray], grouping: Grouping,
-                  k: int) -> np.ndarray:
+def _active_pairs(rep_accounts: AccountRevenue, group_of: GroupOfPair, k: int) -> np.ndarray:
     """(group, account) keys whose Σ revenue is > 0."""
     rep, acc, revenue = rep_accounts
-    g = grouping.of_rep[rep]
+    g = group_of(rep, acc)
     inside = g >= 0
     keys, inverse = np.unique(pair_keys(g[inside], acc[inside], k), return_inverse=True)
     return keys[np.bincount(inverse, weights=revenue[inside], minlength=len(keys)) > 0]
