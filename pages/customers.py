@@ -5,8 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.kpis import customers, metrics, segments
+from core.kpis import customers, metrics
 from ui.charts import fmt_num, fmt_pct, percent_column, show_table, style
+from ui.segments import segment_breakdown
 from ui.state import cached_call, context, not_available, page_caption
 
 PCT = percent_column()
@@ -27,6 +28,9 @@ for col, (key, text) in zip(cols, (("market_share", fmt_pct(team["market_share"]
                                    ("retention_rate", fmt_pct(team["retention_rate"], 1)),
                                    ("churn_rate", fmt_pct(team["churn_rate"], 1))), strict=False):
     col.metric(metrics.KPIS[key].label, text)
+st.caption("Account retention: an account that bought in the previous period counts as kept by the team in "
+           "scope if any of its reps sells to it again, by a rep only if that same rep does — so the team can "
+           "read 100% while its reps read less (accounts passing from one rep to another).")
 if "accounts" in metrics.missing_inputs(ctx.ds, "market_share"):
     not_available("Market share", ["accounts"])
 
@@ -47,21 +51,4 @@ show_table(table, column_config={"market_share": PCT, "retention_rate": PCT, "ch
 
 # --- By account segment and account type (core.kpis.segments) ---------------------------------
 st.subheader("By account segment and type")
-BREAKDOWN_CHOICES = {label: key for key, label in segments.BREAKDOWNS.items()}
-by = BREAKDOWN_CHOICES[st.segmented_control("Break down by", list(BREAKDOWN_CHOICES), default="Segment",
-                                            key="customers_segment_by") or "Segment"]
-if segments.missing_inputs(ctx.ds, by):
-    not_available("Breakdown by account segment and type", segments.missing_inputs(ctx.ds, by))
-elif not segments.is_given(ctx.ds, by):
-    what = segments.BREAKDOWNS[by].lower()
-    st.info(f"Breakdown by {what}: not available — the accounts give no {what}: add that column to the "
-            "accounts file, or match it on the Data page.", icon="ℹ️")
-else:
-    st.caption(f"Sales of the reps in scope by the {segments.BREAKDOWNS[by].lower()} of their account; "
-               f"“{segments.NOT_GIVEN}” holds sales whose account is unknown or has none. Market share = "
-               "revenue over 12 months / potential of the row's accounts.")
-    show_table(cached_call(segments.segment_kpis, ctx.ds, ctx.period, by, ctx.scope),
-               column_config={"market_share": PCT, "retention_rate": PCT, "churn_rate": PCT, "reach": PCT,
-                              "revenue_share": PCT, "growth": PCT,
-                              **{k: st.column_config.NumberColumn(format="dollar", step=1)
-                                 for k in ("revenue", "revenue_prior_year", "potential")}})
+segment_breakdown(ctx, "customers_segment_by")

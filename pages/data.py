@@ -24,6 +24,10 @@ from ui.text import md
 FILE_TYPES = ["xlsx", "xlsm", "xls", "xlsb", "csv", "tsv", "txt"]
 NOT_USED = "(not used)"
 KIND_ORDER = ["rejected", "orphan", "duplicate", "ambiguous", "warning", "info"]
+ISSUE_COLUMNS = ["Kind", "Table", "Column", "Problem", "Value", "Source", "Row"]
+PROBLEM_WIDTH = 440      # px: with the three columns before it, the problem reads whole at 1366 px
+PROBLEM_FITS = 60        # characters that fit PROBLEM_WIDTH on one line
+WRAPPED_ROW = 72         # px: three lines of a longer problem
 
 
 def _store_upload() -> None:
@@ -146,9 +150,17 @@ else:
     shown = issues[issues["Kind"].isin(picked)]
     st.caption(f"{len(shown):,} of {len(issues):,} issues")
     top = shown.head(5000)
+    # The problem is what a person reads: it comes right after what it is about, wide, and wraps
+    # (Streamlit wraps cell text only in rows taller than 4rem) when one would not fit its width.
+    long_text = bool(top["Problem"].astype("str").str.len().gt(PROBLEM_FITS).any())
     st.dataframe(top.assign(Table=top["Table"].map(table_label, na_action="ignore"),
-                            Column=top["Column"].map(column_label, na_action="ignore")),
-                 hide_index=True, width="stretch", placeholder=NA)
+                            Column=top["Column"].map(column_label, na_action="ignore"))[ISSUE_COLUMNS],
+                 hide_index=True, width="stretch", placeholder=NA, row_height=WRAPPED_ROW if long_text else None,
+                 column_config={"Kind": st.column_config.TextColumn("Kind", width=80),
+                                "Table": st.column_config.TextColumn("Table", width=110),
+                                "Column": st.column_config.TextColumn("Column", width=110),
+                                "Problem": st.column_config.TextColumn("Problem", width=PROBLEM_WIDTH),
+                                "Row": st.column_config.NumberColumn("Row", width=60, format="%d")})
 st.download_button("Download the validation report (.xlsx)", data=lambda: issues_workbook(ds),
                    file_name="goalgap_validation_report.xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.kpis import metrics
-from ui.charts import fmt_money, fmt_num, fmt_pct, region_colors, slanted_names, style, target_line
+from ui.charts import fmt_money, fmt_num, fmt_pct, fmt_unit, region_colors, slanted_names, style, target_line
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import plot_text
 
@@ -73,9 +73,10 @@ else:
     with left:
         # Counts only: open deals now are a snapshot, not a conversion from the first stage (a later
         # stage can hold more deals, and "118 % of initial" reads as an error).
-        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="value",
+        fig = go.Figure(go.Funnel(y=open_["stage"], x=open_["opportunities"], textinfo="text",
+                                  text=[fmt_unit(n, "count") for n in open_["opportunities"]],
                                   customdata=open_[["amount"]].to_numpy(), marker_color="#4292c6",
-                                  hovertemplate="%{y}: %{x} open deals, %{customdata[0]:$,.0f}<extra></extra>"))
+                                  hovertemplate="%{y}: %{x:,} open deals, %{customdata[0]:$,.0f}<extra></extra>"))
         st.plotly_chart(style(fig, "Open deals per stage, in stage order (now)", None, height=360),
                         width="stretch")
     with right:
@@ -83,7 +84,7 @@ else:
         fig = go.Figure(go.Bar(x=closed["stage"], y=closed["opportunities"],
                                marker_color=[STATUS_COLORS[s] for s in closed["status"]],
                                customdata=closed[["amount"]].to_numpy(),
-                               hovertemplate="%{x}: %{y} deals, %{customdata[0]:$,.0f}<extra></extra>"))
+                               hovertemplate="%{x}: %{y:,} deals, %{customdata[0]:$,.0f}<extra></extra>"))
         st.plotly_chart(style(fig, f"Deals closed in {period.label}", "Deals", height=360), width="stretch")
 
     by_rep = cached_call(metrics.stage_funnel, ds, period, scope, by_rep=True)
@@ -99,7 +100,7 @@ else:
             part = by_rep[by_rep["stage"] == stage]
             fig.add_bar(x=part[value], y=part["rep_name"], orientation="h", name=str(stage), marker_color=color,
                         customdata=part[["opportunities", "amount"]].to_numpy(),
-                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]} deals"
+                        hovertemplate="%{y} · " + plot_text(stage) + ": %{customdata[0]:,} deals"
                                       + (", %{customdata[1]:$,.0f}" if priced else "") + "<extra></extra>")
         fig.update_layout(barmode="stack")
         fig.update_yaxes(categoryorder="array", categoryarray=order)

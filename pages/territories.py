@@ -23,6 +23,7 @@ from core.territory.balance import (
 from core.territory.geo import geocode_report, state_outlines
 from core.territory.realign import moves_workbook, propose_realignment
 from ui.charts import PALETTE, fmt_money, fmt_num, fmt_pct, percent_column, region_colors, show_table, style
+from ui.segments import segment_breakdown
 from ui.state import cached_call, context, not_available, page_caption
 from ui.text import html_text, md
 
@@ -31,7 +32,9 @@ STATUS_COLORS = {COVERED: [44, 160, 44, 170], UNCOVERED_HIGH: [214, 39, 40, 230]
 MOVED_COLOR = [255, 127, 14, 255]
 STATUS_WORDS = {COVERED: "covered (an activity in the 90 days to the period end)",
                 UNCOVERED_HIGH: "high potential, not covered", UNCOVERED: "other accounts, not covered"}
-LABELS_UP_TO = 15      # more territory labels than this overlap at the whole-country zoom
+# deck.gl hides a territory label that would touch one of higher priority (the larger potential),
+# again at each zoom; a label is tested 1.5× its size so neighbours keep a margin.
+LABEL_SPACING = 1.5
 
 
 def map_legend(colours: dict[str, list[int]], words: dict[str, str] | None = None) -> None:
@@ -41,6 +44,14 @@ def map_legend(colours: dict[str, list[int]], words: dict[str, str] | None = Non
              f'font-size:1.2em">&#9632;</span> {html_text((words or {}).get(key, key))}</span>'
              for key, (r, g, b, _) in colours.items()]
     st.html('<div style="font-size:0.85em;line-height:1.9">' + "".join(chips) + "</div>")   # HTML, not Markdown
+
+
+def territory_labels(territories: pd.DataFrame) -> pd.DataFrame:
+    """Territory centres to label, each with its collision priority (deck.gl: -1000 to 1000, the
+    higher kept): the largest potential first, territories without one last."""
+    cents = territories.dropna(subset=["lat", "lon"])[["territory_id", "lat", "lon", "potential"]]
+    rank = cents["potential"].rank(ascending=False, method="first", na_option="bottom")
+    return cents.assign(priority=(1000 - rank).clip(lower=-1000)).drop(columns="potential")
 
 
 def _states_layer() -> pdk.Layer:
@@ -113,10 +124,10 @@ else:
                              key="terr_colour")
         heat = st.checkbox("Heat map of high-potential accounts not covered in the last 90 days",
                            key="terr_heat")
-        cents = _in_scope(balance).dropna(subset=["lat", "lon"])[["territory_id", "territory_name", "lat", "lon"]]
-        labelled = st.checkbox("Label territory centres", value=len(cents) <= LABELS_UP_TO, key="terr_labels",
-                               help=f"Off by default above {LABELS_UP_TO} territories, where the labels overlap: "
-                                    "choose a region in the sidebar to zoom in, or hover an account.")
+        cents = territory_labels(_in_scope(balance))
+        labelled = st.checkbox("Label territory centres", value=True, key="terr_labels",
+                               help="Where labels would touch, only the territory with the larger potential is "
+                                    "named: zoom in (or choose a region in the sidebar) to name the others.")
         terr_ids = sorted(balance["territory_id"])
         rgb = {tid: [int(PALETTE[i % len(PALETTE)][k:k + 2], 16) for k in (1, 3, 5)] + [190]
                for i, tid in enumerate(terr_ids)}
@@ -136,7 +147,10 @@ else:
         if labelled:
             layers.append(pdk.Layer("TextLayer", cents, get_position=["lon", "lat"], get_text="territory_id",
                                     get_size=13, get_color=[20, 20, 20, 230], get_alignment_baseline="'center'",
-                                    background=True, get_background_color=[255, 255, 255, 200]))
+                                    background=True, get_background_color=[255, 255, 255, 200],
+                                    extensions=[{"@@type": "CollisionFilterExtension"}],
+                                    get_collision_priority="priority",
+                                    collision_test_props={"sizeScale": LABEL_SPACING}))
         if heat:
             gaps = pts[pts["status"] == UNCOVERED_HIGH]
             layers.insert(1, pdk.Layer("HeatmapLayer", gaps, get_position=["longitude", "latitude"],
@@ -155,8 +169,9 @@ else:
             map_legend({s: STATUS_COLORS[s] for s in STATUS_WORDS}, STATUS_WORDS)
         st.caption("Point size = account potential. Coverage: green = an activity in the 90 days to the "
                    "period end, red = top-quartile potential in its territory and not covered, grey = "
-                   "other accounts not covered. Labels (when shown) mark territory centres. The map needs no internet: "
-                   "it draws the points over US state outlines instead of map tiles.")
+                   "other accounts not covered. Labels mark territory centres, the larger potential where two "
+                   "would touch (zoom in for the others). The map needs no internet: it draws the points over US "
+                   "state outlines instead of map tiles.")
 
 # ------------------------------------------------------------------ table + scatter
 st.subheader("Balance per territory")
@@ -202,6 +217,10 @@ else:
     style(fig, "Attainment vs territory potential: reps in poor territories sit left and low",
           "Attainment (%)", "Territory potential index (mean = 100)")
     st.plotly_chart(fig, width="stretch")
+
+# ------------------------------------------------------------------ by account segment / type
+st.subheader("Per territory, by account segment and type")
+segment_breakdown(ctx, "terr_segment_by", per="territory")
 
 if ds.has("activities") and ds.has("accounts"):
     pockets = _in_scope(cached_call(underserved_pockets, ds, period, settings))

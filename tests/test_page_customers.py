@@ -24,6 +24,8 @@ def test_page_shows_the_metrics_numbers_and_their_trend(tables):
     assert [m.label for m in at.metric][:4] == ["Market share (12 months)", "New accounts", "Account retention",
                                                  "Account churn"]
     assert at.metric[1].value == f"{team['new_accounts']:,.0f}"
+    # why the team's retention can exceed every rep's is said next to the figure
+    assert any("kept by the team" in c.value and "that same rep" in c.value for c in at.caption)
     trend = next(c for c in chart_specs(at) if "retention and churn" in c["layout"]["title"]["text"])
     assert trend["data"][0]["x"][-1] == ctx.period.label and len(trend["data"][0]["x"]) == customers.TREND_PERIODS
     shown = at.dataframe[0].value

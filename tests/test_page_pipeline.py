@@ -31,6 +31,10 @@ def test_headline_andchart_specs(pipeline):
     funnel = charts[0]
     funnel_stages = metrics.stage_funnel(ctx.ds, ctx.period, ctx.scope)
     assert list(funnel["data"][0]["y"]) == funnel_stages.loc[funnel_stages["status"] == "open", "stage"].tolist()
+    # the funnel's numbers in the one count format, thousands separated ("1,480", not "1480")
+    opened = funnel_stages.loc[funnel_stages["status"] == "open", "opportunities"]
+    assert funnel["data"][0]["textinfo"] == "text"
+    assert list(funnel["data"][0]["text"]) == [f"{n:,.0f}" for n in opened]
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert any(t.startswith("Win rate per rep") for t in titles)
     assert any(t.startswith("Pipeline coverage per rep") for t in titles)

@@ -36,16 +36,25 @@ def test_map_draws_offline_and_switches_colouring(page):
     decks = at.get("deck_gl_json_chart")
     spec = json.loads(decks[0].proto.json)
     assert spec.get("mapProvider") in (None, "") and not spec.get("mapStyle")
-    # the sample's 40 territory labels would overlap at this zoom: off until asked for
-    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer"]
+    # territory labels on; where two would touch, deck.gl keeps the larger potential's only
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer", "TextLayer"]
+    labels = spec["layers"][2]
+    assert labels["extensions"] == [{"@@type": "CollisionFilterExtension"}]
+    assert labels["getCollisionPriority"] == "@@=priority" and labels["collisionTestProps"]["sizeScale"] > 1
+    ctx = at.session_state["ctx"]
+    potential = territory_balance(ctx.ds, ctx.period, ctx.settings).set_index("territory_id")["potential"]
+    priority = {row["territory_id"]: row["priority"] for row in labels["data"]}
+    by_potential = potential.loc[list(priority)].sort_values(ascending=False).index.tolist()
+    assert sorted(priority, key=priority.get, reverse=True) == by_potential    # the larger potential wins
+    assert all(-1000 <= p <= 1000 for p in priority.values())
     outlines = spec["layers"][0]
     assert len(outlines["data"]["features"]) == 51 and outlines["pickable"] is False
     legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
     ids = sorted(at.session_state["ctx"].ds.table("territories")["territory_id"])
     assert legend.count("&#9632;") == len(ids) and all(f"&#9632;</span> {t}<" in legend for t in ids)
-    at.checkbox(key="terr_labels").check().run()
+    at.checkbox(key="terr_labels").uncheck().run()
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer", "TextLayer"]
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer"]
     at.radio(key="terr_colour").set_value("Coverage (last 90 days)").run()
     legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
     assert legend.count("&#9632;") == 3 and "high potential, not covered" in legend
@@ -76,3 +85,19 @@ def test_proposal_summary_matches_core(page):
     assert shown["Territories in band"] == f"{s['in_band_after']} of {s['territories']}"
     assert shown["Accounts moved"] == str(s["accounts_moved"])
     assert at.get("download_button")
+
+
+def test_per_territory_segment_table_comes_from_core(page):
+    from core.kpis import segments
+
+    at = page
+    ctx = at.session_state["ctx"]
+    [shown] = [d.value for d in at.dataframe if "segment" in d.value.columns]
+    expected = segments.segment_kpis(ctx.ds, ctx.period, "segment", ctx.scope, per="territory")
+    assert shown[["territory_id", "segment"]].values.tolist() == expected[["territory_id", "segment"]].values.tolist()
+    assert shown["revenue"].tolist() == pytest.approx(expected["revenue"].tolist())
+    at.segmented_control(key="terr_segment_by").set_value("Account type").run()
+    assert not at.exception
+    [shown] = [d.value for d in at.dataframe if {"account_type", "revenue_share"} <= set(d.value.columns)]
+    assert shown.groupby("territory_id")["revenue"].sum().to_dict() == pytest.approx(
+        expected.groupby("territory_id")["revenue"].sum().to_dict())
