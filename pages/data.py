@@ -25,8 +25,8 @@ FILE_TYPES = ["xlsx", "xlsm", "xls", "xlsb", "csv", "tsv", "txt"]
 NOT_USED = "(not used)"
 KIND_ORDER = ["rejected", "orphan", "duplicate", "ambiguous", "warning", "info"]
 ISSUE_COLUMNS = ["Kind", "Table", "Column", "Problem", "Value", "Source", "Row"]
-PROBLEM_WIDTH = 440      # px: with the three columns before it, the problem reads whole at 1366 px
-PROBLEM_FITS = 60        # characters that fit PROBLEM_WIDTH on one line
+PROBLEM_WIDTH = 360      # px: with the other columns, the table fits the 900 px of the page at 1366 px
+PROBLEM_FITS = 50        # characters that fit PROBLEM_WIDTH on one line
 WRAPPED_ROW = 72         # px: three lines of a longer problem
 
 
@@ -156,11 +156,13 @@ else:
     st.dataframe(top.assign(Table=top["Table"].map(table_label, na_action="ignore"),
                             Column=top["Column"].map(column_label, na_action="ignore"))[ISSUE_COLUMNS],
                  hide_index=True, width="stretch", placeholder=NA, row_height=WRAPPED_ROW if long_text else None,
-                 column_config={"Kind": st.column_config.TextColumn("Kind", width=80),
-                                "Table": st.column_config.TextColumn("Table", width=110),
-                                "Column": st.column_config.TextColumn("Column", width=110),
+                 column_config={"Kind": st.column_config.TextColumn("Kind", width=70),
+                                "Table": st.column_config.TextColumn("Table", width=100),
+                                "Column": st.column_config.TextColumn("Column", width=95),
                                 "Problem": st.column_config.TextColumn("Problem", width=PROBLEM_WIDTH),
-                                "Row": st.column_config.NumberColumn("Row", width=60, format="%d")})
+                                "Value": st.column_config.TextColumn("Value", width=70),
+                                "Source": st.column_config.TextColumn("Source", width=150),
+                                "Row": st.column_config.NumberColumn("Row", width=50, format="%d")})
 st.download_button("Download the validation report (.xlsx)", data=lambda: issues_workbook(ds),
                    file_name="goalgap_validation_report.xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -85,6 +85,7 @@ else:
                                marker_color=[STATUS_COLORS[s] for s in closed["status"]],
                                customdata=closed[["amount"]].to_numpy(),
                                hovertemplate="%{x}: %{y:,} deals, %{customdata[0]:$,.0f}<extra></extra>"))
+        fig.update_yaxes(tickformat=",")      # 1,200 deals, as the funnel beside it writes them
         st.plotly_chart(style(fig, f"Deals closed in {period.label}", "Deals", height=360), width="stretch")
 
     by_rep = cached_call(metrics.stage_funnel, ds, period, scope, by_rep=True)
