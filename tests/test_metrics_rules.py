@@ -177,3 +177,21 @@ def test_the_period_to_forecast(period, expected):
 @pytest.mark.parametrize("unit", sorted({k.unit for k in KPIS.values()} | {"correlation"}))
 def test_every_kpi_unit_is_shown_in_the_app(unit):
     assert fmt_unit(0.5, unit) != NA and fmt_unit(NAN, unit) == NA
+
+
+def test_an_account_passed_between_reps_is_kept_by_the_team_lost_by_its_rep():
+    """The account rules (formulas.account_kpis), per group: A bought from R1 in Q4 and from R2 in
+    Q1, B from R1 in both. The team keeps both (100 %); R1 keeps B only (50 %); R2 had no account
+    in Q4 (retention n/a, not 0). No account is new: both bought before Q1."""
+    reps = _table("reps", [{"rep_id": r, "rep_name": r, "region": "East", "territory_id": t}
+                           for r, t in (("R1", "T1"), ("R2", "T2"))])
+    sales = _table("sales", [{"date": pd.Timestamp(d), "rep_id": r, "account_id": a, "product": "P", "revenue": 10.0}
+                             for d, r, a in (("2024-11-05", "R1", "A"), ("2025-02-05", "R2", "A"),
+                                             ("2024-11-06", "R1", "B"), ("2025-02-06", "R1", "B"))])
+    ds = Dataset({"reps": reps, "sales": sales})
+    team = team_kpis(ds, Q1, Settings())
+    per_rep = rep_kpis(ds, Q1, Settings()).set_index("rep_id")
+    assert team["retention_rate"] == 1.0 and team["active_accounts"] == 2 and team["new_accounts"] == 0
+    assert per_rep.loc["R1", "retention_rate"] == 0.5 and per_rep.loc["R1", "churn_rate"] == 0.5
+    assert np.isnan(per_rep.loc["R2", "retention_rate"]) and per_rep.loc["R2", "active_accounts"] == 1
+    assert per_rep["new_accounts"].tolist() == [0, 0]
