@@ -15,7 +15,7 @@ MONEY_COLUMNS = ("revenue", "revenue_prior_year", "potential")
 
 def segment_breakdown(ctx: Ctx, key: str, per: str = "team") -> None:
     """A Segment / Account type switch (widget `key`) and its table for the scope, or a box saying
-    what is missing. `per` "territory": one row per territory and segment, both pinned."""
+    what is missing. `per` "territory": one row per territory and segment, the territory pinned too."""
     by = CHOICES[st.segmented_control("Break down by", list(CHOICES), default="Segment", key=key) or "Segment"]
     what = segments.BREAKDOWNS[by].lower()
     missing = segments.missing_inputs(ctx.ds, by)
@@ -33,7 +33,7 @@ def segment_breakdown(ctx: Ctx, key: str, per: str = "team") -> None:
                "12 months / potential of the row's accounts.")
     config: dict[str, object] = {c: percent_column() for c in PERCENT_COLUMNS}
     config |= {c: st.column_config.NumberColumn(format="dollar", step=1) for c in MONEY_COLUMNS}
+    config[by] = st.column_config.TextColumn(segments.BREAKDOWNS[by], pinned=True)   # the rest scrolls beside it
     if per == "territory":
-        config |= {"territory_id": st.column_config.TextColumn("Territory", width=75, pinned=True),
-                   by: st.column_config.TextColumn(segments.BREAKDOWNS[by], pinned=True)}
+        config["territory_id"] = st.column_config.TextColumn("Territory", width=75, pinned=True)
     show_table(cached_call(segments.segment_kpis, ctx.ds, ctx.period, by, ctx.scope, per), column_config=config)
