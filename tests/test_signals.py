@@ -186,3 +186,17 @@ def test_habit_window_is_six_whole_months_or_the_period(period, start, words):
     p = parse_period(period)
     assert habit_window(p).start == pd.Timestamp(start).date() and habit_window(p).end == p.end
     assert habit_months(p) == words
+
+
+def test_best_paid_lead_reads_over_there_under_elsewhere():
+    """Product A pays 10 %, B and C 4 %: the mean rate weighted by quota is 6 %, so A alone is
+    best-paid. Misaligned: A at 150 % of its goal, B and C at 60 % → lead 150/60 − 1 = 1.5. Weak on
+    every product (a skills problem): 70 % everywhere → lead 0. A flat plan names no best-paid
+    product → NaN."""
+    from core.diagnostic.causes.incentive_misalignment import best_paid_lead
+    quota = pd.DataFrame({"A": [100.0, 100.0], "B": [100.0, 100.0], "C": [100.0, 100.0]}, index=["mis", "weak"])
+    rev = pd.DataFrame({"A": [150.0, 70.0], "B": [60.0, 70.0], "C": [60.0, 70.0]}, index=["mis", "weak"])
+    rates = pd.Series({"A": 0.10, "B": 0.04, "C": 0.04})
+    lead = best_paid_lead(rev, quota, rates)
+    assert lead["mis"] == pytest.approx(1.5) and lead["weak"] == pytest.approx(0.0)
+    assert best_paid_lead(rev, quota, pd.Series({"A": 0.05, "B": 0.05, "C": 0.05})).isna().all()
