@@ -204,12 +204,14 @@ def quarter_end_share(ds: Dataset, period: Period) -> pd.Series:
 def actions(v: pd.DataFrame, k: pd.DataFrame, inp: Inputs, t: Targets) -> list[str]:
     out = []
     qe_max = inp.table.loc[inp.table["signal"] == "quarter_end_share", "threshold"].max()
-    for mix, tilt, qe in zip(column(v, "mix_gap"), column(v, "paid_mix_tilt"), column(v, "quarter_end_share"),
-                             strict=False):
+    for mix, lead, tilt, qe in zip(column(v, "mix_gap"), column(v, "best_paid_lead"), column(v, "paid_mix_tilt"),
+                                   column(v, "quarter_end_share"), strict=False):
         parts = ["align pay with the goal"]
         if not is_missing(mix):
             parts.append(f"{fmt_pct(mix)} of revenue sits on other products than the product goals ask: "
                          "pay the goal products at least as well as the others")
+        if not is_missing(lead) and lead > BEST_PAID_LEAD_MIN:
+            parts.append(f"the best-paid products sell {fmt_pct(lead)} further over their goals than the others")
         if not is_missing(tilt) and tilt > 0:
             parts.append(f"the mix sold earns {fmt_pct(tilt)} more pay than the goal mix would")
         if not is_missing(qe) and qe > qe_max:
