@@ -102,7 +102,7 @@ class Thresholds:
 
     ramp_months: int = _s(9, "Ramp-up period of a new rep", "months", _GOALS,
                           "Reps hired less than this long ago are judged against a ramp, not blamed.")
-    quota_per_potential_excess: float = _s(0.20, "Quota per potential above the team's", PERCENT, _TERR,
+    quota_per_potential_excess: float = _s(0.10, "Quota per potential above the team's", PERCENT, _TERR,
                                            "Flag a rep whose quota, for the potential of the territory, "
                                            "is this much above the team's.")
     on_time_follow_up_min: float = _s(0.90, "Follow-ups on time, lowest", PERCENT, _ACT,

@@ -161,3 +161,13 @@ def test_headline_sums_only_the_reps_below_goal():
     none = headline(Diagnosis(findings=d.findings, reps=reps.assign(gap=np.nan, attainment=np.nan),
                               waterfall=d.waterfall, not_assessed={}, method="", period=Q3, scope=Scope()))
     assert np.isnan(none.shortfall) and none.below == 0 and none.rated == 0
+
+
+def test_incentive_actions_name_the_lead_of_the_best_paid_products():
+    from core.diagnostic.causes.incentive_misalignment import actions as _act_incentive
+    from core.diagnostic.signals import gather
+    inp = gather(small_team(), Q3, Settings())
+    v = pd.DataFrame({"mix_gap": [0.24, 0.24], "best_paid_lead": [1.5, 0.1]}, index=["R4", "R5"])
+    first, second = _act_incentive(v, v, inp, Settings().targets)
+    assert first.endswith("the best-paid products sell 150% further over their goals than the others")
+    assert "best-paid" not in second          # a lead under the bar is not a finding's words

@@ -27,7 +27,7 @@ PERIOD = parse_period("2026-Q3")
 MIN_ACCURACY = 0.85          # reached: 85-100 % of planted reps below goal over seeds 1-3
 MAX_HIGH_ON_HEALTHY = 1      # reached: 0 on every seed tried
 HELD_OUT = ((205, 36, 2), (206, 48, 3))     # (seed, reps, reps planted per cause)
-MIN_PLANTED_RECALL = 0.70    # reached: 78 % (named among the rep's causes: 83 %) on HELD_OUT
+MIN_PLANTED_RECALL = 0.70    # reached: 80 % (named among the rep's causes: 82 %) on HELD_OUT
 RULES_VS_MODEL = 0.30        # team money of the supported causes: rules within ±30 % of the model
 
 
@@ -94,8 +94,9 @@ def test_planted_causes_are_named_on_teams_never_tuned_on(held_out):
 
 def test_incentive_misalignment_is_found_where_every_product_has_a_quota(held_out):
     """The plan pays per product but names its components Commission / Bonus / SPIF: the mix off
-    the product goals, paid more than the goal mix, gives a finding for every planted rep below
-    goal (with money where the model supports the cause, else saying it found no effect)."""
+    the product goals, with the best-paid products sold further over their goals than the others,
+    gives a finding for every planted rep below goal (with money where the model supports the
+    cause, else saying it found no effect)."""
     for team, d in held_out:
         assert team.tables["quotas"]["product"].notna().all()
         assert not team.tables["incentives"]["component"].isin(team.tables["sales"]["product"]).any()
@@ -171,9 +172,10 @@ def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
 
 @pytest.mark.slow
 def test_held_out_teams_recall_per_cause():
-    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 85 % overall, every cause
-    8-12 of 12 (the issue's bar of 10 of 12 for every cause is not reached for training gap and
-    territory imbalance: see bench/RESULTS.md)."""
+    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 89.6 % overall, every cause
+    9-12 of 12 (the issue's bar of 10 of 12 for every cause and 90 % overall is not reached: training
+    gap 9 of 12, two of them flagged but without money because the model found no training effect
+    in their team)."""
     rows = []
     for seed in (201, 202, 203, 204):
         team = planted_teams.generate(48, seed)

@@ -186,3 +186,40 @@ def test_habit_window_is_six_whole_months_or_the_period(period, start, words):
     p = parse_period(period)
     assert habit_window(p).start == pd.Timestamp(start).date() and habit_window(p).end == p.end
     assert habit_months(p) == words
+
+
+def test_best_paid_lead_reads_over_there_under_elsewhere():
+    """Product A pays 10 %, B and C 4 %: the mean rate weighted by quota is 6 %, so A alone is
+    best-paid. Misaligned: A at 150 % of its goal, B and C at 60 % → lead 150/60 − 1 = 1.5. Weak on
+    every product (a skills problem): 70 % everywhere → lead 0. A flat plan names no best-paid
+    product → NaN."""
+    from core.diagnostic.causes.incentive_misalignment import best_paid_lead
+    quota = pd.DataFrame({"A": [100.0, 100.0], "B": [100.0, 100.0], "C": [100.0, 100.0]}, index=["mis", "weak"])
+    rev = pd.DataFrame({"A": [150.0, 70.0], "B": [60.0, 70.0], "C": [60.0, 70.0]}, index=["mis", "weak"])
+    rates = pd.Series({"A": 0.10, "B": 0.04, "C": 0.04})
+    lead = best_paid_lead(rev, quota, rates)
+    assert lead["mis"] == pytest.approx(1.5) and lead["weak"] == pytest.approx(0.0)
+    assert best_paid_lead(rev, quota, pd.Series({"A": 0.05, "B": 0.05, "C": 0.05})).isna().all()
+
+
+def test_a_quota_13_percent_above_a_fair_share_of_potential_flags_territory_imbalance():
+    """Ten territories of equal potential (1,000 a year); quotas 290-310 except R10's 345: 13 %
+    above the team's quota per potential (3,055 / 10,000), past the 10 % materiality bar, and far outside
+    the peers' spread (peer z-test). R9 at 310 (2 % above) stays unflagged."""
+    ids = [f"R{i}" for i in range(1, 11)]
+    quota = [290.0, 295.0, 300.0, 305.0, 310.0, 300.0, 295.0, 305.0, 310.0, 345.0]
+    tables = {
+        "reps": pd.DataFrame({"rep_id": ids, "rep_name": ids, "region": "East",
+                              "territory_id": [f"T{i}" for i in range(1, 11)],
+                              "hire_date": pd.Timestamp("2020-01-01")}),
+        "quotas": pd.DataFrame({"rep_id": ids, "period": "2026-Q3", "quota": quota}),
+        "sales": pd.DataFrame({"date": pd.Timestamp("2026-08-14"), "rep_id": ids, "product": "Stent",
+                               "revenue": [310.0] * 9 + [280.0]}),
+        "accounts": pd.DataFrame({"account_id": [f"A{i}" for i in range(1, 11)],
+                                  "territory_id": [f"T{i}" for i in range(1, 11)], "potential": 1000.0}),
+    }
+    t = signals(Dataset(tables=canonical(tables)), Q3, Settings()).set_index(["rep_id", "signal"])
+    r10 = t.loc[("R10", "quota_per_potential")]
+    assert r10["value"] == pytest.approx(0.345) and r10["threshold"] == pytest.approx(0.3055 * 1.10)
+    assert r10["test"] == "peer z-test" and r10["flagged"]
+    assert not t.loc[("R9", "quota_per_potential"), "flagged"]

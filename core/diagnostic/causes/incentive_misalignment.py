@@ -1,9 +1,12 @@
 """Incentive misalignment: does the pay plan reward something other than the goal?
 
-Read from the product mix against the product goals (and, with pay data, whether the plan pays the
-mix more than the goal mix would: the plan's rate per product from components named after products
-or inferred from payouts and sales), revenue bunched into the last weeks of quarters, and payout
-at or above the reps at goal while below quota. The team finding: weak pay-for-performance.
+Read from the product mix against the product goals and, with pay data, what misalignment looks like:
+the rep sells the products the plan pays most for further over their goals than the other products
+(the plan's rate per product from components named after products or inferred from payouts and
+sales). A rep weak on every product (a skills or activity problem) shows a mix near the goals and no
+such lead, so the mix flags only with it. Also read: whether the plan pays the mix more than the goal
+mix would, revenue bunched into the last weeks of quarters, and payout at or above the reps at goal
+while below quota. The team finding: weak pay-for-performance.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ QUARTER_END_DAYS = 21                # "the last 3 weeks of a quarter"
 WINDOW_QUARTERS = 4                  # quarters read for revenue bunching
 MIX_EXCESS = 0.04                    # product mix this far (total variation) beyond the reps at goal
 PAID_TILT_MIN = 0.05                 # the mix earns ≥ 5 % more pay than the goal mix would
+BEST_PAID_RATE = 1.25                # "best-paid": a rate ≥ 1.25 × the plan's quota-weighted mean rate
+BEST_PAID_LEAD_MIN = 0.25            # best-paid products ≥ 25 % further over their goals than the rest
 MIX_MONTHS = 12                      # months of product mix read against the product goals
 PAY_QUARTERS = 8                     # rep-quarters of payouts read to infer the plan's rates
 
@@ -47,9 +52,13 @@ def read(ctx: Context) -> list[Reading]:
         if rates is None:
             out.append(Reading("mix_gap", gap, bench, bench + MIX_EXCESS))
         else:
-            tilt = paid_mix_tilt(rev, quota, _bucket_rates(rates, rev.columns, sales)).reindex(ctx.rep_ids)
-            # A mix off the goals is an incentive problem where the plan pays that mix more.
-            out += [Reading("mix_gap", gap, bench, bench + MIX_EXCESS, gate=tilt > PAID_TILT_MIN),
+            paid = _bucket_rates(rates, rev.columns, sales)
+            tilt = paid_mix_tilt(rev, quota, paid).reindex(ctx.rep_ids)
+            lead = best_paid_lead(rev, quota, paid).reindex(ctx.rep_ids)
+            # A mix off the goals is an incentive problem where the rep sells the best-paid
+            # products further over their goals than the others (over there, under elsewhere).
+            out += [Reading("mix_gap", gap, bench, bench + MIX_EXCESS, gate=lead > BEST_PAID_LEAD_MIN),
+                    Reading("best_paid_lead", lead, 0.0, BEST_PAID_LEAD_MIN),
                     Reading("paid_mix_tilt", tilt, 0.0, PAID_TILT_MIN)]
     if not ds.has("incentives"):
         return out
@@ -106,6 +115,21 @@ def paid_mix_tilt(rev: pd.DataFrame, quota: pd.DataFrame, rates: pd.Series) -> p
     paid = (rev * rates).sum(axis=1)
     at_goal_mix = (goal_mix * rates).sum(axis=1)
     return paid / at_goal_mix.where(at_goal_mix > 0) - 1
+
+
+def best_paid_lead(rev: pd.DataFrame, quota: pd.DataFrame, rates: pd.Series) -> pd.Series:
+    """How much further over its goal a rep sells the products the plan pays most for (a rate at
+    least BEST_PAID_RATE × the plan's quota-weighted mean rate) than the other products: attainment
+    on the best-paid products / attainment on the others − 1. NaN where the plan pays no product
+    clearly more, or a side has no quota."""
+    mean_rate = float((quota.sum() * rates).sum() / quota.sum().sum()) if quota.to_numpy().sum() > 0 else np.nan
+    top = rates.reindex(rev.columns) >= BEST_PAID_RATE * mean_rate
+    if not top.any() or top.all():
+        return pd.Series(np.nan, index=rev.index)
+    q_top, q_rest = quota.loc[:, top].sum(axis=1), quota.loc[:, ~top].sum(axis=1)
+    att_top = rev.loc[:, top].sum(axis=1) / q_top.where(q_top > 0)
+    att_rest = rev.loc[:, ~top].sum(axis=1) / q_rest.where(q_rest > 0)
+    return att_top / att_rest.where(att_rest > 0) - 1
 
 
 def _bucket_rates(rates: pd.Series, buckets: pd.Index, sales: pd.DataFrame) -> pd.Series:
@@ -180,12 +204,14 @@ def quarter_end_share(ds: Dataset, period: Period) -> pd.Series:
 def actions(v: pd.DataFrame, k: pd.DataFrame, inp: Inputs, t: Targets) -> list[str]:
     out = []
     qe_max = inp.table.loc[inp.table["signal"] == "quarter_end_share", "threshold"].max()
-    for mix, tilt, qe in zip(column(v, "mix_gap"), column(v, "paid_mix_tilt"), column(v, "quarter_end_share"),
-                             strict=False):
+    for mix, lead, tilt, qe in zip(column(v, "mix_gap"), column(v, "best_paid_lead"), column(v, "paid_mix_tilt"),
+                                   column(v, "quarter_end_share"), strict=False):
         parts = ["align pay with the goal"]
         if not is_missing(mix):
             parts.append(f"{fmt_pct(mix)} of revenue sits on other products than the product goals ask: "
                          "pay the goal products at least as well as the others")
+        if not is_missing(lead) and lead > BEST_PAID_LEAD_MIN:
+            parts.append(f"the best-paid products sell {fmt_pct(lead)} further over their goals than the others")
         if not is_missing(tilt) and tilt > 0:
             parts.append(f"the mix sold earns {fmt_pct(tilt)} more pay than the goal mix would")
         if not is_missing(qe) and qe > qe_max:
@@ -226,6 +252,8 @@ CAUSE = Cause(
     KEY, "Incentive misalignment", "Does the pay plan reward something other than the goal?", ("incentives",),
     measures=(
         Measure("mix_gap", "Product mix off the product goals", "pct", False, True, 1.0, test="peer z-test"),
+        Measure("best_paid_lead", "Best-paid products sold ahead of the others (vs their goals)", "pct", False,
+                test="peer z-test"),
         Measure("paid_mix_tilt", "Pay earned by the mix vs the goal mix", "pct", False, test="peer z-test"),
         Measure("quarter_end_share", "Revenue in the last 3 weeks of quarters", "pct", False, True, 1.0),
         Measure("payout_vs_goal", "Payout vs reps at goal", "money", False),
