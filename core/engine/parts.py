@@ -30,7 +30,9 @@ from core.periods import Period, PeriodError, parse_period
 from core.schema import FACE_TO_FACE, OPPORTUNITY_STATUSES
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
+    import pyarrow as pa
 
     from core.dataset import Dataset
 
@@ -354,7 +356,7 @@ def dataset_month_parts(ds: Dataset) -> pd.DataFrame:
 
 
 def load_tables(con: Any, ds: Dataset) -> dict[str, ir.Table]:
-    """The Dataset's canonical tables as tables of the Ibis backend `con` (DuckDB, PySpark …),
+    """The Dataset's canonical tables as views of the Ibis backend `con` (DuckDB, PySpark …),
     typed by the canonical schema (a column with no value at all still has its type)."""
     import ibis
 
@@ -364,16 +366,16 @@ def load_tables(con: Any, ds: Dataset) -> dict[str, ir.Table]:
     for name in TABLES:
         if ds.has(name):
             frame = ds.table(name)
-            schema = {c.name: IBIS_TYPES[c.dtype] for c in TABLES[name].columns if c.name in frame.columns}
-            data = ibis.memtable(_plain_text(frame[list(schema)]), schema=ibis.schema(schema))
-            out[name] = con.create_table(name, data, overwrite=True)
+            schema = ibis.schema({c.name: IBIS_TYPES[c.dtype] for c in TABLES[name].columns if c.name in frame.columns})
+            out[name] = con.create_view(name, ibis.memtable(_arrow(frame, schema)), overwrite=True)
     return out
 
 
-def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as Python strings with None for missing (every backend reads those)."""
-    out = frame.copy(deep=False)
-    for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
-    return out
+def _arrow(frame: pd.DataFrame, schema: ibis.Schema) -> pa.Table:
+    """The frame's canonical columns as Arrow, typed by `schema`, every missing value (NaN, NaT,
+    None) a null: Spark keeps a float NaN as a number, which no null test would see."""
+    import pyarrow as pa
+
+    columns = list(schema.names)
+    plain = frame[columns].astype({c: object for c in columns if pd.api.types.is_string_dtype(frame[c].dtype)})
+    return pa.Table.from_pandas(plain, schema=schema.to_pyarrow(), preserve_index=False)
