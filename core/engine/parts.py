@@ -40,6 +40,9 @@ Tables = Mapping[str, "ir.Table"]
 Family = Callable[[Tables, "ir.Table | None"], "ir.Table | None"]
 
 ROLES = ("user", "buyer", "admin")
+# The canonical tables the parts are computed from.
+ENGINE_TABLES = ("reps", "sales", "opportunities", "products", "activities", "follow_ups", "training", "quotas",
+                 "incentives")
 # The Ibis type of each canonical column type (core.schema).
 IBIS_TYPES = {"str": "string", "date": "timestamp", "float": "float64", "int": "int64", "bool": "boolean"}
 # Monthly parts that are absent (NaN, n/a) for a rep-month without a row, not 0.
@@ -310,16 +313,22 @@ def period_sums(monthly: pd.DataFrame, period: Period, rep_ids: pd.Series | np.n
     whole roster, in its order), summed from `monthly` (month_parts): 0 for a count without rows,
     NaN for a SPREAD part without a row in those months."""
     first, last = _whole_months(period)
+    months = monthly.index.get_level_values("month")
+    ids = pd.Index(np.asarray(rep_ids))
+    summed: dict[str, pd.DataFrame] = {}        # per window: Σ of every part per rep
+    known: dict[str, pd.DataFrame] = {}         # per window: rows with a value, per rep
     out: dict[str, np.ndarray] = {}
     for name, (part, which) in MONTH_ADDITIVE.items():
         if part not in monthly.columns:
             continue
-        lo, hi = _window(which, period, first, last)
-        months = monthly.index.get_level_values("month")
-        rows = monthly.loc[(months >= lo) & (months <= hi), part]
-        per_rep = rows.groupby(level="rep_id").sum(min_count=1 if part in SPREAD else 0)
-        fill = np.nan if part in SPREAD else 0.0
-        out[name] = per_rep.reindex(np.asarray(rep_ids)).fillna(fill).to_numpy(dtype="float64")
+        if which not in summed:
+            lo, hi = _window(which, period, first, last)
+            rows = monthly[(months >= lo) & (months <= hi)].groupby(level="rep_id")
+            summed[which], known[which] = rows.sum().reindex(ids), rows.count().reindex(ids)
+        values = summed[which][part].fillna(0.0)
+        if part in SPREAD:
+            values = values.where(known[which][part] > 0)
+        out[name] = values.to_numpy(dtype="float64")
     return out
 
 
@@ -363,7 +372,7 @@ def load_tables(con: Any, ds: Dataset) -> dict[str, ir.Table]:
     from core.schema import TABLES
 
     out = {}
-    for name in TABLES:
+    for name in ENGINE_TABLES:
         if ds.has(name):
             frame = ds.table(name)
             schema = ibis.schema({c.name: IBIS_TYPES[c.dtype] for c in TABLES[name].columns if c.name in frame.columns})
@@ -376,6 +385,4 @@ def _arrow(frame: pd.DataFrame, schema: ibis.Schema) -> pa.Table:
     None) a null: Spark keeps a float NaN as a number, which no null test would see."""
     import pyarrow as pa
 
-    columns = list(schema.names)
-    plain = frame[columns].astype({c: object for c in columns if pd.api.types.is_string_dtype(frame[c].dtype)})
-    return pa.Table.from_pandas(plain, schema=schema.to_pyarrow(), preserve_index=False)
+    return pa.Table.from_pandas(frame[list(schema.names)], schema=schema.to_pyarrow(), preserve_index=False)
