@@ -49,7 +49,8 @@ def spark(spark_folder: Path) -> Iterator[object]:
     from pyspark.sql import SparkSession
 
     (spark_folder / "log4j2.properties").write_text(_LOG4J)
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+    before = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable          # Spark's Python workers: this interpreter
     java = (f"-Dlog4j2.configurationFile=file:{spark_folder / 'log4j2.properties'} "
             f"-Dderby.system.home={spark_folder} -Duser.timezone=UTC")
     session = (SparkSession.builder.master("local[1]").appName("goalgap-engine-test")
@@ -65,6 +66,10 @@ def spark(spark_folder: Path) -> Iterator[object]:
         yield session
     finally:
         session.stop()
+        if before is None:
+            os.environ.pop("PYSPARK_PYTHON", None)
+        else:
+            os.environ["PYSPARK_PYTHON"] = before
 
 
 def test_spark_gives_duckdbs_parts(spark, spark_folder):
