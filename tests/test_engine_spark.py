@@ -80,3 +80,12 @@ def test_spark_gives_duckdbs_parts(spark, spark_folder):
     on_duckdb = dataset_month_parts(ds)
     assert len(on_duckdb) == 14 and on_duckdb["revenue"].sum() == 760.0     # hand_team: 14 rep-months
     pd.testing.assert_frame_equal(on_spark.sort_index(axis=1), on_duckdb.sort_index(axis=1))
+
+
+def test_spark_gives_duckdbs_parts_on_the_sample(spark, bundled_sample):
+    import ibis
+
+    on_spark = month_parts(load_tables(ibis.pyspark.connect(spark), bundled_sample))
+    on_duckdb = dataset_month_parts(bundled_sample)
+    assert len(on_duckdb) > 1000
+    pd.testing.assert_frame_equal(on_spark.sort_index(axis=1), on_duckdb.sort_index(axis=1), rtol=1e-9)

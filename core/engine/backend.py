@@ -72,7 +72,7 @@ def connect(url: str) -> Iterator[Any]:
         except UserError:
             raise
         except Exception as err:  # noqa: BLE001 — any driver's failure becomes one plain line
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            reason = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else type(err).__name__
             raise UserError(f"Could not connect to {shown(url)} ({reason}). Check the URL, that the "
                             "database is reachable, and that its Ibis extra is installed.") from err
         yield con
