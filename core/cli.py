@@ -45,7 +45,9 @@ def report_parser() -> argparse.ArgumentParser:
         epilog="With no period, the session's period, else the latest complete quarter in the sales data.")
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
                         help="files the app's upload accepts (a multi-sheet workbook, CSVs, CRM exports), "
-                             "Parquet files, folders of such files, or a DuckDB database file")
+                             "Parquet files, folders of such files, a DuckDB database file, or a connection "
+                             "URL (duckdb:///path/team.duckdb, or any URL Ibis connects to: postgres://…, "
+                             "snowflake://…) whose tables are named reps, sales … or mapped with --tables")
     parser.add_argument("--session", metavar="FILE",
                         help="instead of INPUT: a session saved in the app (.goalgap), with its files, "
                              "column matches, settings and quotas, period, scope, notes, coaching log and "
@@ -163,14 +165,18 @@ def deck_parser() -> argparse.ArgumentParser:
 
 
 def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[str, Any]) -> Dataset:
-    """Files, folders and DuckDB files read in a worker process within a memory and time budget,
+    """Files, folders, DuckDB files and connection URLs read in a worker process within a memory and time budget,
     so a bad file stops its own worker in seconds (core.ingest.sandbox)."""
+    from core.engine.backend import duckdb_path, is_url, shown
     from core.ingest.sandbox import Budget, run_isolated
     from core.ingest.sources import ingest_inputs
 
-    paths = [Path(p) for p in inputs]
+    urls = [u for u in inputs if is_url(u)]
+    paths = [Path(p) for p in inputs if not is_url(p)]
+    names = [p.name for p in paths] + [shown(u) for u in urls]
+    paths += [d for u in urls if (d := duckdb_path(u)) is not None]      # a DuckDB file's size sets the time
     files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
-    return run_isolated(ingest_inputs, (inputs, table_map, options or None), [p.name for p in paths],
+    return run_isolated(ingest_inputs, (inputs, table_map, options or None), names,
                         sum(f.stat().st_size for f in files), Budget())
 
 
@@ -196,7 +202,10 @@ def _check_sources(args: argparse.Namespace) -> None:
         raise UserError("--tables is for INPUT files; a session keeps its own column matches.")
     if args.whole_team and not args.session:
         raise UserError("--whole-team is for --session (reports from files always cover the whole team).")
-    missing = [p for p in [*args.inputs, *(x for x in (args.session, args.quotas) if x)] if not Path(p).exists()]
+    from core.engine.backend import is_url
+
+    named = [*args.inputs, *(x for x in (args.session, args.quotas) if x)]
+    missing = [p for p in named if not is_url(p) and not Path(p).exists()]
     if missing:
         raise UserError(f"File not found: {', '.join(missing)}.")
 

@@ -1,5 +1,6 @@
-"""Inputs that are not uploads: a DuckDB database file, a folder of CSV / Parquet files, and the
-small TOML file that says which table (and column) of those holds which canonical one.
+"""Inputs that are not uploads: a DuckDB database file, a folder of CSV / Parquet files, a
+connection URL (core.engine.backend), and the small TOML file that says which table (and column)
+of those holds which canonical one.
 
 Every database table (or view) and every Parquet file becomes a `RawSheet` — its column names as
 the header, its rows numbered from 1 in table order — and goes through ingest like an uploaded
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset
+from core.engine.backend import canonical_tables, connect, duckdb_path, is_url, shown
+from core.engine.spill import duckdb_connection
 from core.errors import UserError
 from core.ingest.readers import RawSheet
 from core.schema import TABLES
@@ -39,7 +43,6 @@ if TYPE_CHECKING:
 DATABASE_TYPES = (".duckdb", ".ddb")
 PARQUET_TYPES = (".parquet", ".pq")
 _DUCKDB_MAGIC = b"DUCK"          # bytes 8-11 of a DuckDB database file
-_QUIET = "SET enable_progress_bar = false"    # else DuckDB draws a progress bar on long reads
 
 
 @dataclass(frozen=True)
@@ -133,16 +136,18 @@ def database_tables(path: Path) -> list[str]:
     return [t if s == "main" else f"{s}.{t}" for s, t in rows]
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def _connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The database file opened read-only, spilling to a temporary folder removed after."""
     import duckdb
 
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        con.execute(_QUIET)
-        return con
-    except duckdb.Error as err:
-        raise UserError(f"{path.name} could not be opened as a DuckDB database ({err}). Give a DuckDB "
-                        "file, a folder of CSV / Parquet files, or the files themselves.") from err
+    with ExitStack() as stack:
+        try:
+            con = stack.enter_context(duckdb_connection(path, read_only=True))
+        except duckdb.Error as err:
+            raise UserError(f"{path.name} could not be opened as a DuckDB database ({err}). Give a DuckDB "
+                            "file, a folder of CSV / Parquet files, or the files themselves.") from err
+        yield con
 
 
 def database_sheets(path: Path, names: Sequence[str]) -> Iterator[RawSheet]:
@@ -155,13 +160,28 @@ def database_sheets(path: Path, names: Sequence[str]) -> Iterator[RawSheet]:
             del frame
 
 
+def url_label(url: str) -> str:
+    """How a connection is named in the validation report: a DuckDB file by its name, another
+    backend by its URL without the password."""
+    path = duckdb_path(url)
+    return path.name if path is not None else shown(url)
+
+
+def url_sheets(url: str, names: Sequence[str]) -> Iterator[RawSheet]:
+    """Each table of `names` read through the backend, one at a time."""
+    with connect(url) as con:
+        for name in names:
+            frame = con.table(name).to_pandas()
+            yield frame_sheet(f"{url_label(url)} › {name}", name, frame)
+            del frame
+
+
 def parquet_sheet(path: Path) -> RawSheet:
     """A Parquet file's rows, typed as DuckDB reads them (as a database table's are)."""
     import duckdb
 
     try:
-        with duckdb.connect() as con:
-            con.execute(_QUIET)
+        with duckdb_connection() as con:
             frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
     except duckdb.Error as err:
         raise UserError(f"{path.name} could not be read as a Parquet file ({err}).") from err
@@ -176,6 +196,12 @@ class _Plan:
     files: list[Path] = field(default_factory=list)
     databases: list[tuple[Path, list[str]]] = field(default_factory=list)
     parquet: list[Path] = field(default_factory=list)
+    urls: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def add_url(self, url: str, table_map: TableMap | None) -> None:
+        """A connection URL: only its canonical tables and those the map names are read."""
+        with connect(url) as con:
+            self.urls.append((url, list(canonical_tables(con, url, table_map).values())))
 
     def add(self, path: Path) -> None:
         if path.is_dir():
@@ -192,11 +218,14 @@ class _Plan:
         """Source label of every table / file stem that can be mapped, by its name."""
         out = {p.stem: p.name for p in self.files + self.parquet}
         out |= {name: f"{db.name} › {name}" for db, names in self.databases for name in names}
+        out |= {name: f"{url_label(url)} › {name}" for url, names in self.urls for name in names}
         return out
 
     def sheets(self) -> Iterator[RawSheet]:
         for db, names in self.databases:
             yield from database_sheets(db, names)
+        for url, names in self.urls:
+            yield from url_sheets(url, names)
         for path in self.parquet:
             yield parquet_sheet(path)
 
@@ -221,19 +250,23 @@ def _overrides(plan: _Plan, table_map: TableMap) -> dict[str, dict[str, Any]]:
 
 def ingest_inputs(paths: Sequence[str | Path], table_map: TableMap | None = None,
                   options: dict[str, Any] | None = None) -> Dataset:
-    """Files, folders (every file in them) and DuckDB database files (every table and view) into
-    one Dataset, through ingest's validation; `table_map` names tables and columns that are not
+    """Files, folders (every file in them), DuckDB database files (every table and view) and
+    connection URLs (core.engine.backend: the canonical or mapped tables) into one Dataset,
+    through ingest's validation; `table_map` names tables and columns that are not
     named like the canonical ones; `options` are ingest's other overrides (fiscal calendar,
     currency, quota files)."""
     from core.ingest.pipeline import ingest_sheets
 
     plan = _Plan()
     for p in paths:
+        if is_url(p):
+            plan.add_url(str(p), table_map)
+            continue
         path = Path(p)
         if not path.exists():
             raise UserError(f"File or folder not found: {p}.")
         plan.add(path)
-    if not (plan.files or plan.databases or plan.parquet):
+    if not (plan.files or plan.databases or plan.parquet or plan.urls):
         raise UserError(f"No files found in {', '.join(map(str, paths))}.")
     overrides = {**(options or {}), **(_overrides(plan, table_map) if table_map else {})} or None
     files = ((p.name, p.read_bytes()) for p in plan.files)
