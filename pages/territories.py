@@ -186,7 +186,8 @@ show_table(table, column_config={
     "potential_index": st.column_config.NumberColumn("Potential index", format="%.0f",
                                                      help="Potential / mean × 100; healthy 85–115."),
     "quota": st.column_config.NumberColumn(f"Quota {period.label}", format="dollar", step=1),
-    "quota_per_potential": st.column_config.NumberColumn("Quota / potential", format="%.3f"),
+    "quota_per_potential": percent_column(
+        "Quota / potential", help="The period's quota as a share of the territory's annual potential."),
     "accounts": st.column_config.NumberColumn("Accounts", format="%d"),
     "workload_index": st.column_config.NumberColumn(
         "Workload index", format="%.0f",

@@ -74,7 +74,8 @@ CAUSE = Cause(
     KEY, "Territory imbalance", "Is the goal fair for the opportunity the rep was given?", ("accounts", "territories"),
     measures=(
         Measure("potential_index", "Territory potential index", "index", True, True),
-        Measure("quota_per_potential", "Quota / potential", "ratio", False, True, test="peer z-test"),
+        Measure("quota_per_potential", "Quota as a share of annual potential", "pct", False, True,
+                test="peer z-test"),
         Measure("overlap", "Activities on other territories", "pct", False),
     ),
     read=read, actions=actions, team=team)
