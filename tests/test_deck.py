@@ -178,3 +178,16 @@ def test_rep_slide_shows_absolute_ratings_named_with_the_expected_level(built):
         shown = sorted(v for v in series.values if v is not None)
         ratings = history[history["competency"] == name].groupby("date")["rating"].mean()
         assert shown == pytest.approx(sorted(ratings))
+
+
+def test_headline_chart_marks_the_month_in_progress(built):
+    """The month holding its revenue to date beside a whole-month forecast is labelled 'to date'
+    (its revenue would otherwise read as a fall); whole months are not."""
+    _, data, _, blob = built
+    trends = data.sheets["Trends"].tail(15)
+    in_progress = trends["Revenue"].notna() & trends["Forecast"].notna()
+    chart = next(s for s in list(Presentation(io.BytesIO(blob)).slides)[1].shapes if s.has_chart).chart
+    labels = list(chart.plots[0].categories)
+    assert len(labels) == len(trends)
+    assert [label.endswith("(to date)") for label in labels] == in_progress.tolist()
+    assert in_progress.sum() == 1

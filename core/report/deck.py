@@ -155,7 +155,10 @@ def _headline(prs: Any, data: SummaryData) -> None:
     _text(slide, lines, Inches(0.5), Inches(1.6), Inches(5.2), Inches(5), size=16)
     trends = data.sheets["Trends"].tail(15)
     if len(trends):
-        months = pd.to_datetime(trends["Month"]).dt.strftime("%b %Y").tolist()
+        months = pd.to_datetime(trends["Month"]).dt.strftime("%b %Y")
+        # The month in progress holds its revenue to date beside a whole-month forecast: say so,
+        # or its revenue reads as a fall.
+        months = months.where(trends["Revenue"].isna() | trends["Forecast"].isna(), months + " (to date)").tolist()
         _chart(slide, XL_CHART_TYPE.LINE_MARKERS, months,
                {k: trends[k] for k in ("Revenue", "Quota", "Forecast")},
                Inches(6), Inches(1.6), Inches(6.8), Inches(5.4), MONEY_FMT, "Monthly revenue, quota and forecast")
