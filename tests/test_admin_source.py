@@ -189,3 +189,20 @@ def test_a_url_password_is_never_shown(monkeypatch):
     texts = _texts(at)
     assert any("could not be read" in t and "admin:***@127.0.0.1" in t for t in texts)
     assert not any(PASSWORD in t for t in texts)
+
+
+def test_a_source_that_failed_is_tried_again_later(monkeypatch, tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# not data\n")
+    monkeypatch.setenv(ENV_DATA, str(notes))
+    reads = []
+    real = admin.ingest_inputs_isolated
+    monkeypatch.setattr(admin, "ingest_inputs_isolated", lambda *a, **k: reads.append(a) or real(*a, **k))
+    for _ in range(2):
+        at = open_page("data")
+        assert "are not supported" in _said(at, "warning")[0]
+    assert len(reads) == 1                       # the failure is remembered for a while, not read on every rerun
+    for signature, (message, when) in list(admin._failures.items()):      # a minute later
+        admin._failures[signature] = (message, when - admin.RETRY_FAILED_S)
+    assert not open_page("data").exception
+    assert len(reads) == 2

@@ -17,6 +17,10 @@ The map (`--tables map.toml`):
     [columns.sales]          # optional: canonical column = column in that table
     revenue = "net_amount"
     date = "invoice_date"
+
+The app takes the same inputs from its administrator (GOALGAP_DATA, or [goalgap] data in the
+app's secrets.toml): configured_source reads that setting, source_signature says when the data
+changed (ui/source.py reads and shows it).
 """
 from __future__ import annotations
 
