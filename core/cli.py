@@ -167,17 +167,9 @@ def deck_parser() -> argparse.ArgumentParser:
 def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[str, Any]) -> Dataset:
     """Files, folders, DuckDB files and connection URLs read in a worker process within a memory and time budget,
     so a bad file stops its own worker in seconds (core.ingest.sandbox)."""
-    from core.engine.backend import duckdb_path, is_url, shown
-    from core.ingest.sandbox import Budget, run_isolated
-    from core.ingest.sources import ingest_inputs
+    from core.ingest.sandbox import ingest_inputs_isolated
 
-    urls = [u for u in inputs if is_url(u)]
-    paths = [Path(p) for p in inputs if not is_url(p)]
-    names = [p.name for p in paths] + [shown(u) for u in urls]
-    paths += [d for u in urls if (d := duckdb_path(u)) is not None]      # a DuckDB file's size sets the time
-    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
-    return run_isolated(ingest_inputs, (inputs, table_map, options or None), names,
-                        sum(f.stat().st_size for f in files), Budget())
+    return ingest_inputs_isolated(inputs, table_map, options)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from core.ingest.pipeline import issues_workbook, template_workbook
 from core.ingest.template import issue_counts
 from core.schema import TABLE_ORDER, TABLES
 from ui.sidebar import MINE
+from ui.source import default_data, show_notice
 from ui.state import (
     OVERRIDES_KEY,
     UPLOAD_KEY,
     cached_call,
-    sample_dataset,
+    settings,
     uploaded_dataset,
 )
 from ui.text import md
@@ -53,7 +54,9 @@ def _current() -> tuple[Dataset | None, str, str | None]:
             return uploaded_dataset(files, st.session_state.get(OVERRIDES_KEY)), label, None
         except UserError as err:
             return None, label, str(err)
-    return sample_dataset(), "the bundled sample team", None
+    opened = default_data(settings())      # the administrator's source, else the bundled sample
+    show_notice(opened)
+    return opened.ds, opened.label, None
 
 
 def _template() -> bytes:

@@ -15,12 +15,12 @@ from core.periods import Period
 from core.report.session import ALL_CHOICE
 from core.schema import UNASSIGNED
 from core.settings import Settings
+from ui.source import choice_names, default_data
 from ui.state import (
     CTX_KEY,
     OVERRIDES_KEY,
     UPLOAD_KEY,
     Ctx,
-    sample_dataset,
     settings,
     uploaded_dataset,
 )
@@ -41,7 +41,8 @@ def _dataset(source: str) -> tuple[Dataset, str]:
         overrides = {**(st.session_state.get(OVERRIDES_KEY) or {}), **chosen.ingest_options()}
         ds = uploaded_dataset(files, overrides or None)
     else:
-        ds, label = sample_dataset(), "the bundled sample team"
+        opened = default_data(chosen)        # the administrator's source, else the bundled sample
+        ds, label = opened.ds, opened.label
     if not chosen.quotas:
         return ds, label
     key = json.dumps([ds.fingerprint, chosen.quotas, chosen.fiscal_start_month, chosen.quota_seasonality])
@@ -112,7 +113,7 @@ def _manager(reps: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
 def render() -> Ctx | None:
     """Draw the sidebar and store the session's context; None when no data can be shown."""
     with st.sidebar:
-        source = st.radio("Data", [SAMPLE, MINE], key="source",
+        source = st.radio("Data", [SAMPLE, MINE], key="source", format_func=choice_names(SAMPLE, MINE).get,
                           help="Upload your own files on the Data page.")
         try:
             ds, label = _dataset(source)

@@ -29,10 +29,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from core.dataset import Dataset
 from core.errors import UserError
+
+if TYPE_CHECKING:
+    from core.ingest.sources import TableMap
 
 MEMORY_BUDGET = 4 << 30     # bytes a read may use on top of the worker's own start-up size
 TIME_BUDGET_S = 30.0        # seconds a read may take, plus TIME_PER_MB_S for every MB read
@@ -86,6 +89,24 @@ def ingest_paths_isolated(paths: Sequence[str | Path], overrides: dict[str, Any]
     names = [Path(p).name for p in paths]
     size = sum(Path(p).stat().st_size for p in paths)
     return run_isolated(ingest_paths, ([str(p) for p in paths], overrides), names, size, budget)
+
+
+def ingest_inputs_isolated(inputs: Sequence[str | Path], table_map: TableMap | None = None,
+                           options: dict[str, Any] | None = None, budget: Budget = Budget()) -> Dataset:
+    """core.ingest.sources.ingest_inputs (files, folders, DuckDB files, connection URLs), run in a
+    worker within `budget`; its time budget counts the bytes of the files read (a DuckDB URL's
+    file too). Names and messages show a URL without its password."""
+    from core.engine.backend import duckdb_path, is_url, shown
+    from core.ingest.sources import ingest_inputs
+
+    texts = [str(i) for i in inputs]
+    urls = [u for u in texts if is_url(u)]
+    paths = [Path(p) for p in texts if not is_url(p)]
+    names = [p.name for p in paths] + [shown(u) for u in urls]
+    paths += [d for u in urls if (d := duckdb_path(u)) is not None]
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return run_isolated(ingest_inputs, (texts, table_map, options or None), names,
+                        sum(f.stat().st_size for f in files), budget)
 
 
 def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Sequence[str], size_bytes: int,

@@ -17,15 +17,21 @@ The map (`--tables map.toml`):
     [columns.sales]          # optional: canonical column = column in that table
     revenue = "net_amount"
     date = "invoice_date"
+
+The app takes the same inputs from its administrator (GOALGAP_DATA, or [goalgap] data in the
+app's secrets.toml): configured_source reads that setting, source_signature says when the data
+changed (ui/source.py reads and shows it).
 """
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -271,3 +277,87 @@ def ingest_inputs(paths: Sequence[str | Path], table_map: TableMap | None = None
     overrides = {**(options or {}), **(_overrides(plan, table_map) if table_map else {})} or None
     files = ((p.name, p.read_bytes()) for p in plan.files)
     return ingest_sheets(files, plan.sheets(), overrides)
+
+
+# --------------------------------------------------------------------------- the app's configured data
+ENV_DATA, ENV_TABLE_MAP = "GOALGAP_DATA", "GOALGAP_TABLE_MAP"
+SECRETS_SECTION = "goalgap"
+SECRETS_KEYS = ("data", "table_map")
+
+
+@dataclass(frozen=True)
+class ConfiguredSource:
+    """The data an administrator set for the app (a folder, a DuckDB file or a connection URL:
+    anything ingest_inputs reads), its optional table map, and where it was set."""
+
+    data: str
+    table_map: str | None = None
+    origin: str = ENV_DATA           # the environment variable, or "secrets.toml"
+
+    @property
+    def name(self) -> str:
+        """How the source is named on screen: a file or folder by its name, a URL without its password."""
+        if is_url(self.data):
+            return url_label(self.data)
+        return Path(self.data).name or self.data
+
+    def masked(self, text: str) -> str:
+        """`text` with the URL's password (if any) replaced by *** wherever it appears."""
+        password = urlsplit(self.data).password if is_url(self.data) else None
+        return text.replace(password, "***") if password else text
+
+
+def configured_source(environ: Mapping[str, str], secrets: Mapping[str, Any]) -> ConfiguredSource | None:
+    """The administrator's data source: GOALGAP_DATA (with GOALGAP_TABLE_MAP) when that variable is
+    set, else `data` (and `table_map`) in the [goalgap] section of the secrets; None when neither
+    names one. A UserError says what is wrong in a [goalgap] section."""
+    data = environ.get(ENV_DATA, "").strip()
+    if data:
+        return ConfiguredSource(data, environ.get(ENV_TABLE_MAP, "").strip() or None, ENV_DATA)
+    section = secrets.get(SECRETS_SECTION)
+    if section is None:
+        return None
+    where = f"secrets.toml [{SECRETS_SECTION}]"
+    if not isinstance(section, Mapping):
+        raise UserError(f'{where} must be a section, like [{SECRETS_SECTION}] data = "/srv/goalgap/team.duckdb".')
+    unknown = sorted(set(section) - set(SECRETS_KEYS))
+    if unknown:
+        raise UserError(f"{where}: unknown key(s) {', '.join(unknown)}; the keys are {', '.join(SECRETS_KEYS)}.")
+    values = {key: section.get(key) for key in SECRETS_KEYS}
+    for key, value in values.items():
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise UserError(f'{where}: {key} must be a path or URL in quotes, like {key} = "/srv/goalgap/…".')
+    if values["data"] is None:
+        if values["table_map"] is not None:
+            raise UserError(f"{where} has a table_map but no data: add data = \"…\" (a folder, a DuckDB "
+                            "file or a connection URL).")
+        return None
+    return ConfiguredSource(values["data"].strip(), (values["table_map"] or "").strip() or None, "secrets.toml")
+
+
+def source_signature(source: ConfiguredSource) -> str:
+    """What changes when the configured data does: the name, size and modification time of every
+    file read (a folder's files, a DuckDB file and its write-ahead log, the table map). A
+    connection URL to another backend has no files to look at: its signature is the URL's, so it
+    is read once per process (restart the app to read it again)."""
+    paths = [] if is_url(source.data) else [Path(source.data)]
+    database = duckdb_path(source.data) if is_url(source.data) else None
+    paths += [database] if database is not None else []
+    paths += [Path(source.table_map)] if source.table_map else []
+    h = hashlib.sha256(repr((source.data, source.table_map)).encode())
+    for path in paths:
+        for f in _signature_files(path):
+            try:
+                st = f.stat()
+                h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+            except OSError:
+                h.update(f"{f}|missing\n".encode())
+    return h.hexdigest()
+
+
+def _signature_files(path: Path) -> list[Path]:
+    """The files `_Plan.add` reads for `path` (a folder's visible files), and a DuckDB file's WAL."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    wal = path.with_name(path.name + ".wal")
+    return [path, wal] if wal.exists() else [path]
