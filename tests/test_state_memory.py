@@ -95,3 +95,15 @@ def test_without_quotas_no_whole_team_work_is_started():
     """No page shows a diagnosis or an outlook without quotas: loading such data starts nothing."""
     ds = state.uploaded_dataset([("sales.csv", SALES + b"2025-09-21,R2,Stent,50\n")], None)
     assert state.whole_team_work(ds, state.settings()) == []
+
+
+def test_the_first_script_run_freezes_the_startup_objects_once(monkeypatch):
+    """Streamlit collects garbage after every script run; the objects alive after the process's first
+    run (modules, the sample) are moved out of that collection once, and later objects are not."""
+    monkeypatch.setattr(state, "_startup_frozen", threading.Event())     # as in a fresh process
+    state.freeze_startup_objects()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    later = [[i] for i in range(1000)]          # a session's objects, made after the first run
+    state.freeze_startup_objects()
+    assert gc.get_freeze_count() == frozen and len(later) == 1000
