@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import weakref
+from datetime import date
 
 import pytest
 
 import ui.state as state
+from core import periods
+from core.dataset import Scope
 from core.errors import UserError
 from core.ingest.sandbox import OutOfTime
 
@@ -107,3 +111,27 @@ def test_the_first_script_run_freezes_the_startup_objects_once(monkeypatch):
     later = [[i] for i in range(1000)]          # a session's objects, made after the first run
     state.freeze_startup_objects()
     assert gc.get_freeze_count() == frozen and len(later) == 1000
+
+
+def test_sessions_asking_for_the_same_view_at_once_build_it_once(session_state):
+    """25 sessions changing to the same period at once: one builds the figure, the others get it."""
+    ds = state.uploaded_dataset([("sales.csv", SALES + b"2025-09-22,R1,Stent,75\n")], None)
+    ctx = state.Ctx(ds, periods.period_of("quarter", date(2025, 8, 1)), Scope(), state.settings(), "test")
+    builds, start = [], threading.Barrier(5)
+
+    def build() -> list[str]:
+        builds.append(1)
+        time.sleep(0.2)         # long enough for the other sessions to arrive while it is built
+        return ["figure"]
+
+    def session(out: list) -> None:
+        start.wait()
+        out.append(state.view_memo(ctx, "test.figure", build))
+
+    shown: list = []
+    threads = [threading.Thread(target=session, args=(shown,)) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(builds) == 1 and len(shown) == 5 and all(s is shown[0] for s in shown)

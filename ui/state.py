@@ -215,9 +215,12 @@ def view_memo(ctx: Ctx, name: str, build: Callable[[], Any], *extra: Any) -> Any
     the Dataset, `name` keeping its own most-recent results). Building a plotly figure validates
     every trace (tens of ms a figure): a period change that returns to a period seen before — or
     another session on the same data — then costs only the sending. `build` must use nothing but
-    ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send)."""
+    ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send).
+    Sessions asking for the same view at once (25 people changing to the same period) wait for the
+    one that builds it rather than each building it."""
     key = "|".join([repr(ctx.period), repr(ctx.scope), settings_digest(ctx.settings), *map(_key, extra)])
-    return ctx.ds.memo((f"ui.view.{name}", key), build)
+    with _computing(f"{ctx.ds.fingerprint}|ui.view.{name}|{key}"):
+        return ctx.ds.memo((f"ui.view.{name}", key), build)
 
 
 def _computing(key: str) -> threading.Lock:
