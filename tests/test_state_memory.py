@@ -3,10 +3,14 @@ cannot be read is not read again (unless it only ran out of time)."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 import weakref
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from core.dataset import Scope
 from core.errors import UserError
 from core.ingest.sandbox import OutOfTime
 
+ROOT = Path(__file__).resolve().parents[1]
 SALES = b"date,rep_id,product,revenue\n2025-07-03,R1,Stent,1000\n2025-08-15,R2,Stent,700\n"
 
 
@@ -135,3 +140,27 @@ def test_sessions_asking_for_the_same_view_at_once_build_it_once(session_state):
     for t in threads:
         t.join(timeout=60)
     assert len(builds) == 1 and len(shown) == 5 and all(s is shown[0] for s in shown)
+
+
+PRELOAD_CHECK = """
+import gc, sys, threading
+import ui.state as state
+assert not any(name in sys.modules for name in state.PRELOADED_MODULES)
+reads, ingest = [], state.ingest_paths
+state.ingest_paths = lambda paths: reads.append(paths) or ingest(paths)
+state.preload_sample()
+next(t for t in threading.enumerate() if t.name == "goalgap-preload").join(timeout=300)
+print(type(state.sample_dataset()).__name__, len(reads), all(name in sys.modules for name in state.PRELOADED_MODULES),
+      state._startup_frozen.is_set(), gc.get_freeze_count() > 0)
+"""
+
+
+def test_the_server_start_reads_the_sample_and_imports_what_pages_draw_with():
+    """serve.py's start-up hook: in a fresh process the sample is read once (a session then gets that
+    very read), the pages' drawing modules are imported and the start-up objects frozen."""
+    if not state.SAMPLE_PATH.exists():
+        pytest.skip("sample_data/goalgap_sample.xlsx not generated yet")
+    done = subprocess.run([sys.executable, "-c", PRELOAD_CHECK], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["Dataset", "1", "True", "True", "True"]

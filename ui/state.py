@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib
 import json
 import threading
 import weakref
@@ -72,6 +73,24 @@ def sample_dataset() -> Dataset:
     ds = ingest_paths([SAMPLE_PATH])
     prewarm(ds, settings())
     return ds
+
+
+PRELOADED_MODULES = ("ui.charts", "ui.in_progress", "ui.whatif", "ui.notes")   # what the pages import
+
+
+def preload_sample() -> None:
+    """When the server starts (serve.py), in a background thread: read the sample team (which starts
+    its whole-team work, see prewarm), import what the pages draw with, and freeze what is then
+    alive out of the garbage collector's reach (freeze_startup_objects). The first visitor then pays
+    none of it; one who arrives during the read waits for the same read (st.cache_resource computes
+    a value once)."""
+    def run() -> None:
+        sample_dataset()
+        for name in PRELOADED_MODULES:
+            importlib.import_module(name)
+        freeze_startup_objects()
+
+    threading.Thread(target=run, name="goalgap-preload", daemon=True).start()
 
 
 def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -285,7 +304,8 @@ def freeze_startup_objects() -> None:
     hold some 200,000: about 130 ms of CPU on every rerun of every session, most of a period
     change's work. Those objects live as long as the process, so the collector has nothing to find
     in them. Later objects (sessions, uploads, results) are collected as before. Done after the
-    first run, before anyone can have uploaded anything (the sidebar opens on the sample)."""
+    first run, before anyone can have uploaded anything (the sidebar opens on the sample), or
+    earlier, when the server starts (preload_sample)."""
     with _index_lock:
         if _startup_frozen.is_set():
             return
