@@ -13,14 +13,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.caching import clear_session_resource_cache
+from streamlit.testing.v1 import AppTest
 
 import ui.state as state
 from core import periods
 from core.dataset import Scope
 from core.errors import UserError
 from core.ingest.sandbox import OutOfTime
+from ui import sidebar
+from ui.sidebar import MINE
 
 ROOT = Path(__file__).resolve().parents[1]
+SESSION_ID = "test session id"      # every AppTest's session (streamlit.testing)
 SALES = b"date,rep_id,product,revenue\n2025-07-03,R1,Stent,1000\n2025-08-15,R2,Stent,700\n"
 
 
@@ -164,3 +169,59 @@ def test_the_server_start_reads_the_sample_and_imports_what_pages_draw_with():
                           timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["Dataset", "1", "True", "True", "True"]
+
+
+def test_a_closed_tab_releases_its_data_before_streamlit_drops_the_session(session_state):
+    """What Streamlit calls when a session's tab disconnects drops the session's context and data
+    at once; its uploads stay (until Streamlit drops the session), so a tab that reconnects in time
+    gets the same data read again."""
+    files = [("sales.csv", SALES + b"2025-09-23,R2,Stent,60\n")]
+    session_state[state.UPLOAD_KEY] = files
+    ds = state.uploaded_dataset(files, None)
+    fingerprint = ds.fingerprint
+    session_state[state.CTX_KEY] = state.Ctx(ds, periods.period_of("quarter", date(2025, 8, 1)), Scope(),
+                                             state.settings(), "sales.csv")
+    held = weakref.ref(ds)
+    del ds
+    _finish_prewarm()
+    state._release(state._SessionEnd(session_state))
+    assert held() is None
+    assert state.CTX_KEY not in session_state and state.DATASET_KEY not in session_state
+    assert session_state[state.UPLOAD_KEY] is files
+    assert state.uploaded_dataset(files, None).fingerprint == fingerprint
+
+
+def test_the_app_arranges_the_release_and_a_reconnecting_tab_gets_its_data_back():
+    """A real run registers the session's release; clearing the session's resources as Streamlit does
+    when the tab disconnects drops the data, and the next run (the tab reconnecting) shows it again."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[state.UPLOAD_KEY] = [("sales.csv", SALES + b"2025-09-24,R1,Stent,90\n")]
+    at.session_state["source"] = MINE
+    at.run()
+    assert not at.exception and state.DATASET_KEY in at.session_state
+    shown = at.session_state[state.CTX_KEY].ds.fingerprint
+    clear_session_resource_cache(SESSION_ID)          # what AppSession does when its websocket closes
+    assert state.DATASET_KEY not in at.session_state and state.CTX_KEY not in at.session_state
+    at.run()
+    assert not at.exception and at.session_state[state.CTX_KEY].ds.fingerprint == shown
+
+
+def test_data_with_app_quotas_is_shared_while_held_and_goes_with_the_last_session(monkeypatch, session_state):
+    """Quotas set in the app give a derived Dataset: one per content while a session holds it (it was
+    kept in a global cache for 6 hours after every session had closed)."""
+    made = []
+
+    def with_quotas(ds, quotas, fiscal_start, seasonality):
+        made.append(quotas)
+        return ds.replace()
+    monkeypatch.setattr(sidebar, "with_quotas", with_quotas)
+    ds = state.uploaded_dataset([("sales.csv", SALES + b"2025-09-25,R1,Stent,10\n")], None)
+    chosen = state.settings()
+    first = sidebar._with_app_quotas("content-and-quotas", ds, chosen)
+    assert sidebar._with_app_quotas("content-and-quotas", ds, chosen) is first and len(made) == 1
+    held = weakref.ref(first)
+    del first                       # the last session showing it closes
+    gc.collect()
+    assert held() is None
+    sidebar._with_app_quotas("content-and-quotas", ds, chosen)
+    assert len(made) == 2

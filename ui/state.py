@@ -148,6 +148,44 @@ def _read_upload(key: str, files: Sequence[tuple[str, bytes]], overrides_json: s
     return ds
 
 
+HELD_UNTIL_CLOSED = (CTX_KEY, DATASET_KEY)      # the session state a session's loaded data hangs from
+
+
+class _SessionEnd:
+    """Made once per session; Streamlit releases it (and calls _release) when the session's browser
+    tab disconnects. Holds that session's state (the run context's thread-safe wrapper of it), not
+    the data."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+
+def _release(end: _SessionEnd) -> None:
+    """A session's tab closed or lost its connection: drop what its loaded data hangs from now, not
+    when Streamlit drops the session (server.disconnectedSessionTTL, 2 minutes), so an upload
+    nobody else holds is released at once (its index is weak, see uploaded_dataset). The uploaded
+    files themselves stay until then: a tab that reconnects in time gets its data read again from
+    them on its next run. Collected at once when the session had data of its own (its tables are
+    reachable from the page's namespace, a cycle only the collector frees)."""
+    own = DATASET_KEY in end.state
+    for key in HELD_UNTIL_CLOSED:
+        if key in end.state:
+            del end.state[key]
+    if own:
+        gc.collect()
+
+
+@st.cache_resource(scope="session", show_spinner=False, on_release=_release)
+def _session_end() -> _SessionEnd:
+    return _SessionEnd(get_script_run_ctx().session_state)    # scope="session": only ever inside a run
+
+
+def release_when_closed() -> None:
+    """Arrange, once per session (a session-scoped resource, which Streamlit releases when the
+    session disconnects), that the session's data is dropped as soon as its tab closes."""
+    _session_end()
+
+
 def settings() -> Settings:
     return st.session_state.get(SETTINGS_KEY) or Settings()
 
