@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import sidebar
+from ui.state import freeze_startup_objects
 
 st.set_page_config(page_title="GoalGap — why is my team missing goal?", page_icon="🎯", layout="wide")
 
@@ -38,4 +39,7 @@ def _page(name: str, title: str, icon: str) -> st.Page:
 page = st.navigation({section: [_page(*p) for p in pages if (HERE / "pages" / f"{p[0]}.py").exists()]
                       for section, pages in SECTIONS.items()}, expanded=True)
 sidebar.render()
-page.run()
+try:
+    page.run()
+finally:           # also when the page stops early (st.stop) or switches page
+    freeze_startup_objects()

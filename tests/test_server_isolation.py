@@ -5,6 +5,7 @@
   lives on.
 - Ten different 50 MB uploads, each in its own browser session, closed in turn: the server's
   resident memory afterwards stays under 2 GB.
+- The load and first-screen benchmarks run end to end on a tiny load.
 
 Driven in headless Chromium (Debian's /usr/bin/chromium through Playwright); skipped where either
 is missing. Times and memory are printed (pytest -s) for the README's figures.
@@ -32,7 +33,7 @@ playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwri
 pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")]
 TIMEOUT_MS = 180_000
-PORT_BOMB, PORT_MEMORY = 8602, 8612
+PORT_BOMB, PORT_MEMORY, PORT_FIRST_SCREEN = 8602, 8612, 8632
 DISCONNECTED_TTL_S = 5      # how long the server keeps a closed tab's session for a reconnect
 
 
@@ -167,3 +168,12 @@ def test_load_benchmark_runs_on_a_tiny_load():
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
     assert "| bare page | 2 |" in out and "| GoalGap demo | 2 |" in out and "median ratio" in out
+
+
+def test_first_screen_benchmark_runs_on_one_fresh_server():
+    """bench/first_screen.py end to end: one fresh server started with serve.py, two visitors timed."""
+    done = subprocess.run([sys.executable, "-m", "bench.first_screen", "--servers", "1", "--scripts", "serve.py",
+                           "--port", str(PORT_FIRST_SCREEN)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| serve.py: first visitor of a fresh server |" in done.stdout
+    assert "| serve.py: second visitor |" in done.stdout

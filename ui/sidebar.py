@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from datetime import date
 
 import pandas as pd
@@ -21,6 +23,7 @@ from ui.state import (
     OVERRIDES_KEY,
     UPLOAD_KEY,
     Ctx,
+    release_when_closed,
     settings,
     uploaded_dataset,
 )
@@ -49,10 +52,20 @@ def _dataset(source: str) -> tuple[Dataset, str]:
     return _with_app_quotas(key, ds, chosen), label
 
 
-@st.cache_resource(max_entries=8, ttl=6 * 3600, show_spinner=False)
-def _with_app_quotas(key: str, _ds: Dataset, _chosen: Settings) -> Dataset:
-    """The data with the quotas set in the app, held once per content (key) like the data itself."""
-    return with_quotas(_ds, _chosen.quotas, _chosen.fiscal_start_month, _chosen.quota_seasonality)
+_with_quotas: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
+_with_quotas_lock = threading.Lock()
+
+
+def _with_app_quotas(key: str, ds: Dataset, chosen: Settings) -> Dataset:
+    """The data with the quotas set in the app, once per content (key) while a session shows it:
+    indexed weakly like uploads, so it goes with the last session holding it (its context)."""
+    with _with_quotas_lock:
+        held = _with_quotas.get(key)
+    if held is None:
+        held = with_quotas(ds, chosen.quotas, chosen.fiscal_start_month, chosen.quota_seasonality)
+        with _with_quotas_lock:
+            held = _with_quotas.setdefault(key, held)
+    return held
 
 
 def _period_choices(kind: str, first: date, last: date, fiscal_start: int = 1) -> list[Period]:
@@ -112,6 +125,7 @@ def _manager(reps: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
 
 def render() -> Ctx | None:
     """Draw the sidebar and store the session's context; None when no data can be shown."""
+    release_when_closed()
     with st.sidebar:
         source = st.radio("Data", [SAMPLE, MINE], key="source", format_func=choice_names(SAMPLE, MINE).get,
                           help="Upload your own files on the Data page.")

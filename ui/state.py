@@ -11,7 +11,9 @@ live on the Dataset itself (dataset_call), as core's per-period KPI parts do (Da
 """
 from __future__ import annotations
 
+import gc
 import hashlib
+import importlib
 import json
 import threading
 import weakref
@@ -54,6 +56,7 @@ COMPUTING_LOCKS_KEPT = 256
 _computing_locks: OrderedDict[str, threading.Lock] = OrderedDict()
 _prewarmed: OrderedDict[str, None] = OrderedDict()
 _digests: OrderedDict[int, tuple[Settings, str]] = OrderedDict()
+_startup_frozen = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,27 @@ def sample_dataset() -> Dataset:
     ds = ingest_paths([SAMPLE_PATH])
     prewarm(ds, settings())
     return ds
+
+
+PRELOADED_MODULES = ("ui.charts", "ui.in_progress", "ui.whatif", "ui.notes")   # what the pages import
+
+
+def preload_sample() -> None:
+    """When the server starts (serve.py), in a background thread: read the data a first visitor sees
+    (the administrator's source, else the bundled sample team; the read starts
+    its whole-team work, see prewarm), import what the pages draw with, and freeze what is then
+    alive out of the garbage collector's reach (freeze_startup_objects). The first visitor then pays
+    none of it; one who arrives during the read waits for the same read (st.cache_resource computes
+    a value once)."""
+    def run() -> None:
+        from ui.source import default_data  # ui.source reads the sample through this module
+
+        default_data(Settings())             # the administrator's source when one is set, else the sample
+        for name in PRELOADED_MODULES:
+            importlib.import_module(name)
+        freeze_startup_objects()
+
+    threading.Thread(target=run, name="goalgap-preload", daemon=True).start()
 
 
 def files_digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -125,6 +149,44 @@ def _read_upload(key: str, files: Sequence[tuple[str, bytes]], overrides_json: s
         ds = _datasets.setdefault(key, ds)
     prewarm(ds, settings())
     return ds
+
+
+HELD_UNTIL_CLOSED = (CTX_KEY, DATASET_KEY)      # the session state a session's loaded data hangs from
+
+
+class _SessionEnd:
+    """Made once per session; Streamlit releases it (and calls _release) when the session's browser
+    tab disconnects. Holds that session's state (the run context's thread-safe wrapper of it), not
+    the data."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+
+def _release(end: _SessionEnd) -> None:
+    """A session's tab closed or lost its connection: drop what its loaded data hangs from now, not
+    when Streamlit drops the session (server.disconnectedSessionTTL, 2 minutes), so an upload
+    nobody else holds is released at once (its index is weak, see uploaded_dataset). The uploaded
+    files themselves stay until then: a tab that reconnects in time gets its data read again from
+    them on its next run. Collected at once when the session had data of its own (its tables are
+    reachable from the page's namespace, a cycle only the collector frees)."""
+    own = DATASET_KEY in end.state
+    for key in HELD_UNTIL_CLOSED:
+        if key in end.state:
+            del end.state[key]
+    if own:
+        gc.collect()
+
+
+@st.cache_resource(scope="session", show_spinner=False, on_release=_release)
+def _session_end() -> _SessionEnd:
+    return _SessionEnd(get_script_run_ctx().session_state)    # scope="session": only ever inside a run
+
+
+def release_when_closed() -> None:
+    """Arrange, once per session (a session-scoped resource, which Streamlit releases when the
+    session disconnects), that the session's data is dropped as soon as its tab closes."""
+    _session_end()
 
 
 def settings() -> Settings:
@@ -213,9 +275,12 @@ def view_memo(ctx: Ctx, name: str, build: Callable[[], Any], *extra: Any) -> Any
     the Dataset, `name` keeping its own most-recent results). Building a plotly figure validates
     every trace (tens of ms a figure): a period change that returns to a period seen before — or
     another session on the same data — then costs only the sending. `build` must use nothing but
-    ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send)."""
+    ctx and `extra`; the result is read-only (st.plotly_chart and st.dataframe copy what they send).
+    Sessions asking for the same view at once (25 people changing to the same period) wait for the
+    one that builds it rather than each building it."""
     key = "|".join([repr(ctx.period), repr(ctx.scope), settings_digest(ctx.settings), *map(_key, extra)])
-    return ctx.ds.memo((f"ui.view.{name}", key), build)
+    with _computing(f"{ctx.ds.fingerprint}|ui.view.{name}|{key}"):
+        return ctx.ds.memo((f"ui.view.{name}", key), build)
 
 
 def _computing(key: str) -> threading.Lock:
@@ -269,6 +334,25 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
             return
 
     threading.Thread(target=run, name="goalgap-prewarm", daemon=True).start()
+
+
+def freeze_startup_objects() -> None:
+    """Once per process, after its first script run: move every object alive then (the imported
+    modules, the sample team, its first results) out of the garbage collector's reach (gc.freeze).
+
+    Streamlit runs a full collection after every script run (runner.postScriptGC). Its cost grows
+    with every object alive, and the modules GoalGap imports (pandas, scipy, plotly, Streamlit)
+    hold some 200,000: about 130 ms of CPU on every rerun of every session, most of a period
+    change's work. Those objects live as long as the process, so the collector has nothing to find
+    in them. Later objects (sessions, uploads, results) are collected as before. Done after the
+    first run, before anyone can have uploaded anything (the sidebar opens on the sample), or
+    earlier, when the server starts (preload_sample)."""
+    with _index_lock:
+        if _startup_frozen.is_set():
+            return
+        _startup_frozen.set()
+    gc.collect()
+    gc.freeze()
 
 
 def not_available(what: str, tables: Sequence[str]) -> None:
