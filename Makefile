@@ -18,7 +18,7 @@ setup-dev: setup
 
 # The app on the bundled sample team (it opens on the sample with no upload).
 run:
-	$(VENV)/bin/streamlit run app.py
+	$(VENV)/bin/streamlit run serve.py
 
 # The default suite (slow tests excluded by pyproject's addopts).
 test:
