@@ -151,7 +151,9 @@ def test_drivers_take_the_largest_flagged_shortfall():
     assert d.loc["B", "pipeline"] == 0.0          # not flagged: no driver
     assert np.isnan(d.loc["C", "pipeline"])
     assert f.loc["A", "pipeline"] and not f.loc["B", "pipeline"] and not f.loc["C", "pipeline"]
-    assert impact.exposure(d).loc[["A", "B"], "pipeline"].tolist() == [1.0, 0.0]
+    dose = impact.dose(d)
+    assert dose.loc[["A", "B"], "pipeline"].tolist() == [1.0, 0.0]     # A alone flagged: the mean dose
+    assert np.isnan(dose.loc["C", "pipeline"])
 
 
 def test_drivers_of_an_empty_signal_table_are_blank_not_an_error():
