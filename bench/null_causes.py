@@ -11,7 +11,7 @@ the four behavioural ones (execution lost vs activity, follow-ups, training, cal
 incentive misalignment (the product mix shifts, the total stays). Territory imbalance, customer
 retention (lost accounts are the revenue) and ramping cannot have a footprint without an effect.
 
-    python -m bench.null_causes [--seeds 101 ... 120] [--reps 48]
+    python -m bench.null_causes [--seeds 101 ... 120] [--reps 48] [--every-cause]
 """
 from __future__ import annotations
 
@@ -76,9 +76,11 @@ def score(nt: NullTeam) -> dict[str, object]:
             "share_of_gap": money / gap if gap > 0 else float("nan"), "method": mm.model.method}
 
 
-def run(seeds: Sequence[int], n_reps: int = 48) -> pd.DataFrame:
-    """One row per seed: the null cause, whether it was supported and its money."""
-    return pd.DataFrame([{"seed": s, **score(null_team(s, n_reps))} for s in seeds])
+def run(seeds: Sequence[int], n_reps: int = 48, every_cause: bool = False) -> pd.DataFrame:
+    """One row per seed (per seed and nullable cause with `every_cause`): the null cause, whether
+    it was supported and its money."""
+    causes: Sequence[str | None] = NULLABLE if every_cause else (None,)
+    return pd.DataFrame([{"seed": s, **score(null_team(s, n_reps, c))} for s in seeds for c in causes])
 
 
 def false_money_rate(rows: pd.DataFrame) -> float:
@@ -90,10 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=list(DEVELOPMENT_SEEDS))
     ap.add_argument("--reps", type=int, default=48)
+    ap.add_argument("--every-cause", action="store_true", help="each seed with each nullable cause in turn")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    rows = run(args.seeds, args.reps)
-    print(rows.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    rows = run(args.seeds, args.reps, args.every_cause)
+    print(rows[rows["money"] > 0].to_string(index=False, float_format=lambda v: f"{v:,.3f}")
+          if args.every_cause else rows.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    if args.every_cause:
+        print(rows.groupby("cause")[["supported"]].mean().assign(
+            money=rows.groupby("cause")["money"].apply(lambda m: (m > 0).mean())).to_string())
     print(f"\nfalse-money rate: {false_money_rate(rows):.0%} of {len(rows)} teams "
           f"(supported: {rows['supported'].mean():.0%}); money when given: "
           f"median ${rows.loc[rows['money'] > 0, 'money'].median():,.0f}, "
