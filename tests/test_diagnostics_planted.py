@@ -27,7 +27,7 @@ PERIOD = parse_period("2026-Q3")
 MIN_ACCURACY = 0.85          # reached: 85-100 % of planted reps below goal over seeds 1-3
 MAX_HIGH_ON_HEALTHY = 1      # reached: 0 on every seed tried
 HELD_OUT = ((205, 36, 2), (206, 48, 3))     # (seed, reps, reps planted per cause)
-MIN_PLANTED_RECALL = 0.70    # reached: 80 % (named among the rep's causes: 82 %) on HELD_OUT
+MIN_PLANTED_RECALL = 0.85    # reached: 87.5 % (named among the rep's causes: 95 %) on HELD_OUT
 RULES_VS_MODEL = 0.30        # team money of the supported causes: rules within ±30 % of the model
 
 
@@ -172,10 +172,10 @@ def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
 
 @pytest.mark.slow
 def test_held_out_teams_recall_per_cause():
-    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 89.6 % overall, every cause
-    9-12 of 12 (the issue's bar of 10 of 12 for every cause and 90 % overall is not reached: training
-    gap 9 of 12, two of them flagged but without money because the model found no training effect
-    in their team)."""
+    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 89.6 % overall (named 92.7 %),
+    every cause 9-12 of 12 and named for 10-12 of 12 (the issue's bar of 10 of 12 for every cause
+    and 90 % overall is not reached: customer retention 9 of 12, two of them never flagged, one with
+    more money on activity; no planted rep is left flagged without money)."""
     rows = []
     for seed in (201, 202, 203, 204):
         team = planted_teams.generate(48, seed)
@@ -183,8 +183,8 @@ def test_held_out_teams_recall_per_cause():
     rows = pd.concat(rows, ignore_index=True)
     planted = rows[rows["planted"] != "none"]
     assert planted["hit"].mean() >= 0.875
-    assert planted.groupby("planted")["hit"].mean().min() >= 0.70
-    assert planted.groupby("planted")["named"].mean().min() >= 0.70
+    assert planted.groupby("planted")["hit"].mean().min() >= 0.75
+    assert planted.groupby("planted")["named"].mean().min() >= 0.80
 
 
 @pytest.mark.slow

@@ -111,6 +111,29 @@ def test_a_wrong_signed_effect_is_not_supported():
     assert not model.effects["follow_up_discipline"].supported
 
 
+def test_fitted_on_the_dose_the_effect_is_what_an_average_flagged_rep_loses():
+    """Six of 30 reps flagged for follow-ups with shortfalls 0.1 … 0.5 (mean 0.3), each losing
+    0.15 × shortfall / 0.3 of its attainment: fitted on the dose, the effect comes back near 0.15
+    (what the average flagged rep loses) and the rep with shortfall 0.5 is charged 0.15 × 5/3 of
+    its quota."""
+    rng = np.random.default_rng(3)
+    ids = pd.Index([f"R{i:02d}" for i in range(30)], name="rep_id")
+    short = pd.Series([0.1, 0.3, 0.5, 0.2, 0.4, 0.3], index=ids[:6])
+    drivers = pd.DataFrame({"follow_up_discipline": short}, index=ids).fillna(0.0).reindex(columns=list(blamed()))
+    dose = impact.dose(drivers)
+    months = pd.date_range("2026-01-01", periods=6, freq="MS")
+    frame = pd.DataFrame({"rep_id": np.repeat(ids, 6), "month": np.tile(months, 30)})
+    level = 1.0 - 0.15 * dose["follow_up_discipline"].reindex(frame["rep_id"]).to_numpy()
+    frame["attainment"] = level + np.repeat(rng.normal(0, 0.03, 30), 6)
+    model = impact.fit(frame.join(dose, on="rep_id"))
+    e = model.effects["follow_up_discipline"]
+    assert e.supported and e.elasticity == pytest.approx(0.15, abs=0.03)
+    reps = pd.DataFrame({"quota": 100.0, "gap": 50.0, "ramping": False}, index=ids)
+    out = impact.allocate(reps, drivers, drivers > 0, model)
+    assert out["money"].loc["R02", "follow_up_discipline"] == pytest.approx(e.elasticity * 5 / 3 * 100)
+    assert (out["money"].loc[ids[6:]] == 0).all().all()
+
+
 @pytest.mark.parametrize("n_reps,n_months,words", [(5, 9, "5 reps: too few for a model"),
                                                    (20, 2, "2 months: too few for a model")])
 def test_too_little_data_uses_the_rules_and_says_so(n_reps, n_months, words):
@@ -151,7 +174,9 @@ def test_drivers_take_the_largest_flagged_shortfall():
     assert d.loc["B", "pipeline"] == 0.0          # not flagged: no driver
     assert np.isnan(d.loc["C", "pipeline"])
     assert f.loc["A", "pipeline"] and not f.loc["B", "pipeline"] and not f.loc["C", "pipeline"]
-    assert impact.exposure(d).loc[["A", "B"], "pipeline"].tolist() == [1.0, 0.0]
+    dose = impact.dose(d)
+    assert dose.loc[["A", "B"], "pipeline"].tolist() == [1.0, 0.0]     # A alone flagged: the mean dose
+    assert np.isnan(dose.loc["C", "pipeline"])
 
 
 def test_drivers_of_an_empty_signal_table_are_blank_not_an_error():

@@ -312,7 +312,7 @@ def money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
     kpis = inp.kpis
     ids = pd.Index(kpis["rep_id"])
     rep_drivers, flagged = impact.drivers(inp.table, ids)
-    data = impact.panel(ds, period, settings, impact.exposure(rep_drivers),
+    data = impact.panel(ds, period, settings, impact.dose(rep_drivers),
                         ids[kpis["ramping"].astype(bool).to_numpy()])
     model = impact.fit(data)
     alloc = impact.allocate(kpis.set_index("rep_id")[["quota", "gap", "ramping"]], rep_drivers, flagged, model)

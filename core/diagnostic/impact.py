@@ -1,14 +1,15 @@
 """The money model of the diagnostic (diagnostics.md, "Estimating impact").
 
-Each cause has a driver per rep: its largest shortfall against the benchmark (core.diagnostic.signals).
-Where data allow (≥ MIN_REPS reps and ≥ MIN_MONTHS months), monthly attainment is fitted on the
-drivers over the rep × month panel of the last 12 months (OLS with month effects, standard errors
-clustered by rep). The drivers are each rep's level in the period, repeated over its months, so the
-effective sample of a cause's coefficient is the number of reps, not of rep-months. A cause's
-coefficient says how much attainment goes with one unit of shortfall. For a rep below goal and a
-flagged cause, the money the cause explains is −coefficient × shortfall × quota, clipped at 0; the
-causes are scaled down together when they add up to more than the gap, and what is left is
-"unexplained". The range comes from the 90 % interval of the coefficient.
+Each cause has a driver per rep: its largest shortfall against the benchmark (core.diagnostic.signals),
+and a dose: that shortfall relative to the mean shortfall of the reps flagged for the cause (0 for a
+rep the cause is not flagged for). Where data allow (≥ MIN_REPS reps and ≥ MIN_MONTHS months),
+each rep's mean monthly attainment over the last PANEL_MONTHS months is fitted on the doses by OLS
+across reps (not ramping, with a quota): the doses are one value per rep, so the sample of a cause's
+coefficient is the number of reps, not of rep-months. A cause's coefficient is the attainment an
+average flagged rep loses. For a rep below goal and a flagged cause, the money the cause explains
+is −coefficient × dose × quota, clipped at 0; the causes are scaled down together when they add up
+to more than the gap, and what is left is "unexplained". The range comes from the 90 % interval
+of the coefficient.
 
 A cause the model finds no effect for (coefficient of the wrong sign or not significant at
 SUPPORT_P one-sided) gets no money: its flags stay as evidence, its money stays unexplained.
@@ -139,17 +140,13 @@ def reference_attainment(reps: pd.DataFrame, flagged: pd.DataFrame) -> float:
     return float(ok.mean()) if len(ok) >= 3 else 1.0
 
 
-def exposure(rep_drivers: pd.DataFrame) -> pd.DataFrame:
-    """What the model is fitted on: 1 for a rep a cause is flagged for (driver > 0), else 0 (NaN
-    where nothing is known). The coefficient is then the attainment an average flagged rep loses,
-    robust to how a signal's size maps to money; `dose` spreads it over the flagged reps."""
-    return (rep_drivers > 0).astype("float64").where(rep_drivers.notna())
-
-
 def dose(rep_drivers: pd.DataFrame) -> pd.DataFrame:
     """Each flagged rep's shortfall relative to the mean shortfall of the reps flagged for the
-    same cause (mean 1 over them), 0 elsewhere."""
-    d = rep_drivers.fillna(0.0).clip(lower=0)
+    same cause (mean 1 over them), 0 for a rep the cause is not flagged for, NaN where nothing is
+    known. What the model is fitted on and what spreads a cause's money over its reps, so that the
+    coefficient is the attainment an average flagged rep loses and a rep's money is the model's
+    own prediction for it."""
+    d = rep_drivers.clip(lower=0)
     mean = d.where(d > 0).mean()
     return d / mean.where(mean > 0, 1.0)
 
