@@ -40,10 +40,11 @@ LABEL_SPACING = 1.5
 def map_legend(colours: dict[str, list[int]], words: dict[str, str] | None = None) -> None:
     """The map's colour key under it (pydeck draws none): a coloured square and its meaning, user
     text (territory ids) escaped as HTML."""
-    chips = [f'<span style="white-space:nowrap;margin-right:14px"><span style="color:rgb({r},{g},{b});'
-             f'font-size:1.2em">&#9632;</span> {html_text((words or {}).get(key, key))}</span>'
+    chips = [f'<span style="display:inline-block;white-space:nowrap;margin-right:14px">'
+             f'<span style="color:rgb({r},{g},{b});font-size:1.2em">&#9632;</span> '
+             f'{html_text((words or {}).get(key, key))}</span>'
              for key, (r, g, b, _) in colours.items()]
-    st.html('<div style="font-size:0.85em;line-height:1.9">' + "".join(chips) + "</div>")   # HTML, not Markdown
+    st.html('<div style="font-size:0.85em;line-height:1.9">' + " ".join(chips) + "</div>")   # HTML, not Markdown
 
 
 def territory_labels(territories: pd.DataFrame) -> pd.DataFrame:

@@ -52,6 +52,8 @@ def test_map_draws_offline_and_switches_colouring(page):
     legend = "".join(h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body)
     ids = sorted(at.session_state["ctx"].ds.table("territories")["territory_id"])
     assert legend.count("&#9632;") == len(ids) and all(f"&#9632;</span> {t}<" in legend for t in ids)
+    # 40 chips wrap onto several lines: a space between chips (nowrap inside each), else one cut-off line
+    assert legend.count("</span> <span style=\"display:inline-block") == len(ids) - 1
     at.checkbox(key="terr_labels").uncheck().run()
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ScatterplotLayer"]
