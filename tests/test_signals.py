@@ -6,7 +6,7 @@ from scipy import stats
 
 from core.dataset import Dataset
 from core.diagnostic.cause import habit_months, habit_window
-from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, benchmark, signals
+from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, _peer_test, benchmark, signals
 from core.periods import parse_period
 from core.schema import empty_table
 from core.settings import Settings
@@ -223,3 +223,9 @@ def test_a_quota_13_percent_above_a_fair_share_of_potential_flags_territory_imba
     assert r10["value"] == pytest.approx(0.345) and r10["threshold"] == pytest.approx(0.3055 * 1.10)
     assert r10["test"] == "peer z-test" and r10["flagged"]
     assert not t.loc[("R9", "quota_per_potential"), "flagged"]
+    # shown as a share (%), tested as the ratio it is: on a log scale against the peers
+    shares = t.xs("quota_per_potential", level="signal")
+    assert shares["unit"].iloc[0] == "pct" and shares["p_value"].notna().all()
+    assert shares["p_value"].to_numpy() == pytest.approx(
+        _peer_test(shares["value"], higher_is_better=False, log=True).to_numpy())
+    assert not np.allclose(shares["p_value"], _peer_test(shares["value"], higher_is_better=False))

@@ -46,6 +46,7 @@ class Measure:
     driver: bool = False
     scale: float | None = None
     test: str | None = None
+    log: bool = False               # the peer test on a log scale (a ratio of two amounts shown as %)
 
 
 Value: TypeAlias = float | pd.Series | np.ndarray

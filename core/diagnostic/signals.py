@@ -87,7 +87,7 @@ def _reading_frame(cause: Cause, r: Reading, index: pd.Index, good: pd.Series) -
     value = _as_series(r.value, index)
     target = _as_series(r.target, index)
     threshold = _as_series(r.threshold, index)
-    p = (_peer_test(value, m.higher_is_better, log=m.unit == "ratio") if m.test == PEER_TEST
+    p = (_peer_test(value, m.higher_is_better, log=m.log or m.unit == "ratio") if m.test == PEER_TEST
          else _as_series(np.nan if r.p_value is None else r.p_value, index))
     gate = (pd.Series(True, index=index) if r.gate is None
             else r.gate.reindex(index).astype("boolean").fillna(False))

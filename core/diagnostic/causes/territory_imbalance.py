@@ -75,7 +75,7 @@ CAUSE = Cause(
     measures=(
         Measure("potential_index", "Territory potential index", "index", True, True),
         Measure("quota_per_potential", "Quota as a share of annual potential", "pct", False, True,
-                test="peer z-test"),
+                test="peer z-test", log=True),
         Measure("overlap", "Activities on other territories", "pct", False),
     ),
     read=read, actions=actions, team=team)
