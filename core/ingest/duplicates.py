@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.engine.rows import duplicated_rows
+from core.engine.rows import row_key
 from core.ingest.report import issue_rows
 from core.schema import TABLES
 
@@ -24,20 +24,21 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    twins = duplicated_rows(frame, [*cols, "_others"] if "_others" in frame else cols, keep=False)
+    loaded = row_key(frame, cols) if len(frame) else np.zeros(0, dtype=np.int64)
+    every = _with_source_key(loaded, frame)
+    twins = pd.Series(every).duplicated(keep=False).to_numpy()
     if twins.any():
-        every = [*cols, "_others"] if "_others" in frame else cols
         group = frame[twins]
-        first = group.groupby(every, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-        extra = duplicated_rows(group, every, keep="first")
+        first = group.groupby(every[twins], sort=False)[["_source", "_row"]].transform("first")
+        extra = pd.Series(every[twins]).duplicated(keep="first").to_numpy()
         for src, part in group[extra].groupby("_source", sort=False):
             f = first.loc[part.index]
             issues.append(issue_rows(name, src, part["_row"], "", "exact duplicate row (the same in every "
                                      "column of the file); kept once",
                                      "same as row " + f["_row"].astype("str") + " of " + f["_source"],
                                      "duplicate"))
-        drop[np.flatnonzero(twins.to_numpy())[extra.to_numpy()]] = True
-    issues.extend(_near_duplicates(name, frame, drop, unmapped))
+        drop[np.flatnonzero(twins)[extra]] = True
+    issues.extend(_near_duplicates(name, frame, drop, unmapped, loaded))
     if table.key:
         # The first row of each id is never an exact duplicate (its twin would come before it).
         key = frame[table.key]
@@ -56,21 +57,20 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
 
 
 def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
-                     unmapped: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
+                     unmapped: dict[str, tuple[str, ...]], loaded: np.ndarray) -> list[pd.DataFrame]:
     """Rows the same in every loaded column but not in the source (a column that is not loaded,
     such as an invoice number or a currency, or a label read into the same value, such as two
     attendee types both read as "user"): different rows, both kept; each one warned with the row
-    it resembles, so a person can check."""
+    it resembles, so a person can check. `loaded`: each row's key over the loaded columns."""
     if "_others" not in frame:
         return []
-    cols = TABLES[name].column_names
-    kept = frame[~drop] if drop.any() else frame
-    alike = kept.duplicated(cols, keep=False)
+    kept, key = (frame[~drop], loaded[~drop]) if drop.any() else (frame, loaded)
+    alike = pd.Series(key).duplicated(keep=False).to_numpy()
     if not alike.any():
         return []
     group = kept[alike]
-    first = group.groupby(cols, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-    later = group.duplicated(cols, keep="first")
+    first = group.groupby(key[alike], sort=False)[["_source", "_row"]].transform("first")
+    later = pd.Series(key[alike]).duplicated(keep="first").to_numpy()
     issues = []
     for src, part in group[later].groupby("_source", sort=False):
         f = first.loc[part.index]
@@ -82,3 +82,11 @@ def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
                                  "row entered twice",
                                  "same as row " + f["_row"].astype("str") + " of " + f["_source"], "warning"))
     return issues
+
+
+def _with_source_key(loaded: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """Each row's key over its loaded values and its source cells (`_others`, when the rows came
+    from sheets): equal exactly when both are equal, so exact duplicates of the file share one."""
+    if "_others" not in frame or not len(frame):
+        return loaded
+    return row_key(pd.DataFrame({"loaded": loaded, "others": frame["_others"].to_numpy()}), ["loaded", "others"])

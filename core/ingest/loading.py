@@ -305,8 +305,19 @@ def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarra
     key = np.full(len(data), int.from_bytes(hashlib.blake2b(names.encode(), digest_size=8).digest(), "little"),
                   dtype=np.uint64)
     for *_, src in ordered:
-        key = key * np.uint64(0x9E3779B97F4A7C15) + _text_hash(cleaning.to_text(data[src]))
+        key = key * np.uint64(0x9E3779B97F4A7C15) + _cell_hash(data[src])
     return key
+
+
+def _cell_hash(raw: pd.Series) -> np.ndarray:
+    """_text_hash of each cell as text; a text or typed column is hashed once per distinct value
+    (dates, labels and ids repeat: a few thousand values in millions of cells), workbook cells
+    (object columns, where 1, 1.0 and True are one value to a hash table) cell by cell."""
+    if raw.dtype == object or len(raw) < 1000:
+        return _text_hash(cleaning.to_text(raw))
+    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    hashed: np.ndarray = _text_hash(cleaning.to_text(pd.Series(uniq, dtype=raw.dtype)))[codes]
+    return hashed
 
 
 def _kept_as_written(canonical: str | None) -> bool:
