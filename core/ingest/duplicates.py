@@ -3,6 +3,8 @@
 kept and warned."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -24,20 +26,21 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    loaded = row_key(frame, cols) if len(frame) else np.zeros(0, dtype=np.int64)
-    every = _with_source_key(loaded, frame)
-    twins = pd.Series(every).duplicated(keep=False).to_numpy()
-    if twins.any():
-        group = frame[twins]
-        first = group.groupby(every[twins], sort=False)[["_source", "_row"]].transform("first")
-        extra = pd.Series(every[twins]).duplicated(keep="first").to_numpy()
+    loaded = row_hash(frame, cols)
+    sourced = "_others" in frame
+    every = _mix(loaded ^ frame["_others"].to_numpy(np.uint64)) if sourced else loaded
+    at, key = equal_rows(frame, [*cols, "_others"] if sourced else cols, every)
+    if len(at):
+        group = frame.iloc[at]
+        first = group.groupby(key, sort=False)[["_source", "_row"]].transform("first")
+        extra = pd.Series(key).duplicated(keep="first").to_numpy()
         for src, part in group[extra].groupby("_source", sort=False):
             f = first.loc[part.index]
             issues.append(issue_rows(name, src, part["_row"], "", "exact duplicate row (the same in every "
                                      "column of the file); kept once",
                                      "same as row " + f["_row"].astype("str") + " of " + f["_source"],
                                      "duplicate"))
-        drop[np.flatnonzero(twins)[extra]] = True
+        drop[at[extra]] = True
     issues.extend(_near_duplicates(name, frame, drop, unmapped, loaded))
     if table.key:
         # The first row of each id is never an exact duplicate (its twin would come before it).
@@ -61,16 +64,17 @@ def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
     """Rows the same in every loaded column but not in the source (a column that is not loaded,
     such as an invoice number or a currency, or a label read into the same value, such as two
     attendee types both read as "user"): different rows, both kept; each one warned with the row
-    it resembles, so a person can check. `loaded`: each row's key over the loaded columns."""
+    it resembles, so a person can check. `loaded`: each row's hash over the loaded columns."""
     if "_others" not in frame:
         return []
-    kept, key = (frame[~drop], loaded[~drop]) if drop.any() else (frame, loaded)
-    alike = pd.Series(key).duplicated(keep=False).to_numpy()
-    if not alike.any():
+    cols = TABLES[name].column_names
+    kept, hashed = (frame[~drop], loaded[~drop]) if drop.any() else (frame, loaded)
+    at, key = equal_rows(kept, cols, hashed)
+    if not len(at):
         return []
-    group = kept[alike]
-    first = group.groupby(key[alike], sort=False)[["_source", "_row"]].transform("first")
-    later = pd.Series(key[alike]).duplicated(keep="first").to_numpy()
+    group = kept.iloc[at]
+    first = group.groupby(key, sort=False)[["_source", "_row"]].transform("first")
+    later = pd.Series(key).duplicated(keep="first").to_numpy()
     issues = []
     for src, part in group[later].groupby("_source", sort=False):
         f = first.loc[part.index]
@@ -84,9 +88,36 @@ def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
     return issues
 
 
-def _with_source_key(loaded: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-    """Each row's key over its loaded values and its source cells (`_others`, when the rows came
-    from sheets): equal exactly when both are equal, so exact duplicates of the file share one."""
-    if "_others" not in frame or not len(frame):
-        return loaded
-    return row_key(pd.DataFrame({"loaded": loaded, "others": frame["_others"].to_numpy()}), ["loaded", "others"])
+def row_hash(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
+    """A 64-bit hash of each row's values in `cols` (missing values equal to each other): each column
+    factorized once, its codes mixed into the row's hash. Equal rows hash alike; unequal rows almost
+    never do, and equal_rows checks every match exactly."""
+    out = np.zeros(len(frame), dtype=np.uint64)
+    for i, col in enumerate(cols):
+        codes, _ = pd.factorize(frame[col], use_na_sentinel=False)
+        salt = np.uint64((i + 1) * _GOLDEN % 2**64)     # each column its own, so (a, b) and (b, a) differ
+        out = _mix(out ^ _mix(codes.astype(np.uint64) + salt))
+    return out
+
+
+def equal_rows(frame: pd.DataFrame, cols: Sequence[str], hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the rows equal in `cols` to another row, in order, and for each a key that is
+    equal exactly when the rows are: rows whose hash is shared are compared value by value."""
+    maybe = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
+    if not len(maybe):
+        return maybe, np.zeros(0, dtype=np.int64)
+    key = row_key(frame.iloc[maybe], cols)
+    equal = pd.Series(key).duplicated(keep=False).to_numpy()
+    return maybe[equal], key[equal]
+
+
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the input spread over the output, element-wise."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        mixed: np.ndarray = x ^ (x >> np.uint64(31))
+    return mixed
