@@ -26,16 +26,18 @@ def test_swapped_values_in_two_columns_hash_apart():
     assert h[0] == h[2] != h[1]
 
 
-def test_equal_rows_checks_every_shared_hash_value_by_value():
-    """Every row given the same hash (as a collision would): only the truly equal rows come back,
-    in order, with a key shared exactly by equal rows."""
+def test_equal_rows_compares_the_candidates_value_by_value():
+    """Every row a candidate (as if all shared one hash): only the truly equal rows come back, in
+    order, with a key shared exactly by equal rows."""
     frame = _frame()
-    at, key = equal_rows(frame, ["a", "b", "d"], np.zeros(len(frame), dtype=np.uint64))
+    at, key = equal_rows(frame, np.arange(len(frame)), ["a", "b", "d"])
     assert at.tolist() == [0, 2, 3, 4]
     assert key[0] == key[1] and key[2] == key[3] and key[0] != key[2]
 
 
-def test_no_shared_hash_means_no_equal_rows():
+def test_equal_rows_looks_only_at_the_candidates():
     frame = _frame()
-    at, key = equal_rows(frame, ["a", "b", "d"], np.arange(len(frame), dtype=np.uint64))
-    assert len(at) == 0 and len(key) == 0
+    at, _ = equal_rows(frame, np.array([0, 1, 3]), ["a", "b", "d"])
+    assert len(at) == 0
+    at, _ = equal_rows(frame, np.array([], dtype=np.int64), ["a", "b", "d"])
+    assert len(at) == 0

@@ -26,10 +26,9 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    loaded = row_hash(frame, cols)
-    sourced = "_others" in frame
-    every = _mix(loaded ^ frame["_others"].to_numpy(np.uint64)) if sourced else loaded
-    at, key = equal_rows(frame, [*cols, "_others"] if sourced else cols, every)
+    # Rows whose loaded values may repeat: the only ones that can be duplicates of either kind.
+    maybe = np.flatnonzero(pd.Series(row_hash(frame, cols)).duplicated(keep=False).to_numpy())
+    at, key = equal_rows(frame, maybe, [*cols, "_others"] if "_others" in frame else cols)
     if len(at):
         group = frame.iloc[at]
         first = group.groupby(key, sort=False)[["_source", "_row"]].transform("first")
@@ -41,7 +40,7 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
                                      "same as row " + f["_row"].astype("str") + " of " + f["_source"],
                                      "duplicate"))
         drop[at[extra]] = True
-    issues.extend(_near_duplicates(name, frame, drop, unmapped, loaded))
+    issues.extend(_near_duplicates(name, frame, maybe[~drop[maybe]], unmapped))
     if table.key:
         # The first row of each id is never an exact duplicate (its twin would come before it).
         key = frame[table.key]
@@ -59,20 +58,18 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     return kept.reset_index(drop=True), issues
 
 
-def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
-                     unmapped: dict[str, tuple[str, ...]], loaded: np.ndarray) -> list[pd.DataFrame]:
+def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,
+                     unmapped: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
     """Rows the same in every loaded column but not in the source (a column that is not loaded,
     such as an invoice number or a currency, or a label read into the same value, such as two
     attendee types both read as "user"): different rows, both kept; each one warned with the row
-    it resembles, so a person can check. `loaded`: each row's hash over the loaded columns."""
+    it resembles, so a person can check. `maybe`: the positions of the kept rows that may be so."""
     if "_others" not in frame:
         return []
-    cols = TABLES[name].column_names
-    kept, hashed = (frame[~drop], loaded[~drop]) if drop.any() else (frame, loaded)
-    at, key = equal_rows(kept, cols, hashed)
+    at, key = equal_rows(frame, maybe, TABLES[name].column_names)
     if not len(at):
         return []
-    group = kept.iloc[at]
+    group = frame.iloc[at]
     first = group.groupby(key, sort=False)[["_source", "_row"]].transform("first")
     later = pd.Series(key).duplicated(keep="first").to_numpy()
     issues = []
@@ -90,20 +87,19 @@ def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
 
 def row_hash(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
     """A 64-bit hash of each row's values in `cols` (missing values equal to each other): each column
-    factorized once, its codes mixed into the row's hash. Equal rows hash alike; unequal rows almost
-    never do, and equal_rows checks every match exactly."""
+    factorized once, its codes folded into the row's hash. Equal rows hash alike; unequal rows almost
+    never do, and equal_rows compares the rows that share a hash value by value."""
     out = np.zeros(len(frame), dtype=np.uint64)
-    for i, col in enumerate(cols):
-        codes, _ = pd.factorize(frame[col], use_na_sentinel=False)
-        salt = np.uint64((i + 1) * _GOLDEN % 2**64)     # each column its own, so (a, b) and (b, a) differ
-        out = _mix(out ^ _mix(codes.astype(np.uint64) + salt))
-    return out
+    with np.errstate(over="ignore"):
+        for col in cols:
+            codes, _ = pd.factorize(frame[col], use_na_sentinel=False)
+            out = out * _GOLDEN + codes.astype(np.uint64)
+    return _mix(out)
 
 
-def equal_rows(frame: pd.DataFrame, cols: Sequence[str], hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions of the rows equal in `cols` to another row, in order, and for each a key that is
-    equal exactly when the rows are: rows whose hash is shared are compared value by value."""
-    maybe = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
+def equal_rows(frame: pd.DataFrame, maybe: np.ndarray, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Of the rows at positions `maybe` (ascending), those equal in `cols` to another of them, in
+    order, and for each a key equal exactly when the rows are (compared value by value)."""
     if not len(maybe):
         return maybe, np.zeros(0, dtype=np.int64)
     key = row_key(frame.iloc[maybe], cols)
@@ -111,7 +107,7 @@ def equal_rows(frame: pd.DataFrame, cols: Sequence[str], hashed: np.ndarray) -> 
     return maybe[equal], key[equal]
 
 
-_GOLDEN = 0x9E3779B97F4A7C15
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

@@ -116,7 +116,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
     unmapped = tuple(m.source_column for m in matches if not m.canonical)
     frame["_others"] = _source_key(data, matches)
-    frame = frame[~reject]
+    if reject.any():                 # a mask copies every column, even when it keeps them all
+        frame = frame[~reject]
     frame["_source"] = src
     frame["_row"] = frame.index.astype("int64")
     frame.attrs["unmapped"] = {src: unmapped}
