@@ -19,6 +19,7 @@ import importlib.machinery
 import math
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -103,7 +104,7 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
         try:
             if not receiver.poll(seconds * WALL_FACTOR):
                 raise OutOfTime(_too_slow(names, seconds))
-            kind, value = receiver.recv()
+            kind, value = _receive(receiver)
         except EOFError:            # the worker died without answering: its CPU limit, or out of memory
             kind, value = "died", None
         finally:
@@ -179,11 +180,41 @@ def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memor
     except Exception:  # noqa: BLE001 — a bug in a reader: the server logs it, the worker ends
         result = ("bug", traceback.format_exc())
     try:
-        conn.send(result)
+        _send(conn, result)
     except MemoryError:
         conn.send(("memory", None))
     finally:
         conn.close()
+
+
+def _send(conn: Connection, result: tuple[str, Any]) -> None:
+    """The result pickled with its large buffers (the tables' numpy and Arrow columns) sent apart,
+    one at a time, straight from where they lie: one pickle of the whole Dataset held a second copy
+    of it, in a buffer grown by copying (the worker went from 0.8 to 1.9 GB at 1,000 reps)."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+    views = [b.raw() for b in buffers]
+    conn.send([len(v) for v in views])
+    conn.send_bytes(head)
+    for view in views:
+        conn.send_bytes(view)
+
+
+def _receive(conn: Connection) -> tuple[str, Any]:
+    """What _send sent: each buffer received into writable memory of its own, then unpickled
+    around them (the columns use those buffers, no further copy)."""
+    sizes: list[int] = conn.recv()
+    head = conn.recv_bytes()
+    buffers = []
+    for size in sizes:
+        buffer = bytearray(size)
+        if size:
+            conn.recv_bytes_into(buffer)
+        else:
+            conn.recv_bytes()
+        buffers.append(buffer)
+    result: tuple[str, Any] = pickle.loads(head, buffers=buffers)
+    return result
 
 
 def _limit_memory(memory_bytes: int) -> None:
