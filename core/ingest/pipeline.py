@@ -85,6 +85,7 @@ def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict[str, Any] | None
         if name in pieces:
             tables[name], dup_issues = combine(name, pieces.pop(name))
             issues.extend(dup_issues)
+            give_back_memory()
     extra_sources = link(tables, issues)
     if not has_rows(tables, "sales") and not has_rows(tables, "opportunities"):
         raise UserError(nothing_to_sell(drafts))
