@@ -139,14 +139,13 @@ def _parse_column(col: Column, raw: pd.Series) -> cleaning.Parsed:
         return cleaning.parse_number(raw)
     if col.dtype == BOOL:
         return cleaning.parse_bool(raw)
-    text = cleaning.to_text(raw)
     if col.name == "activity_type":
-        return cleaning.Parsed(cleaning.activity_type(text), pd.Series(False, index=raw.index))
+        return cleaning.parse_activity_type(raw)
     if col.name == "status":
-        return cleaning.Parsed(cleaning.normalise_status(text), pd.Series(False, index=raw.index))
+        return cleaning.parse_status(raw)
     if col.name == "contact_role":
-        return cleaning.contact_role(text)
-    return cleaning.Parsed(text, pd.Series(False, index=raw.index))
+        return cleaning.parse_contact_role(raw)
+    return cleaning.parse_text(raw)
 
 
 def _date_limits(col: Column, values: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, str]:
