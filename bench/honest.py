@@ -500,8 +500,8 @@ def render(args: argparse.Namespace, scales: list[Scale]) -> str:
                   f"({'PASS' if cpu <= 2.5 else 'MISS'}); peak ≤ 1.2 GB — measured "
                   f"**{peak / 1024:.2f} GB** ({'PASS' if peak <= 1.2 * 1024 else 'MISS'}). "
                   f"Load average (1 min) at the start {args.load:.1f} on {os.cpu_count()} cores: on a "
-                  "shared machine the wall ratio flatters GoalGap (DuckDB's 2 threads wait for cores "
-                  "more than one Python thread does), so the CPU ratio is the one to trust there."]
+                  "shared machine wall times depend on what else runs (DuckDB's 2 threads and "
+                  "GoalGap's one wait for cores differently), so the CPU ratio is the one to trust there."]
     if len(scales) > 1:
         lines += ["", "Growth exponent of each step between scales (t ∝ reps^k; 1 = linear):", "",
                   "| from → to | DuckDB cold | DuckDB warm | GoalGap KPIs | GoalGap warm | report | "
