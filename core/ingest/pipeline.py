@@ -113,13 +113,14 @@ def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd
             failed_issues.append(issue_rows(None, name, None, None, str(err), "", "rejected"))
             failed.append(SourceDraft(False, name, None, notes=[str(err)]))
             continue
+        finally:
+            del data                        # the sheets hold their own copy of the cells
         count = len(read)
         while read:
             sheet = read.pop(0)
             sheet.sheet_count = count
             drafts.append(_load_one(sheet, chosen, today, pieces, issues))
             del sheet                       # its raw cells: freed before the next file is read
-        del data
         give_back_memory()
     return failed + drafts, failed_issues + issues
 
