@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -248,13 +248,14 @@ def run_child(argv: list[str], log: Path) -> Run:
     total (processes alive at once) and the largest single high-water mark."""
     env = {**os.environ, **THREAD_VARS, "PYTHONPATH": str(ROOT)}
     _become_subreaper()
-    with open(log, "w") as err, tempfile.TemporaryFile("w+") as out, _TreeSampler() as tree:
+    others = set(_processes())      # processes alive before: not this run's (another child of ours)
+    with open(log, "w") as err, tempfile.TemporaryFile("w+") as out, _TreeSampler(others) as tree:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         cpu, peak_kb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-        for orphan in _reap_orphans():
+        for orphan in _reap_orphans(others):
             cpu += orphan.ru_utime + orphan.ru_stime
             peak_kb = max(peak_kb, orphan.ru_maxrss)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -280,23 +281,27 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def _reap_orphans() -> list:
-    """Wait for every remaining child (the orphans re-parented here); their resource usage."""
+def _reap_orphans(others: set[int]) -> list:
+    """Wait for each child of this process that is not in `others` (the orphans of the run,
+    re-parented here, and theirs in turn); their resource usage."""
     usages = []
     while True:
-        try:
-            _, _, usage = os.wait4(-1, 0)
-        except ChildProcessError:
+        orphans = [pid for pid, (ppid, _) in _processes().items() if ppid == os.getpid() and pid not in others]
+        if not orphans:
             return usages
-        usages.append(usage)
+        for pid in orphans:
+            with contextlib.suppress(ChildProcessError):
+                usages.append(os.wait4(pid, 0)[2])
 
 
 class _TreeSampler:
-    """Samples, every SAMPLE_S, the total RSS of every descendant of this process (Linux /proc)."""
+    """Samples, every SAMPLE_S, the total RSS of every descendant of this process (Linux /proc), but
+    for the processes in `others` and theirs."""
 
-    def __init__(self) -> None:
+    def __init__(self, others: set[int]) -> None:
         import threading
 
+        self.others = others
         self.peak_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -313,12 +318,26 @@ class _TreeSampler:
         page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
         me = os.getpid()
         while not self._stop.wait(SAMPLE_S):
-            self.peak_mb = max(self.peak_mb, descendants_rss(me) * page / 2**20)
+            self.peak_mb = max(self.peak_mb, descendants_rss(me, self.others) * page / 2**20)
 
 
-def descendants_rss(root: int) -> int:
-    """Resident pages of every process below `root` (0 where /proc cannot be read)."""
-    parent, rss = {}, {}
+def descendants_rss(root: int, others: Collection[int] = ()) -> int:
+    """Resident pages of every process below `root`, leaving out the processes in `others` and
+    those below them (0 where /proc cannot be read)."""
+    table = _processes()
+    total = 0
+    for pid, (_, rss) in table.items():
+        up = pid
+        while up in table and up != root and up not in others:
+            up = table[up][0]
+        if up == root and pid != root:
+            total += rss
+    return total
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process (Linux /proc): pid -> (parent pid, resident pages)."""
+    out = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if not entry.name.isdigit():
             continue
@@ -327,16 +346,8 @@ def descendants_rss(root: int) -> int:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(entry.name)
-        parent[pid], rss[pid] = int(fields[1]), int(fields[21])
-    total = 0
-    for pid in rss:
-        up = parent.get(pid)
-        while up is not None and up != root:
-            up = parent.get(up)
-        if up == root:
-            total += rss[pid]
-    return total
+        out[int(entry.name)] = (int(fields[1]), int(fields[21]))
+    return out
 
 
 @dataclass

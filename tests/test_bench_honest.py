@@ -92,3 +92,16 @@ def test_descendants_rss_counts_a_running_child():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_run_child_leaves_the_callers_other_children_alone(tmp_path):
+    """A child this process had before the run is neither waited for nor counted: run_child returns
+    while it still runs."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run = honest.run_child([sys.executable, "-c", "pass"], tmp_path / "log")
+        assert sleeper.poll() is None
+        assert run.peak_mb < 1000
+    finally:
+        sleeper.kill()
+        sleeper.wait()
