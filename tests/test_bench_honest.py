@@ -3,6 +3,10 @@ results section replaces itself in RESULTS.md, and the growth exponent is what i
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -62,3 +66,42 @@ def test_growth_exponent():
     assert honest.exponent(1.0, 4.0, 1000, 2000) == pytest.approx(2.0)
     assert honest.exponent(2.0, 6.0, 1000, 3000) == pytest.approx(1.0)
     assert math.isclose(honest.exponent(5.0, 5.0, 10, 20), 0.0)
+
+
+def test_run_child_counts_the_processes_it_leaves_behind(tmp_path):
+    """A child that starts a bigger process and exits without waiting for it (as the report's
+    sandbox forkserver is left): the grandchild's memory is in the peak, its CPU in the CPU."""
+    grandchild = "b = b'\\x01' * (300 << 20); import time; time.sleep(0.3)"
+    child = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {grandchild!r}])"
+    run = honest.run_child([sys.executable, "-c", child], tmp_path / "log")
+    assert run.peak_mb >= 300
+    assert run.cpu > 0
+
+
+def test_descendants_rss_counts_a_running_child():
+    """The sampler sees a child's resident memory; a process without children has none."""
+    proc = subprocess.Popen([sys.executable, "-c", "b = b'\\x01' * (100 << 20); import time; time.sleep(5)"])
+    try:
+        page = os.sysconf("SC_PAGE_SIZE")
+        for _ in range(50):
+            if honest.descendants_rss(os.getpid()) * page >= 100 << 20:
+                break
+            time.sleep(0.1)
+        assert honest.descendants_rss(os.getpid()) * page >= 100 << 20
+        assert honest.descendants_rss(proc.pid) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_run_child_leaves_the_callers_other_children_alone(tmp_path):
+    """A child this process had before the run is neither waited for nor counted: run_child returns
+    while it still runs."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run = honest.run_child([sys.executable, "-c", "pass"], tmp_path / "log")
+        assert sleeper.poll() is None
+        assert run.peak_mb < 1000
+    finally:
+        sleeper.kill()
+        sleeper.wait()

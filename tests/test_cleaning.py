@@ -199,3 +199,21 @@ def test_no_date_values_read_as_no_date(cell):
 @pytest.mark.parametrize("cell", ["1905-03-02", "2099-12-31", "9/9/1999", 45000.0, 1.0])
 def test_real_dates_are_not_no_date_values(cell):
     assert not cleaning.parse_date(pd.Series([cell], dtype="object")).no_date.any()
+
+
+def test_long_label_columns_read_per_distinct_value_as_cell_by_cell():
+    """A long text column is parsed once per distinct value; every cell gets what it gets when
+    short pieces of the column are parsed cell by cell (the path below 1,000 rows)."""
+    cells = ["Face to Face", " phone call ", "", "#N/A", None, "Webinar", "yes", " X ", "Closed Won", "no"]
+    long = pd.Series(cells * 150, dtype="str")
+    for parse in (cleaning.parse_activity_type, cleaning.parse_status, cleaning.parse_contact_role,
+                  cleaning.parse_bool, cleaning.parse_text):
+        whole = parse(long)
+        pieces = [parse(long.iloc[i:i + 500]) for i in range(0, len(long), 500)]
+        assert whole.values.equals(pd.concat([p.values for p in pieces])), parse.__name__
+        assert whole.bad.equals(pd.concat([p.bad for p in pieces])), parse.__name__
+    kinds = cleaning.parse_activity_type(long).values
+    assert kinds.iloc[0] == "meeting" and kinds.iloc[1] == "phone" and kinds.iloc[5] == "presentation"
+    assert kinds.iloc[2:5].isna().all()
+    flags = cleaning.parse_bool(long)
+    assert flags.values.iloc[6] == True and flags.values.iloc[9] == False and flags.bad.iloc[0]  # noqa: E712

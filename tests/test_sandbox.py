@@ -147,6 +147,17 @@ def test_worker_returns_the_same_dataset_as_reading_in_process():
     assert ingest_isolated(files).fingerprint == ingest(files).fingerprint
 
 
+def test_worker_sends_the_tables_one_by_one_and_they_come_back_whole():
+    """The Dataset crosses as a shell and one table at a time: the same tables in the same order,
+    with their dtypes, and the same issues and sources."""
+    files = [("sales.csv", SALES), ("bad.csv", b"date,rep,revenue\n2024-01-05,Ann,lots\n")]
+    got, want = ingest_isolated(files), ingest(files)
+    assert list(got.tables) == list(want.tables) and len(got.tables) > 1
+    for name, table in want.tables.items():
+        assert got.tables[name].dtypes.equals(table.dtypes) and got.tables[name].equals(table)
+    assert got.issues.equals(want.issues) and got.sources == want.sources
+
+
 def test_a_readers_message_comes_back_unchanged():
     files = [("notes.csv", b"\x00\x01\x02" * 500)]
     with pytest.raises(UserError) as in_process:

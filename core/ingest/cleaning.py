@@ -425,6 +425,7 @@ _TRUE = ("yes", "y", "true", "t", "1", "x", "✓", "✔", "planned")
 _FALSE = ("no", "n", "false", "f", "0", "unplanned", "not planned")
 
 
+@_per_distinct
 def parse_bool(s: pd.Series) -> Parsed:
     """yes/no, true/false, 1/0, y/n and a ticked "x" as a nullable boolean."""
     text = to_text(s).str.lower()
@@ -443,9 +444,26 @@ def parse_zip(s: pd.Series) -> Parsed:
     return Parsed(values.astype("str"), text.notna() & values.isna())
 
 
+@_per_distinct
 def parse_text(s: pd.Series) -> Parsed:
     text = to_text(s)
     return Parsed(text, pd.Series(False, index=s.index))
+
+
+# Raw cells to labels, run once per distinct value of a long text column (each reads one cell alone).
+@_per_distinct
+def parse_activity_type(s: pd.Series) -> Parsed:
+    return Parsed(activity_type(to_text(s)), pd.Series(False, index=s.index))
+
+
+@_per_distinct
+def parse_status(s: pd.Series) -> Parsed:
+    return Parsed(normalise_status(to_text(s)), pd.Series(False, index=s.index))
+
+
+@_per_distinct
+def parse_contact_role(s: pd.Series) -> Parsed:
+    return contact_role(to_text(s))
 
 
 # --------------------------------------------------------------------------------------- labels

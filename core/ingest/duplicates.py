@@ -3,10 +3,12 @@
 kept and warned."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from core.engine.rows import duplicated_rows
+from core.engine.rows import row_key
 from core.ingest.report import issue_rows
 from core.schema import TABLES
 
@@ -24,20 +26,21 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
-    twins = duplicated_rows(frame, [*cols, "_others"] if "_others" in frame else cols, keep=False)
-    if twins.any():
-        every = [*cols, "_others"] if "_others" in frame else cols
-        group = frame[twins]
-        first = group.groupby(every, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-        extra = duplicated_rows(group, every, keep="first")
+    # Rows whose loaded values may repeat: the only ones that can be duplicates of either kind.
+    maybe = np.flatnonzero(pd.Series(row_hash(frame, cols)).duplicated(keep=False).to_numpy())
+    at, key = equal_rows(frame, maybe, [*cols, "_others"] if "_others" in frame else cols)
+    if len(at):
+        group = frame.iloc[at]
+        first = group.groupby(key, sort=False)[["_source", "_row"]].transform("first")
+        extra = pd.Series(key).duplicated(keep="first").to_numpy()
         for src, part in group[extra].groupby("_source", sort=False):
             f = first.loc[part.index]
             issues.append(issue_rows(name, src, part["_row"], "", "exact duplicate row (the same in every "
                                      "column of the file); kept once",
                                      "same as row " + f["_row"].astype("str") + " of " + f["_source"],
                                      "duplicate"))
-        drop[np.flatnonzero(twins.to_numpy())[extra.to_numpy()]] = True
-    issues.extend(_near_duplicates(name, frame, drop, unmapped))
+        drop[at[extra]] = True
+    issues.extend(_near_duplicates(name, frame, maybe[~drop[maybe]], unmapped))
     if table.key:
         # The first row of each id is never an exact duplicate (its twin would come before it).
         key = frame[table.key]
@@ -55,22 +58,20 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     return kept.reset_index(drop=True), issues
 
 
-def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
+def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,
                      unmapped: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
     """Rows the same in every loaded column but not in the source (a column that is not loaded,
     such as an invoice number or a currency, or a label read into the same value, such as two
     attendee types both read as "user"): different rows, both kept; each one warned with the row
-    it resembles, so a person can check."""
+    it resembles, so a person can check. `maybe`: the positions of the kept rows that may be so."""
     if "_others" not in frame:
         return []
-    cols = TABLES[name].column_names
-    kept = frame[~drop] if drop.any() else frame
-    alike = kept.duplicated(cols, keep=False)
-    if not alike.any():
+    at, key = equal_rows(frame, maybe, TABLES[name].column_names)
+    if not len(at):
         return []
-    group = kept[alike]
-    first = group.groupby(cols, dropna=False, sort=False)[["_source", "_row"]].transform("first")
-    later = group.duplicated(cols, keep="first")
+    group = frame.iloc[at]
+    first = group.groupby(key, sort=False)[["_source", "_row"]].transform("first")
+    later = pd.Series(key).duplicated(keep="first").to_numpy()
     issues = []
     for src, part in group[later].groupby("_source", sort=False):
         f = first.loc[part.index]
@@ -82,3 +83,37 @@ def _near_duplicates(name: str, frame: pd.DataFrame, drop: np.ndarray,
                                  "row entered twice",
                                  "same as row " + f["_row"].astype("str") + " of " + f["_source"], "warning"))
     return issues
+
+
+def row_hash(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
+    """A 64-bit hash of each row's values in `cols` (missing values equal to each other): each column
+    factorized once, its codes folded into the row's hash. Equal rows hash alike; unequal rows almost
+    never do, and equal_rows compares the rows that share a hash value by value."""
+    out = np.zeros(len(frame), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in cols:
+            codes, _ = pd.factorize(frame[col], use_na_sentinel=False)
+            out = out * _GOLDEN + codes.astype(np.uint64)
+    return _mix(out)
+
+
+def equal_rows(frame: pd.DataFrame, maybe: np.ndarray, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Of the rows at positions `maybe` (ascending), those equal in `cols` to another of them, in
+    order, and for each a key equal exactly when the rows are (compared value by value)."""
+    if not len(maybe):
+        return maybe, np.zeros(0, dtype=np.int64)
+    key = row_key(frame.iloc[maybe], cols)
+    equal = pd.Series(key).duplicated(keep=False).to_numpy()
+    return maybe[equal], key[equal]
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the input spread over the output, element-wise."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        mixed: np.ndarray = x ^ (x >> np.uint64(31))
+    return mixed

@@ -116,7 +116,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
     unmapped = tuple(m.source_column for m in matches if not m.canonical)
     frame["_others"] = _source_key(data, matches)
-    frame = frame[~reject]
+    if reject.any():                 # a mask copies every column, even when it keeps them all
+        frame = frame[~reject]
     frame["_source"] = src
     frame["_row"] = frame.index.astype("int64")
     frame.attrs["unmapped"] = {src: unmapped}
@@ -138,14 +139,13 @@ def _parse_column(col: Column, raw: pd.Series) -> cleaning.Parsed:
         return cleaning.parse_number(raw)
     if col.dtype == BOOL:
         return cleaning.parse_bool(raw)
-    text = cleaning.to_text(raw)
     if col.name == "activity_type":
-        return cleaning.Parsed(cleaning.activity_type(text), pd.Series(False, index=raw.index))
+        return cleaning.parse_activity_type(raw)
     if col.name == "status":
-        return cleaning.Parsed(cleaning.normalise_status(text), pd.Series(False, index=raw.index))
+        return cleaning.parse_status(raw)
     if col.name == "contact_role":
-        return cleaning.contact_role(text)
-    return cleaning.Parsed(text, pd.Series(False, index=raw.index))
+        return cleaning.parse_contact_role(raw)
+    return cleaning.parse_text(raw)
 
 
 def _date_limits(col: Column, values: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, str]:
@@ -305,8 +305,19 @@ def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarra
     key = np.full(len(data), int.from_bytes(hashlib.blake2b(names.encode(), digest_size=8).digest(), "little"),
                   dtype=np.uint64)
     for *_, src in ordered:
-        key = key * np.uint64(0x9E3779B97F4A7C15) + _text_hash(cleaning.to_text(data[src]))
+        key = key * np.uint64(0x9E3779B97F4A7C15) + _cell_hash(data[src])
     return key
+
+
+def _cell_hash(raw: pd.Series) -> np.ndarray:
+    """_text_hash of each cell as text; a text or typed column is hashed once per distinct value
+    (dates, labels and ids repeat: a few thousand values in millions of cells), workbook cells
+    (object columns, where 1, 1.0 and True are one value to a hash table) cell by cell."""
+    if raw.dtype == object or len(raw) < 1000:
+        return _text_hash(cleaning.to_text(raw))
+    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    hashed: np.ndarray = _text_hash(cleaning.to_text(pd.Series(uniq, dtype=raw.dtype)))[codes]
+    return hashed
 
 
 def _kept_as_written(canonical: str | None) -> bool:

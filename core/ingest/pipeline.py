@@ -85,12 +85,14 @@ def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict[str, Any] | None
         if name in pieces:
             tables[name], dup_issues = combine(name, pieces.pop(name))
             issues.extend(dup_issues)
+            give_back_memory()
     extra_sources = link(tables, issues)
     if not has_rows(tables, "sales") and not has_rows(tables, "opportunities"):
         raise UserError(nothing_to_sell(drafts))
     sources = finish_sources(drafts, tables) + extra_sources
     issues_frame = pd.concat([empty_issues(), *issues], ignore_index=True) if issues else empty_issues()
     final = {name: _canonical(name, tables.pop(name)) for name in list(tables)}
+    give_back_memory()
     return Dataset(tables=final, issues=issues_frame.astype({"Row": "Int64"}), sources=sources)
 
 
@@ -111,12 +113,41 @@ def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd
             failed_issues.append(issue_rows(None, name, None, None, str(err), "", "rejected"))
             failed.append(SourceDraft(False, name, None, notes=[str(err)]))
             continue
+        finally:
+            del data                        # the sheets hold their own copy of the cells
         count = len(read)
         while read:
             sheet = read.pop(0)
             sheet.sheet_count = count
             drafts.append(_load_one(sheet, chosen, today, pieces, issues))
+            del sheet                       # its raw cells: freed before the next file is read
+        give_back_memory()
     return failed + drafts, failed_issues + issues
+
+
+def give_back_memory() -> None:
+    """Return the memory freed by the last file to the system: pyarrow's pool and the C heap keep it
+    for later otherwise, so a big file's raw cells would still count in the process's size (at 1,000
+    reps the worker held 1.3 GB for 0.8 GB of live data when it handed the Dataset over)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    """glibc, for malloc_trim (None elsewhere: musl, macOS, Windows)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp,

@@ -280,7 +280,8 @@ def _arrow_grid(raw: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
 
     `raw` is the text as UTF-8 and `head` its first 65,536 characters. Returns None when any
     record is ragged (titles, footers, blank lines) or the bytes are not valid UTF-8, so the
-    careful path reads it instead and every such row keeps its place and number.
+    careful path reads it instead and every such row keeps its place and number. Columns are read
+    as large_string, the layout of pandas' text columns: no copy when the grid becomes a DataFrame.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -302,7 +303,7 @@ def _arrow_grid(raw: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                               ignore_empty_lines=False,
                                               invalid_row_handler=set_apart),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=False))
     except (pa.ArrowInvalid, ValueError):
         return None

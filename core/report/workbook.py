@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, time
 from io import BytesIO
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 
 import numpy as np
 import pandas as pd
@@ -454,9 +454,10 @@ def _trend_chart(wb: Workbook, data: SummaryData) -> LineChart | None:
 # ---------------------------------------------------------------------------------------------
 
 def _reproducible_zip(wb: Workbook) -> bytes:
-    """Save without openpyxl's 'modified = now' and with fixed zip entry timestamps."""
+    """Save without openpyxl's 'modified = now' and with fixed zip entry timestamps. The first
+    archive is only read back, so it is stored uncompressed (compressed once, not twice)."""
     raw = BytesIO()
-    with ZipFile(raw, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+    with ZipFile(raw, "w", ZIP_STORED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).write_data()
     out = BytesIO()
     with ZipFile(BytesIO(raw.getvalue())) as src, ZipFile(out, "w", ZIP_DEFLATED) as dst:
