@@ -24,10 +24,10 @@ from core.settings import Settings
 
 SEEDS = (1, 2, 3)
 PERIOD = parse_period("2026-Q3")
-MIN_ACCURACY = 0.85          # reached: 85-100 % of planted reps below goal over seeds 1-3
+MIN_ACCURACY = 0.85          # reached: 90-95 % of planted reps below goal per seed over seeds 1-3
 MAX_HIGH_ON_HEALTHY = 1      # reached: 0 on every seed tried
 HELD_OUT = ((205, 36, 2), (206, 48, 3))     # (seed, reps, reps planted per cause)
-MIN_PLANTED_RECALL = 0.85    # reached: 87.5 % (named among the rep's causes: 95 %) on HELD_OUT
+MIN_PLANTED_RECALL = 0.90    # reached: 92.5 % (named among the rep's causes: 97.5 %) on HELD_OUT
 RULES_VS_MODEL = 0.30        # team money of the supported causes: rules within ±30 % of the model
 
 

@@ -229,3 +229,65 @@ def test_a_quota_13_percent_above_a_fair_share_of_potential_flags_territory_imba
     assert shares["p_value"].to_numpy() == pytest.approx(
         _peer_test(shares["value"], higher_is_better=False, log=True).to_numpy())
     assert not np.allclose(shares["p_value"], _peer_test(shares["value"], higher_is_better=False))
+
+
+def _monthly_sales(rep: str, account: str, first: str, last: str, every: int = 1,
+                   amount: float = 100.0) -> pd.DataFrame:
+    """`account` buys `amount` from `rep` on the 10th of every `every`-th month from `first` to `last`."""
+    days = pd.date_range(first, last, freq=f"{every}MS") + pd.Timedelta(days=9)
+    return pd.DataFrame({"date": days, "rep_id": rep, "account_id": account, "product": "Stent",
+                         "revenue": amount})
+
+
+def _retention_team() -> Dataset:
+    """Ten reps in 2026-Q3, each with accounts buying 100 every month since July 2024 (27 months up
+    to the period end). R10's accounts A and B stopped after December 2025 (nine quiet months); R9
+    has one account C buying every third month whose last purchase was in June (quiet for the
+    period, as its rhythm often is); the others keep all their accounts."""
+    ids = [f"R{i}" for i in range(1, 11)]
+    sales = [_monthly_sales(r, f"{r}-{a}", "2024-07-01", "2026-09-30") for r in ids for a in ("A", "B", "C", "D")
+             if not (r == "R10" and a in ("A", "B")) and not (r == "R9" and a == "C")]
+    sales += [_monthly_sales("R10", f"R10-{a}", "2024-07-01", "2025-12-31") for a in ("A", "B")]
+    sales += [_monthly_sales("R9", "R9-C", "2024-09-01", "2026-06-30", every=3)]
+    tables = {
+        "reps": pd.DataFrame({"rep_id": ids, "rep_name": ids, "region": "East",
+                              "territory_id": [f"T{i}" for i in range(1, 11)],
+                              "hire_date": pd.Timestamp("2020-01-01")}),
+        "quotas": pd.DataFrame({"rep_id": ids, "period": "2026-Q3", "quota": 1200.0}),
+        "sales": pd.concat(sales, ignore_index=True),
+    }
+    return Dataset(tables=canonical(tables))
+
+
+def test_lost_revenue_share_weighs_accounts_gone_by_their_rhythm_and_share_of_the_rep():
+    from core.diagnostic.causes.customer_retention import PRIOR_LEFT, lost_revenue_share
+
+    lost = lost_revenue_share(_retention_team(), Q3)
+    assert lost["R1"] == pytest.approx(0.0)
+    # R10: A and B each 1,800 of the rep's 7,200 over their 18 months (weight 0.25, gone for nine
+    # months: left for certain); C and D each 2,700 of 9,000 over 27 months (weight 0.30).
+    assert lost["R10"] == pytest.approx(0.5 / 1.1, rel=1e-6)
+    # R9: C bought in 8 of the 22 months of its span and is quiet for 3; C weighs 800 of the rep's
+    # 7,400 over those 22 months, A, B and D each 2,700 of 8,900 over 27 months.
+    quiet = (1 - 8 / 22) ** 3
+    left = PRIOR_LEFT / (PRIOR_LEFT + (1 - PRIOR_LEFT) * quiet)
+    w_c, w_other = 800 / 7400, 2700 / 8900
+    assert lost["R9"] == pytest.approx(w_c * left / (w_c + 3 * w_other), rel=1e-6)
+    assert lost["R9"] < 0.01
+
+
+def test_customer_retention_flags_the_rep_who_lost_customers_not_the_steady_ones():
+    from core.diagnostic.impact import drivers
+
+    table = signals(_retention_team(), Q3, Settings())
+    t = table[table["cause"] == "customer_retention"].set_index(["rep_id", "signal"])
+    r10 = t.loc[("R10", "lost_revenue_share")]
+    assert r10["test"] == "peer z-test" and r10["flagged"]
+    assert r10["value"] > r10["threshold"]
+    lost = t.xs("lost_revenue_share", level="signal")
+    assert set(lost.index[lost["flagged"]]) == {"R10"}
+    # R9's now-and-then account quiet for the quarter counts in the period's account churn (a
+    # signal beside the driver), but names no cause: only R10 has customer retention flagged.
+    assert t.loc[("R9", "churn_rate"), "value"] == pytest.approx(0.25)
+    _, cause_flagged = drivers(table, pd.Index([f"R{i}" for i in range(1, 11)]))
+    assert set(cause_flagged.index[cause_flagged["customer_retention"]]) == {"R10"}
