@@ -166,10 +166,11 @@ def deck_parser() -> argparse.ArgumentParser:
 
 def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[str, Any]) -> Dataset:
     """Files, folders, DuckDB files and connection URLs read in a worker process within a memory and time budget,
-    so a bad file stops its own worker in seconds (core.ingest.sandbox)."""
-    from core.ingest.sandbox import ingest_inputs_isolated
+    so a bad file stops its own worker in seconds (core.ingest.sandbox); the memory budget is the
+    machine's (Budget.for_machine), not one web upload's."""
+    from core.ingest.sandbox import Budget, ingest_inputs_isolated
 
-    return ingest_inputs_isolated(inputs, table_map, options)
+    return ingest_inputs_isolated(inputs, table_map, options, Budget.for_machine())
 
 
 @dataclass(frozen=True)

@@ -169,8 +169,22 @@ def test_a_readers_message_comes_back_unchanged():
 
 def test_a_read_past_its_memory_budget_is_stopped_with_a_plain_message():
     book = unnumbered_cells_workbook(26 * 200_000)       # 5.2 M cells: ~1 GB to lay out
-    with pytest.raises(UserError, match="memory one upload may use"):
+    with pytest.raises(UserError, match="memory one read may use, so it was stopped. Upload the data as CSV"):
         ingest_isolated([("big.xlsx", book)], budget=Budget(memory_bytes=40 << 20))
+
+
+def test_the_machines_owner_reads_within_the_machines_memory_and_is_told_what_to_do(monkeypatch):
+    """The command line and the administrator's source read the owner's data on the owner's machine:
+    3/4 of its memory (a 3,000-rep CSV folder needed more than an upload's 4 GB), never less than an
+    upload's budget, and advice that fits (not 'upload as CSV' for a folder of CSVs)."""
+    monkeypatch.setattr(sandbox, "_machine_memory", lambda: 24 << 30)
+    assert Budget.for_machine().memory_bytes == 18 << 30
+    monkeypatch.setattr(sandbox, "_machine_memory", lambda: 2 << 30)
+    assert Budget.for_machine().memory_bytes == sandbox.MEMORY_BUDGET
+    own = Budget(memory_bytes=40 << 20, advice=Budget.for_machine().advice)
+    with pytest.raises(UserError, match="machine with more memory") as stopped:
+        ingest_isolated([("big.xlsx", unnumbered_cells_workbook(26 * 200_000))], budget=own)
+    assert "Upload" not in str(stopped.value)
 
 
 def test_a_read_past_its_time_budget_is_stopped_with_a_plain_message():

@@ -28,7 +28,7 @@ import streamlit as st
 
 from core.dataset import Dataset
 from core.errors import UserError
-from core.ingest.sandbox import ingest_inputs_isolated
+from core.ingest.sandbox import Budget, ingest_inputs_isolated
 from core.ingest.sources import ConfiguredSource, TableMap, configured_source, source_signature
 from core.settings import Settings
 from ui.state import prewarm, sample_dataset, settings
@@ -93,7 +93,7 @@ def default_data(chosen: Settings) -> Opened:
 def _read(signature: str, _source: ConfiguredSource, _options: dict[str, Any]) -> Dataset:
     """The source read once per signature (its content and the ingest options) in a worker process."""
     table_map = TableMap.read(_source.table_map) if _source.table_map else None
-    ds = ingest_inputs_isolated([_source.data], table_map, _options)
+    ds = ingest_inputs_isolated([_source.data], table_map, _options, Budget.for_machine())   # no upload limit
     prewarm(ds, settings())
     return ds
 

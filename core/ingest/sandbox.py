@@ -58,13 +58,27 @@ class OutOfTime(UserError):
     """A read stopped at its time budget (the same file may be read in time on a quieter server)."""
 
 
+UPLOAD_ADVICE = "Upload the data as CSV files, or split it into smaller files (by year or region)."
+MACHINE_SHARE = 0.75        # of this machine's memory, for data its owner reads (CLI, administrator's source)
+MACHINE_ADVICE = ("Read it on a machine with more memory, or a part at a time (fewer files, a year or "
+                  "a region each).")
+
+
 @dataclass(frozen=True)
 class Budget:
     """What one read may use: bytes of memory and seconds (None: TIME_BUDGET_S plus
-    TIME_PER_MB_S per MB of input)."""
+    TIME_PER_MB_S per MB of input), and what to tell the user when it is not enough."""
 
     memory_bytes: int = MEMORY_BUDGET
     seconds: float | None = None
+    advice: str = UPLOAD_ADVICE
+
+    @classmethod
+    def for_machine(cls) -> Budget:
+        """For data the machine's owner reads (the command line, the administrator's source): a
+        share of the machine's memory rather than one web upload's 4 GB, which a 3,000-rep CSV
+        folder already needs; never less than the upload budget."""
+        return cls(max(MEMORY_BUDGET, int(MACHINE_SHARE * _machine_memory())), advice=MACHINE_ADVICE)
 
     def seconds_for(self, size_bytes: int) -> float:
         if self.seconds is not None:
@@ -124,7 +138,7 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
         sender.close()
         try:
             if not receiver.poll(seconds * WALL_FACTOR):
-                raise OutOfTime(_too_slow(names, seconds))
+                raise OutOfTime(_too_slow(names, seconds, budget.advice))
             kind, value = _receive(receiver)
         except EOFError:            # the worker died without answering: its CPU limit, or out of memory
             kind, value = "died", None
@@ -135,14 +149,14 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
             receiver.close()
     if kind == "died":
         if worker.exitcode == -signal.SIGXCPU:
-            raise OutOfTime(_too_slow(names, seconds))
+            raise OutOfTime(_too_slow(names, seconds, budget.advice))
         kind = "memory"             # died in native code past its address-space limit
     if kind == "ok":
         return cast(Dataset, value)         # what the worker sent: fn's result
     if kind == "user":
         raise UserError(value)
     if kind == "memory":
-        raise UserError(_too_big(names, budget.memory_bytes))
+        raise UserError(_too_big(names, budget.memory_bytes, budget.advice))
     raise RuntimeError(f"reading the files failed in the worker process:\n{value}")
 
 
@@ -305,16 +319,23 @@ def _listing(names: Sequence[str]) -> str:
     return shown or "These files"
 
 
-def _too_big(names: Sequence[str], memory_bytes: int) -> str:
+def _too_big(names: Sequence[str], memory_bytes: int, advice: str) -> str:
     return (f"{_listing(names)}: reading {'it' if len(names) == 1 else 'them'} needs more than the "
-            f"{_amount(memory_bytes)} of memory one upload may use, so it was stopped. "
-            "Upload the data as CSV files, or split it into smaller files (by year or region).")
+            f"{_amount(memory_bytes)} of memory one read may use, so it was stopped. {advice}")
+
+
+def _machine_memory() -> int:
+    """This machine's physical memory in bytes (the upload budget where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return MEMORY_BUDGET
 
 
 def _amount(size: int) -> str:
     return f"{size / (1 << 30):.0f} GB" if size >= 1 << 30 else f"{size / (1 << 20):.0f} MB"
 
 
-def _too_slow(names: Sequence[str], seconds: float) -> str:
-    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds of computing, so it was stopped. "
-            "Upload the data as CSV files, or split it into smaller files (by year or region).")
+def _too_slow(names: Sequence[str], seconds: float, advice: str) -> str:
+    return (f"{_listing(names)}: reading took longer than {seconds:.3g} seconds of computing, so it was "
+            f"stopped. {advice}")
