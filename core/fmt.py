@@ -1,6 +1,7 @@
 """Numbers in words people read: money, percentages, counts — and "n/a" for anything missing."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -136,3 +137,27 @@ def readable_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(values) and (values.dropna().dt.normalize() == values.dropna()).all():
             out[col] = values.dt.strftime("%Y-%m-%d").fillna("")
     return out
+
+
+# How core names its statistical methods, in words a sales director reads (core's own strings stay
+# as they are for the tests; every page, the workbook and the deck show these words).
+_RULES_FEW = re.compile(r"\brules \((\d+) (reps|months): too few for a model\)")
+_OLS = re.compile(r"\bmodel: OLS\b")
+_METHOD_WORDS = (("rules (team-level measure)", "rule of thumb (a measure of the whole team)"),
+                 ("mixed model (per-rep slope)", "a model across the team with each rep's own trend"),
+                 ("per-rep fit", "a trend fitted to the rep's own ratings"),
+                 ("too few assessments", "too few ratings for a trend"))
+
+
+def method_words(text: str) -> str:
+    """A method description from core in plain words: "rules (11 reps: too few for a model)" →
+    "rules of thumb (only 11 reps, too few to fit a model)"; text it does not know is unchanged."""
+    def few(m: re.Match[str]) -> str:
+        count, what = int(m.group(1)), m.group(2)
+        return ("rules of thumb (no " + what + " to fit a model on)" if count == 0
+                else f"rules of thumb (only {count} {what}, too few to fit a model)")
+
+    text = _OLS.sub("a regression (least squares)", _RULES_FEW.sub(few, text))
+    for raw, words in _METHOD_WORDS:
+        text = text.replace(raw, words)
+    return text

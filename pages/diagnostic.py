@@ -7,13 +7,13 @@ import streamlit as st
 
 from core.dataset import Scope
 from core.diagnostic import findings as diagnostics
-from core.fmt import CAUSE_STATES, NA, cause_label, cause_labels, table_label
+from core.fmt import CAUSE_STATES, NA, cause_label, cause_labels, method_words, table_label
 from core.kpis import metrics
 from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
 from ui.state import cached_call, context, not_available, page_caption
-from ui.text import md, method_words
+from ui.text import md
 from ui.whatif import what_if_section
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}

@@ -6,12 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.fmt import NA, table_label
+from core.fmt import NA, method_words, table_label
 from core.kpis import metrics
 from core.people import competency as comp
 from ui.charts import fmt_num, style
 from ui.state import cached_call, context, not_available
-from ui.text import md, method_words
+from ui.text import md
 
 MAX_ROWS = 60
 SORTS = {"Largest total shortfall first": ("shortfall", False), "Name": ("rep_name", True),

@@ -6,10 +6,10 @@ import math
 
 import plotly.graph_objects as go
 
+from core.fmt import method_words
 from core.people import competency as comp
 from ui.charts import slanted_names, target_line, trend_words
 from ui.state import missing_text
-from ui.text import method_words
 
 
 def test_methods_in_plain_words():

@@ -17,7 +17,7 @@ import pandas as pd
 from core.dataset import Dataset, Scope
 from core.diagnostic import findings as diagnostics
 from core.diagnostic import whatif
-from core.fmt import cause_label, fmt_money, table_label
+from core.fmt import cause_label, fmt_money, method_words, table_label
 from core.ingest import currency
 from core.kpis import compare as comparison
 from core.kpis import forecast
@@ -176,7 +176,8 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     waterfall = diagnosis.waterfall.rename(columns={"step": "Step", "amount": "Amount"})[["Step", "Amount"]]
     sheets = {
         "Rep scorecard": _scorecard(kpis, diagnosis.reps),
-        "Findings": _shape(diagnosis.findings.sort_values("rank"), FINDINGS),
+        "Findings": _shape(diagnosis.findings.sort_values("rank")
+                           .assign(confidence=lambda f: f["confidence"].map(method_words)), FINDINGS),
         "Rep diagnosis": _rep_diagnosis(diagnosis),
         "Territories": territories,
         "Competencies": competencies,
@@ -203,7 +204,7 @@ def collect(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
         waterfall=(waterfall.iloc[:0] if quota_note else waterfall).reset_index(drop=True),
         top_findings=_top_findings(diagnosis.findings),
         notes=notes + _not_assessed(diagnosis.not_assessed),
-        method=diagnosis.method,
+        method=method_words(diagnosis.method),
         sheets=sheets,
         missing=missing,
         columns={name: columns[name] for name in sheets},
