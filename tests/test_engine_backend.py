@@ -18,27 +18,18 @@ from core.cli import main  # noqa: E402
 from core.engine.backend import backend_month_parts, is_url, shown  # noqa: E402
 from core.engine.parts import MONTH_ADDITIVE, period_sums  # noqa: E402
 from core.errors import UserError  # noqa: E402
-from core.ingest.pipeline import ingest_paths  # noqa: E402
 from core.ingest.sources import TableMap, ingest_inputs  # noqa: E402
 from core.kpis.inputs import whole_roster  # noqa: E402
 from core.kpis.metrics import rep_kpis  # noqa: E402
 from core.kpis.parts import period_parts  # noqa: E402
-from core.sample.team import generate, write_workbook  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from tests import test_sources as file_inputs  # noqa: E402
 from tests.ingest_helpers import assert_rows_accounted  # noqa: E402
 from tests.test_sources import PERIOD, _database, _same_kpis  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def tables() -> dict[str, pd.DataFrame]:
-    return generate(n_reps=6, years=1.2, seed=5).tables
-
-
-@pytest.fixture(scope="module")
-def workbook_kpis(tables, tmp_path_factory) -> pd.DataFrame:
-    path = tmp_path_factory.mktemp("book") / "team.xlsx"
-    write_workbook(tables, path)
-    return rep_kpis(ingest_paths([path]), PERIOD, Settings())
+# The same 6-rep team and its workbook's KPIs as the file-input tests (their fixtures, not a copy).
+tables = file_inputs.tables
+workbook_kpis = file_inputs.workbook_kpis
 
 
 @pytest.fixture(scope="module")
