@@ -69,6 +69,11 @@ def fmt_num(x: Any, digits: int = 1) -> str:
     return NA if is_missing(x) else f"{float(x):,.{digits}f}"
 
 
+def count_of(n: int, noun: str) -> str:
+    """'1 rep', '5 reps', '1,200 reps': a count with its noun, singular or plural as read."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
+
+
 _BY_UNIT: dict[str, Callable[[float], str]] = {"pct": fmt_pct, "money": fmt_money,
             "ratio": lambda v: f"{v:.2f}".rstrip("0").rstrip(".") + "×",
             "index": lambda v: fmt_num(v, 0), "score": lambda v: fmt_num(v, 0),

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.fmt import count_of
 from core.kpis import metrics
 from ui.charts import fmt_pct, fmt_unit, region_colors, slanted_names, style, target_line
 from ui.state import cached_call, context, missing_text, not_available, page_caption
@@ -106,7 +107,7 @@ else:
                           f"{k.label} ({unit})", height=420), width="stretch")
     missing_reps = len(reps) - len(per_rep)
     if missing_reps:
-        st.caption(f"{missing_reps} rep(s) not shown: n/a (nothing in the period to compute it from).")
+        st.caption(f"{count_of(missing_reps, 'rep')} not shown: n/a (nothing in the period to compute it from).")
 
 # ------------------------------------------------------------------ contact mix
 if not metrics.missing_inputs(ds, "share_user") and reps["share_user"].notna().any():

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.fmt import count_of
 from core.kpis import metrics
 from ui.charts import fmt_money, fmt_num, fmt_pct, fmt_unit, region_colors, slanted_names, style, target_line
 from ui.state import cached_call, context, not_available, page_caption
@@ -143,11 +144,11 @@ def _bars(kpi: str, title: str, y_title: str, scale: float = 1.0, target: float 
         fig.update_yaxes(range=[0, cap])
     st.plotly_chart(style(fig, title, y_title, height=380), width="stretch")
     if cap is not None:
-        st.caption(f"Axis cut at {cap:,.1f}: {int((data[kpi] * scale > cap).sum())} rep(s) above it "
-                   "(hover a bar for its value).")
+        above = int((data[kpi] * scale > cap).sum())
+        st.caption(f"Axis cut at {cap:,.1f}: {count_of(above, 'rep')} above it (hover a bar for its value).")
     if len(data) < len(reps):
-        st.caption(f"{len(reps) - len(data)} rep(s) not shown: n/a ({k.label.lower()} has nothing to "
-                   "compute it from for them).")
+        st.caption(f"{count_of(len(reps) - len(data), 'rep')} not shown: n/a ({k.label.lower()} has nothing "
+                   "to compute it from for them).")
 
 
 _bars("win_rate", f"Win rate per rep, {period.label} (won ÷ closed)", "Win rate (%)", 100, hover="%{y:.0f}%")

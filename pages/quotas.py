@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.fmt import NA, fmt_money
+from core.fmt import NA, count_of, fmt_money
 from core.ingest import currency, quota_rules
 from ui.state import SETTINGS_KEY, context
 
@@ -80,8 +80,9 @@ else:
         st.dataframe(shown, hide_index=True, width="stretch", placeholder=NA)
         no_basis = int(table["quota"].isna().sum())
         if no_basis:
-            st.warning(f"{no_basis} rep(s) have no basis for this rule (no revenue a year earlier or no "
-                       "known potential) and get no quota: set theirs by hand above.")
+            verb = "has" if no_basis == 1 else "have"
+            st.warning(f"{count_of(no_basis, 'rep')} {verb} no basis for this rule (no revenue a year earlier or "
+                       "no known potential) and get no quota: set theirs by hand above.")
         if st.button("Apply these quotas", type="primary"):
             kept = quota_rules.frame_of(current.quotas)
             kept = kept[kept["period"] != period.label]

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from core.fmt import fmt_chance, fmt_money, fmt_num, fmt_pct
+from core.fmt import count_of, fmt_chance, fmt_money, fmt_num, fmt_pct
 
 
 @pytest.mark.parametrize("value, text", [(1_234_567, "$1.23M"), (845_000, "$845k"), (950, "$950"),
@@ -60,3 +60,9 @@ def test_readable_frame_names_columns_and_drops_midnight_times():
     assert out["Hire date"].tolist() == ["2016-01-10", ""]
     assert pd.api.types.is_datetime64_any_dtype(out["Stamp"])     # a real time of day is kept
     assert list(frame.columns) == ["hire_date", "stamp", "rep_id"]  # the input is not changed
+
+
+def test_count_of_reads_singular_and_plural():
+    assert count_of(1, "rep") == "1 rep"
+    assert count_of(0, "rep") == "0 reps"
+    assert count_of(1200, "rep") == "1,200 reps"
