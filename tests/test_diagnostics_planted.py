@@ -161,6 +161,21 @@ def test_rules_and_model_agree_within_30_percent(held_out):
     assert abs(rules_money / model_money - 1) <= RULES_VS_MODEL, (rules_money, model_money)
 
 
+def test_a_planted_territory_carries_its_cut_in_its_quota():
+    """An imbalanced territory is cut to 55-80 % of the potential its quota was set on: its quota per
+    potential in the period sits above every other rep's. (Its quota was once drawn against the team's
+    average potential instead: on seed 106 the territory's and the quota's own spread cancelled the
+    cut and a planted rep's quota came out at 1.01x its fair share, a cause that cost nothing.)"""
+    team = planted_teams.generate(48, 106)
+    t = team.tables
+    quotas = t["quotas"][t["quotas"]["period"] == team.period].groupby("rep_id")["quota"].sum()
+    potential = t["accounts"].groupby("territory_id")["potential"].sum()
+    ratio = quotas / t["reps"].set_index("rep_id")["territory_id"].map(potential).reindex(quotas.index)
+    planted = [r for r, causes in team.causes.items() if "territory_imbalance" in causes]
+    assert len(planted) == 3
+    assert ratio[planted].min() > ratio.drop(planted).max()
+
+
 def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
     d = _diagnose(planted_teams.generate(36, 307, healthy=True))
     severity = d.findings["severity"].value_counts()
