@@ -187,19 +187,18 @@ def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
 
 @pytest.mark.slow
 def test_held_out_teams_recall_per_cause():
-    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 89.6 % overall (named 92.7 %),
-    every cause 9-12 of 12 and named for 10-12 of 12 (the issue's bar of 10 of 12 for every cause
-    and 90 % overall is not reached: customer retention 9 of 12, two of them never flagged, one with
-    more money on activity; no planted rep is left flagged without money)."""
+    """Four held-out 48-rep teams, 12 planted reps per cause: the issue's bar, every cause the primary
+    cause of at least 10 of its 12 reps and 90 % overall. Reached: 93.8 % (named 96.9 %), every
+    cause 10-12 of 12 and named for 11-12 of 12 (bench/RESULTS.md)."""
     rows = []
     for seed in (201, 202, 203, 204):
         team = planted_teams.generate(48, seed)
         rows.append(score_team(team, _diagnose(team).reps))
     rows = pd.concat(rows, ignore_index=True)
     planted = rows[rows["planted"] != "none"]
-    assert planted["hit"].mean() >= 0.875
-    assert planted.groupby("planted")["hit"].mean().min() >= 0.75
-    assert planted.groupby("planted")["named"].mean().min() >= 0.80
+    assert planted["hit"].mean() >= 0.90
+    assert planted.groupby("planted")["hit"].sum().min() >= 10
+    assert planted.groupby("planted")["named"].sum().min() >= 10
 
 
 @pytest.mark.slow
