@@ -210,9 +210,9 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
 
     # Quotas: one per product per rep per quarter, from the territory's potential (for an imbalanced
     # territory, its potential before the cut: the quota was not lowered with it), expected growth,
-    # from the hire quarter on. Drawn against the team's average potential instead (as before), the
-    # territory's own spread and the quota's could cancel the cut: a planted rep's quota came out at
-    # 1.01× its potential's fair share, a "cause" costing nothing.
+    # from the hire quarter on. Drawn against the team's average potential instead, the territory's
+    # own spread and the quota's could cancel the cut: a planted rep's quota came out at 1.01× its
+    # potential's fair share, a "cause" costing nothing.
     quota_base_pot = np.where(imbalance, terr_pot / cut * rng.normal(1.0, 0.04, n_reps), terr_pot)
     plan_growth = growth * rng.normal(1.0, 0.02)
     rep_prod_share = np.stack([np.bincount(acc_rep, acc_pot * affinity[:, p], n_reps) for p in range(n_prod)], 1)
