@@ -152,7 +152,9 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
     acc_pot = rng.lognormal(np.log(60_000), 0.9, len(acc_rep))
     terr_target = 1_800_000 * rng.normal(1.0, 0.07, n_reps)
     imbalance = _active(plan, "territory_imbalance", 1)[:, 0] > 0
-    terr_target[imbalance] *= rng.uniform(0.55, 0.8, imbalance.sum())
+    cut = np.ones(n_reps)                                   # the planted cut of an imbalanced territory
+    cut[imbalance] = rng.uniform(0.55, 0.8, imbalance.sum())
+    terr_target *= cut
     scale = terr_target / np.bincount(acc_rep, acc_pot, n_reps)
     acc_pot *= scale[acc_rep]
     terr_pot = np.bincount(acc_rep, acc_pot, n_reps)
@@ -206,9 +208,12 @@ def generate(n_reps: int = 48, seed: int = 101, per_cause: int = 3, two_cause_sh
     sales = pd.DataFrame({"date": sale_date[ok], "rep_id": ids[acc_rep[a_i[ok]]], "account_id": acc_ids[a_i[ok]],
                           "product": products[p_i[ok]], "revenue": np.round(amount[ok], 2)})
 
-    # Quotas: one per product per rep per quarter, from the territory's potential (or the team's
-    # average potential for an imbalanced territory), expected growth, from the hire quarter on.
-    quota_base_pot = np.where(imbalance, 1_800_000 * rng.normal(1.0, 0.04, n_reps), terr_pot)
+    # Quotas: one per product per rep per quarter, from the territory's potential (for an imbalanced
+    # territory, its potential before the cut: the quota was not lowered with it), expected growth,
+    # from the hire quarter on. Drawn against the team's average potential instead, the territory's
+    # own spread and the quota's could cancel the cut: a planted rep's quota came out at 1.01× its
+    # potential's fair share, a "cause" costing nothing.
+    quota_base_pot = np.where(imbalance, terr_pot / cut * rng.normal(1.0, 0.04, n_reps), terr_pot)
     plan_growth = growth * rng.normal(1.0, 0.02)
     rep_prod_share = np.stack([np.bincount(acc_rep, acc_pot * affinity[:, p], n_reps) for p in range(n_prod)], 1)
     rep_prod_share /= rep_prod_share.sum(1, keepdims=True)

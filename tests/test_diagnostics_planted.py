@@ -161,6 +161,21 @@ def test_rules_and_model_agree_within_30_percent(held_out):
     assert abs(rules_money / model_money - 1) <= RULES_VS_MODEL, (rules_money, model_money)
 
 
+def test_a_planted_territory_carries_its_cut_in_its_quota():
+    """An imbalanced territory is cut to 55-80 % of the potential its quota was set on: its quota per
+    potential in the period sits above every other rep's. (Its quota was once drawn against the team's
+    average potential instead: on seed 106 the territory's and the quota's own spread cancelled the
+    cut and a planted rep's quota came out at 1.01x its fair share, a cause that cost nothing.)"""
+    team = planted_teams.generate(48, 106)
+    t = team.tables
+    quotas = t["quotas"][t["quotas"]["period"] == team.period].groupby("rep_id")["quota"].sum()
+    potential = t["accounts"].groupby("territory_id")["potential"].sum()
+    ratio = quotas / t["reps"].set_index("rep_id")["territory_id"].map(potential).reindex(quotas.index)
+    planted = [r for r, causes in team.causes.items() if "territory_imbalance" in causes]
+    assert len(planted) == 3
+    assert ratio[planted].min() > ratio.drop(planted).max()
+
+
 def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
     d = _diagnose(planted_teams.generate(36, 307, healthy=True))
     severity = d.findings["severity"].value_counts()
@@ -172,19 +187,18 @@ def test_a_healthy_team_of_the_second_generator_raises_no_alarm():
 
 @pytest.mark.slow
 def test_held_out_teams_recall_per_cause():
-    """Four held-out 48-rep teams, 12 planted reps per cause. Reached: 89.6 % overall (named 92.7 %),
-    every cause 9-12 of 12 and named for 10-12 of 12 (the issue's bar of 10 of 12 for every cause
-    and 90 % overall is not reached: customer retention 9 of 12, two of them never flagged, one with
-    more money on activity; no planted rep is left flagged without money)."""
+    """Four held-out 48-rep teams, 12 planted reps per cause: the issue's bar, every cause the primary
+    cause of at least 10 of its 12 reps and 90 % overall. Reached: 93.8 % (named 96.9 %), every
+    cause 10-12 of 12 and named for 11-12 of 12 (bench/RESULTS.md)."""
     rows = []
     for seed in (201, 202, 203, 204):
         team = planted_teams.generate(48, seed)
         rows.append(score_team(team, _diagnose(team).reps))
     rows = pd.concat(rows, ignore_index=True)
     planted = rows[rows["planted"] != "none"]
-    assert planted["hit"].mean() >= 0.875
-    assert planted.groupby("planted")["hit"].mean().min() >= 0.75
-    assert planted.groupby("planted")["named"].mean().min() >= 0.80
+    assert planted["hit"].mean() >= 0.90
+    assert planted.groupby("planted")["hit"].sum().min() >= 10
+    assert planted.groupby("planted")["named"].sum().min() >= 10
 
 
 @pytest.mark.slow

@@ -103,6 +103,9 @@ def test_causes_the_model_finds_no_effect_for_are_not_supported():
         e = model.effects[cause]
         assert not e.supported and e.elasticity == 0.0 and e.high == 0.0
         assert impact.NO_EFFECT in e.source
+    # the reps it was looked for on: activity has a (small) value for every rep, pipeline for none
+    assert model.effects["activity_shortfall"].source.endswith("(24 of 24 reps flagged)")
+    assert "flagged" not in model.effects["pipeline"].source
 
 
 def test_a_wrong_signed_effect_is_not_supported():

@@ -127,6 +127,10 @@ def fit(data: pd.DataFrame) -> Model:
         beta, p_two = float(res.params[i]), float(res.pvalues[i])
         if beta < 0 and p_two / 2 < SUPPORT_P:
             effects[cause] = Effect(-beta, max(0.0, -float(ci[i, 1])), -float(ci[i, 0]), text)
+        else:   # say how many reps the model had for it: an effect on two reps is hard to tell from noise
+            flagged = int((x[cause] > 0).sum())
+            effects[cause] = Effect(0.0, 0.0, 0.0, f"model: {NO_EFFECT} ({flagged} of {n_reps} reps flagged)",
+                                    supported=False)
     return Model("model", text, n_obs, n_reps, n_months, effects)
 
 
