@@ -113,6 +113,8 @@ def test_no_quotas_says_so():
     ds = small_team().without("quotas")
     d = diagnose(ds, Q3, Settings())
     assert d.method.startswith("no quotas: upload quotas")
+    assert "no money is estimated without a gap" in d.method
+    assert "rules of thumb" not in d.method and "model" not in d.method.split(";")[1]
     assert (d.reps["primary_cause"] == "n/a").all()
     assert d.findings.empty
 

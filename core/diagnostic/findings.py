@@ -341,7 +341,8 @@ def _method(model: impact.Model, table: pd.DataFrame, settings: Settings, no_quo
     unsupported = [CAUSES[c].label.lower() for c in blamed() if not model.effects[c].supported
                    and table.loc[table["cause"] == c, "flagged"].any()]
     none = f"; {', '.join(unsupported)}: {impact.NO_EFFECT} (no money)" if unsupported else ""
-    return (f"{no_quota}{model.confidence}{none}; signals against targets and the reps at goal: "
+    money = f"{model.confidence}{none}" if not no_quota else "no money is estimated without a gap to explain"
+    return (f"{no_quota}{money}; signals against targets and the reps at goal: "
             f"{tested} tests over all reps and signals, false alarms controlled at "
             f"{fmt_pct(settings.thresholds.false_discovery_rate)} (Benjamini–Hochberg), {rules} flags from "
             "rules without a test (their value beyond the threshold and the reps at goal). "
