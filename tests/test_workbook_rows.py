@@ -19,7 +19,7 @@ from core.report.workbook import build_workbook
 def _with_openpyxl_cells(data: SummaryData, monkeypatch: pytest.MonkeyPatch) -> bytes:
     """The workbook with every data row written through openpyxl cells (as dates always are)."""
     with monkeypatch.context() as m:
-        m.setattr(workbook._Body, "of", classmethod(lambda cls, ws, values, text: None))
+        m.setattr(workbook._Body, "of", classmethod(lambda cls, ws, values: None))
         return build_workbook(data)
 
 

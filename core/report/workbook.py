@@ -101,7 +101,7 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryDa
     cleaned, text = _clean_text(frame)
     values = cleaned.astype(object).where(cleaned.notna(), None)
     n = len(frame)
-    body = _Body.of(ws, values, text) if n and "Unit" not in headers else None
+    body = _Body.of(ws, values) if n and "Unit" not in headers else None
     if body is None:
         for row in values.itertuples(index=False, name=None):
             ws.append(row)
@@ -476,8 +476,8 @@ def _trend_chart(wb: Workbook, data: SummaryData) -> LineChart | None:
 # Data rows written as XML when the workbook is saved
 # ---------------------------------------------------------------------------------------------
 
-# Python type of a value → openpyxl's cell type (openpyxl.cell.cell._TYPES; None is an empty number).
-_CELL_TYPES: dict[type, str] = {float: "n", int: "n", bool: "b", str: "s", type(None): "n"}
+# The Python types of the values `_Body` writes (those openpyxl types as numbers, booleans and text).
+_WRITTEN_TYPES = frozenset({float, int, bool, str, type(None)})
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _UNWRITABLE = re.compile("[\ufffe\uffff]")   # lxml refuses them: such a sheet goes through openpyxl
 MAX_CELL_TEXT = 32767                        # openpyxl cuts longer text (Excel's limit)
@@ -499,13 +499,13 @@ class _Body:
         self.risky: dict[int, np.ndarray] = {}
 
     @classmethod
-    def of(cls, ws: Worksheet, values: pd.DataFrame, text: list[str]) -> _Body | None:
+    def of(cls, ws: Worksheet, values: pd.DataFrame) -> _Body | None:
         """The rows of `values` (missing as None), or None when a value is not a number, a
         boolean or writable text (a date, say): openpyxl then writes the sheet."""
         columns = [values.iloc[:, j].tolist() for j in range(values.shape[1])]
         for column in columns:
             kinds = set(map(type, column))
-            if not kinds <= _CELL_TYPES.keys():
+            if not kinds <= _WRITTEN_TYPES:
                 return None
             if str in kinds and any(_UNWRITABLE.search(v) for v in column if isinstance(v, str)):
                 return None
