@@ -50,6 +50,17 @@ def test_geocode_fills_only_missing_coordinates():
     assert list(acc["latitude"].isna()) == [True, True, True, False, True, True, False]  # input untouched
 
 
+def test_geocode_reads_no_zip_table_when_every_account_has_coordinates(monkeypatch):
+    """The ZIP table costs a second to build: accounts that all carry coordinates never need it."""
+    import core.territory.geo as geo
+
+    monkeypatch.setattr(geo, "zip_table", lambda: pytest.fail("the ZIP table was read"))
+    acc = pd.DataFrame({"zip": pd.Series(["2138", "99999"], dtype="str"),
+                        "latitude": [10.0, 11.0], "longitude": [20.0, 21.0]})
+    out = geocode(acc)
+    assert out["latitude"].tolist() == [10.0, 11.0] and out["longitude"].tolist() == [20.0, 21.0]
+
+
 def test_geocode_without_coordinate_columns():
     out = geocode(pd.DataFrame({"zip": pd.Series(["02138"], dtype="str")}))
     assert out["latitude"].dtype == "float64" and out.loc[0, "latitude"] == pytest.approx(CAMBRIDGE[0])

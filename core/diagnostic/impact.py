@@ -114,10 +114,10 @@ def fit(data: pd.DataFrame) -> Model:
     x = reps[causes].fillna(0.0)
     causes = [c for c in causes if x[c].std() > 1e-9]
     x = x[causes]
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: 0.5 s less to import
 
     design = np.column_stack([np.ones(len(x)), x.to_numpy(dtype="float64")])
-    res = sm.OLS(reps["attainment"].to_numpy(dtype="float64"), design).fit()
+    res = OLS(reps["attainment"].to_numpy(dtype="float64"), design).fit()
     ci = np.asarray(res.conf_int(alpha=1 - CI_LEVEL))
     text = (f"model: OLS across {n_reps} reps of their attainment over the last {n_months} months "
             "(one row per rep: each cause measure is one value per rep)")

@@ -74,10 +74,17 @@ def _sales_arrays(ds: Dataset, s: pd.DataFrame) -> Arrays:
     acc, uniques = pd.factorize(s["account_id"])
     day, revenue = _dates(s, "date"), _floats(s, "revenue")
     bought = (revenue > 0) & (acc >= 0) & ~np.isnat(day)
-    first = (pd.Series(day[bought]).groupby(acc[bought]).min()
-             .reindex(range(len(uniques))).to_numpy(dtype="datetime64[ns]"))
-    return {"date": day, "revenue": np.nan_to_num(revenue), "acc": acc.astype(np.int32), "first_bought": first,
+    return {"date": day, "revenue": np.nan_to_num(revenue), "acc": acc.astype(np.int32),
+            "first_bought": _first_day(acc[bought], day[bought], len(uniques)),
             "account_ids": np.asarray(uniques, dtype=object)}
+
+
+def _first_day(group: np.ndarray, day: np.ndarray, n_groups: int) -> np.ndarray:
+    """The earliest of `day` (no NaT) per group code 0 … n_groups − 1 (NaT for a group without one)."""
+    never = np.iinfo(np.int64).max
+    first = np.full(n_groups, never, dtype=np.int64)
+    np.minimum.at(first, group, day.astype("datetime64[ns]").view(np.int64))
+    return np.where(first == never, np.datetime64("NaT", "ns").view(np.int64), first).view("datetime64[ns]")
 
 
 def _opportunity_arrays(ds: Dataset, o: pd.DataFrame) -> Arrays:
@@ -98,9 +105,11 @@ def _opportunity_arrays(ds: Dataset, o: pd.DataFrame) -> Arrays:
 def opportunity_value(ds: Dataset, opps: pd.DataFrame) -> pd.Series:
     """Each deal's value: its amount, else its product's list price (products table), else NaN."""
     value = opps["amount"].astype("float64")
-    if ds.has("products"):
+    missing = value.isna().to_numpy()
+    if ds.has("products") and missing.any():       # only the deals without an amount are looked up
         price = ds.table("products").drop_duplicates("product").set_index("product")["list_price"]
-        value = value.fillna(opps["product"].map(price).astype("float64"))
+        value = value.copy()
+        value[missing] = opps.loc[missing, "product"].map(price).astype("float64").to_numpy()
     return value
 
 

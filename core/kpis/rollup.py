@@ -24,7 +24,15 @@ _LEVEL_KEYS = {"territory": "territory_id", "region": "region", "manager": "mana
 
 def rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> pd.DataFrame:
     """One row per rep in scope (all of the roster, even without data): ROSTER_COLUMNS, ramping,
-    then every declared KPI (REP_KPI_COLUMNS plus any registered KPI)."""
+    then every declared KPI (REP_KPI_COLUMNS plus any registered KPI).
+
+    Computed once per Dataset, period, settings and scope (the summary, the diagnostic and the
+    pages ask for the same table); each caller gets its own copy."""
+    key = ("kpis.rep_kpis", period, settings.digest(), scope, tuple(kpi_columns()))
+    return ds.memo(key, lambda: _rep_kpis(ds, period, settings, scope)).copy()
+
+
+def _rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> pd.DataFrame:
     grouping, _ = group_reps(ds, scope)
     reps = grouping.reps
     kpis = compute(ds, period, settings, grouping)

@@ -116,7 +116,15 @@ def competency_table(ds: Dataset, settings: Settings, as_of: date) -> pd.DataFra
     latest − expected for the rep's role; trend_per_90d and its 80 % interval (trend_low,
     trend_high) come from the mixed model or a per-rep fit (see module docstring); method says
     which. self_minus_manager compares the latest self rating with the latest manager rating.
+
+    Computed once per Dataset and date (the diagnostic and the summary both read it; the mixed
+    models are the costly part); each caller gets its own copy.
     """
+    key = ("people.competency_table", as_of)
+    return ds.memo(key, lambda: _competency_table(ds, as_of)).copy()
+
+
+def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:
     a = ds.table("assessments")
     a = a[(a["date"] <= pd.Timestamp(as_of)) & a["rating"].notna() & a["rep_id"].notna()
           & a["competency"].notna()]

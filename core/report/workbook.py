@@ -18,10 +18,11 @@ from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
@@ -65,14 +66,17 @@ def build_workbook(data: SummaryData) -> bytes:
     wb = Workbook()
     summary = wb.active
     summary.title = SHEETS[0]
+    bodies: dict[str, _Body] = {}
     for name in (*SHEETS[1:], *(n for n in data.sheets if n not in SHEETS)):
-        _write_table(wb.create_sheet(name), data.sheets[name], name, data)
+        body = _write_table(wb.create_sheet(name), data.sheets[name], name, data)
+        if body is not None:
+            bodies[name] = body
     _write_summary(summary, wb, data)
     stamp = datetime.combine(data.period.end, time())
     wb.properties.creator = "GoalGap"
     wb.properties.title = f"GoalGap summary {data.period.label}"
     wb.properties.created = wb.properties.modified = stamp
-    return _reproducible_zip(wb)
+    return _reproducible_zip(wb, bodies)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,34 +92,44 @@ def _clean_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return cleaned, text
 
 
-def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryData) -> None:
+def _write_table(ws: Worksheet, frame: pd.DataFrame, sheet: str, data: SummaryData) -> _Body | None:
+    """Header, data rows, formats, widths, filter and traffic lights of one data sheet. The data
+    rows of a sheet whose values are all numbers, booleans or text are returned as a `_Body`,
+    written when the workbook is saved; other sheets get openpyxl cells (None)."""
     headers = list(frame.columns)
     ws.append(headers)
     cleaned, text = _clean_text(frame)
-    for row in cleaned.astype(object).where(cleaned.notna(), None).itertuples(index=False, name=None):
-        ws.append(row)
+    values = cleaned.astype(object).where(cleaned.notna(), None)
     n = len(frame)
+    body = _Body.of(ws, values) if n and "Unit" not in headers else None
+    if body is None:
+        for row in values.itertuples(index=False, name=None):
+            ws.append(row)
     for j, header in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=j)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         fmt = UNIT_FORMATS.get(data.units.get(sheet, {}).get(header, ""))
         if fmt and n:
-            for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
+            for c in body.column_style(j) if body else _column_cells(ws, j, n):
                 c.number_format = fmt
         ws.column_dimensions[get_column_letter(j)].width = _width(header, frame[header])
         if header in text and ws.column_dimensions[get_column_letter(j)].width >= LONG_TEXT:
-            for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j):
+            for c in body.column_style(j) if body else _column_cells(ws, j, n):
                 c.alignment = WRAP
     if "Unit" in headers:
         _formats_by_unit(ws, frame)
-    _protect_text(ws, cleaned, text)
+    if body:
+        body.protect(_risky(cleaned, text))
+    else:
+        _protect_text(ws, cleaned, text)
     if not n and data.missing.get(sheet):    # export.md: one line saying what is missing and how to add it
         _put(ws, 2, 1, data.missing[sheet], font=ITALIC)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{n + 1}"
     _traffic_lights(ws, headers, n, data, sheet)
     _print_setup(ws, len(headers), n + 1, title_rows="1:1")
+    return body
 
 
 def _print_setup(ws: Worksheet, last_col: int, last_row: int, title_rows: str | None = None) -> None:
@@ -137,11 +151,20 @@ def _formats_by_unit(ws: Worksheet, frame: pd.DataFrame) -> None:
             ws.cell(row=i, column=j).number_format = fmt
 
 
+def _column_cells(ws: Worksheet, j: int, n: int) -> list[Cell]:
+    """The data cells (rows 2 to n + 1) of column j."""
+    return [c for (c,) in ws.iter_rows(min_row=2, max_row=n + 1, min_col=j, max_col=j)]
+
+
+def _risky(frame: pd.DataFrame, text: list[str]) -> dict[int, np.ndarray]:
+    """Column number → which rows of that text column start like a formula."""
+    return {frame.columns.get_loc(c) + 1: frame[c].str.contains(FORMULA_START, na=False).to_numpy()
+            for c in text}
+
+
 def _protect_text(ws: Worksheet, frame: pd.DataFrame, text: list[str]) -> None:
     """Cells whose text starts like a formula are stored as text with Excel's quote prefix."""
-    for column in text:
-        j = frame.columns.get_loc(column) + 1
-        risky = frame[column].str.contains(FORMULA_START, na=False).to_numpy()
+    for j, risky in _risky(frame, text).items():
         for i in np.flatnonzero(risky):
             _as_text(ws.cell(row=int(i) + 2, column=j))
 
@@ -450,19 +473,164 @@ def _trend_chart(wb: Workbook, data: SummaryData) -> LineChart | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Data rows written as XML when the workbook is saved
+# ---------------------------------------------------------------------------------------------
+
+# The Python types of the values `_Body` writes (those openpyxl types as numbers, booleans and text).
+_WRITTEN_TYPES = frozenset({float, int, bool, str, type(None)})
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_UNWRITABLE = re.compile("[\ufffe\uffff]")   # lxml refuses them: such a sheet goes through openpyxl
+MAX_CELL_TEXT = 32767                        # openpyxl cuts longer text (Excel's limit)
+
+
+class _Body:
+    """The data rows of one sheet, written into its XML when the workbook is saved: the XML
+    openpyxl writes for those cells (values, types, style ids, byte for byte), made a column at a
+    time instead of through one Cell object per value (the data sheets hold ~150,000 values at
+    1,000 reps, which cost openpyxl 2.5 CPU s to create and write).
+
+    A column's style (number format, wrap) is set on one template cell, in the order the cells
+    would have been styled, so the workbook registers the same formats in the same order; a text
+    cell starting like a formula gets the quote prefix, as `_protect_text` gives it."""
+
+    def __init__(self, ws: Worksheet, columns: list[list[Any]]) -> None:
+        self.columns = columns
+        self.templates = [Cell(ws, row=2, column=j) for j in range(1, len(columns) + 1)]
+        self.risky: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def of(cls, ws: Worksheet, values: pd.DataFrame) -> _Body | None:
+        """The rows of `values` (missing as None), or None when a value is not a number, a
+        boolean or writable text (a date, say): openpyxl then writes the sheet."""
+        columns = [values.iloc[:, j].tolist() for j in range(values.shape[1])]
+        for column in columns:
+            kinds = set(map(type, column))
+            if not kinds <= _WRITTEN_TYPES:
+                return None
+            if str in kinds and any(_UNWRITABLE.search(v) for v in column if isinstance(v, str)):
+                return None
+        return cls(ws, columns)
+
+    def column_style(self, j: int) -> list[Cell]:
+        """The cell that carries column j's style (set its number format or alignment)."""
+        return [self.templates[j - 1]]
+
+    def protect(self, risky: dict[int, np.ndarray]) -> None:
+        """Column number → rows whose text starts like a formula (stored as text, quote prefix)."""
+        self.risky = {j: r for j, r in risky.items() if r.any()}
+
+    def render(self, wb: Workbook) -> bytes:
+        """The <row> elements of rows 2 to n + 1."""
+        styles = self._style_ids(wb)
+        cells = [self._column(j, column, *styles[j - 1]) for j, column in enumerate(self.columns, start=1)]
+        rows = "".join(f'<row r="{i}">{"".join(row)}</row>' for i, row in enumerate(zip(*cells, strict=True), start=2))
+        return rows.encode("ascii", "xmlcharrefreplace")       # openpyxl's XML is ASCII, the rest as &#n;
+
+    def last_cell(self) -> str:
+        """The bottom-right cell of the sheet (its dimension ends there)."""
+        return f"{get_column_letter(len(self.columns))}{len(self.columns[0]) + 1}"
+
+    def _style_ids(self, wb: Workbook) -> list[tuple[str, str]]:
+        """Per column, the s="…" attribute of its plain and its quote-prefixed cells, each style
+        registered with the workbook where openpyxl would meet it first (row by row, left to right),
+        so that its id is the one openpyxl would write."""
+        arrays: list[tuple[StyleArray, StyleArray]] = []
+        first: list[tuple[int, int, int]] = []           # (row, column, plain 0 / quoted 1)
+        for j, template in enumerate(self.templates, start=1):
+            plain = StyleArray(template._style) if template._style else StyleArray()
+            quoted = StyleArray(plain)
+            quoted.quotePrefix = 1
+            arrays.append((plain, quoted))
+            risky = self.risky.get(j)
+            if risky is None:
+                first.append((0, j, 0))
+                continue
+            if not risky.all():
+                first.append((int(np.argmin(risky)), j, 0))
+            first.append((int(np.argmax(risky)), j, 1))
+        ids: list[list[str]] = [["", ""] for _ in self.templates]
+        for _, j, kind in sorted(first):
+            array = arrays[j - 1][kind]
+            if any(array):                                # an unstyled cell has no s attribute
+                ids[j - 1][kind] = f' s="{wb._cell_styles.add(array)}"'
+        return [(plain, quoted) for plain, quoted in ids]
+
+    def _column(self, j: int, column: list[Any], plain: str, quoted: str) -> list[str]:
+        """The <c> elements of column j, as openpyxl's lxml_write_cell writes them."""
+        letter = get_column_letter(j)
+        risky = self.risky.get(j)
+        out = []
+        for i, v in enumerate(column):
+            ref = f"{letter}{i + 2}"
+            kind = type(v)
+            if v is None:                                 # openpyxl skips an empty cell without style
+                out.append(f'<c r="{ref}"{plain} t="n"></c>' if plain else "")
+            elif kind is str:
+                out.append(_text_cell(ref, v[:MAX_CELL_TEXT], quoted if risky is not None and risky[i] else plain,
+                                      risky is not None and bool(risky[i])))
+            elif kind is bool:
+                out.append(f'<c r="{ref}"{plain} t="b"><v>{int(v)}</v></c>')
+            else:
+                number = "%.16g" % v if math.isfinite(v) else ""   # noqa: UP031 - openpyxl's safe_string
+                out.append(f'<c r="{ref}"{plain} t="n"><v>{number}</v></c>')
+        return out
+
+
+def _text_cell(ref: str, text: str, style: str, as_text: bool) -> str:
+    """One text cell: an inline string, or an error value (#N/A…) as openpyxl types those."""
+    if text in ERROR_CODES and not as_text:
+        return f'<c r="{ref}"{style} t="e"><v>{text.translate(_XML_TEXT)}</v></c>'
+    if not text:
+        return f'<c r="{ref}"{style} t="inlineStr"></c>'
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_XML_TEXT)}</t></is></c>'
+
+
+class _Writer(ExcelWriter):  # type: ignore[misc]
+    """openpyxl's writer; each sheet with a `_Body` has its rows made right after the sheet itself
+    is written, where openpyxl would have written (and numbered the styles of) those cells."""
+
+    def __init__(self, wb: Workbook, archive: ZipFile, bodies: dict[str, _Body]) -> None:
+        super().__init__(wb, archive)
+        self.bodies = bodies
+        self.rows: dict[str, tuple[bytes, str]] = {}      # archive path → rows, last cell
+
+    def write_worksheet(self, ws: Worksheet) -> None:
+        super().write_worksheet(ws)
+        body = self.bodies.get(ws.title)
+        if body is not None:
+            self.rows[ws.path[1:]] = (body.render(self.workbook), body.last_cell())
+
+
+def _with_rows(xml: bytes, rows: bytes, last_cell: str) -> bytes:
+    """A data sheet's XML (header row only) with its data rows and its whole dimension."""
+    head, end, tail = xml.partition(b"</sheetData>")
+    start, dim, rest = head.partition(b'<dimension ref="A1:')
+    if not end or not dim or end in tail:
+        raise ValueError("unexpected worksheet XML from openpyxl")
+    rest = rest[rest.index(b'"'):]
+    return start + dim + last_cell.encode() + rest + rows + end + tail
+
+
+# ---------------------------------------------------------------------------------------------
 # Reproducible bytes
 # ---------------------------------------------------------------------------------------------
 
-def _reproducible_zip(wb: Workbook) -> bytes:
+def _reproducible_zip(wb: Workbook, bodies: dict[str, _Body]) -> bytes:
     """Save without openpyxl's 'modified = now' and with fixed zip entry timestamps. The first
-    archive is only read back, so it is stored uncompressed (compressed once, not twice)."""
+    archive is only read back, so it is stored uncompressed (compressed once, not twice); the data
+    rows of `bodies` go into their sheets then."""
     raw = BytesIO()
     with ZipFile(raw, "w", ZIP_STORED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).write_data()
+        writer = _Writer(wb, archive, bodies)
+        writer.write_data()
     out = BytesIO()
     with ZipFile(BytesIO(raw.getvalue())) as src, ZipFile(out, "w", ZIP_DEFLATED) as dst:
         for info in src.infolist():
             entry = ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             entry.compress_type = ZIP_DEFLATED
-            dst.writestr(entry, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename in writer.rows:
+                content = _with_rows(content, *writer.rows[info.filename])
+            dst.writestr(entry, content)
     return out.getvalue()

@@ -141,7 +141,15 @@ def territory_balance(ds: Dataset, period: Period, settings: Settings) -> pd.Dat
     - overlap: its reps' activities in the period on accounts aligned to another territory, over
       their activities on known accounts.
     - lat/lon: centroid of its located accounts; spread_km: their mean distance to it.
+
+    Computed once per Dataset, period and settings (the diagnostic and the summary both read it);
+    each caller gets its own copy.
     """
+    key = ("territory.balance", period, settings.digest())
+    return ds.memo(key, lambda: _territory_balance(ds, period, settings)).copy()
+
+
+def _territory_balance(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame:
     terr = territory_frame(ds)
     ids = terr.index
     out = pd.DataFrame(index=ids)

@@ -73,9 +73,11 @@ def geocode(accounts: pd.DataFrame) -> pd.DataFrame:
     lon = pd.to_numeric(out.get("longitude", pd.Series(np.nan, index=out.index)), errors="coerce")
     keep = _valid_coordinates(lat, lon)
     lat, lon = lat.where(keep).astype("float64"), lon.where(keep).astype("float64")
-    if "zip" in out.columns and len(out):
-        zips = normalise_zip(out["zip"]).rename("zip")
-        found = zips.to_frame().merge(zip_table(), on="zip", how="left").set_axis(out.index)
+    unplaced = lat.isna() | lon.isna()
+    if "zip" in out.columns and unplaced.any():
+        # only accounts without coordinates are looked up: the ZIP table costs a second to build
+        zips = normalise_zip(out.loc[unplaced, "zip"]).rename("zip")
+        found = zips.to_frame().merge(zip_table(), on="zip", how="left").set_axis(zips.index)
         lat = lat.fillna(found["zip_latitude"])
         lon = lon.fillna(found["zip_longitude"])
     out["latitude"], out["longitude"] = lat, lon
