@@ -52,9 +52,9 @@ def lost_revenue_share(ds: Dataset, period: Period) -> pd.Series:
     smaller weighs what it was to the rep then, not its small amounts in money. The value is the
     accounts' weights times their chance of having left, over the sum of the weights."""
     s = metrics.sales_table(ds)
-    s = s[s["account_id"].notna() & (s["revenue"] > 0)]
     first = period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS)
-    w = s[(s["date"] >= first) & (s["date"] <= period.end_ts)]
+    keep = s["account_id"].notna() & (s["revenue"] > 0) & (s["date"] >= first) & (s["date"] <= period.end_ts)
+    w = s.loc[keep, ["date", "rep_id", "account_id", "revenue"]]      # one copy, of the columns read
     if w.empty:
         return pd.Series(dtype="float64")
     months = w["date"].dt.year * 12 + w["date"].dt.month

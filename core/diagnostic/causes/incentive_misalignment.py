@@ -73,8 +73,9 @@ def read(ctx: Context) -> list[Reading]:
 
 
 def period_sales(ds: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The sales lines dated start .. end, with the columns the incentive signals read."""
     s = metrics.sales_table(ds)
-    return s[(s["date"] >= start) & (s["date"] <= end)]
+    return s.loc[(s["date"] >= start) & (s["date"] <= end), ["date", "rep_id", "product", "revenue"]]
 
 
 def mix_window(period: Period) -> Period:
