@@ -307,7 +307,14 @@ class MoneyModel:
 
 
 def money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
-    """Signals → drivers → model (or rules) → money per rep and cause, for the whole team."""
+    """Signals → drivers → model (or rules) → money per rep and cause, for the whole team: once per
+    Dataset, period, settings and registered causes and KPIs (held on the Dataset's memo, so every
+    scope of a period reuses it). Read-only."""
+    key = ("diagnostic.money_model", period, settings.digest(), tuple(CAUSES), tuple(metrics.KPIS))
+    return ds.memo(key, lambda: _money_model(ds, period, settings))
+
+
+def _money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
     inp = gather(ds, period, settings)
     kpis = inp.kpis
     ids = pd.Index(kpis["rep_id"])
