@@ -37,7 +37,8 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {"first Overview": 6.0, "new period, Overview": 0.5, "new period, Diagnostic": 0.5,
+TARGETS = {"first Overview": 6.0, "new period (jump), Overview": 0.5, "new period (step), Overview": 0.5,
+           "new period (jump), Diagnostic": 0.5, "new period (step), Diagnostic": 0.5,
            "region change, Diagnostic": 0.3}
 
 
@@ -82,6 +83,24 @@ def run_checked(at, title: str) -> None:
         raise RuntimeError(f"the app showed {shown}, not {title}")
 
 
+PERIOD_RESULTS = ("metrics.period", "diagnostic.", "ui.dataset_call", "ui.view.", "segments.", "territory.",
+                  "people.")
+
+
+def forget_periods(ds) -> None:
+    """Forget every result of a period (KPI parts, diagnoses, views), keeping what a Dataset
+    computes once (its rows as arrays, the roster): every period is then new again."""
+    names = {key[0] for key in list(ds.cache._results)}
+    ds.clear_memo(*(n for n in names if n.startswith(PERIOD_RESULTS)))
+
+
+def settle() -> None:
+    """Wait for the background work a page started (the user reading the page meanwhile)."""
+    for thread in threading.enumerate():
+        if thread.name == "goalgap-prewarm":
+            thread.join()
+
+
 def measure(ds, repeat: int) -> dict[str, list[tuple[float, float]]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -94,47 +113,61 @@ def measure(ds, repeat: int) -> dict[str, list[tuple[float, float]]]:
 
     files = as_upload(ds)
     out: dict[str, list[tuple[float, float]]] = {k: [] for k in TARGETS}
-    quarters: list = []
-    for i in range(repeat):
-        ds.clear_memo()
-        st.cache_data.clear()
-        state._prewarmed.clear()
+
+    def session():
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
         at.session_state[state.UPLOAD_KEY] = files
         at.session_state["source"] = MINE
+        return at
 
-        def first() -> None:
+    for _ in range(repeat):
+        ds.clear_memo()
+        st.cache_data.clear()
+        state._prewarmed.clear()
+        at = session()
+
+        def first(at=at) -> None:
             state.prewarm(ds, Settings())           # as the upload's reading starts it
             run_checked(at, "Overview")
         out["first Overview"].append(timed(first))
-        for thread in threading.enumerate():        # the background work left over, before the next run
-            if thread.name == "goalgap-prewarm":
-                thread.join()
-        if i == 0:
-            shown = at.session_state[state.CTX_KEY].period
-            quarters = [q for q in at.selectbox(key="period_quarter").options if q.split()[0] != shown.label][:2 * repeat]
-    # periods: one Overview session walks through quarters it has not shown
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
-    at.session_state[state.UPLOAD_KEY] = files
-    at.session_state["source"] = MINE
+        settle()
+    # the Overview: one session walks through months, through app.py and its sidebar
+    at = session()
     run_checked(at, "Overview")
-    for q in quarters[:repeat]:
-        at.selectbox(key="period_quarter").set_value(q)
+    at.selectbox(key="period_kind").set_value("Month")
+    at._finished_page_script_hash = ""
+    run_checked(at, "Overview")
+    shown = at.session_state[state.CTX_KEY].period
+    labels = [q.split()[0] for q in at.selectbox(key="period_month").options]
+    past = labels[labels.index(shown.label) + 1:]                     # newest first
+    # jumps: two months back each time (nothing computed for it); steps: the month just before
+    # the one shown (computed in the background while the page was read)
+    plan = [(kind, past[i + (kind == "step")]) for i in range(1, len(past) - 1, 3)
+            for kind in ("jump", "step")][:2 * repeat]
+    for kind, q in plan:
+        settle()
+        at.selectbox(key="period_month").set_value(next(o for o in at.selectbox(key="period_month").options
+                                                        if o.split()[0] == q))
         at._finished_page_script_hash = ""      # through app.py and its sidebar (bench.run.step_page)
-        out["new period, Overview"].append(timed(lambda: run_checked(at, "Overview")))
+        out[f"new period ({kind}), Overview"].append(timed(lambda: run_checked(at, "Overview")))
         if at.session_state[state.CTX_KEY].period.label != q.split()[0]:
-            raise RuntimeError(f"the sidebar did not apply {q!r}: {at.session_state[state.CTX_KEY].period!r}")
-    # the Diagnostic: new quarters, then new regions of the last one
-    ctx = at.session_state[state.CTX_KEY]
+            raise RuntimeError(f"the sidebar did not apply {q!r}")
+    # the Diagnostic: the same plan with every period forgotten, then new regions of the last period
+    settle()
+    forget_periods(ds)
+    st.cache_data.clear()
+    ctx = replace(at.session_state[state.CTX_KEY], period=shown)
+    at.session_state[state.CTX_KEY] = ctx
     at.switch_page("pages/diagnostic.py")
     run_checked(at, "Diagnostic")
-    for q in quarters[repeat:2 * repeat]:
+    for kind, q in plan:
+        settle()
         ctx = replace(ctx, period=parse_period(q.split()[0]), scope=Scope())
         at.session_state[state.CTX_KEY] = ctx
-        out["new period, Diagnostic"].append(timed(lambda: run_checked(at, "Diagnostic")))
-    regions = sorted(r for r in at.session_state[state.CTX_KEY].ds.table("reps")["region"].dropna().unique()
-                     if r != ALL)
+        out[f"new period ({kind}), Diagnostic"].append(timed(lambda: run_checked(at, "Diagnostic")))
+    regions = sorted(r for r in ds.table("reps")["region"].dropna().unique() if r != ALL)
     for i in range(repeat):
+        settle()
         st.cache_data.clear()
         ctx = replace(ctx, scope=Scope(region=regions[i % len(regions)]))
         at.session_state[state.CTX_KEY] = ctx

@@ -9,14 +9,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.dataset import Scope
-from core.diagnostic import findings as diagnostics
 from core.fmt import NA, cause_label, fmt_chance
 from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, WARN, fmt_pct, range_metric, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
-from ui.state import cached_call, context, dataset_call, not_available, page_caption, view_memo
+from ui.state import cached_call, context, not_available, page_caption, team_diagnosis, view_memo
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD), strict=False))
 SPARK_MONTHS = 12
@@ -134,7 +132,7 @@ def _rep_table() -> pd.DataFrame:
     if no_quota:                  # no gap, so no cause of one: the column is not shown
         primary = pd.Series(dtype=object)
     else:
-        diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
+        diagnosis = team_diagnosis(ctx)
         primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(
             lambda c: "—" if c == "none" else cause_label(c))
     table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -318,7 +319,11 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
     that asks, so the Overview's first screen does not wait for it (a page that asks meanwhile
     waits for the same computation, see dataset_call). A failure is left for the page to meet
     and explain."""
-    key = f"{ds.fingerprint}|{settings_digest(settings)}"
+    _in_background(f"{ds.fingerprint}|{settings_digest(settings)}", ds, lambda: whole_team_work(ds, settings))
+
+
+def _in_background(key: str, ds: Dataset, work: Callable[[], list[tuple[Callable, tuple]]]) -> None:
+    """Run the dataset_call results `work()` lists in a background thread, once per `key`."""
     with _index_lock:
         if key in _prewarmed:
             return
@@ -328,12 +333,33 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
 
     def run() -> None:
         try:
-            for fn, args in whole_team_work(ds, settings):
+            for fn, args in work():
                 dataset_call(fn, ds, *args)
         except Exception:           # noqa: BLE001 - the page that needs it computes it and shows why
             return
 
     threading.Thread(target=run, name="goalgap-prewarm", daemon=True).start()
+
+
+def neighbours(ds: Dataset, period: Period) -> list[Period]:
+    """The periods listed next to `period` in the sidebar (the one before, then the one after, of
+    the same kind), those the data touches; none for a custom range."""
+    span = ds.date_span()
+    if span is None or period.kind == "custom":
+        return []
+    after = periods.period_of(period.kind, period.end + timedelta(days=1), period.fiscal_start)
+    return [p for p in (period.previous(), after) if p.end >= span[0] and p.start <= span[1]]
+
+
+def team_diagnosis(ctx: Ctx) -> diagnostics.Diagnosis:
+    """The whole team's diagnosis of the period shown (dataset_call: once per dataset, period and
+    settings, whichever page or session asks first; a scope filters it), and, in the background,
+    that of the periods next to it (neighbours), so that stepping to the period before or after
+    finds it computed. A page that asks while one is computed waits for it (dataset_call)."""
+    diagnosis = dataset_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
+    _in_background(f"{ctx.ds.fingerprint}|{settings_digest(ctx.settings)}|{ctx.period!r}", ctx.ds,
+                   lambda: [(diagnostics.diagnose, (p, ctx.settings, Scope())) for p in neighbours(ctx.ds, ctx.period)])
+    return diagnosis
 
 
 def freeze_startup_objects() -> None:
