@@ -92,6 +92,9 @@ def forget_periods(ds) -> None:
     computes once (its rows as arrays, the roster): every period is then new again."""
     names = {key[0] for key in list(ds.cache._results)}
     ds.clear_memo(*(n for n in names if n.startswith(PERIOD_RESULTS)))
+    from ui import state
+
+    state._prewarmed.clear()
 
 
 def settle() -> None:

@@ -12,7 +12,7 @@ from core.kpis import metrics
 from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
-from ui.state import cached_call, context, not_available, page_caption, team_diagnosis
+from ui.state import cached_call, context, diagnose_neighbours, not_available, page_caption, team_diagnosis
 from ui.text import md
 from ui.whatif import what_if_section
 
@@ -182,3 +182,4 @@ else:
                            "benchmark": "Reps at goal", "flagged": "Flagged"}, placeholder=NA)
     st.caption(f"Signals read over {period.label}; reps at goal = reps at or above quota who are not ramping. "
                f"Tenure: {fmt_num(sig.loc[sig['signal'] == 'tenure_months', 'value'].max(), 0)} months.")
+diagnose_neighbours(ctx)      # the periods before and after, in the background, once this page is drawn

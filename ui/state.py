@@ -352,14 +352,22 @@ def neighbours(ds: Dataset, period: Period) -> list[Period]:
 
 
 def team_diagnosis(ctx: Ctx) -> diagnostics.Diagnosis:
-    """The whole team's diagnosis of the period shown (dataset_call: once per dataset, period and
-    settings, whichever page or session asks first; a scope filters it), and, in the background,
-    that of the periods next to it (neighbours), so that stepping to the period before or after
-    finds it computed. A page that asks while one is computed waits for it (dataset_call)."""
-    diagnosis = dataset_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
+    """The whole team's diagnosis of the period shown: once per dataset, period and settings,
+    whichever page or session asks first (dataset_call; one that asks while it is computed, by
+    another session or in the background, waits for it); a scope filters it."""
+    return dataset_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
+
+
+def diagnose_neighbours(ctx: Ctx) -> None:
+    """Start, in the background, the whole team's diagnosis of the periods next to the one shown
+    (neighbours), once per dataset, settings and period shown: stepping to the period before or
+    after then finds it computed (or being computed, and waits for it rather than computing it
+    again). Called at the end of a page that shows a diagnosis, so that it does not slow the page
+    it follows."""
+    if metrics.missing_inputs(ctx.ds, "attainment"):
+        return                                  # without quotas no page shows a diagnosis
     _in_background(f"{ctx.ds.fingerprint}|{settings_digest(ctx.settings)}|{ctx.period!r}", ctx.ds,
                    lambda: [(diagnostics.diagnose, (p, ctx.settings, Scope())) for p in neighbours(ctx.ds, ctx.period)])
-    return diagnosis
 
 
 def freeze_startup_objects() -> None:
