@@ -16,6 +16,7 @@ import hashlib
 import importlib
 import json
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -58,6 +59,7 @@ _computing_locks: OrderedDict[str, threading.Lock] = OrderedDict()
 _prewarmed: OrderedDict[str, None] = OrderedDict()
 _digests: OrderedDict[int, tuple[Settings, str]] = OrderedDict()
 _startup_frozen = threading.Event()
+NEIGHBOURS_AFTER_S = 0.5           # diagnose_neighbours starts this long after the page that asked
 
 
 @dataclass(frozen=True)
@@ -322,8 +324,10 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
     _in_background(f"{ds.fingerprint}|{settings_digest(settings)}", ds, lambda: whole_team_work(ds, settings))
 
 
-def _in_background(key: str, ds: Dataset, work: Callable[[], list[tuple[Callable, tuple]]]) -> None:
-    """Run the dataset_call results `work()` lists in a background thread, once per `key`."""
+def _in_background(key: str, ds: Dataset, work: Callable[[], list[tuple[Callable, tuple]]],
+                   after_s: float = 0.0) -> None:
+    """Run the dataset_call results `work()` lists in a background thread, once per `key`,
+    starting `after_s` seconds from now."""
     with _index_lock:
         if key in _prewarmed:
             return
@@ -332,6 +336,7 @@ def _in_background(key: str, ds: Dataset, work: Callable[[], list[tuple[Callable
             _prewarmed.popitem(last=False)
 
     def run() -> None:
+        time.sleep(after_s)
         try:
             for fn, args in work():
                 dataset_call(fn, ds, *args)
@@ -362,12 +367,14 @@ def diagnose_neighbours(ctx: Ctx) -> None:
     """Start, in the background, the whole team's diagnosis of the periods next to the one shown
     (neighbours), once per dataset, settings and period shown: stepping to the period before or
     after then finds it computed (or being computed, and waits for it rather than computing it
-    again). Called at the end of a page that shows a diagnosis, so that it does not slow the page
-    it follows."""
+    again). Called at the end of a page that shows a diagnosis, and started NEIGHBOURS_AFTER_S
+    later, so that it does not slow the delivery of the page it follows (Python threads share one
+    interpreter lock: work started at once held up the page's last messages and its clean-up)."""
     if metrics.missing_inputs(ctx.ds, "attainment"):
         return                                  # without quotas no page shows a diagnosis
     _in_background(f"{ctx.ds.fingerprint}|{settings_digest(ctx.settings)}|{ctx.period!r}", ctx.ds,
-                   lambda: [(diagnostics.diagnose, (p, ctx.settings, Scope())) for p in neighbours(ctx.ds, ctx.period)])
+                   lambda: [(diagnostics.diagnose, (p, ctx.settings, Scope())) for p in neighbours(ctx.ds, ctx.period)],
+                   NEIGHBOURS_AFTER_S)
 
 
 def freeze_startup_objects() -> None:
