@@ -196,10 +196,19 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--folder", help="a folder of CSV or Parquet files (read as the command line reads it)")
     parser.add_argument("--save", help="with --folder: pickle the Dataset read to this file")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--neighbours-after", type=float,
+                        help="seconds before the periods next to the one shown are diagnosed in the background "
+                             "(ui.state.NEIGHBOURS_AFTER_S; longer than a page run: the page's own cost alone)")
     parser.add_argument("--out", help="append the result (Markdown) to this file")
     args = parser.parse_args(argv)
     ds = load(args.data, args.folder, args.save)
+    if args.neighbours_after is not None:
+        from ui import state
+
+        state.NEIGHBOURS_AFTER_S = args.neighbours_after
     text = report(measure(ds, args.repeat), len(ds.table("reps")))
+    if args.neighbours_after is not None:
+        text += f"\n\nNeighbour periods diagnosed {args.neighbours_after:g} s after each page (--neighbours-after)."
     print(text)
     if args.out:
         with open(args.out, "a") as f:
