@@ -67,20 +67,36 @@ class Memo:
     def __init__(self) -> None:
         self._results: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[tuple[Hashable, ...], threading.Lock] = {}   # held while its key is computed
 
     def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-        """compute(), once per `key`; later calls return the same object."""
-        with self._lock:
-            if key in self._results:
-                self._results.move_to_end(key)                 # most recently used last
-                return self._results[key]  # type: ignore[no-any-return]
-        value = compute()       # outside the lock: a slow computation never blocks other keys
-        with self._lock:
-            value = self._results.setdefault(key, value)
-            same = [k for k in self._results if k[0] == key[0]]
-            for old in same[:max(len(same) - MEMO_PER_NAME, 0)]:
-                del self._results[old]
+        """compute(), once per `key`; later calls return the same object. A thread asking for a
+        key another thread is computing waits for that result (a page and the background work
+        started on loading ask for the same KPI parts and signals at once); other keys never wait."""
+        while True:
+            with self._lock:
+                if key in self._results:
+                    self._results.move_to_end(key)                 # most recently used last
+                    return self._results[key]  # type: ignore[no-any-return]
+                flight = self._computing.get(key)
+                if flight is None:
+                    flight = self._computing[key] = threading.Lock()
+                    flight.acquire()
+                    break
+            with flight:        # computed by another thread: wait, then read it (or compute it, if it failed)
+                pass
+        try:
+            value = compute()   # outside the memo's lock: a slow computation never blocks other keys
+            with self._lock:
+                value = self._results.setdefault(key, value)
+                same = [k for k in self._results if k[0] == key[0]]
+                for old in same[:max(len(same) - MEMO_PER_NAME, 0)]:
+                    del self._results[old]
             return value
+        finally:
+            with self._lock:
+                del self._computing[key]
+            flight.release()
 
     def clear(self, *names: str) -> None:
         """Forget the results of the computations `names` (the first element of their keys), or

@@ -12,7 +12,7 @@ from core.kpis import metrics
 from core.people.notes import finding_key
 from ui.charts import BAD, GOOD, NEUTRAL, WARN, fmt_money, fmt_num, fmt_pct, fmt_unit, show_table, style
 from ui.notes import notes_box
-from ui.state import cached_call, context, not_available, page_caption
+from ui.state import cached_call, context, diagnose_neighbours, not_available, page_caption, team_diagnosis
 from ui.text import md
 from ui.whatif import what_if_section
 
@@ -34,7 +34,9 @@ if not metrics.has_sales(ds):
     st.stop()
 
 with st.spinner("Running the diagnostic…"):     # gone once done: nothing left spinning or saying "ready"
-    diag = cached_call(diagnostics.diagnose, ds, period, settings, scope)
+    # The whole team's diagnosis once per period (a scope only filters it), then this scope's view of it.
+    team_diag = team_diagnosis(ctx)
+    diag = team_diag if scope == Scope() else cached_call(diagnostics.diagnose, ds, period, settings, scope)
 
 reps = diag.reps
 if reps["attainment"].notna().sum() == 0:
@@ -180,3 +182,4 @@ else:
                            "benchmark": "Reps at goal", "flagged": "Flagged"}, placeholder=NA)
     st.caption(f"Signals read over {period.label}; reps at goal = reps at or above quota who are not ramping. "
                f"Tenure: {fmt_num(sig.loc[sig['signal'] == 'tenure_months', 'value'].max(), 0)} months.")
+diagnose_neighbours(ctx)      # the periods before and after, in the background, once this page is drawn

@@ -5,18 +5,17 @@ from __future__ import annotations
 import math
 from functools import partial
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.dataset import Scope
-from core.diagnostic import findings as diagnostics
 from core.fmt import NA, cause_label, fmt_chance
 from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, WARN, fmt_pct, range_metric, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
-from ui.state import cached_call, context, dataset_call, not_available, page_caption, view_memo
+from ui.state import cached_call, context, diagnose_neighbours, not_available, page_caption, team_diagnosis, view_memo
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD), strict=False))
 SPARK_MONTHS = 12
@@ -128,19 +127,20 @@ def _rep_table() -> pd.DataFrame:
     spark_start = (pd.Period(period.end, "M") - (SPARK_MONTHS - 1)).start_time.date()
     by_month = cached_call(metrics.monthly, ds, spark_start, period.end, settings, scope, by="rep_id")
     spark = by_month.pivot(index="rep_id", columns="month", values="revenue")
+    trends = {r: row[~np.isnan(row)].tolist() for r, row in zip(spark.index, spark.to_numpy("float64"), strict=True)}
     # The diagnosis is computed for the whole team once per dataset, period and settings (benchmarks
     # are the team's reps at goal), held on the Dataset and only filtered here, so a scope change never
     # re-runs it.
     if no_quota:                  # no gap, so no cause of one: the column is not shown
         primary = pd.Series(dtype=object)
     else:
-        diagnosis = dataset_call(diagnostics.diagnose, ds, period, settings, Scope())
+        diagnosis = team_diagnosis(ctx)
         primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(
             lambda c: "—" if c == "none" else cause_label(c))
     table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
         attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),
         # Months without data (before a CRM export starts) are left out: the sparkline cannot draw n/a.
-        trend=reps["rep_id"].map(lambda r: spark.loc[r].dropna().tolist() if r in spark.index else []))
+        trend=reps["rep_id"].map(lambda r: trends.get(r, [])))
     return table.sort_values("revenue", ascending=False) if no_quota else table.sort_values("attainment")
 
 
@@ -206,3 +206,4 @@ with right:
         not_available("Biggest movers", metrics.missing_inputs(ds, "attainment") or ["quotas"])
     else:
         st.plotly_chart(view_memo(ctx, "overview.movers", _movers), width="stretch")
+diagnose_neighbours(ctx)      # the periods before and after, in the background, once this page is drawn

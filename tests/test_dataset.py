@@ -61,6 +61,41 @@ def test_memo_computes_once_per_key():
     assert other.memo(("double", 1), lambda: compute(3)) == [3]
 
 
+def test_memo_a_key_being_computed_is_waited_for_not_computed_twice():
+    """Two threads asking for one key at once (a page and the background work on loading): one
+    computes, the other waits and gets the same object; a failed computation leaves the key free
+    for the next caller; another key never waits."""
+    import threading
+
+    ds = Dataset({"sales": _sales([1, 2])})
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        release.wait(10)
+        return ["parts"]
+
+    got = []
+    first = threading.Thread(target=lambda: got.append(ds.memo(("parts", 1), slow)))
+    first.start()
+    started.wait(10)
+    second = threading.Thread(target=lambda: got.append(ds.memo(("parts", 1), lambda: calls.append("again"))))
+    second.start()
+    assert ds.memo(("parts", 2), lambda: "other key") == "other key"     # not held up by key 1
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert calls == ["slow"] and len(got) == 2 and got[0] is got[1]
+
+    def fail():
+        raise ValueError("no data")
+
+    with pytest.raises(ValueError):
+        ds.memo(("broken",), fail)
+    assert ds.memo(("broken",), lambda: "fixed") == "fixed"
+
+
 def test_tables_cannot_be_changed_in_place():
     tables = {"sales": _sales([1, 2])}
     ds = Dataset(tables)

@@ -173,3 +173,30 @@ def test_incentive_actions_name_the_lead_of_the_best_paid_products():
     first, second = _act_incentive(v, v, inp, Settings().targets)
     assert first.endswith("the best-paid products sell 150% further over their goals than the others")
     assert "best-paid" not in second          # a lead under the bar is not a finding's words
+
+
+def test_a_scope_after_the_team_equals_a_scope_diagnosed_alone():
+    """The whole team's rep diagnosis and findings are computed once per period and filtered for a
+    scope: a region read after the team (from the Dataset's memo) equals that region diagnosed on
+    a fresh copy of the data, where nothing was computed before."""
+    ds = small_team()
+    team = diagnose(ds, Q3, Settings())
+    west = diagnose(ds, Q3, Settings(), Scope(region="West"))
+    alone = diagnose(small_team(), Q3, Settings(), Scope(region="West"))
+    assert set(team.reps["rep_id"]) > set(west.reps["rep_id"])
+    for got, want in ((west.findings, alone.findings), (west.reps, alone.reps), (west.waterfall, alone.waterfall)):
+        pd.testing.assert_frame_equal(got, want)
+    assert (west.method, west.not_assessed) == (alone.method, alone.not_assessed)
+
+
+def test_the_team_diagnosis_is_not_recomputed_for_another_scope(monkeypatch):
+    """A scope's diagnosis reuses the period's whole-team signals and money model."""
+    from core.diagnostic import findings, signals
+
+    ds = small_team()
+    diagnose(ds, Q3, Settings())
+    calls = []
+    monkeypatch.setattr(signals, "context", lambda *a: calls.append(a))
+    diagnose(ds, Q3, Settings(), Scope(region="East"))
+    findings.signals(ds, Q3, Settings(), Scope(rep_id="R4"))
+    assert calls == []

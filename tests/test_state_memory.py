@@ -230,3 +230,35 @@ def test_data_with_app_quotas_is_shared_while_held_and_goes_with_the_last_sessio
     assert held() is None
     sidebar._with_app_quotas("content-and-quotas", ds, chosen)
     assert len(made) == 2
+
+
+def test_the_periods_next_to_the_one_shown_are_diagnosed_in_the_background(monkeypatch, session_state):
+    """After a page shows a period's diagnosis, the period before and the one after (of the same
+    kind, inside the data) are diagnosed in the background, once; a custom range has none."""
+    from dataclasses import replace
+
+    _finish_prewarm()                      # another test's data: not counted here
+    quotas = b"rep_id,period,quota\nR1,2025-Q3,1500\nR2,2025-Q3,900\n"
+    sales = SALES + b"2025-04-02,R1,Stent,80\n2025-11-20,R1,Stent,90\n"
+    ds = state.uploaded_dataset([("sales.csv", sales), ("quotas.csv", quotas)], None)
+    _finish_prewarm()
+    q2, q3, q4 = (periods.quarter(2025, q) for q in (2, 3, 4))
+    assert state.neighbours(ds, q3) == [q2, q4]
+    assert state.neighbours(ds, q4) == [q3]                  # nothing after the data's last day
+    assert state.neighbours(ds, periods.custom(date(2025, 7, 1), date(2025, 8, 1))) == []
+    seen = []
+    real = state.diagnostics.diagnose
+
+    def counted(*args, **kwargs):
+        seen.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state.diagnostics, "diagnose", counted)
+    ctx = state.Ctx(ds, q3, Scope(), state.settings(), "test")
+    for _ in range(2):
+        state.diagnose_neighbours(ctx)
+        _finish_prewarm()
+    assert seen == [q2, q4]
+    state.diagnose_neighbours(replace(ctx, period=q4))      # another period shown: its own neighbours
+    _finish_prewarm()
+    assert seen == [q2, q4, q3]

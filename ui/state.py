@@ -16,11 +16,13 @@ import hashlib
 import importlib
 import json
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,7 @@ _computing_locks: OrderedDict[str, threading.Lock] = OrderedDict()
 _prewarmed: OrderedDict[str, None] = OrderedDict()
 _digests: OrderedDict[int, tuple[Settings, str]] = OrderedDict()
 _startup_frozen = threading.Event()
+NEIGHBOURS_AFTER_S = 0.5           # diagnose_neighbours starts this long after the page that asked
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,13 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
     that asks, so the Overview's first screen does not wait for it (a page that asks meanwhile
     waits for the same computation, see dataset_call). A failure is left for the page to meet
     and explain."""
-    key = f"{ds.fingerprint}|{settings_digest(settings)}"
+    _in_background(f"{ds.fingerprint}|{settings_digest(settings)}", ds, lambda: whole_team_work(ds, settings))
+
+
+def _in_background(key: str, ds: Dataset, work: Callable[[], list[tuple[Callable, tuple]]],
+                   after_s: float = 0.0) -> None:
+    """Run the dataset_call results `work()` lists in a background thread, once per `key`,
+    starting `after_s` seconds from now."""
     with _index_lock:
         if key in _prewarmed:
             return
@@ -327,13 +336,45 @@ def prewarm(ds: Dataset, settings: Settings) -> None:
             _prewarmed.popitem(last=False)
 
     def run() -> None:
+        time.sleep(after_s)
         try:
-            for fn, args in whole_team_work(ds, settings):
+            for fn, args in work():
                 dataset_call(fn, ds, *args)
         except Exception:           # noqa: BLE001 - the page that needs it computes it and shows why
             return
 
     threading.Thread(target=run, name="goalgap-prewarm", daemon=True).start()
+
+
+def neighbours(ds: Dataset, period: Period) -> list[Period]:
+    """The periods listed next to `period` in the sidebar (the one before, then the one after, of
+    the same kind), those the data touches; none for a custom range."""
+    span = ds.date_span()
+    if span is None or period.kind == "custom":
+        return []
+    after = periods.period_of(period.kind, period.end + timedelta(days=1), period.fiscal_start)
+    return [p for p in (period.previous(), after) if p.end >= span[0] and p.start <= span[1]]
+
+
+def team_diagnosis(ctx: Ctx) -> diagnostics.Diagnosis:
+    """The whole team's diagnosis of the period shown: once per dataset, period and settings,
+    whichever page or session asks first (dataset_call; one that asks while it is computed, by
+    another session or in the background, waits for it); a scope filters it."""
+    return dataset_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
+
+
+def diagnose_neighbours(ctx: Ctx) -> None:
+    """Start, in the background, the whole team's diagnosis of the periods next to the one shown
+    (neighbours), once per dataset, settings and period shown: stepping to the period before or
+    after then finds it computed (or being computed, and waits for it rather than computing it
+    again). Called at the end of a page that shows a diagnosis, and started NEIGHBOURS_AFTER_S
+    later, so that it does not slow the delivery of the page it follows (Python threads share one
+    interpreter lock: work started at once held up the page's last messages and its clean-up)."""
+    if metrics.missing_inputs(ctx.ds, "attainment"):
+        return                                  # without quotas no page shows a diagnosis
+    _in_background(f"{ctx.ds.fingerprint}|{settings_digest(ctx.settings)}|{ctx.period!r}", ctx.ds,
+                   lambda: [(diagnostics.diagnose, (p, ctx.settings, Scope())) for p in neighbours(ctx.ds, ctx.period)],
+                   NEIGHBOURS_AFTER_S)
 
 
 def freeze_startup_objects() -> None:

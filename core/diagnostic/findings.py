@@ -307,7 +307,18 @@ class MoneyModel:
 
 
 def money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
-    """Signals → drivers → model (or rules) → money per rep and cause, for the whole team."""
+    """Signals → drivers → model (or rules) → money per rep and cause, for the whole team: once per
+    Dataset, period, settings and registered causes and KPIs (held on the Dataset's memo, so every
+    scope of a period reuses it). Read-only."""
+    return ds.memo(("diagnostic.money_model", *_memo_key(period, settings)), lambda: _money_model(ds, period, settings))
+
+
+def _memo_key(period: Period, settings: Settings) -> tuple[Any, ...]:
+    """What a whole-team result of the diagnostic depends on besides the tables."""
+    return period, settings.digest(), tuple(CAUSES), tuple(metrics.KPIS)
+
+
+def _money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
     inp = gather(ds, period, settings)
     kpis = inp.kpis
     ids = pd.Index(kpis["rep_id"])
@@ -349,17 +360,25 @@ def _method(model: impact.Model, table: pd.DataFrame, settings: Settings, no_quo
             "Findings are associations in the data, not proof of cause.")
 
 
+def _every_rep(mm: MoneyModel, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The diagnosis of every rep of the team and their findings (each row is the rep's own: a
+    scope keeps its reps' rows)."""
+    reps = _rep_table(mm.inputs, mm.alloc, mm.flagged)
+    return reps, _rep_findings(reps, mm.alloc, mm.flagged, mm.inputs, mm.model, settings)
+
+
 def diagnose(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> Diagnosis:
     """Findings ranked by money, the diagnosis of each rep, the gap waterfall and what could not
     be assessed, for the reps in `scope` (benchmarks and the model use the whole team)."""
     mm = money_model(ds, period, settings)
-    inp, model, alloc, flagged = mm.inputs, mm.model, mm.alloc, mm.flagged
+    inp, model, alloc = mm.inputs, mm.model, mm.alloc
     kpis = inp.kpis
     in_scope = set(scope.rep_ids(metrics.roster(ds)))
-    reps = _rep_table(inp, alloc, flagged)
-    reps = reps[reps["rep_id"].isin(in_scope)].reset_index(drop=True)
+    every_rep, every_finding = ds.memo(("diagnostic.rep_findings", *_memo_key(period, settings)),
+                                       lambda: _every_rep(mm, settings))
+    reps = every_rep[every_rep["rep_id"].isin(in_scope)].reset_index(drop=True)
     scoped_kpis = kpis[kpis["rep_id"].isin(in_scope)]
-    rep_findings = _rep_findings(reps, alloc, flagged, inp, model, settings)
+    rep_findings = every_finding[every_finding["who"].isin(in_scope)].reset_index(drop=True)
     team = pd.DataFrame(_team_findings(reps, scoped_kpis, inp, alloc, settings), columns=FINDING_COLUMNS)
     findings = _rank(pd.concat([f for f in (rep_findings, team) if len(f)], ignore_index=True)
                      if len(rep_findings) or len(team) else pd.DataFrame(columns=FINDING_COLUMNS))

@@ -163,7 +163,14 @@ def context(ds: Dataset, period: Period, settings: Settings) -> Context:
 
 
 def gather(ds: Dataset, period: Period, settings: Settings) -> Inputs:
-    """Compute the KPIs, territory balance, competencies and the signal table for every rep."""
+    """Compute the KPIs, territory balance, competencies and the signal table for every rep: once
+    per Dataset, period, settings and registered causes and KPIs (held on the Dataset's memo; every
+    scope, the rep's evidence and the money model read the same whole-team table). Read-only."""
+    key = ("diagnostic.gather", period, settings.digest(), tuple(CAUSES), tuple(metrics.KPIS))
+    return ds.memo(key, lambda: _gather(ds, period, settings))
+
+
+def _gather(ds: Dataset, period: Period, settings: Settings) -> Inputs:
     ctx = context(ds, period, settings)
     return Inputs(kpis=ctx.kpis, balance=ctx.balance, competency=ctx.competency, table=_long(ctx))
 

@@ -16,6 +16,13 @@ touched — an account counts once per period, not once per month), medians (cyc
 snapshots of one day (open_*, start_*, overdue_open_follow_ups, pipeline_at_start). Follow-ups due
 are counted up to the last day of the data, so a period still in progress is not the sum of its
 months either.
+
+The app and the report keep core.kpis.parts for the Dataset they hold in memory (measured, issue 14:
+not adopted). Its arrays are built once per Dataset (rows_of) and a new period's parts then cost
+0.005 s CPU at 40 reps and 0.14 s at 1,000 reps × 3 years, distinct accounts and snapshots included;
+these month parts cost 0.5 s (40 reps) and 2.4 s plus 270 MB of peak memory (1,000 reps) once, and
+summing a period from them (period_sums) 0.02–0.04 s, while the arrays stay needed for the parts
+that are not month-additive. This engine is for data that lives in a database (core.engine.backend).
 """
 from __future__ import annotations
 

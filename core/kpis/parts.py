@@ -1,6 +1,8 @@
 """Per-rep parts of one period: numerators, denominators and counts per rep of the whole roster,
 plus the few rows that medians and distinct counts need, computed once per Dataset and period.
 Any grouping of the roster sums these parts, so ratios always roll up from summed parts.
+core.engine.parts computes the month-additive ones per rep × month where the data lives in a
+database; in memory these are cheaper (measured: see its docstring).
 """
 from __future__ import annotations
 
