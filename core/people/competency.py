@@ -404,7 +404,7 @@ def _reasons(t: pd.DataFrame) -> pd.Series:
                           "steady")
     role = t["role"].fillna(DEFAULT_ROLE)
     article = np.where(role.str[:1].str.lower().isin(list("aeiou")), "an", "a")
-    text = (t["competency"] + ": " + t["latest_rating"].map("{:.1f}".format) + " vs "
+    text = (t["competency"].astype("str") + ": " + t["latest_rating"].map("{:.1f}".format) + " vs "
             + t["expected"].map("{:.1f}".format) + " expected for " + article + " " + role + ", "
             + pd.Series(direction, index=t.index))
     return text.where(~t["foundation"], text + "; a foundation for a new rep")
