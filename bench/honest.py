@@ -409,7 +409,8 @@ def prepare_elsewhere(args: argparse.Namespace, reps: int) -> BenchData:
     since a child spawned from it starts with this process's peak RSS as its own (Linux keeps the
     memory high-water mark across exec), which would hide the child's real peak."""
     call = (f"from bench.generate import prepare; prepare({reps}, {args.years!r}, {args.density!r}, "
-            f"{args.seed}, {args.xlsx_rows}, __import__('pathlib').Path({args.data!r}))")
+            f"{args.seed}, {args.xlsx_rows}, __import__('pathlib').Path({args.data!r}), "
+            f"workers={args.generate_workers})")
     subprocess.run([sys.executable, "-c", call], cwd=ROOT, check=True,
                    env={**os.environ, **THREAD_VARS, "PYTHONPATH": str(ROOT)})
     return prepare(reps, args.years, args.density, args.seed, args.xlsx_rows, Path(args.data))
@@ -555,6 +556,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--period", help="the quarter (default: the latest complete one in the sales)")
     parser.add_argument("--no-kpis", action="store_true", help="skip the GoalGap KPIs process")
     parser.add_argument("--data", default=str(DATA_ROOT))
+    parser.add_argument("--generate-workers", type=int, default=1,
+                        help="chunks of 1,000 reps generated at once, ~2.3 GB each (default 1)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--child-folder", help=argparse.SUPPRESS)
     parser.add_argument("--duck-child", help=argparse.SUPPRESS)

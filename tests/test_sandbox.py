@@ -187,6 +187,17 @@ def test_the_machines_owner_reads_within_the_machines_memory_and_is_told_what_to
     assert "Upload" not in str(stopped.value)
 
 
+def test_a_resident_budget_is_watched_from_outside_and_stops_a_read_past_it():
+    """The owner's budget counts what the worker occupies (no address-space cap inside it): a read
+    that fits comes back whole, one that holds more than the budget is stopped with the same words."""
+    assert Budget.for_machine().resident
+    files = [("sales.csv", SALES)]
+    assert ingest_isolated(files, budget=Budget(resident=True)).fingerprint == ingest(files).fingerprint
+    book = unnumbered_cells_workbook(26 * 200_000)       # ~1 GB to lay out
+    with pytest.raises(UserError, match="memory one read may use, so it was stopped"):
+        ingest_isolated([("big.xlsx", book)], budget=Budget(memory_bytes=400 << 20, resident=True))
+
+
 def test_a_read_past_its_time_budget_is_stopped_with_a_plain_message():
     book = unnumbered_cells_workbook(26 * 40_000)
     with pytest.raises(OutOfTime, match="took longer than"):

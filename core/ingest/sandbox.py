@@ -23,6 +23,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 from collections.abc import Callable, Iterator, Sequence
@@ -62,23 +63,32 @@ UPLOAD_ADVICE = "Upload the data as CSV files, or split it into smaller files (b
 MACHINE_SHARE = 0.75        # of this machine's memory, for data its owner reads (CLI, administrator's source)
 MACHINE_ADVICE = ("Read it on a machine with more memory, or a part at a time (fewer files, a year or "
                   "a region each).")
+WATCH_S = 0.2               # how often a resident-memory budget is checked
 
 
 @dataclass(frozen=True)
 class Budget:
     """What one read may use: bytes of memory and seconds (None: TIME_BUDGET_S plus
-    TIME_PER_MB_S per MB of input), and what to tell the user when it is not enough."""
+    TIME_PER_MB_S per MB of input), and what to tell the user when it is not enough.
+
+    `resident`: memory counts the worker's resident pages, watched from outside every WATCH_S,
+    rather than its address space, capped inside it. An upload keeps the cap (a hostile file is
+    stopped at the very allocation, whatever its pace); the owner's own data is measured by what
+    it really occupies: the address space runs ~1.7 × the resident size (a 3,000-rep folder: 5.5
+    GB reserved for 3.3 GB used), so a cap at 3/4 of the machine stopped reads that fit in it."""
 
     memory_bytes: int = MEMORY_BUDGET
     seconds: float | None = None
     advice: str = UPLOAD_ADVICE
+    resident: bool = False
 
     @classmethod
     def for_machine(cls) -> Budget:
         """For data the machine's owner reads (the command line, the administrator's source): a
         share of the machine's memory rather than one web upload's 4 GB, which a 3,000-rep CSV
-        folder already needs; never less than the upload budget."""
-        return cls(max(MEMORY_BUDGET, int(MACHINE_SHARE * _machine_memory())), advice=MACHINE_ADVICE)
+        folder already needs; never less than the upload budget; resident memory."""
+        return cls(max(MEMORY_BUDGET, int(MACHINE_SHARE * _machine_memory())), advice=MACHINE_ADVICE,
+                   resident=True)
 
     def seconds_for(self, size_bytes: int) -> float:
         if self.seconds is not None:
@@ -131,14 +141,19 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
     seconds = budget.seconds_for(size_bytes)
     ctx = _get_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(sender, fn, args, budget.memory_bytes, seconds), daemon=True)
+    cap = None if budget.resident else budget.memory_bytes
+    worker = ctx.Process(target=_work, args=(sender, fn, args, cap, seconds), daemon=True)
     with _slots:
         with _without_main():
             worker.start()
         sender.close()
         try:
-            if not receiver.poll(seconds * WALL_FACTOR):
+            answered = _wait(receiver, worker.pid, seconds * WALL_FACTOR,
+                             budget.memory_bytes if budget.resident else None)
+            if answered == "time":
                 raise OutOfTime(_too_slow(names, seconds, budget.advice))
+            if answered == "memory":
+                raise UserError(_too_big(names, budget.memory_bytes, budget.advice))
             kind, value = _receive(receiver)
         except EOFError:            # the worker died without answering: its CPU limit, or out of memory
             kind, value = "died", None
@@ -158,6 +173,32 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
     if kind == "memory":
         raise UserError(_too_big(names, budget.memory_bytes, budget.advice))
     raise RuntimeError(f"reading the files failed in the worker process:\n{value}")
+
+
+def _wait(receiver: Connection, pid: int | None, wall_s: float, resident_bytes: int | None) -> str:
+    """Until the worker answers ("ok"), passes its wall-clock deadline ("time") or, with a
+    resident budget, holds more than `resident_bytes` of resident memory ("memory")."""
+    if resident_bytes is None:
+        return "ok" if receiver.poll(wall_s) else "time"
+    deadline = time.monotonic() + wall_s
+    while not receiver.poll(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            return "time"
+        if pid is not None and (_resident(pid) or 0) > resident_bytes:
+            return "memory"
+    return "ok"
+
+
+def _resident(pid: int) -> int | None:
+    """A process's resident memory in bytes (Linux /proc); None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 @contextmanager
@@ -201,10 +242,12 @@ def _get_context() -> Any:
         return _context
 
 
-def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int,
+def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int | None,
           seconds: float) -> None:
-    """The worker: limit its own memory and CPU time, run fn, send ("ok", result) or why not."""
-    _limit_memory(memory_bytes)
+    """The worker: limit its own memory (None: watched from outside) and CPU time, run fn, send
+    ("ok", result) or why not."""
+    if memory_bytes is not None:
+        _limit_memory(memory_bytes)
     _limit_cpu(seconds)
     try:
         result: tuple[str, Any] = ("ok", fn(*args))

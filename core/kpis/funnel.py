@@ -26,7 +26,8 @@ def stage_funnel(ds: Dataset, period: Period, scope: Scope = Scope(), by_rep: bo
     closed = between(opps["close_date"], period.start, period.end) & opps["status"].isin(["won", "lost"])
     kept = opps[is_open | closed]
     is_open_kept = kept["status"] == "open"
-    kept = kept.assign(stage=stage_labels(kept["stage"]).where(is_open_kept, kept["status"].str.capitalize()),
+    kept = kept.assign(stage=stage_labels(kept["stage"].astype("str")).where(is_open_kept,
+                                                                            kept["status"].str.capitalize()),
                        amount=kept["value"].where(kept["status"] == "open", kept["amount"]))
     keys = ["stage", "status"] + (["rep_id"] if by_rep else [])
     out = kept.groupby(keys, sort=False).agg(opportunities=("opportunity_id", "size"),

@@ -62,7 +62,7 @@ def roster(ds: Dataset, rep_ids: pd.Series | None = None) -> pd.DataFrame:
 
 def _assessor(assessments: pd.DataFrame) -> pd.Series:
     """manager / self / peer / customer; a blank assessor is the manager (data.md)."""
-    return assessments["assessor"].fillna("manager").str.strip().str.lower().replace("", "manager")
+    return assessments["assessor"].astype("str").fillna("manager").str.strip().str.lower().replace("", "manager")
 
 
 def _steps(dates: pd.Series, as_of: date) -> pd.Series:
@@ -356,7 +356,7 @@ def knowledge_quotient(ds: Dataset, period: Period | None = None) -> pd.DataFram
     tr = tr[tr["score"].notna() & tr["rep_id"].notna() & tr["date"].notna()]
     history = tr if period is None else tr[tr["date"] <= period.end_ts]
     inside = tr if period is None else tr[period.contains(tr["date"])]
-    inside = inside.assign(topic=inside["topic"].fillna("n/a"),
+    inside = inside.assign(topic=inside["topic"].astype("str").fillna("n/a"),
                            quarter=inside["date"].dt.year.astype(str) + "-Q"
                            + inside["date"].dt.quarter.astype(str))
     rows = (inside.groupby(["rep_id", "topic", "quarter"], as_index=False)
@@ -412,7 +412,7 @@ def _reasons(t: pd.DataFrame) -> pd.Series:
                           "steady")
     role = t["role"].fillna(DEFAULT_ROLE)
     article = np.where(role.str[:1].str.lower().isin(list("aeiou")), "an", "a")
-    text = (t["competency"] + ": " + t["latest_rating"].map("{:.1f}".format) + " vs "
+    text = (t["competency"].astype("str") + ": " + t["latest_rating"].map("{:.1f}".format) + " vs "
             + t["expected"].map("{:.1f}".format) + " expected for " + article + " " + role + ", "
             + pd.Series(direction, index=t.index))
     return text.where(~t["foundation"], text + "; a foundation for a new rep")

@@ -45,7 +45,7 @@ def pay_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataFrame
     component that is not a product)."""
     inc = ds.table("incentives")
     reps = set(roster(ds, scope)["rep_id"])
-    inc = inc[inc["rep_id"].isin(reps)].assign(component=inc["component"].fillna("(not given)"))
+    inc = inc[inc["rep_id"].isin(reps)].assign(component=inc["component"].astype("str").fillna("(not given)"))
     if inc.empty:
         return pd.DataFrame(columns=MIX_COLUMNS)
     spread = spread_by_month(inc, "payout")

@@ -132,9 +132,13 @@ def _substitute_text(text: str, names: dict[str, str]) -> str:
 
 
 def _replace_ids(frame: pd.DataFrame, id_maps: dict[str, dict[str, str]]) -> pd.DataFrame:
-    changes = {col: frame[col].map(m).fillna(frame[col]).astype("str").where(frame[col].notna())
-               for col, m in id_maps.items() if m and col in frame.columns}
+    changes = {col: _renamed(frame[col].astype("str"), m) for col, m in id_maps.items() if m and col in frame.columns}
     return frame.assign(**changes) if changes else frame
+
+
+def _renamed(ids: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Each id as `mapping` renames it, else as it was (text: ingest holds ids as categoricals)."""
+    return ids.map(mapping).fillna(ids).astype("str").where(ids.notna())
 
 
 def _known_ids(tables: dict[str, pd.DataFrame]) -> set[str]:

@@ -103,7 +103,7 @@ def _overlap(acc: pd.DataFrame, ds: Dataset, period: Period, rep_territory: pd.S
     Only activities on a known account count (an activity without an account cannot be placed).
     """
     act = ds.table("activities")
-    act = act.loc[period.contains(act["date"]), ["rep_id", "account_id"]]
+    act = act.loc[period.contains(act["date"]), ["rep_id", "account_id"]].astype("str")
     act = act.assign(own=act["rep_id"].map(rep_territory),
                      aligned=act["account_id"].map(acc.set_index("account_id")["territory_id"]))
     act = act.dropna(subset=["own", "aligned"])
