@@ -48,7 +48,7 @@ def test_pay_mix_adds_up_to_the_payout_and_sits_beside_revenue():
     assert pd.isna(mix.at["bonus", "revenue_share"])
     lines = incentives.what_it_rewards(*incentives.pay_vs_attainment(_small(), Q3, Settings()), mix.reset_index(),
                                        Settings())
-    assert any("1 rep(s) below goal" in line for line in lines)
+    assert any("1 rep below goal is paid" in line for line in lines)
     assert any("39% of pay is not tied to a product" in line for line in lines)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.fmt import fmt_money, fmt_pct
+from core.fmt import count_of, fmt_money, fmt_pct
 from core.kpis.analysis import pay_for_performance, product_mix
 from core.kpis.inputs import month_number, roster, spread_by_month
 from core.kpis.quota import month_weights
@@ -72,7 +72,8 @@ def what_it_rewards(pay: pd.DataFrame, goal_pay: float, mix: pd.DataFrame, setti
                      f"(target {settings.targets.pay_for_performance:.2f}).")
     paid = pay[pay["paid_like_goal"].fillna(False).astype(bool)]
     if len(paid):
-        lines.append(f"{len(paid)} rep(s) below goal are paid at least the median of the reps at goal "
+        verb = "is" if len(paid) == 1 else "are"
+        lines.append(f"{count_of(len(paid), 'rep')} below goal {verb} paid at least the median of the reps at goal "
                      f"({fmt_money(goal_pay)}).")
     products = mix.dropna(subset=["revenue_share"])
     if len(products):
