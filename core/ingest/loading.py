@@ -60,11 +60,12 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     mapping: dict[str, str] = {m.canonical: m.source_column for m in matches if m.canonical}
     frame = pd.DataFrame(index=data.index)
     reject = pd.Series(False, index=data.index)
+    known = _Distincts(data)
     for col in table.columns:
         if col.name not in mapping:
             continue
         raw = data[mapping[col.name]]
-        parsed = _parse_column(col, raw)
+        parsed = _parse_column(col, raw, known, mapping[col.name])
         values = parsed.values
         label = f"{mapping[col.name]} → {col.name}"
         if parsed.note:
@@ -115,7 +116,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     issues.extend(dropped)
     issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
     unmapped = tuple(m.source_column for m in matches if not m.canonical)
-    frame["_others"] = _source_key(data, matches)
+    frame["_others"] = _source_key(data, matches, known)
+    del known
     if reject.any():                 # a mask copies every column, even when it keeps them all
         frame = frame[~reject]
     frame["_source"] = src
@@ -128,24 +130,38 @@ def _type_name(col: Column) -> str:
     return {DATE: "a date", FLOAT: "a number", BOOL: "yes/no"}.get(col.dtype, "text")
 
 
-def _parse_column(col: Column, raw: pd.Series) -> cleaning.Parsed:
+class _Distincts:
+    """The distinct values of each raw column of a sheet, computed on first use and shared by the
+    parser and the source-row key, so a column of millions is factorized once."""
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self.data = data
+        self.found: dict[str, cleaning.Distinct | None] = {}
+
+    def __getitem__(self, column: str) -> cleaning.Distinct | None:
+        if column not in self.found:
+            self.found[column] = cleaning.distinct(self.data[column])
+        return self.found[column]
+
+
+def _parse_column(col: Column, raw: pd.Series, known: _Distincts, source: str) -> cleaning.Parsed:
     if col.name == "zip":
         return cleaning.parse_zip(raw)
     if col.name == "period":
-        return cleaning.parse_period_label(raw)
+        return cleaning.parse_period_label(raw, known[source])
     if col.dtype == DATE:
-        return cleaning.parse_date(raw)
+        return cleaning.parse_date(raw, known[source])
     if col.dtype == FLOAT:
         return cleaning.parse_number(raw)
     if col.dtype == BOOL:
-        return cleaning.parse_bool(raw)
+        return cleaning.parse_bool(raw, known[source])
     if col.name == "activity_type":
-        return cleaning.parse_activity_type(raw)
+        return cleaning.parse_activity_type(raw, known[source])
     if col.name == "status":
-        return cleaning.parse_status(raw)
+        return cleaning.parse_status(raw, known[source])
     if col.name == "contact_role":
-        return cleaning.parse_contact_role(raw)
-    return cleaning.parse_text(raw)
+        return cleaning.parse_contact_role(raw, known[source])
+    return cleaning.parse_text(raw, known[source])
 
 
 def _date_limits(col: Column, values: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, str]:
@@ -290,7 +306,7 @@ def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict[str, str], rej
     return out
 
 
-def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarray:
+def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch], known: _Distincts) -> np.ndarray:
     """Per row, one number for every cell of the source row as written, mapped columns or not:
     rows that agree on every loaded value but differ in the file (an invoice number, a currency,
     an attendee type both read as "user") are different rows, not duplicates.
@@ -305,18 +321,17 @@ def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarra
     key = np.full(len(data), int.from_bytes(hashlib.blake2b(names.encode(), digest_size=8).digest(), "little"),
                   dtype=np.uint64)
     for *_, src in ordered:
-        key = key * np.uint64(0x9E3779B97F4A7C15) + _cell_hash(data[src])
+        key = key * np.uint64(0x9E3779B97F4A7C15) + _cell_hash(data[src], known[src])
     return key
 
 
-def _cell_hash(raw: pd.Series) -> np.ndarray:
+def _cell_hash(raw: pd.Series, known: cleaning.Distinct | None) -> np.ndarray:
     """_text_hash of each cell as text; a text or typed column is hashed once per distinct value
     (dates, labels and ids repeat: a few thousand values in millions of cells), workbook cells
     (object columns, where 1, 1.0 and True are one value to a hash table) cell by cell."""
-    if raw.dtype == object or len(raw) < 1000:
+    if known is None:
         return _text_hash(cleaning.to_text(raw))
-    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
-    hashed: np.ndarray = _text_hash(cleaning.to_text(pd.Series(uniq, dtype=raw.dtype)))[codes]
+    hashed: np.ndarray = _text_hash(cleaning.to_text(known.uniq))[known.codes]
     return hashed
 
 
