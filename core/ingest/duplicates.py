@@ -87,14 +87,31 @@ def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,
 
 def row_hash(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
     """A 64-bit hash of each row's values in `cols` (missing values equal to each other): each column
-    factorized once, its codes folded into the row's hash. Equal rows hash alike; unequal rows almost
-    never do, and equal_rows compares the rows that share a hash value by value."""
+    turned into one integer per value (its bits for numbers and dates, its codes for the others), folded
+    into the row's hash. Equal rows hash alike; unequal rows almost never do, and equal_rows compares
+    the rows that share a hash value by value."""
     out = np.zeros(len(frame), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in cols:
-            codes, _ = pd.factorize(frame[col], use_na_sentinel=False)
-            out = out * _GOLDEN + codes.astype(np.uint64)
+            out = out * _GOLDEN + _value_bits(frame[col])
     return _mix(out)
+
+
+def _value_bits(s: pd.Series) -> np.ndarray:
+    """One uint64 per cell, equal for equal values (as factorize sees them: every missing value is
+    one value, 0.0 and -0.0 are one value): the bits of a number or a date, else factorize's codes."""
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
+    bits: np.ndarray
+    if kind == "f":
+        values = s.to_numpy(dtype="float64") + 0.0             # -0.0 + 0.0 is 0.0
+        values[np.isnan(values)] = np.nan                       # one NaN, whatever its payload
+        bits = values.view(np.uint64)
+    elif kind in ("i", "u", "M"):
+        bits = s.to_numpy().astype(np.int64, copy=False).view(np.uint64)   # NaT is one int64 value
+    else:
+        codes, _ = pd.factorize(s, use_na_sentinel=False)
+        bits = codes.astype(np.uint64)
+    return bits
 
 
 def equal_rows(frame: pd.DataFrame, maybe: np.ndarray, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
