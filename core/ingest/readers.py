@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -426,12 +427,42 @@ def _empty(col: pd.Series) -> pd.Series:
     if col.dtype.kind in "fiMb":
         return col.isna()
     arr = getattr(col.array, "_pa_array", None)
-    if arr is not None:     # pyarrow-backed text: two scans, no stripped copy of the column
-        import pyarrow.compute as pc
-
-        blank = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr)).fill_null(True)
-        return pd.Series(blank.to_numpy(zero_copy_only=False), index=col.index)
+    if arr is not None:     # pyarrow-backed text: no stripped copy of the column
+        chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
+        parts = [_blank_text(chunk) for chunk in chunks]
+        return pd.Series(np.concatenate(parts) if parts else np.zeros(0, bool), index=col.index)
     return (col.isna() | col.str.strip().eq("")).astype(bool)
+
+
+# Bytes a whitespace-only UTF-8 cell can start with: ASCII controls and space, and any non-ASCII
+# byte (no-break, ideographic and other Unicode spaces); cells starting otherwise hold a letter.
+_MAY_START_SPACE = np.zeros(256, dtype=bool)
+_MAY_START_SPACE[:0x21] = True
+_MAY_START_SPACE[0x80:] = True
+
+
+def _blank_text(chunk: Any) -> np.ndarray:
+    """Empty, missing or whitespace-only cells of one pyarrow text array, read from its buffers:
+    only the few cells that start with a space-like byte are tested for whitespace."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        blank = pc.or_(pc.equal(pc.utf8_length(chunk), 0), pc.utf8_is_space(chunk)).fill_null(True)
+        return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+    out: np.ndarray = np.diff(offsets) == 0
+    filled = np.flatnonzero(~out)
+    if len(filled):
+        body = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        maybe = filled[_MAY_START_SPACE[body[offsets[filled]]]]
+        if len(maybe):
+            spaces = pc.utf8_is_space(chunk.take(pa.array(maybe))).fill_null(True)
+            out[maybe] = np.asarray(spaces.to_numpy(zero_copy_only=False), dtype=bool)
+    if chunk.null_count:
+        out |= np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return out
 
 
 def _first_text(rows: pd.DataFrame) -> pd.Series:
