@@ -40,6 +40,7 @@ class Parsed:
     bad: pd.Series
     note: str = ""
     no_date: pd.Series | None = None    # cells holding a system's "no date" value (9999-12-31)
+    distinct: Distinct | None = None    # the values as distinct values and codes, when read so
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,10 @@ def _per_distinct(parse: Callable[[pd.Series], Parsed]) -> DistinctParser:
             return parse(s)
         parsed = parse(d.uniq)
         if _unchanged(parsed, d.uniq):
-            return Parsed(s, pd.Series(False, index=s.index), parsed.note)
+            return Parsed(s, pd.Series(False, index=s.index), parsed.note, distinct=d)
         return Parsed(parsed.values.take(d.codes).set_axis(s.index),
-                      pd.Series(parsed.bad.to_numpy()[d.codes], index=s.index), parsed.note)
+                      pd.Series(parsed.bad.to_numpy()[d.codes], index=s.index), parsed.note,
+                      distinct=Distinct(d.codes, parsed.values))
     return wrapper
 
 

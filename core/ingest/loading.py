@@ -19,6 +19,7 @@ import pandas as pd
 from core.dataset import ColumnMatch
 from core.fmt import key_words
 from core.ingest import cleaning
+from core.ingest.duplicates import LOADED, row_hash, text_hash
 from core.ingest.matching import namesakes_apart
 from core.ingest.readers import RawSheet, footer_text
 from core.ingest.recognise import DEFAULTABLE, FILLABLE, norm_label
@@ -61,6 +62,7 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     frame = pd.DataFrame(index=data.index)
     reject = pd.Series(False, index=data.index)
     known = _Distincts(data)
+    hashed: dict[str, tuple[object, np.ndarray]] = {}     # column -> (its values, value_hash of them)
     for col in table.columns:
         if col.name not in mapping:
             continue
@@ -90,6 +92,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
             if kind == "rejected":
                 reject |= bad
         frame[col.name] = values
+        if col.dtype == STR and parsed.distinct is not None and values is parsed.values:
+            hashed[col.name] = (_arrow_of(frame[col.name]), text_hash(parsed.distinct.uniq)[parsed.distinct.codes])
     _fill_columns(table, frame, mapping, src, issues, notes)
     if table.name == "opportunities":
         frame["status"] = frame["status"].fillna(cleaning.status_from_stage(frame["stage"]))
@@ -117,6 +121,7 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
     unmapped = tuple(m.source_column for m in matches if not m.canonical)
     frame["_others"] = _source_key(data, matches, known)
+    frame[LOADED] = row_hash(frame, table.column_names, _still(frame, hashed))
     del known
     if reject.any():                 # a mask copies every column, even when it keeps them all
         frame = frame[~reject]
@@ -124,6 +129,18 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     frame["_row"] = frame.index.astype("int64")
     frame.attrs["unmapped"] = {src: unmapped}
     return Loaded(frame, issues, notes)
+
+
+def _arrow_of(values: pd.Series) -> object:
+    """The pyarrow array behind a text column (None for other columns): the same object as long as
+    the column is not changed."""
+    return getattr(values.array, "_pa_array", None)
+
+
+def _still(frame: pd.DataFrame, hashed: dict[str, tuple[object, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The value hashes computed as the columns were parsed, for the columns not changed since."""
+    return {name: h for name, (arr, h) in hashed.items()
+            if arr is not None and _arrow_of(frame[name]) is arr}
 
 
 def _type_name(col: Column) -> str:
@@ -330,8 +347,8 @@ def _cell_hash(raw: pd.Series, known: cleaning.Distinct | None) -> np.ndarray:
     (dates, labels and ids repeat: a few thousand values in millions of cells), workbook cells
     (object columns, where 1, 1.0 and True are one value to a hash table) cell by cell."""
     if known is None:
-        return _text_hash(cleaning.to_text(raw))
-    hashed: np.ndarray = _text_hash(cleaning.to_text(known.uniq))[known.codes]
+        return text_hash(cleaning.to_text(raw))
+    hashed: np.ndarray = text_hash(cleaning.to_text(known.uniq))[known.codes]
     return hashed
 
 
@@ -343,25 +360,3 @@ def _kept_as_written(canonical: str | None) -> bool:
         return False
     return all(c.dtype == STR for t in TABLES.values() for c in t.columns
                if c.name == canonical)
-
-
-def _text_hash(s: pd.Series) -> np.ndarray:
-    """A 64-bit polynomial hash of each text cell (missing and "" differ), computed over pyarrow's
-    buffers with numpy: ten times faster than hashing a million strings one by one."""
-    import pyarrow as pa
-
-    arr = getattr(s.array, "_pa_array", None)
-    arr = pa.array(s.astype(object), type=pa.large_string()) if arr is None else arr
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    arr = arr.fill_null("\x00").cast(pa.large_string())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
-    out = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    total = int(offsets[-1] - offsets[0])
-    if total:
-        body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].astype(np.uint64) + 1
-        position = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
-        powers = np.cumprod(np.full(int(lengths.max()), 0x100000001B3, dtype=np.uint64))
-        filled = lengths > 0
-        out[filled] += np.add.reduceat(body * powers[position], starts[filled])
-    return out
