@@ -337,19 +337,30 @@ def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch], known: _Dist
     names = "\x1f".join(f"{canonical}={other}" for canonical, other, _ in ordered)
     key = np.full(len(data), int.from_bytes(hashlib.blake2b(names.encode(), digest_size=8).digest(), "little"),
                   dtype=np.uint64)
-    for *_, src in ordered:
-        key = key * np.uint64(0x9E3779B97F4A7C15) + _cell_hash(data[src], known[src])
+    amounts = {m.source_column for m in matches if m.canonical in _NUMBERS}
+    for _, _, src in ordered:
+        cells = _cell_hash(data[src], None if src in amounts else known[src])
+        key = key * np.uint64(0x9E3779B97F4A7C15) + cells
     return key
 
 
+# Canonical number columns: amounts are nearly all distinct, so their cells are hashed one by one.
+_NUMBERS = {c.name for t in TABLES.values() for c in t.columns if c.dtype == FLOAT}
+_SLICE = 1 << 16
+
+
 def _cell_hash(raw: pd.Series, known: cleaning.Distinct | None) -> np.ndarray:
-    """_text_hash of each cell as text; a text or typed column is hashed once per distinct value
-    (dates, labels and ids repeat: a few thousand values in millions of cells), workbook cells
-    (object columns, where 1, 1.0 and True are one value to a hash table) cell by cell."""
-    if known is None:
+    """text_hash of each cell as text; a text or typed column is hashed once per distinct value
+    (dates, labels and ids repeat: a few thousand values in millions of cells); workbook cells
+    (object columns, where 1, 1.0 and True are one value to a hash table) and amounts cell by
+    cell, a slice of rows at a time (text_hash's work arrays are a few times the text's size)."""
+    if known is not None:
+        hashed: np.ndarray = text_hash(cleaning.to_text(known.uniq))[known.codes]
+        return hashed
+    if len(raw) <= _SLICE:
         return text_hash(cleaning.to_text(raw))
-    hashed: np.ndarray = text_hash(cleaning.to_text(known.uniq))[known.codes]
-    return hashed
+    return np.concatenate([text_hash(cleaning.to_text(raw.iloc[i:i + _SLICE]))
+                           for i in range(0, len(raw), _SLICE)])
 
 
 def _kept_as_written(canonical: str | None) -> bool:
