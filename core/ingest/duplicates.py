@@ -4,6 +4,7 @@ kept and warned."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,8 +62,22 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
                                          f["_row"].astype("str").values + " of " + f["_source"].values + ")",
                                          part[table.key], "duplicate"))
             drop |= repeat.to_numpy()
-    kept = frame[~drop] if drop.any() else frame
-    return kept.reset_index(drop=True), issues
+    frame = frame.drop(columns="_others", errors="ignore")    # needed no more: the file's cells
+    return keep_rows(frame, ~drop).reset_index(drop=True), issues
+
+
+def keep_rows(frame: pd.DataFrame, keep: np.ndarray | pd.Series) -> pd.DataFrame:
+    """frame[keep], copied a column at a time, each column of `frame` let go as soon as it is copied:
+    a big table is not held twice. Returns `frame` itself when every row is kept. `frame` is emptied
+    of its columns when rows are dropped: the caller passes a frame it no longer needs."""
+    mask = np.asarray(keep, dtype=bool)
+    if mask.all():
+        return frame
+    index = frame.index[mask]
+    columns: dict[str, Any] = {}
+    for name in list(frame.columns):
+        columns[name] = frame.pop(name).array[mask]
+    return pd.DataFrame(columns, index=index)
 
 
 def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,

@@ -19,7 +19,7 @@ import pandas as pd
 from core.dataset import ColumnMatch
 from core.fmt import key_words
 from core.ingest import cleaning
-from core.ingest.duplicates import LOADED, row_hash, text_hash
+from core.ingest.duplicates import LOADED, keep_rows, row_hash, text_hash
 from core.ingest.matching import namesakes_apart
 from core.ingest.readers import RawSheet, footer_text
 from core.ingest.recognise import DEFAULTABLE, FILLABLE, norm_label
@@ -123,8 +123,7 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     frame["_others"] = _source_key(data, matches, known)
     frame[LOADED] = row_hash(frame, table.column_names, _still(frame, hashed))
     del known
-    if reject.any():                 # a mask copies every column, even when it keeps them all
-        frame = frame[~reject]
+    frame = keep_rows(frame, ~reject)
     frame["_source"] = src
     frame["_row"] = frame.index.astype("int64")
     frame.attrs["unmapped"] = {src: unmapped}

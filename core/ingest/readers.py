@@ -272,7 +272,7 @@ def _text_grid(text: str, delimiter: str, fast: bool = True) -> pd.DataFrame:
 
 
 def _numbered(grid: pd.DataFrame) -> pd.DataFrame:
-    grid.index = np.arange(1, len(grid) + 1)
+    grid.index = pd.RangeIndex(1, len(grid) + 1)    # row numbers as a range: no array of them
     return grid
 
 
