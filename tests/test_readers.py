@@ -181,3 +181,22 @@ def test_formula_cells_without_saved_values_are_emptied_and_listed():
     [sheet] = read_file("f.xlsx", _xlsx(build), known)
     assert {k: v.tolist() for k, v in sheet.no_value.items()} == {"Amount": [3], "Units": [3]}
     assert sheet.data.loc[3, "Amount"] in ("", None)
+
+
+def test_blank_cells_of_pyarrow_text_found_from_its_buffers_as_by_pyarrow():
+    """Empty, missing and whitespace-only cells (Unicode spaces too), over chunks with an offset:
+    the same cells pyarrow's own whitespace test finds, and no other."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from core.ingest.readers import _blank_text, _empty
+
+    cells = ["a", "", " ", "\u00a0", None, "\u3000x", "é", " b", "\t\n", "x ", "\u2003", "\u200b", "\x1f"] * 100
+    for kind in (pa.large_string(), pa.string()):
+        arr = pa.chunked_array([pa.array(cells[:700], kind), pa.array(cells[700:], kind).slice(3)])
+        expected = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr)).fill_null(True).to_pylist()
+        assert np.concatenate([_blank_text(c) for c in arr.chunks]).tolist() == expected, kind
+        if kind == pa.large_string():
+            assert _empty(pd.Series(pd.arrays.ArrowStringArray(arr))).tolist() == expected
