@@ -60,7 +60,8 @@ def distinct(s: pd.Series) -> Distinct | None:
     if s.dtype == object or len(s) < 1000:
         return None
     codes, uniq = pd.factorize(s, use_na_sentinel=False)
-    return Distinct(codes, pd.Series(uniq, dtype=s.dtype))
+    small = codes.astype(np.int32) if len(uniq) < 2**31 else codes    # kept while the sheet loads
+    return Distinct(small, pd.Series(uniq, dtype=s.dtype))
 
 
 class DistinctParser(Protocol):

@@ -159,12 +159,18 @@ def isin(col: pd.Series, values: set[str]) -> pd.Series:
     """col.isin(values) for a text column against many ids, in one pyarrow hash lookup (pandas
     converts each of the values to a pyarrow scalar first, which dominates for 20,000 accounts)."""
     arr = getattr(col.array, "_pa_array", None)
-    if arr is None or not all(isinstance(v, str) for v in values):
+    if arr is None:
         return col.isin(values)
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    hit = pc.is_in(arr, value_set=pa.array(list(values), type=arr.type)).fill_null(False)
+    try:
+        value_set = pa.array(list(values))
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return col.isin(values)
+    if value_set.null_count or not (pa.types.is_string(value_set.type) or pa.types.is_large_string(value_set.type)):
+        return col.isin(values)                         # not all text (or none at all): pandas compares them
+    hit = pc.is_in(arr, value_set=value_set.cast(arr.type)).fill_null(False)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=col.index)
 
 
