@@ -36,6 +36,7 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     hashed = frame.pop(LOADED) if LOADED in frame else row_hash(frame, cols)
     maybe = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
     del hashed
+    _give_back_memory()                 # the hash table of a big table's rows
     at, key = equal_rows(frame, maybe, [*cols, "_others"] if "_others" in frame else cols)
     if len(at):
         group = frame.iloc[at]
@@ -63,7 +64,14 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
                                          part[table.key], "duplicate"))
             drop |= repeat.to_numpy()
     frame = frame.drop(columns="_others", errors="ignore")    # needed no more: the file's cells
+    _give_back_memory()
     return keep_rows(frame, ~drop).reset_index(drop=True), issues
+
+
+def _give_back_memory() -> None:
+    from core.ingest.pipeline import give_back_memory   # pipeline imports this module
+
+    give_back_memory()
 
 
 def keep_rows(frame: pd.DataFrame, keep: np.ndarray | pd.Series) -> pd.DataFrame:
