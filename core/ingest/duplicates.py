@@ -69,7 +69,7 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
 
 
 def _give_back_memory() -> None:
-    from core.ingest.pipeline import give_back_memory   # pipeline imports this module
+    from core.ingest.pipeline import give_back_memory  # pipeline imports this module
 
     give_back_memory()
 
