@@ -200,3 +200,18 @@ def test_blank_cells_of_pyarrow_text_found_from_its_buffers_as_by_pyarrow():
         assert np.concatenate([_blank_text(c) for c in arr.chunks]).tolist() == expected, kind
         if kind == pa.large_string():
             assert _empty(pd.Series(pd.arrays.ArrowStringArray(arr))).tolist() == expected
+
+
+def test_first_text_of_text_rows_as_of_the_same_cells_as_objects():
+    """A text grid's rows (a CSV) are read row by row; the first non-empty cell is the one the
+    general path finds in the same cells held as Python objects ("None" and blanks skipped)."""
+    import pandas as pd
+
+    from core.ingest.readers import _first_text
+
+    rows = pd.DataFrame({"a": ["  ", "None", " Grand Totals (3 records)", None, "x", None],
+                         "b": ["q", " y ", "z", None, "", "None"]}, index=[5, 6, 7, 8, 9, 10])
+    text = _first_text(rows.astype("str"))
+    assert text.tolist()[:3] == ["q", "y", "Grand Totals (3 records)"] and text.iloc[4] == "x"
+    assert text.isna().tolist() == [False, False, False, True, False, True]
+    assert text.equals(_first_text(rows.astype(object)))

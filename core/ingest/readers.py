@@ -469,6 +469,10 @@ def _first_text(rows: pd.DataFrame) -> pd.Series:
     """The first non-empty cell of each row, as text (report footers start with their label)."""
     if rows.empty:
         return pd.Series(dtype="str", index=rows.index)
+    if all(isinstance(rows[c].dtype, pd.StringDtype) for c in rows.columns):   # text (CSV): row by row
+        first = [next((t for t in (v.strip() for v in row if isinstance(v, str)) if t not in ("", "None")), None)
+                 for row in rows.itertuples(index=False, name=None)]
+        return pd.Series(first, index=rows.index, dtype="str")
     cells = rows.astype("str").apply(lambda col: col.str.strip()).replace({"": None, "None": None})
     return cells.bfill(axis=1).iloc[:, 0].astype("str")
 
