@@ -125,3 +125,18 @@ def test_a_column_its_parser_leaves_as_it_is_is_not_copied():
     assert parsed.values is ids and not parsed.bad.any()
     spaced = pd.Series([f" A{i % 70}" for i in range(2_000)], dtype="str")
     assert cleaning.parse_text(spaced).values.tolist() == ids.tolist()
+
+
+@pytest.mark.parametrize("odd", [None, " 12.5", "12.5 ", "", "#N/A", "12\u00a0", "n/a"])
+def test_amount_cells_are_keyed_as_their_text(odd: str | None):
+    """An amount column's source key is the hash of each cell's text as to_text reads it, whether
+    the column is written plainly (hashed as it is) or has a cell to strip or blank."""
+    from core.ingest.duplicates import text_hash
+    from core.ingest.loading import _cell_hash
+
+    cells = [f"{i}.5" for i in range(70_000)]
+    if odd is not None:
+        cells[68_000] = odd
+    raw = pd.Series(cells, dtype="str")
+    assert cleaning.as_written(raw) == (odd is None or odd == "n/a")
+    assert (_cell_hash(raw, None) == text_hash(cleaning.to_text(raw))).all()

@@ -133,6 +133,37 @@ def to_text(s: pd.Series) -> pd.Series:
     return text.mask(text.eq("") | text.isin(_BLANK_MARKERS) | s.isna())
 
 
+# Bytes a cell may start and end with and still be its own stripped text: printable ASCII but "#"
+# at the start (Excel errors, "#N/A"); spaces, controls and any non-ASCII byte are left to to_text.
+_PLAIN_END = np.zeros(256, dtype=bool)
+_PLAIN_END[0x21:0x7F] = True
+_PLAIN_START = _PLAIN_END.copy()
+_PLAIN_START[ord("#")] = False
+
+
+def as_written(s: pd.Series) -> bool:
+    """Is `to_text(s)` the column itself: pyarrow text, no cell missing or empty, none starting or
+    ending with a space (or a byte that may be one) and none starting with "#"? Read from the
+    column's buffers, without a stripped copy of it."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None or arr.null_count:
+        return False
+    import pyarrow as pa
+
+    for chunk in arr.chunks:
+        if not pa.types.is_large_string(chunk.type):
+            return False
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if not len(chunk):
+            continue
+        if (np.diff(offsets) == 0).any():
+            return False
+        body = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        if not (_PLAIN_START[body[offsets[:-1]]].all() and _PLAIN_END[body[offsets[1:] - 1]].all()):
+            return False
+    return True
+
+
 def is_blank(s: pd.Series) -> pd.Series:
     """True where a cell holds nothing (empty, whitespace, #N/A)."""
     return to_text(s).isna()

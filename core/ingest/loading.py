@@ -358,8 +358,9 @@ def _cell_hash(raw: pd.Series, known: cleaning.Distinct | None) -> np.ndarray:
         return hashed
     if len(raw) <= _SLICE:
         return text_hash(cleaning.to_text(raw))
-    return np.concatenate([text_hash(cleaning.to_text(raw.iloc[i:i + _SLICE]))
-                           for i in range(0, len(raw), _SLICE)])
+    plain = cleaning.as_written(raw)            # then each cell is its own text: no stripped copy
+    parts = (raw.iloc[i:i + _SLICE] for i in range(0, len(raw), _SLICE))
+    return np.concatenate([text_hash(part if plain else cleaning.to_text(part)) for part in parts])
 
 
 def _kept_as_written(canonical: str | None) -> bool:
