@@ -594,15 +594,16 @@ def name_key(s: pd.Series) -> pd.Series:
 
 
 def canonical_spellings(values: pd.Series, reference: pd.Series | None = None,
-                        key: Callable[[pd.Series], pd.Series] = name_key) -> dict[str, str]:
-    """Map each spelling variant to its canonical spelling ("GTXPro" -> "GTX Pro").
+                        key: Callable[[pd.Series], pd.Series] = name_key, counted: bool = False) -> dict[str, str]:
+    """Map each spelling variant to its canonical spelling ("GTXPro" -> "GTX Pro"). `counted`:
+    `values` holds each spelling's count already (spelling -> rows), not the cells themselves.
 
     Spellings with the same `key` are variants of one name. The canonical spelling is the one in
     `reference` (e.g. the products list the user uploaded) when it has that key, else the most
     frequent of the variants that are neither mangled by an encoding ("JosÃ©") nor written
     "Last, First". Only variants that differ from their canonical spelling are returned.
     """
-    counts = values.dropna().value_counts()
+    counts = values if counted else values.dropna().value_counts()
     if counts.empty:
         return {}
     spell = pd.DataFrame({"spelling": counts.index.astype("str"), "n": counts.values})
