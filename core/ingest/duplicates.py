@@ -27,6 +27,9 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     unmapped = {k: v for f in frames for k, v in f.attrs.get("unmapped", {}).items()}
     if not all(LOADED in f for f in frames):
         frames[:] = [f.drop(columns=LOADED, errors="ignore") for f in frames]
+    for f in frames:                                    # the source's name as text on each row
+        if isinstance(f["_source"].dtype, pd.CategoricalDtype):
+            f["_source"] = _as_text(f["_source"])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     frames.clear()
     cols = table.column_names
@@ -66,6 +69,17 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     frame = frame.drop(columns="_others", errors="ignore")    # needed no more: the file's cells
     _give_back_memory()
     return keep_rows(frame, ~drop).reset_index(drop=True), issues
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A categorical text column as plain text (pandas' str), decoded by pyarrow: pandas would go
+    through one Python string per row."""
+    import pyarrow as pa
+
+    codes = pa.array(column.cat.codes.to_numpy())
+    names = pa.array(column.cat.categories.astype(object).to_numpy(), type=pa.large_string())
+    text = pa.DictionaryArray.from_arrays(codes, names).cast(pa.large_string())
+    return pd.Series(pa.chunked_array([text]).to_pandas().array, index=column.index)
 
 
 def _give_back_memory() -> None:

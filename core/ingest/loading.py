@@ -124,7 +124,9 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     frame[LOADED] = row_hash(frame, table.column_names, _still(frame, hashed))
     del known
     frame = keep_rows(frame, ~reject)
-    frame["_source"] = src
+    # One code per row until the sheets of the table are stacked (core.ingest.duplicates.combine
+    # writes it out as text): a text column would repeat the name on every row of a big file.
+    frame["_source"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[src])
     frame["_row"] = frame.index.astype("int64")
     frame.attrs["unmapped"] = {src: unmapped}
     return Loaded(frame, issues, notes)
