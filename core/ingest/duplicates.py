@@ -27,9 +27,11 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     unmapped = {k: v for f in frames for k, v in f.attrs.get("unmapped", {}).items()}
     if not all(LOADED in f for f in frames):
         frames[:] = [f.drop(columns=LOADED, errors="ignore") for f in frames]
-    for f in frames:                                    # the source's name as text on each row
+    for f in frames:                    # the source's name as text and the row number on each row
         if isinstance(f["_source"].dtype, pd.CategoricalDtype):
             f["_source"] = _as_text(f["_source"])
+        if "_row" not in f:
+            f["_row"] = f.index.astype("int64")
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     frames.clear()
     cols = table.column_names

@@ -47,7 +47,7 @@ _NO_VALUE = ("formula with no saved value: the workbook was saved without calcul
 class Loaded:
     """One sheet's kept rows in canonical columns, and what was found on the way."""
 
-    frame: pd.DataFrame                      # canonical columns + _source, _row
+    frame: pd.DataFrame     # canonical columns, _source (categorical), _others, _loaded; index: row numbers
     issues: list[pd.DataFrame]
     notes: list[str]
 
@@ -126,8 +126,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     frame = keep_rows(frame, ~reject)
     # One code per row until the sheets of the table are stacked (core.ingest.duplicates.combine
     # writes it out as text): a text column would repeat the name on every row of a big file.
+    # Row numbers stay the frame's index (a range, for a file loaded whole) until then too.
     frame["_source"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[src])
-    frame["_row"] = frame.index.astype("int64")
     frame.attrs["unmapped"] = {src: unmapped}
     return Loaded(frame, issues, notes)
 
