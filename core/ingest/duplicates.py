@@ -28,7 +28,7 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     if not all(LOADED in f for f in frames):
         frames[:] = [f.drop(columns=LOADED, errors="ignore") for f in frames]
     for f in frames:                    # the source's name as text and the row number on each row
-        if isinstance(f["_source"].dtype, pd.CategoricalDtype):
+        if "_source" in f and isinstance(f["_source"].dtype, pd.CategoricalDtype):
             f["_source"] = _as_text(f["_source"])
         if "_row" not in f:
             f["_row"] = f.index.astype("int64")
@@ -74,8 +74,8 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
 
 
 def _as_text(column: pd.Series) -> pd.Series:
-    """A categorical text column as plain text (pandas' str), decoded by pyarrow: pandas would go
-    through one Python string per row."""
+    """A categorical text column without missing values (load_sheet's _source) as plain text
+    (pandas' str), decoded by pyarrow: pandas would go through one Python string per row."""
     import pyarrow as pa
 
     codes = pa.array(column.cat.codes.to_numpy())
