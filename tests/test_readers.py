@@ -181,3 +181,37 @@ def test_formula_cells_without_saved_values_are_emptied_and_listed():
     [sheet] = read_file("f.xlsx", _xlsx(build), known)
     assert {k: v.tolist() for k, v in sheet.no_value.items()} == {"Amount": [3], "Units": [3]}
     assert sheet.data.loc[3, "Amount"] in ("", None)
+
+
+def test_blank_cells_of_pyarrow_text_found_from_its_buffers_as_by_pyarrow():
+    """Empty, missing and whitespace-only cells (Unicode spaces too), over chunks with an offset:
+    the same cells pyarrow's own whitespace test finds, and no other."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from core.ingest.readers import _blank_text, _empty
+
+    cells = ["a", "", " ", "\u00a0", None, "\u3000x", "é", " b", "\t\n", "x ", "\u2003", "\u200b", "\x1f"] * 100
+    for kind in (pa.large_string(), pa.string()):
+        arr = pa.chunked_array([pa.array(cells[:700], kind), pa.array(cells[700:], kind).slice(3)])
+        expected = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr)).fill_null(True).to_pylist()
+        assert np.concatenate([_blank_text(c) for c in arr.chunks]).tolist() == expected, kind
+        if kind == pa.large_string():
+            assert _empty(pd.Series(pd.arrays.ArrowStringArray(arr))).tolist() == expected
+
+
+def test_first_text_of_text_rows_as_of_the_same_cells_as_objects():
+    """A text grid's rows (a CSV) are read row by row; the first non-empty cell is the one the
+    general path finds in the same cells held as Python objects ("None" and blanks skipped)."""
+    import pandas as pd
+
+    from core.ingest.readers import _first_text
+
+    rows = pd.DataFrame({"a": ["  ", "None", " Grand Totals (3 records)", None, "x", None],
+                         "b": ["q", " y ", "z", None, "", "None"]}, index=[5, 6, 7, 8, 9, 10])
+    text = _first_text(rows.astype("str"))
+    assert text.tolist()[:3] == ["q", "y", "Grand Totals (3 records)"] and text.iloc[4] == "x"
+    assert text.isna().tolist() == [False, False, False, True, False, True]
+    assert text.equals(_first_text(rows.astype(object)))

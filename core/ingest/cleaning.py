@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,24 +40,62 @@ class Parsed:
     bad: pd.Series
     note: str = ""
     no_date: pd.Series | None = None    # cells holding a system's "no date" value (9999-12-31)
+    distinct: Distinct | None = None    # the values as distinct values and codes, when read so
 
 
-def _per_distinct(parse: Callable[[pd.Series], Parsed]) -> Callable[[pd.Series], Parsed]:
+@dataclass(frozen=True)
+class Distinct:
+    """A long text or typed column as its distinct values and, per row, the position of its value
+    among them (missing is one of the values): computed once per raw column and shared by every
+    step that reads the column value by value (parsing, the source-row key)."""
+
+    codes: np.ndarray
+    uniq: pd.Series
+
+
+def distinct(s: pd.Series) -> Distinct | None:
+    """The column's distinct values and codes; None for workbook cells (object columns, where 1,
+    1.0 and True are one value to a hash table but not to the parsers) and for short columns,
+    which are read cell by cell."""
+    if s.dtype == object or len(s) < 1000:
+        return None
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    small = codes.astype(np.int32) if len(uniq) < 2**31 else codes    # kept while the sheet loads
+    return Distinct(small, pd.Series(uniq, dtype=s.dtype))
+
+
+class DistinctParser(Protocol):
+    """A parser that reads a long column once per distinct value (see `_per_distinct`)."""
+
+    def __call__(self, s: pd.Series, known: Distinct | None = None) -> Parsed: ...
+
+
+def _per_distinct(parse: Callable[[pd.Series], Parsed]) -> DistinctParser:
     """Run a text parser on the distinct values of a text column and spread the results back onto
     its rows: labels and periods repeat a lot, so a column of millions holds a few distinct values.
+    `known`: the column's distinct values when the caller has them already.
 
-    Workbook cells (object columns) are parsed as they are: 1, 1.0 and True are one value to a
-    hash table but not to the parsers.
+    A column the parser leaves as it is (ids and names without blanks or stray spaces) is returned
+    itself, not a copy of itself. Workbook cells are parsed as they are (see `distinct`).
     """
     @functools.wraps(parse)
-    def wrapper(s: pd.Series) -> Parsed:
-        if s.dtype == object or len(s) < 1000:
+    def wrapper(s: pd.Series, known: Distinct | None = None) -> Parsed:
+        d = known or distinct(s)
+        if d is None:
             return parse(s)
-        codes, uniq = pd.factorize(s, use_na_sentinel=False)
-        parsed = parse(pd.Series(uniq, dtype=s.dtype))
-        return Parsed(parsed.values.take(codes).set_axis(s.index),
-                      pd.Series(parsed.bad.to_numpy()[codes], index=s.index), parsed.note)
+        parsed = parse(d.uniq)
+        if _unchanged(parsed, d.uniq):
+            return Parsed(s, pd.Series(False, index=s.index), parsed.note, distinct=d)
+        return Parsed(parsed.values.take(d.codes).set_axis(s.index),
+                      pd.Series(parsed.bad.to_numpy()[d.codes], index=s.index), parsed.note,
+                      distinct=Distinct(d.codes, parsed.values))
     return wrapper
+
+
+def _unchanged(parsed: Parsed, uniq: pd.Series) -> bool:
+    """Did the parser give every distinct value back as it was (same type, nothing unreadable)?"""
+    return (parsed.values.dtype == uniq.dtype and not parsed.bad.any() and not uniq.isna().any()
+            and bool(parsed.values.notna().all()) and bool((parsed.values == uniq).all()))
 
 
 # --------------------------------------------------------------------------------------- text
@@ -92,6 +131,37 @@ def to_text(s: pd.Series) -> pd.Series:
         s = s.dt.strftime("%Y-%m-%d")
     text = s.astype("str").str.strip()
     return text.mask(text.eq("") | text.isin(_BLANK_MARKERS) | s.isna())
+
+
+# Bytes a cell may start and end with and still be its own stripped text: printable ASCII but "#"
+# at the start (Excel errors, "#N/A"); spaces, controls and any non-ASCII byte are left to to_text.
+_PLAIN_END = np.zeros(256, dtype=bool)
+_PLAIN_END[0x21:0x7F] = True
+_PLAIN_START = _PLAIN_END.copy()
+_PLAIN_START[ord("#")] = False
+
+
+def as_written(s: pd.Series) -> bool:
+    """Is `to_text(s)` the column itself: pyarrow text, no cell missing or empty, none starting or
+    ending with a space (or a byte that may be one) and none starting with "#"? Read from the
+    column's buffers, without a stripped copy of it."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None or arr.null_count:
+        return False
+    import pyarrow as pa
+
+    for chunk in arr.chunks:
+        if not pa.types.is_large_string(chunk.type):
+            return False
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if not len(chunk):
+            continue
+        if (np.diff(offsets) == 0).any():
+            return False
+        body = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        if not (_PLAIN_START[body[offsets[:-1]]].all() and _PLAIN_END[body[offsets[1:] - 1]].all()):
+            return False
+    return True
 
 
 def is_blank(s: pd.Series) -> pd.Series:
@@ -392,31 +462,30 @@ def _no_date_marker(u: pd.Series) -> pd.Series:
     return out
 
 
-def parse_date(s: pd.Series) -> Parsed:
+def parse_date(s: pd.Series, known: Distinct | None = None) -> Parsed:
     """Calendar days (midnight, datetime64[ns]) from ISO, US, day-first, Excel serial and datetime cells.
 
     A system's "no date" value (9999-12-31, 0000-00-00, 1900-01-01) is read as no date and marked
     in `no_date`, so it is reported as such rather than as an unreadable or out-of-range date.
+    Each distinct cell is read once (`known`: the column's distinct values, when the caller has them).
     """
     if s.dtype.kind == "M":
         values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
         return Parsed(values.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=s.index))
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    uniq = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
-    blank_u = is_blank(uniq).to_numpy()
+    if known is None:
+        codes, found = pd.factorize(s, use_na_sentinel=False)
+    else:
+        codes, found = known.codes, known.uniq
+    uniq = pd.Series(np.asarray(found, dtype=object), dtype=object)
+    blank_u = is_blank(uniq).to_numpy()         # missing cells are blank
     marker_u = np.zeros(len(uniq), bool)
     marker_u[~blank_u] = _no_date_marker(uniq[~blank_u]).to_numpy()
     read, note = _parse_unique_dates(uniq[~blank_u & ~marker_u])
     read_all = pd.Series(pd.NaT, index=uniq.index, dtype="datetime64[ns]")
     read_all[~blank_u & ~marker_u] = read.astype("datetime64[ns]")
-    at = np.where(codes >= 0, codes, 0)
-    taken = read_all.to_numpy()[at] if len(uniq) else \
-        np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
-    values = pd.Series(taken, index=s.index, dtype="datetime64[ns]").where(codes >= 0)
-    present = codes >= 0
-    blank = blank_u[at] if len(uniq) else np.zeros(len(s), bool)
-    no_date = pd.Series(present & (marker_u[at] if len(uniq) else blank), index=s.index)
-    filled = pd.Series(present & ~blank, index=s.index) & ~no_date
+    values = pd.Series(read_all.to_numpy()[codes], index=s.index, dtype="datetime64[ns]")
+    no_date = pd.Series(marker_u[codes], index=s.index)
+    filled = pd.Series(~blank_u[codes], index=s.index) & ~no_date
     return Parsed(values, filled & values.isna(), note, no_date)
 
 
@@ -525,15 +594,16 @@ def name_key(s: pd.Series) -> pd.Series:
 
 
 def canonical_spellings(values: pd.Series, reference: pd.Series | None = None,
-                        key: Callable[[pd.Series], pd.Series] = name_key) -> dict[str, str]:
-    """Map each spelling variant to its canonical spelling ("GTXPro" -> "GTX Pro").
+                        key: Callable[[pd.Series], pd.Series] = name_key, counted: bool = False) -> dict[str, str]:
+    """Map each spelling variant to its canonical spelling ("GTXPro" -> "GTX Pro"). `counted`:
+    `values` holds each spelling's count already (spelling -> rows), not the cells themselves.
 
     Spellings with the same `key` are variants of one name. The canonical spelling is the one in
     `reference` (e.g. the products list the user uploaded) when it has that key, else the most
     frequent of the variants that are neither mangled by an encoding ("JosÃ©") nor written
     "Last, First". Only variants that differ from their canonical spelling are returned.
     """
-    counts = values.dropna().value_counts()
+    counts = values if counted else values.dropna().value_counts()
     if counts.empty:
         return {}
     spell = pd.DataFrame({"spelling": counts.index.astype("str"), "n": counts.values})

@@ -3,7 +3,8 @@
 kept and warned."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ import pandas as pd
 from core.engine.rows import row_key
 from core.ingest.report import issue_rows
 from core.schema import TABLES
+
+# The column load_sheet gives each sheet: row_hash of its loaded columns, hashed as they were read.
+LOADED = "_loaded"
 
 
 def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -21,13 +25,23 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     """
     table = TABLES[name]
     unmapped = {k: v for f in frames for k, v in f.attrs.get("unmapped", {}).items()}
+    if not all(LOADED in f for f in frames):
+        frames[:] = [f.drop(columns=LOADED, errors="ignore") for f in frames]
+    for f in frames:                    # the source's name as text and the row number on each row
+        if "_source" in f and isinstance(f["_source"].dtype, pd.CategoricalDtype):
+            f["_source"] = _as_text(f["_source"])
+        if "_row" not in f:
+            f["_row"] = f.index.astype("int64")
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     frames.clear()
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
     # Rows whose loaded values may repeat: the only ones that can be duplicates of either kind.
-    maybe = np.flatnonzero(pd.Series(row_hash(frame, cols)).duplicated(keep=False).to_numpy())
+    hashed = frame.pop(LOADED) if LOADED in frame else row_hash(frame, cols)
+    maybe = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
+    del hashed
+    _give_back_memory()                 # the hash table of a big table's rows
     at, key = equal_rows(frame, maybe, [*cols, "_others"] if "_others" in frame else cols)
     if len(at):
         group = frame.iloc[at]
@@ -54,8 +68,40 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
                                          f["_row"].astype("str").values + " of " + f["_source"].values + ")",
                                          part[table.key], "duplicate"))
             drop |= repeat.to_numpy()
-    kept = frame[~drop] if drop.any() else frame
-    return kept.reset_index(drop=True), issues
+    frame = frame.drop(columns="_others", errors="ignore")    # needed no more: the file's cells
+    _give_back_memory()
+    return keep_rows(frame, ~drop).reset_index(drop=True), issues
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A categorical text column without missing values (load_sheet's _source) as plain text
+    (pandas' str), decoded by pyarrow: pandas would go through one Python string per row."""
+    import pyarrow as pa
+
+    codes = pa.array(column.cat.codes.to_numpy())
+    names = pa.array(column.cat.categories.astype(object).to_numpy(), type=pa.large_string())
+    text = pa.DictionaryArray.from_arrays(codes, names).cast(pa.large_string())
+    return pd.Series(pa.chunked_array([text]).to_pandas().array, index=column.index)
+
+
+def _give_back_memory() -> None:
+    from core.ingest.pipeline import give_back_memory  # pipeline imports this module
+
+    give_back_memory()
+
+
+def keep_rows(frame: pd.DataFrame, keep: np.ndarray | pd.Series) -> pd.DataFrame:
+    """frame[keep], copied a column at a time, each column of `frame` let go as soon as it is copied:
+    a big table is not held twice. Returns `frame` itself when every row is kept. `frame` is emptied
+    of its columns when rows are dropped: the caller passes a frame it no longer needs."""
+    mask = np.asarray(keep, dtype=bool)
+    if mask.all():
+        return frame
+    index = frame.index[mask]
+    columns: dict[str, Any] = {}
+    for name in list(frame.columns):
+        columns[name] = frame.pop(name).array[mask]
+    return pd.DataFrame(columns, index=index)
 
 
 def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,
@@ -85,16 +131,36 @@ def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,
     return issues
 
 
-def row_hash(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
-    """A 64-bit hash of each row's values in `cols` (missing values equal to each other): each column
-    factorized once, its codes folded into the row's hash. Equal rows hash alike; unequal rows almost
-    never do, and equal_rows compares the rows that share a hash value by value."""
+def row_hash(frame: pd.DataFrame, cols: Sequence[str],
+             known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """A 64-bit hash of each row's values in `cols` (missing values equal to each other), folded from
+    each column's `value_hash` (`known`: those already computed). It depends on the values only, so
+    sheets hashed apart agree. Equal rows hash alike; unequal rows almost never do, and equal_rows
+    compares the rows that share a hash value by value."""
     out = np.zeros(len(frame), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in cols:
-            codes, _ = pd.factorize(frame[col], use_na_sentinel=False)
-            out = out * _GOLDEN + codes.astype(np.uint64)
+            hashed = known.get(col) if known else None
+            out = out * _GOLDEN + (value_hash(frame[col]) if hashed is None else hashed)
     return _mix(out)
+
+
+def value_hash(s: pd.Series) -> np.ndarray:
+    """One uint64 per cell that depends on its value alone (every missing value is one value, as is
+    0.0 and -0.0): the bits of a number or a date, else `text_hash` of the value as text, computed
+    once per distinct value."""
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
+    bits: np.ndarray
+    if kind == "f":
+        values = s.to_numpy(dtype="float64") + 0.0             # -0.0 + 0.0 is 0.0
+        values[np.isnan(values)] = np.nan                       # one NaN, whatever its payload
+        bits = values.view(np.uint64)
+    elif kind in ("i", "u", "M"):
+        bits = s.to_numpy().astype(np.int64, copy=False).view(np.uint64)   # NaT is one int64 value
+    else:
+        codes, uniq = pd.factorize(s, use_na_sentinel=False)
+        bits = text_hash(pd.Series(uniq, dtype=s.dtype).astype("str"))[codes]
+    return bits
 
 
 def equal_rows(frame: pd.DataFrame, maybe: np.ndarray, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -117,3 +183,25 @@ def _mix(x: np.ndarray) -> np.ndarray:
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         mixed: np.ndarray = x ^ (x >> np.uint64(31))
     return mixed
+
+
+def text_hash(s: pd.Series) -> np.ndarray:
+    """A 64-bit polynomial hash of each text cell (missing and "" differ), computed over pyarrow's
+    buffers with numpy: ten times faster than hashing a million strings one by one."""
+    import pyarrow as pa
+
+    arr = getattr(s.array, "_pa_array", None)
+    arr = pa.array(s.astype(object), type=pa.large_string()) if arr is None else arr
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = arr.fill_null("\x00").cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    out = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    total = int(offsets[-1] - offsets[0])
+    if total:
+        body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].astype(np.uint64) + 1
+        position = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+        powers = np.cumprod(np.full(int(lengths.max()), 0x100000001B3, dtype=np.uint64))
+        filled = lengths > 0
+        out[filled] += np.add.reduceat(body * powers[position], starts[filled])
+    return out

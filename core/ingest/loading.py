@@ -19,6 +19,7 @@ import pandas as pd
 from core.dataset import ColumnMatch
 from core.fmt import key_words
 from core.ingest import cleaning
+from core.ingest.duplicates import LOADED, keep_rows, row_hash, text_hash
 from core.ingest.matching import namesakes_apart
 from core.ingest.readers import RawSheet, footer_text
 from core.ingest.recognise import DEFAULTABLE, FILLABLE, norm_label
@@ -46,7 +47,7 @@ _NO_VALUE = ("formula with no saved value: the workbook was saved without calcul
 class Loaded:
     """One sheet's kept rows in canonical columns, and what was found on the way."""
 
-    frame: pd.DataFrame                      # canonical columns + _source, _row
+    frame: pd.DataFrame     # canonical columns, _source (categorical), _others, _loaded; index: row numbers
     issues: list[pd.DataFrame]
     notes: list[str]
 
@@ -60,11 +61,13 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     mapping: dict[str, str] = {m.canonical: m.source_column for m in matches if m.canonical}
     frame = pd.DataFrame(index=data.index)
     reject = pd.Series(False, index=data.index)
+    known = _Distincts(data)
+    hashed: dict[str, tuple[object, np.ndarray]] = {}     # column -> (its values, value_hash of them)
     for col in table.columns:
         if col.name not in mapping:
             continue
         raw = data[mapping[col.name]]
-        parsed = _parse_column(col, raw)
+        parsed = _parse_column(col, raw, known, mapping[col.name])
         values = parsed.values
         label = f"{mapping[col.name]} → {col.name}"
         if parsed.note:
@@ -89,6 +92,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
             if kind == "rejected":
                 reject |= bad
         frame[col.name] = values
+        if col.dtype == STR and parsed.distinct is not None and values is parsed.values:
+            hashed[col.name] = (_arrow_of(frame[col.name]), text_hash(parsed.distinct.uniq)[parsed.distinct.codes])
     _fill_columns(table, frame, mapping, src, issues, notes)
     if table.name == "opportunities":
         frame["status"] = frame["status"].fillna(cleaning.status_from_stage(frame["stage"]))
@@ -115,37 +120,66 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
     issues.extend(dropped)
     issues = _set_footers_apart(sheet, table.name, mapping, reject, issues)
     unmapped = tuple(m.source_column for m in matches if not m.canonical)
-    frame["_others"] = _source_key(data, matches)
-    if reject.any():                 # a mask copies every column, even when it keeps them all
-        frame = frame[~reject]
-    frame["_source"] = src
-    frame["_row"] = frame.index.astype("int64")
+    frame["_others"] = _source_key(data, matches, known)
+    frame[LOADED] = row_hash(frame, table.column_names, _still(frame, hashed))
+    del known
+    frame = keep_rows(frame, ~reject)
+    # One code per row until the sheets of the table are stacked (core.ingest.duplicates.combine
+    # writes it out as text): a text column would repeat the name on every row of a big file.
+    # Row numbers stay the frame's index (a range, for a file loaded whole) until then too.
+    frame["_source"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[src])
     frame.attrs["unmapped"] = {src: unmapped}
     return Loaded(frame, issues, notes)
+
+
+def _arrow_of(values: pd.Series) -> object:
+    """The pyarrow array behind a text column (None for other columns): the same object as long as
+    the column is not changed."""
+    return getattr(values.array, "_pa_array", None)
+
+
+def _still(frame: pd.DataFrame, hashed: dict[str, tuple[object, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The value hashes computed as the columns were parsed, for the columns not changed since."""
+    return {name: h for name, (arr, h) in hashed.items()
+            if arr is not None and _arrow_of(frame[name]) is arr}
 
 
 def _type_name(col: Column) -> str:
     return {DATE: "a date", FLOAT: "a number", BOOL: "yes/no"}.get(col.dtype, "text")
 
 
-def _parse_column(col: Column, raw: pd.Series) -> cleaning.Parsed:
+class _Distincts:
+    """The distinct values of each raw column of a sheet, computed on first use and shared by the
+    parser and the source-row key, so a column of millions is factorized once."""
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self.data = data
+        self.found: dict[str, cleaning.Distinct | None] = {}
+
+    def __getitem__(self, column: str) -> cleaning.Distinct | None:
+        if column not in self.found:
+            self.found[column] = cleaning.distinct(self.data[column])
+        return self.found[column]
+
+
+def _parse_column(col: Column, raw: pd.Series, known: _Distincts, source: str) -> cleaning.Parsed:
     if col.name == "zip":
         return cleaning.parse_zip(raw)
     if col.name == "period":
-        return cleaning.parse_period_label(raw)
+        return cleaning.parse_period_label(raw, known[source])
     if col.dtype == DATE:
-        return cleaning.parse_date(raw)
+        return cleaning.parse_date(raw, known[source])
     if col.dtype == FLOAT:
         return cleaning.parse_number(raw)
     if col.dtype == BOOL:
-        return cleaning.parse_bool(raw)
+        return cleaning.parse_bool(raw, known[source])
     if col.name == "activity_type":
-        return cleaning.parse_activity_type(raw)
+        return cleaning.parse_activity_type(raw, known[source])
     if col.name == "status":
-        return cleaning.parse_status(raw)
+        return cleaning.parse_status(raw, known[source])
     if col.name == "contact_role":
-        return cleaning.parse_contact_role(raw)
-    return cleaning.parse_text(raw)
+        return cleaning.parse_contact_role(raw, known[source])
+    return cleaning.parse_text(raw, known[source])
 
 
 def _date_limits(col: Column, values: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, str]:
@@ -290,7 +324,7 @@ def _set_footers_apart(sheet: RawSheet, table: str, mapping: dict[str, str], rej
     return out
 
 
-def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarray:
+def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch], known: _Distincts) -> np.ndarray:
     """Per row, one number for every cell of the source row as written, mapped columns or not:
     rows that agree on every loaded value but differ in the file (an invoice number, a currency,
     an attendee type both read as "user") are different rows, not duplicates.
@@ -304,20 +338,31 @@ def _source_key(data: pd.DataFrame, matches: Sequence[ColumnMatch]) -> np.ndarra
     names = "\x1f".join(f"{canonical}={other}" for canonical, other, _ in ordered)
     key = np.full(len(data), int.from_bytes(hashlib.blake2b(names.encode(), digest_size=8).digest(), "little"),
                   dtype=np.uint64)
-    for *_, src in ordered:
-        key = key * np.uint64(0x9E3779B97F4A7C15) + _cell_hash(data[src])
+    amounts = {m.source_column for m in matches if m.canonical in _NUMBERS}
+    for _, _, src in ordered:
+        cells = _cell_hash(data[src], None if src in amounts else known[src])
+        key = key * np.uint64(0x9E3779B97F4A7C15) + cells
     return key
 
 
-def _cell_hash(raw: pd.Series) -> np.ndarray:
-    """_text_hash of each cell as text; a text or typed column is hashed once per distinct value
-    (dates, labels and ids repeat: a few thousand values in millions of cells), workbook cells
-    (object columns, where 1, 1.0 and True are one value to a hash table) cell by cell."""
-    if raw.dtype == object or len(raw) < 1000:
-        return _text_hash(cleaning.to_text(raw))
-    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
-    hashed: np.ndarray = _text_hash(cleaning.to_text(pd.Series(uniq, dtype=raw.dtype)))[codes]
-    return hashed
+# Canonical number columns: amounts are nearly all distinct, so their cells are hashed one by one.
+_NUMBERS = {c.name for t in TABLES.values() for c in t.columns if c.dtype == FLOAT}
+_SLICE = 1 << 16
+
+
+def _cell_hash(raw: pd.Series, known: cleaning.Distinct | None) -> np.ndarray:
+    """text_hash of each cell as text; a text or typed column is hashed once per distinct value
+    (dates, labels and ids repeat: a few thousand values in millions of cells); workbook cells
+    (object columns, where 1, 1.0 and True are one value to a hash table) and amounts cell by
+    cell, a slice of rows at a time (text_hash's work arrays are a few times the text's size)."""
+    if known is not None:
+        hashed: np.ndarray = text_hash(cleaning.to_text(known.uniq))[known.codes]
+        return hashed
+    if len(raw) <= _SLICE:
+        return text_hash(cleaning.to_text(raw))
+    plain = cleaning.as_written(raw)            # then each cell is its own text: no stripped copy
+    parts = (raw.iloc[i:i + _SLICE] for i in range(0, len(raw), _SLICE))
+    return np.concatenate([text_hash(part if plain else cleaning.to_text(part)) for part in parts])
 
 
 def _kept_as_written(canonical: str | None) -> bool:
@@ -328,25 +373,3 @@ def _kept_as_written(canonical: str | None) -> bool:
         return False
     return all(c.dtype == STR for t in TABLES.values() for c in t.columns
                if c.name == canonical)
-
-
-def _text_hash(s: pd.Series) -> np.ndarray:
-    """A 64-bit polynomial hash of each text cell (missing and "" differ), computed over pyarrow's
-    buffers with numpy: ten times faster than hashing a million strings one by one."""
-    import pyarrow as pa
-
-    arr = getattr(s.array, "_pa_array", None)
-    arr = pa.array(s.astype(object), type=pa.large_string()) if arr is None else arr
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    arr = arr.fill_null("\x00").cast(pa.large_string())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
-    out = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    total = int(offsets[-1] - offsets[0])
-    if total:
-        body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].astype(np.uint64) + 1
-        position = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
-        powers = np.cumprod(np.full(int(lengths.max()), 0x100000001B3, dtype=np.uint64))
-        filled = lengths > 0
-        out[filled] += np.add.reduceat(body * powers[position], starts[filled])
-    return out

@@ -111,8 +111,9 @@ def canonical_reps(tables: dict[str, pd.DataFrame], unclear: set[str]) -> list[p
     if not present:
         return []
     ids = set(tables["reps"]["rep_id"].dropna()) if "reps" in tables and len(tables["reps"]) else set()
-    values = pd.concat([tables[n]["rep_id"] for n in present], ignore_index=True)
-    values = values[values.notna() & ~isin(values, ids | unclear)]
+    known = ids | unclear
+    values = pd.concat([col[col.notna() & ~isin(col, known)] for col in (tables[n]["rep_id"] for n in present)],
+                       ignore_index=True)       # each table's unknown values: few, where a roster is given
     mapping = cleaning.canonical_spellings(values, key=cleaning.person_key)
     if not mapping:
         return []
@@ -136,9 +137,9 @@ def canonical_products(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
     present = [n for n in PRODUCT_TABLES if n in tables]
     if not present:
         return []
-    values = pd.concat([tables[n]["product"] for n in present], ignore_index=True)
+    counts = pd.concat([tables[n]["product"].value_counts() for n in present]).groupby(level=0, sort=False).sum()
     reference = tables["products"]["product"] if "products" in tables else None
-    mapping = cleaning.canonical_spellings(values, reference)
+    mapping = cleaning.canonical_spellings(counts, reference, counted=True)
     issues: list[pd.DataFrame] = []
     if not mapping:
         return issues
@@ -159,12 +160,18 @@ def isin(col: pd.Series, values: set[str]) -> pd.Series:
     """col.isin(values) for a text column against many ids, in one pyarrow hash lookup (pandas
     converts each of the values to a pyarrow scalar first, which dominates for 20,000 accounts)."""
     arr = getattr(col.array, "_pa_array", None)
-    if arr is None or not all(isinstance(v, str) for v in values):
+    if arr is None:
         return col.isin(values)
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    hit = pc.is_in(arr, value_set=pa.array(list(values), type=arr.type)).fill_null(False)
+    try:
+        value_set = pa.array(list(values))
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return col.isin(values)
+    if value_set.null_count or not (pa.types.is_string(value_set.type) or pa.types.is_large_string(value_set.type)):
+        return col.isin(values)                         # not all text (or none at all): pandas compares them
+    hit = pc.is_in(arr, value_set=value_set.cast(arr.type)).fill_null(False)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=col.index)
 
 
