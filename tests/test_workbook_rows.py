@@ -63,3 +63,14 @@ def test_a_date_column_goes_through_openpyxl(team12_summary):
     data = replace(data, sheets=dict(data.sheets) | {"Extra": frame}, columns=dict(data.columns) | {"Extra": {}})
     ws = openpyxl.load_workbook(io.BytesIO(build_workbook(data)))["Extra"]
     assert ws["A2"].value == pd.Timestamp("2026-01-01") and ws["B3"].value == 2.0
+
+
+def test_categorical_text_is_cleaned_and_never_a_formula(team12_summary):
+    """Ingest holds ids and labels as categoricals: their text is still user text."""
+    data = team12_summary.data
+    frame = pd.DataFrame({"Competency": pd.Categorical(['=HYPERLINK("http://x","y")', "Closing\x07", None]),
+                          "Score": [1.0, 2.0, 3.0]})
+    data = replace(data, sheets=dict(data.sheets) | {"Extra": frame}, columns=dict(data.columns) | {"Extra": {}})
+    ws = openpyxl.load_workbook(io.BytesIO(build_workbook(data)))["Extra"]
+    assert ws["A2"].data_type == "s" and ws["A2"].quotePrefix
+    assert ws["A3"].value == "Closing" and ws["A4"].value is None

@@ -83,9 +83,18 @@ def build_workbook(data: SummaryData) -> bytes:
 # Data sheets: header row + data rows, formats, widths, filters, traffic lights
 # ---------------------------------------------------------------------------------------------
 
+def _is_text(column: pd.Series) -> bool:
+    """Text, or a categorical of text (ingest holds ids and labels so): either may carry user text
+    that must be cleaned and never written as a formula."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        dtype = dtype.categories.dtype
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
 def _clean_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Text columns as text without XML-illegal control characters, and their names."""
-    text = list(frame.select_dtypes(include=["object", "str"]).columns)
+    text = [c for c in frame.columns if _is_text(frame[c])]
     cleaned = frame.assign(**{c: frame[c].astype("str").str.replace(ILLEGAL_CHARACTERS_RE.pattern, "",
                                                                        regex=True)
                               .where(frame[c].notna()) for c in text})
