@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import publish
 from bench.load import ROOT, Target, cpu_seconds, start
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -118,10 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = [[getattr(v, f) for v in runs] for f in ("headline_s", "settled_s", "server_cpu_s")]
         lines.append(f"| {name} | " + " | ".join(
             f"{statistics.median(c):.1f} ({', '.join(f'{x:.1f}' for x in c)})" for c in cells) + " |")
-    print("\n".join(lines))
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write("\n".join(lines) + "\n")
+    publish(lines, args.out)
     return 0
 
 

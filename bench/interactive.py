@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from bench import publish
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"first Overview": 6.0, "new period (jump), Overview": 0.5, "new period (step), Overview": 0.5,
            "new period (jump), Diagnostic": 0.5, "new period (step), Diagnostic": 0.5,
@@ -209,10 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(measure(ds, args.repeat), len(ds.table("reps")))
     if args.neighbours_after is not None:
         text += f"\n\nNeighbour periods diagnosed {args.neighbours_after:g} s after each page (--neighbours-after)."
-    print(text)
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write(text + "\n")
+    publish([text], args.out)
     return 0
 
 

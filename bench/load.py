@@ -28,6 +28,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from bench import publish
+
 ROOT = Path(__file__).resolve().parents[1]
 BARE_PAGE = Path(__file__).with_name("bare_page.py")
 PERIOD_LABEL = "Which"
@@ -211,10 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu.get(bare.name, float("nan")) / len(results[bare.name]))
     lines += ["", f"median ratio (demo ÷ bare): {ratio:.2f} × (target ≤ 2 ×); server CPU per change: "
                   f"{cpu_ratio:.2f} ×"]
-    print("\n".join(lines))
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write("\n".join(lines) + "\n")
+    publish(lines, args.out)
     return 0
 
 

@@ -184,17 +184,18 @@ def _wait(receiver: Connection, pid: int | None, wall_s: float, resident_bytes: 
     while not receiver.poll(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
         if time.monotonic() >= deadline:
             return "time"
-        if pid is not None and (_resident(pid) or 0) > resident_bytes:
+        if pid is not None and (_memory(pid, "VmRSS") or 0) > resident_bytes:
             return "memory"
     return "ok"
 
 
-def _resident(pid: int) -> int | None:
-    """A process's resident memory in bytes (Linux /proc); None where it cannot be read."""
+def _memory(pid: int, field: str) -> int | None:
+    """A memory field of a process's /proc status (VmRSS: resident, VmSize: address space) in
+    bytes; None where it cannot be read (not Linux, or the process has gone)."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -329,7 +330,7 @@ def _limit_memory(memory_bytes: int) -> None:
         import resource
     except ImportError:     # not a Unix system: no limit can be set here
         return
-    size = _address_space()
+    size = _memory(os.getpid(), "VmSize")
     if size is not None:
         resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
 
@@ -343,18 +344,6 @@ def _limit_cpu(seconds: float) -> None:
     used = resource.getrusage(resource.RUSAGE_SELF)
     limit = math.ceil(used.ru_utime + used.ru_stime + seconds)
     resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
-
-
-def _address_space() -> int | None:
-    """This process's virtual size in bytes (Linux /proc); None where it cannot be read."""
-    try:
-        with open(f"/proc/{os.getpid()}/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def _listing(names: Sequence[str]) -> str:
