@@ -17,7 +17,7 @@ from core.dataset import Dataset, Scope
 from core.diagnostic import impact
 from core.diagnostic.cause import Cause, Inputs, TeamView, at_goal, severity, team_finding
 from core.diagnostic.causes import CAUSES, blamed, measures
-from core.diagnostic.signals import gather, signals
+from core.diagnostic.signals import gather, memo_key, signals
 from core.fmt import fmt_money, fmt_pct, fmt_unit, is_missing
 from core.kpis import metrics
 from core.periods import Period
@@ -310,12 +310,7 @@ def money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
     """Signals → drivers → model (or rules) → money per rep and cause, for the whole team: once per
     Dataset, period, settings and registered causes and KPIs (held on the Dataset's memo, so every
     scope of a period reuses it). Read-only."""
-    return ds.memo(("diagnostic.money_model", *_memo_key(period, settings)), lambda: _money_model(ds, period, settings))
-
-
-def _memo_key(period: Period, settings: Settings) -> tuple[Any, ...]:
-    """What a whole-team result of the diagnostic depends on besides the tables."""
-    return period, settings.digest(), tuple(CAUSES), tuple(metrics.KPIS)
+    return ds.memo(("diagnostic.money_model", *memo_key(period, settings)), lambda: _money_model(ds, period, settings))
 
 
 def _money_model(ds: Dataset, period: Period, settings: Settings) -> MoneyModel:
@@ -374,7 +369,7 @@ def diagnose(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
     inp, model, alloc = mm.inputs, mm.model, mm.alloc
     kpis = inp.kpis
     in_scope = set(scope.rep_ids(metrics.roster(ds)))
-    every_rep, every_finding = ds.memo(("diagnostic.rep_findings", *_memo_key(period, settings)),
+    every_rep, every_finding = ds.memo(("diagnostic.rep_findings", *memo_key(period, settings)),
                                        lambda: _every_rep(mm, settings))
     reps = every_rep[every_rep["rep_id"].isin(in_scope)].reset_index(drop=True)
     scoped_kpis = kpis[kpis["rep_id"].isin(in_scope)]

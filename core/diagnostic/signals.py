@@ -19,6 +19,8 @@ test ("rule" when none), p_value, flagged, driver and shortfall.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -166,8 +168,12 @@ def gather(ds: Dataset, period: Period, settings: Settings) -> Inputs:
     """Compute the KPIs, territory balance, competencies and the signal table for every rep: once
     per Dataset, period, settings and registered causes and KPIs (held on the Dataset's memo; every
     scope, the rep's evidence and the money model read the same whole-team table). Read-only."""
-    key = ("diagnostic.gather", period, settings.digest(), tuple(CAUSES), tuple(metrics.KPIS))
-    return ds.memo(key, lambda: _gather(ds, period, settings))
+    return ds.memo(("diagnostic.gather", *memo_key(period, settings)), lambda: _gather(ds, period, settings))
+
+
+def memo_key(period: Period, settings: Settings) -> tuple[Any, ...]:
+    """What a whole-team result of the diagnostic depends on besides the tables."""
+    return period, settings.digest(), tuple(CAUSES), tuple(metrics.KPIS)
 
 
 def _gather(ds: Dataset, period: Period, settings: Settings) -> Inputs:
