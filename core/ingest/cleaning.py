@@ -43,6 +43,17 @@ class Parsed:
     distinct: Distinct | None = None    # the values as distinct values and codes, when read so
 
 
+@dataclass
+class Reading:
+    """How the batches read so far of a big file read one column, so the next batches read it the
+    same way (None: nothing settled it yet): dates day-first or month-first, a comma as the
+    decimal mark or not. Without it each batch would decide alone, and one file could hold
+    4 March and 3 April for the same "03/04"."""
+
+    day_first: bool | None = None
+    decimal_comma: bool | None = None
+
+
 @dataclass(frozen=True)
 class Distinct:
     """A long text or typed column as its distinct values and, per row, the position of its value
@@ -252,7 +263,7 @@ def _decimal_comma(body: pd.Series) -> pd.Series:
     return out
 
 
-def _text_to_number(text: pd.Series) -> pd.Series:
+def _text_to_number(text: pd.Series, reading: Reading | None = None) -> pd.Series:
     """Money as people write it: "USD 1,054.00", "$1,054", "(1,054)", "1.054,00 €", "1,2k", "85%".
 
     Whether "1,054" means one thousand or one point nought five four is decided for the whole
@@ -266,7 +277,12 @@ def _text_to_number(text: pd.Series) -> pd.Series:
     scale = suffix.map(_SCALE).astype("float64").fillna(1.0)
     body = t.str.replace(r"(?i)(k|mm|m|bn)$", "", regex=True)
     decimal_comma = _decimal_comma(body)
-    column_comma = bool(decimal_comma.sum() > (~decimal_comma).sum())
+    if reading is not None and reading.decimal_comma is not None:
+        column_comma = reading.decimal_comma
+    else:
+        column_comma = bool(decimal_comma.sum() > (~decimal_comma).sum())
+        if reading is not None and decimal_comma.notna().any():
+            reading.decimal_comma = column_comma
     decimal_comma = decimal_comma.fillna(column_comma).astype(bool)
     body = body.mask(decimal_comma, body.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     body = body.mask(~decimal_comma, body.str.replace(",", "", regex=False))
@@ -291,8 +307,9 @@ def _arrow_float(s: pd.Series) -> pd.Series | None:
     return pd.Series(values.to_numpy(zero_copy_only=False), index=s.index, dtype="float64")
 
 
-def parse_number(s: pd.Series) -> Parsed:
-    """Numbers and money, whatever the currency sign, separators, brackets or k/m suffix."""
+def parse_number(s: pd.Series, reading: Reading | None = None) -> Parsed:
+    """Numbers and money, whatever the currency sign, separators, brackets or k/m suffix.
+    `reading`: how earlier batches of the same file read the column's decimal mark."""
     if s.dtype.kind in "fi":
         values = s.astype("float64")
         return Parsed(values, pd.Series(False, index=s.index))
@@ -312,7 +329,7 @@ def parse_number(s: pd.Series) -> Parsed:
         plain = pd.to_numeric(t, errors="coerce")
         hard = plain.isna() | t.str.match(_ONE_GROUP)
         if hard.any():
-            plain[hard] = _text_to_number(t[hard])
+            plain[hard] = _text_to_number(t[hard], reading)
         values[has_text] = plain.astype("float64")
     return Parsed(values, has_text & values.isna())
 
@@ -340,7 +357,7 @@ def _year(c: pd.Series) -> pd.Series:
     return c.where(~two_digit, np.where(c < _TWO_DIGIT_PIVOT, 2000 + c, 1900 + c))
 
 
-def _numeric_dates(text: pd.Series) -> tuple[pd.Series, str]:
+def _numeric_dates(text: pd.Series, reading: Reading | None = None) -> tuple[pd.Series, str]:
     """Dates written with numbers and separators: ISO, US m/d/Y, day-first d/m/Y, d.m.Y, 2-digit years.
 
     Day-first or month-first is decided for the whole column: a first number above 12 means
@@ -354,7 +371,9 @@ def _numeric_dates(text: pd.Series) -> tuple[pd.Series, str]:
     day_first_hint = bool((a[other] > 12).any())
     month_first_hint = bool((b[other] > 12).any())
     note = ""
-    if day_first_hint and not month_first_hint:
+    if reading is not None and reading.day_first is not None:
+        day_first = reading.day_first
+    elif day_first_hint and not month_first_hint:
         day_first = True
     elif month_first_hint and not day_first_hint:
         day_first = False
@@ -364,6 +383,8 @@ def _numeric_dates(text: pd.Series) -> tuple[pd.Series, str]:
         if (day_first_hint and month_first_hint) or undecided.any():
             note = ("dates could be read day-first or month-first; read month-first (US, m/d/y) — "
                     "values that do not fit that reading are reported")
+    if reading is not None and (day_first_hint or month_first_hint or note):
+        reading.day_first = day_first       # settled (or read month-first, as the note says)
     day = np.where(iso, c, np.where(day_first, a, b))
     month = np.where(iso, b, np.where(day_first, b, a))
     year = np.where(iso, a, _year(c))
@@ -394,7 +415,7 @@ def _text_dates(text: pd.Series) -> pd.Series:
     return out
 
 
-def _parse_unique_dates(u: pd.Series) -> tuple[pd.Series, str]:
+def _parse_unique_dates(u: pd.Series, reading: Reading | None = None) -> tuple[pd.Series, str]:
     """Read the distinct cells of one date column (typed workbook cells or text)."""
     out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
     kinds = _kinds(u) if u.dtype == object else pd.Series(type(None), index=u.index)
@@ -415,7 +436,7 @@ def _parse_unique_dates(u: pd.Series) -> tuple[pd.Series, str]:
         if numeric_text.any():
             out[numeric_text[numeric_text].index] = _excel_serial(text[numeric_text])
         words = text[~numeric_text].dropna()
-        numeric, note = _numeric_dates(words)
+        numeric, note = _numeric_dates(words, reading)
         out[numeric.index] = numeric
         unread = numeric.isna()
         out[unread[unread].index] = _text_dates(words[unread])
@@ -462,12 +483,13 @@ def _no_date_marker(u: pd.Series) -> pd.Series:
     return out
 
 
-def parse_date(s: pd.Series, known: Distinct | None = None) -> Parsed:
+def parse_date(s: pd.Series, known: Distinct | None = None, reading: Reading | None = None) -> Parsed:
     """Calendar days (midnight, datetime64[ns]) from ISO, US, day-first, Excel serial and datetime cells.
 
     A system's "no date" value (9999-12-31, 0000-00-00, 1900-01-01) is read as no date and marked
     in `no_date`, so it is reported as such rather than as an unreadable or out-of-range date.
-    Each distinct cell is read once (`known`: the column's distinct values, when the caller has them).
+    Each distinct cell is read once (`known`: the column's distinct values, when the caller has them);
+    `reading`: whether earlier batches of the same file read the column day-first.
     """
     if s.dtype.kind == "M":
         values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
@@ -480,7 +502,7 @@ def parse_date(s: pd.Series, known: Distinct | None = None) -> Parsed:
     blank_u = is_blank(uniq).to_numpy()         # missing cells are blank
     marker_u = np.zeros(len(uniq), bool)
     marker_u[~blank_u] = _no_date_marker(uniq[~blank_u]).to_numpy()
-    read, note = _parse_unique_dates(uniq[~blank_u & ~marker_u])
+    read, note = _parse_unique_dates(uniq[~blank_u & ~marker_u], reading)
     read_all = pd.Series(pd.NaT, index=uniq.index, dtype="datetime64[ns]")
     read_all[~blank_u & ~marker_u] = read.astype("datetime64[ns]")
     values = pd.Series(read_all.to_numpy()[codes], index=s.index, dtype="datetime64[ns]")
@@ -604,6 +626,7 @@ def canonical_spellings(values: pd.Series, reference: pd.Series | None = None,
     "Last, First". Only variants that differ from their canonical spelling are returned.
     """
     counts = values if counted else values.dropna().value_counts()
+    counts = counts[counts > 0]         # a categorical counts its categories without rows too
     if counts.empty:
         return {}
     spell = pd.DataFrame({"spelling": counts.index.astype("str"), "n": counts.values})

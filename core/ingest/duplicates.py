@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from core.engine.rows import row_key
 from core.ingest.report import issue_rows
@@ -27,13 +28,10 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     unmapped = {k: v for f in frames for k, v in f.attrs.get("unmapped", {}).items()}
     if not all(LOADED in f for f in frames):
         frames[:] = [f.drop(columns=LOADED, errors="ignore") for f in frames]
-    for f in frames:                    # the source's name as text and the row number on each row
-        if "_source" in f and isinstance(f["_source"].dtype, pd.CategoricalDtype):
-            f["_source"] = _as_text(f["_source"])
+    for f in frames:                    # the row number on each row
         if "_row" not in f:
             f["_row"] = f.index.astype("int64")
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-    frames.clear()
+    frame = stack(frames)
     cols = table.column_names
     issues = []
     drop = np.zeros(len(frame), dtype=bool)
@@ -51,7 +49,7 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
             f = first.loc[part.index]
             issues.append(issue_rows(name, src, part["_row"], "", "exact duplicate row (the same in every "
                                      "column of the file); kept once",
-                                     "same as row " + f["_row"].astype("str") + " of " + f["_source"],
+                                     "same as row " + f["_row"].astype("str") + " of " + f["_source"].astype("str"),
                                      "duplicate"))
         drop[at[extra]] = True
     issues.extend(_near_duplicates(name, frame, maybe[~drop[maybe]], unmapped))
@@ -65,7 +63,8 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
                 f = first_src.loc[part[table.key]]
                 issues.append(issue_rows(name, src, part["_row"], table.key,
                                          f"{table.key} appears more than once; the first is kept (row " +
-                                         f["_row"].astype("str").values + " of " + f["_source"].values + ")",
+                                         f["_row"].astype("str").values + " of " +
+                                         f["_source"].astype("str").values + ")",
                                          part[table.key], "duplicate"))
             drop |= repeat.to_numpy()
     frame = frame.drop(columns="_others", errors="ignore")    # needed no more: the file's cells
@@ -73,15 +72,29 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
     return keep_rows(frame, ~drop).reset_index(drop=True), issues
 
 
-def _as_text(column: pd.Series) -> pd.Series:
-    """A categorical text column without missing values (load_sheet's _source) as plain text
-    (pandas' str), decoded by pyarrow: pandas would go through one Python string per row."""
-    import pyarrow as pa
-
-    codes = pa.array(column.cat.codes.to_numpy())
-    names = pa.array(column.cat.categories.astype(object).to_numpy(), type=pa.large_string())
-    text = pa.DictionaryArray.from_arrays(codes, names).cast(pa.large_string())
-    return pd.Series(pa.chunked_array([text]).to_pandas().array, index=column.index)
+def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other, a column at a time (each frame's column let go once stacked;
+    `frames` is emptied). A column categorical in every frame stays categorical, over the union of
+    their categories: pd.concat would give one Python object per row (the batches of a big file
+    are compacted as they load, core.ingest.pipeline.compact)."""
+    if len(frames) == 1:
+        frame = frames.pop().reset_index(drop=True)
+        return frame
+    names = list(dict.fromkeys(c for f in frames for c in f.columns))
+    if any(list(f.columns) != names for f in frames):
+        frame = pd.concat(frames, ignore_index=True)
+        frames.clear()
+        return frame
+    columns: dict[str, Any] = {}
+    for name in names:
+        parts = [f.pop(name) for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            columns[name] = union_categoricals([p.array for p in parts])
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True).array
+        del parts
+    frames.clear()
+    return pd.DataFrame(columns)
 
 
 def _give_back_memory() -> None:
@@ -127,7 +140,8 @@ def _near_duplicates(name: str, frame: pd.DataFrame, maybe: np.ndarray,
                                  f"same as another row in every column used, but the rows differ in {where} the "
                                  "way a value is written; both kept as different rows — check they are not one "
                                  "row entered twice",
-                                 "same as row " + f["_row"].astype("str") + " of " + f["_source"], "warning"))
+                                 "same as row " + f["_row"].astype("str") + " of " + f["_source"].astype("str"),
+                                 "warning"))
     return issues
 
 

@@ -127,8 +127,8 @@ def _orphans(tables: dict[str, pd.DataFrame], ref_table: str, column: str, targe
         part = t[orphan]
         summary = part.groupby(["_source", column], sort=False)["_row"].agg(["first", "size"]).reset_index()
         for src, group in summary.groupby("_source", sort=False):
+            value = group[column].astype("str")
             issues.append(issue_rows(name, src, group["first"], column,
-                                     what + " '" + group[column] + "' is not in " + ref_table + " (" +
-                                     group["size"].map("{:,}".format) + " rows); kept",
-                                     group[column], "orphan"))
+                                     what + " '" + value + "' is not in " + ref_table + " (" +
+                                     group["size"].map("{:,}".format) + " rows); kept", value, "orphan"))
     return issues

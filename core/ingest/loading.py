@@ -53,8 +53,11 @@ class Loaded:
 
 
 def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
-               today: pd.Timestamp) -> Loaded:
-    """Parse a matched sheet into canonical columns; reject rows that cannot be used."""
+               today: pd.Timestamp, readings: dict[str, cleaning.Reading] | None = None) -> Loaded:
+    """Parse a matched sheet into canonical columns; reject rows that cannot be used.
+
+    `readings`: per canonical column, how the earlier batches of the same file read it (kept up to
+    date here), so each batch of a big file reads its dates and numbers the same way."""
     data, src = sheet.data, sheet.source
     issues: list[pd.DataFrame] = []
     notes: list[str] = []
@@ -67,7 +70,8 @@ def load_sheet(sheet: RawSheet, table: Table, matches: Sequence[ColumnMatch],
         if col.name not in mapping:
             continue
         raw = data[mapping[col.name]]
-        parsed = _parse_column(col, raw, known, mapping[col.name])
+        reading = None if readings is None else readings.setdefault(col.name, cleaning.Reading())
+        parsed = _parse_column(col, raw, known, mapping[col.name], reading)
         values = parsed.values
         label = f"{mapping[col.name]} → {col.name}"
         if parsed.note:
@@ -162,15 +166,16 @@ class _Distincts:
         return self.found[column]
 
 
-def _parse_column(col: Column, raw: pd.Series, known: _Distincts, source: str) -> cleaning.Parsed:
+def _parse_column(col: Column, raw: pd.Series, known: _Distincts, source: str,
+                  reading: cleaning.Reading | None) -> cleaning.Parsed:
     if col.name == "zip":
         return cleaning.parse_zip(raw)
     if col.name == "period":
         return cleaning.parse_period_label(raw, known[source])
     if col.dtype == DATE:
-        return cleaning.parse_date(raw, known[source])
+        return cleaning.parse_date(raw, known[source], reading)
     if col.dtype == FLOAT:
-        return cleaning.parse_number(raw)
+        return cleaning.parse_number(raw, reading)
     if col.dtype == BOOL:
         return cleaning.parse_bool(raw, known[source])
     if col.name == "activity_type":

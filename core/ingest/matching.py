@@ -8,8 +8,9 @@ differ only in spacing, case or punctuation become one. A name that belongs to t
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.ingest import cleaning
@@ -45,21 +46,44 @@ def map_names_to_ids(tables: dict[str, pd.DataFrame], ref: pd.DataFrame, id_col:
         t = tables.get(name)
         if t is None or id_col not in t:
             continue
-        unknown = t[id_col].notna() & ~isin(t[id_col], ids)
-        keys = key(t.loc[unknown, id_col])
+        values = _distinct_text(t[id_col][t[id_col].notna() & ~isin(t[id_col], ids)])
+        keys = key(values)
         mapped = keys.map(lookup)
-        hit = mapped.notna()
-        if hit.any():
-            t.loc[hit[hit].index, id_col] = mapped[hit]
+        found = {v: m for v, m in zip(values, mapped, strict=True) if pd.notna(m)}
+        if found:
+            rows = int(isin(t[id_col], set(found)).sum())
+            replace_values(t, id_col, found)
             issues.append(issue_rows(name, "", None, id_col,
-                                     f"{int(hit.sum()):,} rows name the {what} instead of giving its id; "
+                                     f"{rows:,} rows name the {what} instead of giving its id; "
                                      f"matched to the {what} list", "", "info"))
-        unclear = keys.isin(shared)
-        if unclear.any():
-            part = t.loc[unclear[unclear].index]
-            ambiguous |= set(part[id_col])
+        unclear = set(values[keys.isin(shared).to_numpy()])
+        if unclear:
+            part = t[isin(t[id_col], unclear)]
+            ambiguous |= unclear
             issues.extend(_ambiguous_names(name, part, id_col, ref, key, where, what))
     return issues, ambiguous
+
+
+def _distinct_text(col: pd.Series) -> pd.Series:
+    """The distinct values of a text or categorical column, as text: names are matched once per
+    value, not once per row."""
+    return pd.Series(col.drop_duplicates().to_numpy(dtype=object), dtype="str")
+
+
+def replace_values(frame: pd.DataFrame, column: str, mapping: Mapping[str, str]) -> None:
+    """Each value of `column` that `mapping` holds replaced by what it maps to (a name by its id, a
+    spelling by the usual one). A categorical column is recoded through its categories, two of
+    which may become one; its rows are not touched one by one."""
+    col = frame[column]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        renamed = pd.Index([mapping.get(v, v) for v in col.cat.categories], dtype="str")
+        codes, names = pd.factorize(renamed)
+        old = col.cat.codes.to_numpy()
+        new = np.where(old >= 0, codes[old], -1)
+        frame[column] = pd.Categorical.from_codes(new, categories=pd.Index(names, dtype="str"))
+        return
+    hit = isin(col, set(mapping))
+    frame.loc[hit, column] = col[hit].map(mapping)
 
 
 def _ambiguous_names(name: str, part: pd.DataFrame, id_col: str, ref: pd.DataFrame,
@@ -128,7 +152,7 @@ def canonical_reps(tables: dict[str, pd.DataFrame], unclear: set[str]) -> list[p
                                      f"rep written '{value}' read as '{mapping[value]}', the same name written "
                                      f"another way ({len(rows):,} rows: {row_list(pd.Index(rows))})",
                                      f"{value} → {mapping[value]}", "warning"))
-        t.loc[hit, "rep_id"] = t.loc[hit, "rep_id"].map(mapping)
+        replace_values(t, "rep_id", mapping)
     return issues
 
 
@@ -149,10 +173,11 @@ def canonical_products(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
         if not hit.any():
             continue
         counts = col[hit].value_counts()
+        counts = counts[counts > 0]     # a categorical counts its other categories too
         issues.append(issue_rows(name, "", None, "product",
                                  [f"product spelled '{v}' matched to '{mapping[v]}'" for v in counts.index],
                                  [f"{v} → {mapping[v]}, {n:,} rows" for v, n in counts.items()], "info"))
-        tables[name]["product"] = col.replace(mapping)
+        replace_values(tables[name], "product", mapping)
     return issues
 
 

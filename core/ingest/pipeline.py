@@ -15,19 +15,19 @@ number as Excel shows it; every sheet gets a `SourceInfo` saying what it became 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from core.dataset import Dataset, empty_issues
+from core.dataset import ColumnMatch, Dataset, empty_issues
 from core.errors import UserError
-from core.ingest import currency
+from core.ingest import cleaning, currency
 from core.ingest.duplicates import combine
 from core.ingest.linking import DERIVED_REPS_SOURCE, DERIVED_SALES_SOURCE, has_rows, link
 from core.ingest.loading import load_sheet
-from core.ingest.readers import RawSheet, ReadError, read_file
+from core.ingest.readers import NotInBatches, RawSheet, ReadError, read_file, text_batches
 from core.ingest.recognise import (
     Overrides,
     choose_table,
@@ -63,23 +63,23 @@ def ingest_paths(paths: Sequence[str | Path], overrides: dict[str, Any] | None =
     """Read files from disk and ingest them, one file's bytes in memory at a time."""
     if not paths:
         raise UserError("No files were given. Upload a workbook or CSV files with your sales data.")
-    return _ingest(((Path(p).name, Path(p).read_bytes()) for p in paths), overrides)
+    return _ingest([(Path(p).name, Path(p)) for p in paths], overrides)
 
 
-def ingest_sheets(files: Iterable[tuple[str, bytes]], sheets: Iterable[RawSheet],
+def ingest_sheets(files: Iterable[tuple[str, bytes | Path]], sheets: Iterable[RawSheet],
                   overrides: dict[str, Any] | None = None) -> Dataset:
     """As ingest, plus sheets that are read already (database tables, Parquet files: core.ingest.sources),
     taken one at a time from `sheets` and validated by the same rules as uploaded sheets."""
     return _ingest(files, overrides, sheets)
 
 
-def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict[str, Any] | None,
+def _ingest(files: Iterable[tuple[str, bytes | Path]], overrides: dict[str, Any] | None,
             sheets: Iterable[RawSheet] = ()) -> Dataset:
     today = pd.Timestamp.today().normalize()
     pieces: dict[str, list[pd.DataFrame]] = {}
     chosen = Overrides.parse(overrides)
     drafts, issues = _load_files(files, chosen, today, pieces)
-    drafts += [_load_one(sheet, chosen, today, pieces, issues) for sheet in sheets]
+    drafts += [_load_one(sheet, chosen, today, pieces, issues)[0] for sheet in sheets]
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         if name in pieces:
@@ -96,9 +96,11 @@ def _ingest(files: Iterable[tuple[str, bytes]], overrides: dict[str, Any] | None
     return Dataset(tables=final, issues=issues_frame.astype({"Row": "Int64"}), sources=sources)
 
 
-def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd.Timestamp,
+def _load_files(files: Iterable[tuple[str, bytes | Path]], chosen: Overrides, today: pd.Timestamp,
                 pieces: dict[str, list[pd.DataFrame]]) -> tuple[list[SourceDraft], list[pd.DataFrame]]:
-    """Read and load one file at a time, so only one file's raw cells are alive at once.
+    """Read and load one file at a time, so only one file's raw cells are alive at once; a big text
+    file one batch of records at a time (core.ingest.readers.text_batches). A file given as a path
+    is read only when its turn comes.
 
     Files that cannot be read come first in the drafts and issues, as they are listed first.
     """
@@ -107,8 +109,15 @@ def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd
     failed_issues: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
     for name, data in files:
+        batches = text_batches(name, data, is_known)
+        if batches is not None:
+            try:
+                drafts.append(_load_batches(batches, chosen, today, pieces, issues))
+                continue
+            except NotInBatches:
+                give_back_memory()          # not regular after all: read whole below
         try:
-            read = read_file(name, data, is_known)
+            read = read_file(name, data if isinstance(data, bytes) else data.read_bytes(), is_known)
         except ReadError as err:
             failed_issues.append(issue_rows(None, name, None, None, str(err), "", "rejected"))
             failed.append(SourceDraft(False, name, None, notes=[str(err)]))
@@ -119,10 +128,38 @@ def _load_files(files: Iterable[tuple[str, bytes]], chosen: Overrides, today: pd
         while read:
             sheet = read.pop(0)
             sheet.sheet_count = count
-            drafts.append(_load_one(sheet, chosen, today, pieces, issues))
+            drafts.append(_load_one(sheet, chosen, today, pieces, issues)[0])
             del sheet                       # its raw cells: freed before the next file is read
         give_back_memory()
     return failed + drafts, failed_issues + issues
+
+
+def _load_batches(batches: Iterator[RawSheet], chosen: Overrides, today: pd.Timestamp,
+                  pieces: dict[str, list[pd.DataFrame]], issues: list[pd.DataFrame]) -> SourceDraft:
+    """Load a big text file batch by batch with the table, column matches and readings (day-first
+    dates, decimal commas) its first batch settled, so every batch reads the same way; its rows
+    go to `pieces` and `issues` only once the whole file is loaded. Raises NotInBatches when the
+    file must be read whole: irregular, or not loaded as a table as it is (not recognised, or a
+    wide quota sheet), where the message counts the whole file's rows."""
+    mine: dict[str, list[pd.DataFrame]] = {}
+    found: list[pd.DataFrame] = []
+    readings: dict[str, cleaning.Reading] = {}
+    first = next(batches)
+    draft, fixed = _load_one(first, chosen, today, mine, found, readings)
+    if fixed is None:
+        raise NotInBatches(first.file_name)
+    del first
+    for sheet in batches:
+        found.append(issue_rows(fixed[0], sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
+                                sheet.dropped["Value"], "info"))
+        draft.rows_read += sheet.rows_read
+        _load_rows(sheet, fixed[0], fixed[1], chosen, today, mine, found, draft, readings)
+        del sheet
+        give_back_memory()
+    for table, frames in mine.items():
+        pieces.setdefault(table, []).extend(frames)
+    issues.extend(found)
+    return draft
 
 
 def give_back_memory() -> None:
@@ -150,8 +187,12 @@ def _libc() -> Any:
 _LIBC = _libc()
 
 
-def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp,
-              pieces: dict[str, list[pd.DataFrame]], issues: list[pd.DataFrame]) -> SourceDraft:
+def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp, pieces: dict[str, list[pd.DataFrame]],
+              issues: list[pd.DataFrame], readings: dict[str, cleaning.Reading] | None = None
+              ) -> tuple[SourceDraft, tuple[str, list[ColumnMatch]] | None]:
+    """Recognise a sheet and load its rows. Returns what became of it and, when its rows were loaded
+    as they are (not reshaped as a wide quota sheet), its table and column matches."""
+    original = sheet
     table_name, matches, how = choose_table(sheet, chosen)
     sheet, table_name, matches, how = quota_shapes(sheet, table_name, matches, how, chosen, issues)
     draft = SourceDraft(True, sheet.source, table_name, tuple(matches), sheet.header_row,
@@ -171,24 +212,32 @@ def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp,
                                      f"{how}: this sheet was not loaded ({sheet.rows_read:,} rows). "
                                      "Choose its table on the Data page if it should be used.",
                                      ", ".join(sheet.columns[:12]), kind))
-        return draft
-    table = TABLES[table_name]
-    missing = missing_required(table, matches)
+        return draft, None
+    missing = missing_required(TABLES[table_name], matches)
     if missing:
         issues.append(issue_rows(table_name, sheet.source, None, ", ".join(missing),
                                  f"required column(s) {', '.join(missing)} not found, so this sheet was not "
                                  f"loaded as {table_name}. Rename the column(s) or match them on the Data page.",
                                  ", ".join(sheet.columns[:12]), "rejected"))
         draft.notes.append(f"not loaded as {table_name}: required column(s) {', '.join(missing)} not found")
-        return draft
+        return draft, None
+    _load_rows(sheet, table_name, matches, chosen, today, pieces, issues, draft, readings)
+    return draft, ((table_name, matches) if sheet is original else None)
+
+
+def _load_rows(sheet: RawSheet, table_name: str, matches: Sequence[ColumnMatch], chosen: Overrides,
+               today: pd.Timestamp, pieces: dict[str, list[pd.DataFrame]], issues: list[pd.DataFrame],
+               draft: SourceDraft, readings: dict[str, cleaning.Reading] | None) -> None:
+    """The rows of a recognised sheet in the reporting currency, parsed and checked (core.ingest.loading),
+    compacted and added to the table's pieces."""
     sheet, notes = currency.to_reporting(sheet, matches, chosen.currency.get("reporting", currency.DEFAULT),
                                          chosen.currency.get("rates"))
     issues.extend(n.assign(Table=table_name) for n in notes)
-    loaded = load_sheet(sheet, table, matches, today)
+    loaded = load_sheet(sheet, TABLES[table_name], matches, today, readings)
     issues.extend(loaded.issues)
     draft.notes.extend(loaded.notes)
-    pieces.setdefault(table_name, []).append(loaded.frame)
-    return draft
+    frame = loaded.frame if table_name in _REWRITTEN else compact(table_name, loaded.frame)
+    pieces.setdefault(table_name, []).append(frame)
 
 
 # The row tables' ids and labels, held as pandas categoricals (small integer codes and each distinct
@@ -207,6 +256,10 @@ COMPACT: dict[str, tuple[str, ...]] = {
 }
 
 
+# Compacted once linked, not as loaded: linking rewrites their rows (repeated quotas folded).
+_REWRITTEN = ("quotas",)
+
+
 def compact(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Table `name` with its COMPACT columns as categoricals, one column at a time (the text copy of
     each is freed before the next is converted); the same values, in less memory."""
@@ -220,7 +273,8 @@ def _canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Exactly the canonical columns, in order, with their canonical dtypes."""
     table = TABLES[name]
     out = frame[table.column_names].reset_index(drop=True)
-    return out.astype({c.name: pandas_dtype(c) for c in table.columns})
+    return out.astype({c.name: pandas_dtype(c) for c in table.columns
+                       if not isinstance(out[c.name].dtype, pd.CategoricalDtype)})
 
 
 __all__ = ["ingest", "ingest_paths", "ingest_sheets", "template_workbook", "issues_workbook", "match_columns",

@@ -226,7 +226,7 @@ def repeated_quotas(quotas: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFra
         w = where.loc[k[part.index]]
         issues.append(_issues(src, part["_row"].tolist(), "period",
                               ("a second quota for rep " + part["rep_id"] + ", period " + part["period"] +
-                               " (first in row " + w["_row"].astype("str").values + " of " + w["_source"].values +
-                               "); not added to it, left out").tolist(),
+                               " (first in row " + w["_row"].astype("str").values + " of " +
+                               w["_source"].astype("str").values + "); not added to it, left out").tolist(),
                               part["quota"].map("{:,.2f}".format).tolist(), "duplicate"))
     return quotas[~repeat], issues

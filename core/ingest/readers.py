@@ -13,9 +13,9 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,11 @@ _ENCRYPTED = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("u
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 _DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 1_000                # fields of one record of a text file, checked before parsing
+# A text file bigger than this is read in batches of about BATCH_BYTES, each batch typed and loaded
+# before the next is read: held whole as text, a file needs several times its size (a 4.2 GB
+# activities file passed an 18 GB budget before a single cell was typed).
+STREAM_BYTES = 96 << 20
+BATCH_BYTES = 48 << 20
 # A notes cell can be long; Python's csv module refuses fields over 131,072 characters by default.
 csv.field_size_limit(2**31 - 1)
 _MULTIBYTE_UTF8 = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
@@ -661,3 +666,144 @@ def _too_big(file_name: str) -> str:
     return (f"{file_name} is too big to read once unpacked (over {MAX_UNZIPPED_BYTES >> 30} GB, or a sheet "
             f"over {MAX_SHEET_CELLS:,} cells or {xlsx_guard.MAX_PRESENT_CELLS:,} filled cells). Upload the data "
             "as CSV files instead, or split the workbook.")
+
+
+# --------------------------------------------------------------------------------------- batches
+class NotInBatches(Exception):
+    """A text file read in batches is not regular after all (a record wider or narrower than the
+    header, bytes that are not UTF-8, cells under a header the first batch found empty): it is
+    read whole instead, by the reader that keeps every such row in its place."""
+
+
+def text_batches(file_name: str, source: bytes | Path, known: Callable[[str], bool]) -> Iterator[RawSheet] | None:
+    """A big plain UTF-8 text file as a run of sheets, one per batch of records, all with the header
+    of the first and the row numbers of the file; None for a file read whole (small, a workbook,
+    a byte-order mark or NUL bytes at its start, under two columns). The run raises NotInBatches
+    when the file turns out irregular; footers are looked for in the last batch only."""
+    suffix = PurePath(file_name).suffix.lower()
+    if suffix and suffix not in TEXT_TYPES:
+        return None
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size <= STREAM_BYTES:
+        return None
+    start = source[:4 * 65536 + 4] if isinstance(source, bytes) else _first_bytes(source, 4 * 65536 + 4)
+    if start.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in start \
+            or not _looks_like_text(start):
+        return None
+    head = start.decode("utf-8", errors="ignore")[:65536]
+    delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(head)
+    width = len(next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), []))
+    if not 2 <= width <= MAX_COLUMNS:
+        return None
+    return _batches(file_name, PurePath(file_name).stem, source, delimiter, width, known)
+
+
+def _first_bytes(path: Path, n: int) -> bytes:
+    with path.open("rb") as f:
+        return f.read(n)
+
+
+def _batches(file_name: str, stem: str, source: bytes | Path, delimiter: str, width: int,
+             known: Callable[[str], bool]) -> Iterator[RawSheet]:
+    """The batches of text_batches. A batch is given out once a later batch holds data, so the last
+    one is known (its footers); blank rows are listed with the next batch that holds data, and
+    blank rows at the end of the file are dropped without a word, as split_sheet does."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"f{i}" for i in range(width)]
+    ragged: list[object] = []
+
+    def set_apart(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    stream = pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source))
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=names, block_size=BATCH_BYTES, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                                              invalid_row_handler=set_apart),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False))
+        batches = _Batches(file_name, stem, known)
+        for batch in reader:
+            if ragged:
+                raise NotInBatches(file_name)
+            grid = pa.Table.from_batches([batch]).to_pandas(use_threads=False)
+            del batch
+            grid.columns = range(width)
+            ready = batches.add(grid)
+            if ready is not None:
+                yield ready
+        if ragged:
+            raise NotInBatches(file_name)
+        last = batches.last()
+        if last is not None:
+            yield last
+    except (pa.ArrowInvalid, ValueError) as err:
+        raise NotInBatches(file_name) from err
+    finally:
+        stream.close()
+
+
+class _Batches:
+    """The sheets of a file read in batches: the header and kept columns found in the first batch,
+    row numbers carried on, blank rows held until a later row holds data."""
+
+    def __init__(self, file_name: str, stem: str, known: Callable[[str], bool]) -> None:
+        self.file_name, self.stem, self.known = file_name, stem, known
+        self.next_row = 1
+        self.keep: np.ndarray | None = None
+        self.columns: list[str] = []
+        self.dupes: tuple[str, ...] = ()
+        self.header_row = 1
+        self.blank: list[pd.Index] = []      # blank rows not yet followed by a row with data
+        self.held: RawSheet | None = None
+
+    def add(self, grid: pd.DataFrame) -> RawSheet | None:
+        """Take the next batch; give back the batch before the last one with data, if any."""
+        grid.index = pd.RangeIndex(self.next_row, self.next_row + len(grid))
+        self.next_row += len(grid)
+        empty = pd.DataFrame({c: _empty(grid[c]) for c in grid.columns}, index=grid.index)
+        if self.keep is None:
+            grid, empty = self._first(grid, empty)
+        elif (~empty.loc[:, ~self.keep]).to_numpy().any():
+            raise NotInBatches(self.file_name)
+        else:
+            grid, empty = grid.loc[:, self.keep], empty.loc[:, self.keep]
+        blank = empty.all(axis=1)
+        if blank.all():
+            self.blank.append(grid.index[blank.to_numpy()])
+            return None
+        last = blank[~blank].index.max()
+        dropped = pd.Index(np.concatenate([*self.blank, grid.index[blank.to_numpy()]]), dtype="int64")
+        self.blank = [dropped[dropped > last]]
+        dropped = dropped[dropped < last]
+        body = grid.loc[:last].set_axis(self.columns, axis=1)
+        data = body[~blank.loc[:last].to_numpy()] if blank.loc[:last].any() else body
+        sheet = RawSheet(self.file_name, self.stem, self.file_name, self.header_row, self.columns, data,
+                         pd.DataFrame({"Row": dropped, "Problem": "blank row skipped", "Value": ""}), self.dupes)
+        ready, self.held = self.held, sheet
+        return ready
+
+    def _first(self, grid: pd.DataFrame, empty: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The first batch: the columns kept, the header found (as split_sheet finds them); returns
+        the rows below the header."""
+        keep = ~empty.all(axis=0)
+        if not keep.any():
+            raise NotInBatches(self.file_name)
+        self.keep = keep.to_numpy()
+        grid, empty = grid.loc[:, keep], empty.loc[:, keep]
+        h = find_header(grid, self.known)
+        self.columns, self.dupes = _unique_names(grid.iloc[h].tolist())
+        self.header_row = int(grid.index[h])
+        return grid.iloc[h + 1:], empty.iloc[h + 1:]
+
+    def last(self) -> RawSheet | None:
+        """The last batch with data, with the report footers at its end marked."""
+        sheet, self.held = self.held, None
+        if sheet is not None:
+            sheet.footer = _trailing_footers(sheet.data)
+        return sheet

@@ -91,8 +91,9 @@ def sheet_warnings(sheet: RawSheet, table: str | None, matches: Sequence[ColumnM
 
 
 def finish_sources(drafts: list[SourceDraft], tables: dict[str, pd.DataFrame]) -> list[SourceInfo]:
-    loaded = pd.concat([t["_source"] for t in tables.values() if "_source" in t], ignore_index=True) \
-        .value_counts() if tables else pd.Series(dtype="int64")
+    # Counted table by table: no stacked copy of a big table's sources.
+    counts = [t["_source"].value_counts() for t in tables.values() if "_source" in t]
+    loaded = pd.concat(counts).groupby(level=0).sum() if counts else pd.Series(dtype="int64")
     out = []
     for d in drafts:
         n = int(loaded.get(d.source, 0)) if d.table else 0

@@ -275,7 +275,7 @@ def ingest_inputs(paths: Sequence[str | Path], table_map: TableMap | None = None
     if not (plan.files or plan.databases or plan.parquet or plan.urls):
         raise UserError(f"No files found in {', '.join(map(str, paths))}.")
     overrides = {**(options or {}), **(_overrides(plan, table_map) if table_map else {})} or None
-    files = ((p.name, p.read_bytes()) for p in plan.files)
+    files = [(p.name, p) for p in plan.files]     # each read when its turn comes
     return ingest_sheets(files, plan.sheets(), overrides)
 
 
