@@ -2,7 +2,8 @@
 
 This module only orchestrates; each step has its own module:
 1. read each file into raw sheets (core.ingest.readers: header found, footers and blank rows set
-   apart), and load them (steps 2-3) before reading the next, so one file's raw cells are alive at a time;
+   apart), and load them (steps 2-3) before reading the next, so one file's raw cells are alive at a time
+   (a big text file's, one batch of records at a time; each batch is compacted as it loads);
 2. decide which table each sheet is and match its columns to canonical columns (core.ingest.recognise);
 3. parse each column into its canonical type, reject the rows that cannot be used (core.ingest.loading,
    with core.ingest.cleaning);
