@@ -135,3 +135,17 @@ def test_an_irregular_file_is_read_whole_after_all(monkeypatch: pytest.MonkeyPat
     whole = ingest([("sales.csv", data)])
     _in_batches(monkeypatch)
     _same(whole, ingest([("sales.csv", data)]))
+
+
+def test_currencies_converted_batch_by_batch_are_said_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multi-currency export read in batches: each batch converts its own rows, and the
+    validation report says so once for the file, with every batch's rows counted."""
+    lines = [f"2024-01-{1 + i % 28:02d},R{i % 7},A{i},GTX,{100 + i}.0,{'EUR' if i % 3 else 'GBP'}" for i in range(900)]
+    data = ("\n".join([HEADER + ",currency", *lines]) + "\n").encode()
+    whole = ingest([("sales.csv", data)])
+    _in_batches(monkeypatch)
+    batched = ingest([("sales.csv", data)])
+    _same(whole, batched)
+    note = batched.issues[batched.issues["Problem"].str.startswith("amounts converted to")]
+    assert note["Value"].tolist() == ["EUR: 600 rows (ECB rate of the row's date); GBP: 300 rows (ECB rate of the "
+                                      "row's date)"]

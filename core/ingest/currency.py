@@ -223,6 +223,26 @@ def _note(source: str, col: str, target: str, counts: pd.Series, user: Mapping[s
 
 
 CONVERTED = "amounts converted to"
+_COUNT = re.compile(r"([A-Z]{3}): ([\d,]+) rows \(([^)]*)\)")
+
+
+def merged_notes(issues: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """`issues` with the conversion notes of one file's batches made one note per column, the rows
+    of each currency added up (each batch converts its own rows and says so)."""
+    notes = [i for i in issues if len(i) == 1 and str(i["Problem"].iat[0]).startswith(CONVERTED)]
+    if len(notes) < 2:
+        return issues
+    counts: dict[tuple[str, str, str], dict[tuple[str, str], int]] = {}
+    for note in notes:
+        key = (str(note["Source"].iat[0]), str(note["Column"].iat[0]), str(note["Problem"].iat[0]))
+        for code, n, how in _COUNT.findall(str(note["Value"].iat[0])):
+            counts.setdefault(key, {})
+            counts[key][(code, how)] = counts[key].get((code, how), 0) + int(n.replace(",", ""))
+    merged = [notes[0].assign(Source=src, Column=col, Problem=problem,
+                              Value="; ".join(f"{c}: {n:,} rows ({how})" for (c, how), n in
+                                              sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))))
+              for (src, col, problem), found in counts.items()]
+    return [i for i in issues if not any(i is n for n in notes)] + merged
 
 
 def converted_from(issues: pd.DataFrame) -> list[str]:

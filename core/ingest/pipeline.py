@@ -159,7 +159,7 @@ def _load_batches(batches: Iterator[RawSheet], chosen: Overrides, today: pd.Time
         give_back_memory()
     for table, frames in mine.items():
         pieces.setdefault(table, []).extend(frames)
-    issues.extend(found)
+    issues.extend(currency.merged_notes(found))
     return draft
 
 
