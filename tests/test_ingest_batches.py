@@ -78,6 +78,9 @@ def test_a_file_in_batches_loads_what_the_whole_file_loads(monkeypatch: pytest.M
     assert len(list(readers.text_batches("sales.csv", data, lambda label: True) or [])) > 5
     batched = ingest([("sales.csv", data)])
     _same(whole, batched)
+    for column in ("rep_id", "account_id"):          # stacked over sorted categories, as one file's are
+        categories = batched.tables["sales"][column].cat.categories.tolist()
+        assert categories == sorted(categories) == whole.tables["sales"][column].cat.categories.tolist()
     problems = " ".join(batched.issues["Problem"])
     assert "exact duplicate" in problems and "blank row skipped" in problems and "footer" in problems
     assert_rows_accounted(batched, rows_in=len(lines) - 1)    # the blank row at the end is not data

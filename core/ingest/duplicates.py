@@ -75,7 +75,8 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
 def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames one under the other, a column at a time (each frame's column let go once stacked;
     `frames` is emptied). A column categorical in every frame stays categorical, over the union of
-    their categories: pd.concat would give one Python object per row (the batches of a big file
+    their categories in sorted order, as one astype("category") gives: pd.concat would give one
+    Python object per row (the batches of a big file
     are compacted as they load, core.ingest.pipeline.compact)."""
     if len(frames) == 1:
         frame = frames.pop().reset_index(drop=True)
@@ -89,7 +90,7 @@ def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for name in names:
         parts = [f.pop(name) for f in frames]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            columns[name] = union_categoricals([p.array for p in parts])
+            columns[name] = union_categoricals([p.array for p in parts], sort_categories=True)
         else:
             columns[name] = pd.concat(parts, ignore_index=True).array
         del parts

@@ -77,10 +77,11 @@ def replace_values(frame: pd.DataFrame, column: str, mapping: Mapping[str, str])
     col = frame[column]
     if isinstance(col.dtype, pd.CategoricalDtype):
         renamed = pd.Index([mapping.get(v, v) for v in col.cat.categories], dtype="str")
-        codes, names = pd.factorize(renamed)
+        names = renamed.unique().sort_values()          # sorted, as astype("category") gives them
+        codes = names.get_indexer(renamed)
         old = col.cat.codes.to_numpy()
         new = np.where(old >= 0, codes[old], -1)
-        frame[column] = pd.Categorical.from_codes(new, categories=pd.Index(names, dtype="str"))
+        frame[column] = pd.Categorical.from_codes(new, categories=names)
         return
     hit = isin(col, set(mapping))
     frame.loc[hit, column] = col[hit].map(mapping)
