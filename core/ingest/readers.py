@@ -297,29 +297,36 @@ def _arrow_grid(raw: bytes, head: str, delimiter: str) -> pd.DataFrame | None:
     first = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
     if not 2 <= len(first) <= MAX_COLUMNS:      # too wide: check_width says so before any parsing
         return None
-    names = [f"f{i}" for i in range(len(first))]
     ragged: list[object] = []
-
-    def set_apart(row: object) -> str:
-        ragged.append(row)
-        return "skip"
-
     try:
-        table = pacsv.read_csv(
-            pa.py_buffer(raw),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                              ignore_empty_lines=False,
-                                              invalid_row_handler=set_apart),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
-                                                 strings_can_be_null=False))
+        table = pacsv.read_csv(pa.py_buffer(raw), **_as_text_grid(len(first), delimiter, 1 << 22, ragged))
     except (pa.ArrowInvalid, ValueError):
         return None
     if ragged:
         return None
     grid = table.to_pandas(use_threads=False)
-    grid.columns = range(len(names))
+    grid.columns = range(len(first))
     return grid
+
+
+def _as_text_grid(width: int, delimiter: str, block_size: int, ragged: list[object]) -> dict[str, Any]:
+    """pyarrow's CSV options for a grid of text cells `width` wide ('' = empty, quoted line breaks
+    kept, one thread: see _arrow_grid); each record of another width is appended to `ragged` and
+    skipped, so the caller can read the file the careful way instead."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"f{i}" for i in range(width)]
+
+    def set_apart(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    return {"read_options": pacsv.ReadOptions(column_names=names, block_size=block_size, use_threads=False),
+            "parse_options": pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                ignore_empty_lines=False, invalid_row_handler=set_apart),
+            "convert_options": pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                    strings_can_be_null=False)}
 
 
 def check_width(file_name: str, data: bytes, delimiter: str) -> None:
@@ -711,22 +718,10 @@ def _batches(file_name: str, stem: str, source: bytes | Path, delimiter: str, wi
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    names = [f"f{i}" for i in range(width)]
     ragged: list[object] = []
-
-    def set_apart(row: object) -> str:
-        ragged.append(row)
-        return "skip"
-
     stream = pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source))
     try:
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=BATCH_BYTES, use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
-                                              invalid_row_handler=set_apart),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
-                                                 strings_can_be_null=False))
+        reader = pacsv.open_csv(stream, **_as_text_grid(width, delimiter, BATCH_BYTES, ragged))
         batches = _Batches(file_name, stem, known)
         for batch in reader:
             if ragged:
