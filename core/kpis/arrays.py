@@ -3,6 +3,7 @@ whole roster (ids factorized once), dates as datetime64, categories as small int
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,11 +21,11 @@ from core.schema import FACE_TO_FACE, empty_table
 Arrays = dict[str, np.ndarray]
 
 
-def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
-    """Position of each value in `index` (-1 when absent or missing). Factorizing first means
-    the hash lookup runs over the few distinct ids, not over millions of rows."""
+def positions(index: pd.Index, values: pd.Series, dtype: type[np.signedinteger[Any]] = np.int64) -> np.ndarray:
+    """Position of each value in `index` (-1 when absent or missing), as `dtype`. Factorizing
+    first means the hash lookup runs over the few distinct ids, not over millions of rows."""
     codes, uniques = _factorized(values)
-    lookup = np.append(index.get_indexer(uniques), -1)
+    lookup = np.append(index.get_indexer(uniques), -1).astype(dtype)
     return np.asarray(lookup[codes])
 
 
@@ -60,7 +61,7 @@ def rows_of(ds: Dataset, name: str) -> Arrays:
     def build() -> Arrays:
         frame = _source(ds, name)
         ids = pd.Index(whole_roster(ds)["rep_id"])
-        return {"r": positions(ids, frame["rep_id"]).astype(np.int32)} | BUILDERS[name](ds, frame)
+        return {"r": positions(ids, frame["rep_id"], np.int32)} | BUILDERS[name](ds, frame)
 
     return ds.memo(("metrics.rows", name), build)
 
@@ -133,7 +134,7 @@ def _activity_arrays(ds: Dataset, a: pd.DataFrame) -> Arrays:
     out = {"date": _dates(a, "date"), "kind": _codes(a["activity_type"], FACE_TO_FACE),
            "planned": planned, "role": _codes(a["contact_role"], ROLES)}
     if ds.has("accounts"):
-        out["acc"] = positions(pd.Index(accounts_table(ds)["account_id"]), a["account_id"]).astype(np.int32)
+        out["acc"] = positions(pd.Index(accounts_table(ds)["account_id"]), a["account_id"], np.int32)
     return out
 
 

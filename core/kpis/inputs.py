@@ -139,7 +139,7 @@ def _map_distinct(values: pd.Series, fn: Callable[[str], str | None], missing: s
 
 def month_number(dates: pd.Series | np.ndarray) -> np.ndarray:
     """Months since 1970-01 of each date (NaT must be removed before)."""
-    return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").view(np.int64)
 
 
 def month_start(numbers: np.ndarray) -> pd.DatetimeIndex:
