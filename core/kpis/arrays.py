@@ -3,6 +3,7 @@ whole roster (ids factorized once), dates as datetime64, categories as small int
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,21 +21,31 @@ from core.schema import FACE_TO_FACE, empty_table
 Arrays = dict[str, np.ndarray]
 
 
-def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
-    """Position of each value in `index` (-1 when absent or missing). Factorizing first means
-    the hash lookup runs over the few distinct ids, not over millions of rows."""
-    codes, uniques = pd.factorize(values)
-    lookup = np.append(index.get_indexer(uniques), -1)
+def positions(index: pd.Index, values: pd.Series, dtype: type[np.signedinteger[Any]] = np.int64) -> np.ndarray:
+    """Position of each value in `index` (-1 when absent or missing), as `dtype`. Factorizing
+    first means the hash lookup runs over the few distinct ids, not over millions of rows."""
+    codes, uniques = _factorized(values)
+    lookup = np.append(index.get_indexer(uniques), -1).astype(dtype)
     return np.asarray(lookup[codes])
+
+
+def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 = missing) and the values they stand for: a categorical's own codes and
+    categories (ids and labels come from ingest as categoricals), without hashing every row
+    again nor an 8-byte code per row; pd.factorize for any other column."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return np.asarray(values.cat.codes.to_numpy()), values.cat.categories
+    codes, uniques = pd.factorize(values)
+    return codes, pd.Index(uniques)
 
 
 def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     """1 + the position of each value in `names`, len(names) + 1 for any other value, 0 for a
     missing one."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = _factorized(values)
     at = pd.Index(names).get_indexer(uniques)
-    lookup = np.append(np.where(at >= 0, at + 1, len(names) + 1), 0)
-    return np.asarray(lookup[codes], dtype=np.int8)
+    lookup = np.append(np.where(at >= 0, at + 1, len(names) + 1), 0).astype(np.int8)
+    return np.asarray(lookup[codes])
 
 
 def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -50,7 +61,7 @@ def rows_of(ds: Dataset, name: str) -> Arrays:
     def build() -> Arrays:
         frame = _source(ds, name)
         ids = pd.Index(whole_roster(ds)["rep_id"])
-        return {"r": positions(ids, frame["rep_id"]).astype(np.int32)} | BUILDERS[name](ds, frame)
+        return {"r": positions(ids, frame["rep_id"], np.int32)} | BUILDERS[name](ds, frame)
 
     return ds.memo(("metrics.rows", name), build)
 
@@ -74,7 +85,9 @@ def _sales_arrays(ds: Dataset, s: pd.DataFrame) -> Arrays:
     acc, uniques = pd.factorize(s["account_id"])
     day, revenue = _dates(s, "date"), _floats(s, "revenue")
     bought = (revenue > 0) & (acc >= 0) & ~np.isnat(day)
-    return {"date": day, "revenue": np.nan_to_num(revenue), "acc": acc.astype(np.int32),
+    if np.isnan(revenue).any():     # else the column itself, not a copy kept for the Dataset's life
+        revenue = np.nan_to_num(revenue)
+    return {"date": day, "revenue": revenue, "acc": acc.astype(np.int32),
             "first_bought": _first_day(acc[bought], day[bought], len(uniques)),
             "account_ids": np.asarray(uniques, dtype=object)}
 
@@ -116,11 +129,12 @@ def opportunity_value(ds: Dataset, opps: pd.DataFrame) -> pd.Series:
 def _activity_arrays(ds: Dataset, a: pd.DataFrame) -> Arrays:
     """Type and contact role as _codes of FACE_TO_FACE and ROLES, the plan flag as 0 unknown,
     1 no, 2 yes, and the account's position in the accounts table (for reach; -1 = not there)."""
-    planned = np.where(a["planned"].isna(), 0, np.where(a["planned"].fillna(False), 2, 1)).astype(np.int8)
+    known = a["planned"].notna().to_numpy(dtype=bool)
+    planned = known.astype(np.int8) + a["planned"].fillna(False).to_numpy(dtype=bool)   # a yes is known
     out = {"date": _dates(a, "date"), "kind": _codes(a["activity_type"], FACE_TO_FACE),
            "planned": planned, "role": _codes(a["contact_role"], ROLES)}
     if ds.has("accounts"):
-        out["acc"] = positions(pd.Index(accounts_table(ds)["account_id"]), a["account_id"]).astype(np.int32)
+        out["acc"] = positions(pd.Index(accounts_table(ds)["account_id"]), a["account_id"], np.int32)
     return out
 
 

@@ -244,8 +244,8 @@ def _project(sales: pd.DataFrame, period: Period, as_of: date | None,
         return Forecast(np.nan, np.nan, np.nan, quota, np.nan, np.nan,
                         _busdays(period.start, period.end), np.nan, "n/a (no sales)"), np.nan
     as_of_ts = pd.Timestamp(as_of)
-    sales = sales[sales["date"] <= as_of_ts]
-    actual = float(sales.loc[period.contains(sales["date"]), "revenue"].sum())
+    known = sales["date"] <= as_of_ts
+    actual = float(sales.loc[known & period.contains(sales["date"]), "revenue"].sum())
     remaining_from = max(as_of + timedelta(days=1), period.start)
     remaining_days = _busdays(remaining_from, period.end)
     if as_of >= period.end:
@@ -253,7 +253,7 @@ def _project(sales: pd.DataFrame, period: Period, as_of: date | None,
         return Forecast(actual, actual, actual, quota, hit, actual, 0,
                         _needed(np.array([quota]), np.array([actual]), 0)[0],
                         "actual (period complete)"), 0.0
-    model = _fit_months(sales, as_of, pd.Period(period.end, "M"))
+    model = _fit_months(sales[known], as_of, pd.Period(period.end, "M"))   # a copy only for a running period
     weights = _month_weights(model.months, remaining_from, period.end)
     draws = actual + weights @ model.draws
     projected = actual + float(weights @ model.point)
@@ -277,11 +277,16 @@ def _fit_months(sales: pd.DataFrame, as_of: date, through: pd.Period) -> _MonthM
 
 
 def _monthly_history(sales: pd.DataFrame, last_complete: pd.Period) -> pd.Series:
-    """Revenue per complete month from the first month with a sale; months without sales are 0."""
-    sales = sales[sales["date"] < last_complete.to_timestamp(how="end").normalize() + pd.Timedelta(days=1)]
-    if sales.empty:
+    """Revenue per complete month from the first month with a sale; months without sales are 0.
+    Grouped on the kept rows' month and revenue arrays, not on a copy of the lines (at 3,000 reps
+    the copy and its Period column were ~250 MB); the same rows in the same order, so the same sums."""
+    dates = sales["date"].to_numpy(dtype="datetime64[ns]")
+    kept = dates < np.datetime64(last_complete.to_timestamp(how="end").normalize() + pd.Timedelta(days=1))
+    if not kept.any():
         return pd.Series(dtype="float64")
-    by_month = sales.groupby(sales["date"].dt.to_period("M"))["revenue"].sum()
+    revenue = pd.Series(sales["revenue"].to_numpy(dtype="float64", na_value=np.nan)[kept])
+    by_month = revenue.groupby(dates[kept].astype("datetime64[M]")).sum()
+    by_month.index = pd.DatetimeIndex(by_month.index).to_period("M")
     return by_month.reindex(pd.period_range(by_month.index.min(), last_complete, freq="M"), fill_value=0.0)
 
 

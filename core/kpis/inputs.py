@@ -107,6 +107,12 @@ def _sales_from_opportunities(ds: Dataset) -> pd.DataFrame:
 
 def opportunity_status(opps: pd.DataFrame) -> pd.Series:
     """won / lost / open: the status column where valid, else derived from the CRM stage."""
+    return pd.Series(_statuses(opps), index=opps.index, dtype="str")
+
+
+def _statuses(opps: pd.DataFrame) -> np.ndarray:
+    """opportunity_status as an object array whose rows share the three status strings (a text
+    object per row cost ~58 bytes a deal, 38 MB at 3,000 reps, kept for the Dataset's life)."""
     def from_stage(stage: str) -> str:
         text = stage.lower()
         return "won" if "won" in text else "lost" if "lost" in text else "open"
@@ -117,13 +123,12 @@ def opportunity_status(opps: pd.DataFrame) -> pd.Series:
 
     derived = _map_distinct(opps["stage"], from_stage, "open")
     status = _map_distinct(opps["status"], clean, None)
-    return pd.Series(np.where(pd.isna(status), derived, status), index=opps.index, dtype="str")
+    return np.asarray(np.where(pd.isna(status), derived, status), dtype=object)
 
 
 def opportunity_statuses(ds: Dataset) -> np.ndarray:
     """opportunity_status of the dataset's opportunities, derived once."""
-    return ds.memo(("metrics.opportunity_status",),
-                   lambda: opportunity_status(ds.table("opportunities")).to_numpy())
+    return ds.memo(("metrics.opportunity_status",), lambda: _statuses(ds.table("opportunities")))
 
 
 def _map_distinct(values: pd.Series, fn: Callable[[str], str | None], missing: str | None) -> np.ndarray:
@@ -134,7 +139,7 @@ def _map_distinct(values: pd.Series, fn: Callable[[str], str | None], missing: s
 
 def month_number(dates: pd.Series | np.ndarray) -> np.ndarray:
     """Months since 1970-01 of each date (NaT must be removed before)."""
-    return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").view(np.int64)
 
 
 def month_start(numbers: np.ndarray) -> pd.DatetimeIndex:

@@ -29,28 +29,36 @@ def _rep_month_cells(grouping: Grouping, r: np.ndarray, months: np.ndarray | Non
                      where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The rows of reps in scope inside the month axis (of `where`, if given), and the flat
     rep × month cell of each. Rows carry month numbers (`months`) or days (`days`)."""
+    in_scope = grouping.of_rep >= 0         # per roster position: one byte a row below, not eight
+
     def rows_of(inside: np.ndarray) -> np.ndarray:
-        inside &= grouping.of_rep[r] >= 0
+        inside &= in_scope[r]
         if where is not None:
             inside &= where
         return np.flatnonzero(inside)
 
     if months is not None:
         rows = rows_of((months >= first) & (months < first + n_months))
-        month = months[rows]
+        month = months[rows] - first
     elif days is not None:
         lo, hi = month_start(np.array([first, first + n_months])).to_numpy()
         rows = rows_of((days >= lo) & (days < hi))
         month = month_number(days[rows])
+        month -= first
     else:
         raise ValueError("rows need their months or their days")
-    return rows, grouping.of_rep[r[rows]] * n_months + (month - first)
+    cells = grouping.of_rep[r[rows]]
+    cells *= n_months
+    cells += month
+    return rows, cells
 
 
 def _rep_month(cells: np.ndarray, n_reps: int, n_months: int,
                weights: np.ndarray | None = None) -> np.ndarray:
     """Σ weights (or a count) per rep × month cell as an (n_reps, n_months) array."""
-    w = None if weights is None else np.nan_to_num(np.asarray(weights, dtype="float64"))
+    w = None if weights is None else np.asarray(weights, dtype="float64")
+    if w is not None and np.isnan(w).any():
+        w = np.nan_to_num(w)
     return np.bincount(cells, weights=w, minlength=n_reps * n_months).reshape(n_reps, n_months).astype("float64")
 
 
