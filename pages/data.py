@@ -95,7 +95,8 @@ def _page() -> None:
     # One row a table (at most 14): every row in view, no scroll bar inside the page.
     st.dataframe(counts.assign(Table=counts["Table"].map(table_label)), hide_index=True, width="stretch",
                  height=35 * (len(counts) + 1) + 3,
-                 column_config={"rows loaded": st.column_config.NumberColumn(format="localized")}, placeholder=NA)
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in counts.columns if c != "Table"}, placeholder=NA)
     missing = [t for t in TABLE_ORDER if t != "products" and not ds.has(t)]
     if missing:
         st.caption("Not uploaded: " + ", ".join(map(table_label, missing)) + ". Measures that need them show "
