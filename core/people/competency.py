@@ -233,23 +233,43 @@ def _det2(m: np.ndarray) -> np.ndarray:
 
 def _inv2(m: np.ndarray) -> np.ndarray:
     """Inverse of a stack of 2×2 matrices in closed form (far faster than np.linalg.inv here)."""
-    adj = np.stack([np.stack([m[..., 1, 1], -m[..., 0, 1]], -1),
-                    np.stack([-m[..., 1, 0], m[..., 0, 0]], -1)], -2)
-    inverse: np.ndarray = adj / _det2(m)[..., None, None]
+    det = _det2(m)
+    inverse = np.empty_like(m)
+    inverse[..., 0, 0] = m[..., 1, 1] / det
+    inverse[..., 0, 1] = -m[..., 0, 1] / det
+    inverse[..., 1, 0] = -m[..., 1, 0] / det
+    inverse[..., 1, 1] = m[..., 0, 0] / det
     return inverse
+
+
+def _stack_times(stack: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """stack @ m for a stack of 2×2 matrices and one 2×2 matrix, as one matrix product over the
+    stack's rows: the same products summed in the same order as the stacked product (which
+    multiplies matrix by matrix), in one call instead of one per matrix."""
+    return (np.ascontiguousarray(stack).reshape(-1, 2) @ m).reshape(stack.shape)
+
+
+def _times_stack(m: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """m @ stack for one 2×2 matrix and a stack of them, as (stackᵀ @ mᵀ)ᵀ (see _stack_times)."""
+    return np.ascontiguousarray(np.swapaxes(_stack_times(np.swapaxes(stack, -1, -2), m.T), -1, -2))
 
 
 def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndarray,
                     n_obs: int) -> float:
-    """−2 × profiled REML log-likelihood (up to a constant) for G = σ² L L', from group sums."""
+    """−2 × profiled REML log-likelihood (up to a constant) for G = σ² L L', from group sums.
+    Evaluated some 200 times a fit: every product of a stack with one matrix is one matrix product
+    (_stack_times) and the per-rep sums over two terms are written out."""
     lower = np.array([[chol[0], 0.0], [chol[1], chol[2]]])
     psi = lower @ lower.T
-    ip = np.eye(2) + s @ psi                                   # I + S Ψ (its det = det(I + ZΨZ'))
-    k = psi @ _inv2(ip)                                        # Ψ (I + S Ψ)^-1
+    ip = np.eye(2) + _stack_times(s, psi)                       # I + S Ψ (its det = det(I + ZΨZ'))
+    k = _times_stack(psi, _inv2(ip))                           # Ψ (I + S Ψ)^-1
     sk = s @ k
     a = (s - sk @ s).sum(0)                                    # Σ X'W^-1 X
-    c = (zy - np.einsum("gij,gj->gi", sk, zy)).sum(0)          # Σ X'W^-1 y
-    q = (yy - np.einsum("gi,gij,gj->g", zy, k, zy)).sum()      # Σ y'W^-1 y
+    z0, z1 = zy[:, 0], zy[:, 1]
+    skzy = np.stack([sk[:, 0, 0] * z0 + sk[:, 0, 1] * z1, sk[:, 1, 0] * z0 + sk[:, 1, 1] * z1], -1)
+    c = (zy - skzy).sum(0)                                     # Σ X'W^-1 y
+    zkz = z0 * k[:, 0, 0] * z0 + z0 * k[:, 0, 1] * z1 + z1 * k[:, 1, 0] * z0 + z1 * k[:, 1, 1] * z1
+    q = (yy - zkz).sum()                                       # Σ y'W^-1 y
     det_a = _det2(a)
     rss = q - c @ _inv2(a) @ c
     if det_a <= 0 or rss <= 0:
