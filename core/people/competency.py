@@ -125,10 +125,9 @@ def competency_table(ds: Dataset, settings: Settings, as_of: date) -> pd.DataFra
 
 
 def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:
-    a = ds.table("assessments")
-    a = a[(a["date"] <= pd.Timestamp(as_of)) & a["rating"].notna() & a["rep_id"].notna()
-          & a["competency"].notna()]
-    a = a.assign(assessor=_assessor(a), t=_steps(a["date"], as_of))
+    a = _ratings(ds)
+    a = a[a["date"] <= pd.Timestamp(as_of)]
+    a = a.assign(t=_steps(a["date"], as_of))
     manager = a[a["assessor"] == "manager"]
     if manager.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("rep_id", "rep_name", "role",
@@ -148,6 +147,17 @@ def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:
     table = table.merge(_trends(manager), on=keys, how="left")
     return (table[COMPETENCY_COLUMNS].sort_values(["rep_id", "competency"])
             .reset_index(drop=True))
+
+
+def _ratings(ds: Dataset) -> pd.DataFrame:
+    """The assessments with a rep, a competency and a rating, each assessor named (_assessor):
+    once per Dataset (a date then only picks the ratings up to it)."""
+    def build() -> pd.DataFrame:
+        a = ds.table("assessments")
+        a = a[a["rating"].notna() & a["rep_id"].notna() & a["competency"].notna()]
+        return a.assign(assessor=_assessor(a))
+
+    return ds.memo(("dataset.competency_ratings",), build)
 
 
 def _latest(ratings: pd.DataFrame, keys: list[str]) -> pd.Series:
