@@ -104,7 +104,7 @@ def _bought(ds: Dataset) -> _Bought:
         w = s.loc[s["account_id"].notna() & (s["revenue"] > 0), ["date", "rep_id", "account_id", "revenue"]]
         grouped = w.groupby(["rep_id", "account_id"])
         pairs = grouped.size().index
-        pair = grouped.ngroup().to_numpy(dtype=np.int64)
+        pair = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)        # -1: a line without a rep
         reps = pairs.get_level_values("rep_id")
         pair_rep = pd.Index(reps.unique()).get_indexer(reps)
         month = (w["date"].dt.year * 12 + w["date"].dt.month).to_numpy(dtype=np.int64)
