@@ -256,7 +256,8 @@ def _stack_times(stack: np.ndarray, m: np.ndarray) -> np.ndarray:
     """stack @ m for a stack of 2×2 matrices and one 2×2 matrix, as one matrix product over the
     stack's rows: the same products summed in the same order as the stacked product (which
     multiplies matrix by matrix), in one call instead of one per matrix."""
-    return (np.ascontiguousarray(stack).reshape(-1, 2) @ m).reshape(stack.shape)
+    product: np.ndarray = (np.ascontiguousarray(stack).reshape(-1, 2) @ m).reshape(stack.shape)
+    return product
 
 
 def _times_stack(m: np.ndarray, stack: np.ndarray) -> np.ndarray:

@@ -147,9 +147,9 @@ def _rep_revenue_over(rows: _Bought, window: np.ndarray, m0: int, pairs: np.ndar
     n_reps = int(rows.pair_rep.max()) + 1
     cell = rows.rep[lines] * n_months + (rows.month[lines] - m0)
     sums = pd.Series(rows.revenue[lines]).groupby(_codes(cell, n_reps * n_months), observed=True).sum()
-    by_month = np.zeros(n_reps * n_months)
-    by_month[sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy()
-    by_month = by_month.reshape(n_reps, n_months)
+    cells = np.zeros(n_reps * n_months)
+    cells[sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy()
+    by_month = cells.reshape(n_reps, n_months)
     cum = np.concatenate([np.zeros((n_reps, 1)), by_month.cumsum(axis=1)], axis=1)
     row = rows.pair_rep[pairs]
     lo = start.to_numpy(dtype=int)
