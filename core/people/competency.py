@@ -180,12 +180,24 @@ def _trends(manager: pd.DataFrame) -> pd.DataFrame:
     mixed = [_mixed_slopes(sums.loc[c], c) for c in chosen]
     if mixed:
         m = pd.concat(mixed, ignore_index=True)
-        out = out.set_index(keys)
-        out.update(m.set_index(keys))
-        out = out.reset_index()
+        out = _update(out, m, keys)
     too_few = ols["slope"].isna()
     out.loc[too_few, ["trend_per_90d", "trend_low", "trend_high"]] = np.nan
     out.loc[too_few, "method"] = METHOD_FEW
+    return out
+
+
+def _update(table: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`table` with the known values of `new` in the rows of the same keys (DataFrame.update by
+    position: the rows are found once, not aligned column by column)."""
+    at = pd.MultiIndex.from_frame(table[keys]).get_indexer(pd.MultiIndex.from_frame(new[keys]))
+    out = table.copy()
+    for col in new.columns.drop(keys):
+        values = out[col].to_numpy(copy=True)
+        given = new[col].to_numpy()
+        known = pd.notna(given) & (at >= 0)
+        values[at[known]] = given[known]
+        out[col] = values
     return out
 
 
