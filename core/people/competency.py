@@ -273,8 +273,11 @@ def _stack_times(stack: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 
 def _times_stack(m: np.ndarray, stack: np.ndarray) -> np.ndarray:
-    """m @ stack for one 2×2 matrix and a stack of them, as (stackᵀ @ mᵀ)ᵀ (see _stack_times)."""
-    return np.ascontiguousarray(np.swapaxes(_stack_times(np.swapaxes(stack, -1, -2), m.T), -1, -2))
+    """m @ stack for one 2×2 matrix and a stack of them, as one matrix product of m with the
+    stack's matrices side by side (see _stack_times)."""
+    n = stack.shape[0]
+    wide = np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(2, 2 * n)
+    return np.ascontiguousarray((m @ wide).reshape(2, n, 2).transpose(1, 0, 2))
 
 
 def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndarray,
