@@ -55,12 +55,13 @@ def lost_revenue_share(ds: Dataset, period: Period) -> pd.Series:
     accounts' weights times their chance of having left, over the sum of the weights."""
     rows = _bought(ds)
     first = period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS)
-    window = (rows.day >= _ns(first)) & (rows.day <= _ns(period.end_ts))
+    lo, hi = _ns(first), _ns(period.end_ts)
+    window = (rows.day >= lo) & (rows.day <= hi)
     if not window.any():
         return pd.Series(dtype="float64")
     m0 = int(rows.month[window].min())
     n_months = period.end_ts.year * 12 + period.end_ts.month - m0 + 1
-    acc, pairs = _accounts(rows, window, m0)
+    acc, pairs = _accounts(rows, window, (lo, hi), m0)
     if acc.empty:
         return pd.Series(dtype="float64")
     span = (acc["last"] - acc["start"] + 1).clip(lower=MIN_SPAN_MONTHS)
@@ -80,7 +81,8 @@ class _Bought:
     order: day (int64 ns), month (year × 12 + month), revenue, each line's (rep, account) pair (a
     position in `pairs`, ordered as a groupby on the two columns orders them; -1 without a rep)
     and rep (its rep's position among the pairs' reps, -1 without one), the rep's position of each
-    pair (`pair_rep`) and the lines' positions sorted by pair then month (`by_pair`)."""
+    pair (`pair_rep`); and the day, pair and month of the lines with a rep sorted by pair then
+    month (`by_pair`)."""
 
     day: np.ndarray
     month: np.ndarray
@@ -89,7 +91,7 @@ class _Bought:
     rep: np.ndarray
     pairs: pd.MultiIndex
     pair_rep: np.ndarray
-    by_pair: np.ndarray
+    by_pair: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _ns(ts: pd.Timestamp) -> np.int64:
@@ -108,21 +110,25 @@ def _bought(ds: Dataset) -> _Bought:
         reps = pairs.get_level_values("rep_id")
         pair_rep = pd.Index(reps.unique()).get_indexer(reps)
         month = (w["date"].dt.year * 12 + w["date"].dt.month).to_numpy(dtype=np.int64)
-        return _Bought(w["date"].to_numpy(dtype="datetime64[ns]").view(np.int64), month,
-                       w["revenue"].to_numpy(dtype="float64"), pair, np.append(pair_rep, -1)[pair], pairs, pair_rep,
-                       np.lexsort((month, pair)))
+        day = w["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        order = np.lexsort((month, pair))
+        order = order[pair[order] >= 0]                             # a line without a rep is no rep's account
+        return _Bought(day, month, w["revenue"].to_numpy(dtype="float64"), pair, np.append(pair_rep, -1)[pair],
+                       pairs, pair_rep, (day[order], pair[order], month[order]))
 
     return ds.memo(("dataset.retention_lines",), build)
 
 
-def _accounts(rows: _Bought, window: np.ndarray, m0: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Per (rep, account) pair with lines in the window: start, last (first and last month bought,
-    counted from month m0), bought (months with a purchase) and revenue; and the pairs' positions."""
-    at = rows.by_pair[window[rows.by_pair]]
-    at = at[rows.pair[at] >= 0]                                   # a line without a rep is no rep's account
-    if not len(at):
-        return pd.DataFrame(), at
-    pair, month = rows.pair[at], rows.month[at]
+def _accounts(rows: _Bought, window: np.ndarray, bounds: tuple[np.int64, np.int64],
+              m0: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per (rep, account) pair with lines in the window (its lines `window`, its first and last
+    day `bounds`): start, last (first and last month bought, counted from month m0), bought
+    (months with a purchase) and revenue; and the pairs' positions."""
+    day, pair, month = rows.by_pair
+    inside = (day >= bounds[0]) & (day <= bounds[1])
+    pair, month = pair[inside], month[inside]
+    if not len(pair):
+        return pd.DataFrame(), pair
     first = np.r_[True, pair[1:] != pair[:-1]]
     last = np.r_[first[1:], True]
     new_month = first | np.r_[True, month[1:] != month[:-1]]
