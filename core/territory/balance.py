@@ -142,7 +142,8 @@ def visits(ds: Dataset) -> Visits:
         day = act["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)    # NaT sorts first
         order = np.argsort(day, kind="stable")
         (rep, reps), (account, accounts) = pd.factorize(act["rep_id"]), pd.factorize(act["account_id"])
-        rep, account = np.where(rep < 0, len(reps), rep), np.where(account < 0, len(accounts), account)
+        rep = np.where(rep < 0, len(reps), rep).astype(np.int32)
+        account = np.where(account < 0, len(accounts), account).astype(np.int32)
         return Visits(day[order], rep[order], account[order], pd.Index(np.asarray(reps, dtype=object)),
                       pd.Index(np.asarray(accounts, dtype=object)))
 

@@ -106,15 +106,16 @@ def _bought(ds: Dataset) -> _Bought:
         w = s.loc[s["account_id"].notna() & (s["revenue"] > 0), ["date", "rep_id", "account_id", "revenue"]]
         grouped = w.groupby(["rep_id", "account_id"])
         pairs = grouped.size().index
-        pair = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)        # -1: a line without a rep
+        pair = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int32)        # -1: a line without a rep
         reps = pairs.get_level_values("rep_id")
-        pair_rep = pd.Index(reps.unique()).get_indexer(reps)
-        month = (w["date"].dt.year * 12 + w["date"].dt.month).to_numpy(dtype=np.int64)
+        pair_rep = pd.Index(reps.unique()).get_indexer(reps).astype(np.int32)
+        month = (w["date"].dt.year * 12 + w["date"].dt.month).to_numpy(dtype=np.int32)
         day = w["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
         order = np.lexsort((month, pair))
         order = order[pair[order] >= 0]                             # a line without a rep is no rep's account
-        return _Bought(day, month, w["revenue"].to_numpy(dtype="float64"), pair, np.append(pair_rep, -1)[pair],
-                       pairs, pair_rep, (day[order], pair[order], month[order]))
+        rep = np.append(pair_rep, np.int32(-1))[pair]
+        return _Bought(day, month, w["revenue"].to_numpy(dtype="float64"), pair, rep, pairs, pair_rep,
+                       (day[order], pair[order], month[order]))
 
     return ds.memo(("dataset.retention_lines",), build)
 
@@ -134,7 +135,7 @@ def _accounts(rows: _Bought, window: np.ndarray, bounds: tuple[np.int64, np.int6
     new_month = first | np.r_[True, month[1:] != month[:-1]]
     lines = window & (rows.pair >= 0)
     revenue = pd.Series(rows.revenue[lines]).groupby(_codes(rows.pair[lines], len(rows.pairs)), observed=True).sum()
-    return pd.DataFrame({"start": month[first] - m0, "last": month[last] - m0,
+    return pd.DataFrame({"start": month[first].astype(np.int64) - m0, "last": month[last].astype(np.int64) - m0,
                          "bought": np.add.reduceat(new_month.astype(np.int64), np.flatnonzero(first)),
                          "revenue": revenue.to_numpy()}, index=rows.pairs[pair[first]]), pair[first]
 
@@ -151,7 +152,7 @@ def _rep_revenue_over(rows: _Bought, window: np.ndarray, m0: int, pairs: np.ndar
     (counted from month m0, cut at n_months) in the window."""
     lines = window & (rows.rep >= 0)
     n_reps = int(rows.pair_rep.max()) + 1
-    cell = rows.rep[lines] * n_months + (rows.month[lines] - m0)
+    cell = rows.rep[lines].astype(np.int64) * n_months + (rows.month[lines] - m0)
     sums = pd.Series(rows.revenue[lines]).groupby(_codes(cell, n_reps * n_months), observed=True).sum()
     cells = np.zeros(n_reps * n_months)
     cells[sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy()
