@@ -1,4 +1,6 @@
 """The rep-level signal table: values, benchmarks from the reps at goal, flags with false-alarm control."""
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from scipy import stats
 from core.dataset import Dataset
 from core.diagnostic.cause import habit_months, habit_window
 from core.diagnostic.signals import CAUSES, SIGNAL_COLUMNS, _bh_cutoff, _peer_test, benchmark, signals
-from core.periods import parse_period
+from core.periods import custom, parse_period
 from core.schema import empty_table
 from core.settings import Settings
 
@@ -179,6 +181,22 @@ def test_win_rate_is_read_over_the_last_six_months():
     assert row["p_value"] == pytest.approx(stats.binom.cdf(2, 8, 22 / 33 - Settings().thresholds.win_rate_gap))
 
 
+def test_deals_decided_are_the_won_and_lost_kpis():
+    from core.kpis import metrics
+    from core.kpis.parts import deals_decided
+
+    ds = small_team()
+    rows = [{"opportunity_id": f"O{i}", "rep_id": rep, "created_date": pd.Timestamp("2026-03-01"),
+             "close_date": pd.Timestamp(day), "status": status, "amount": 10.0}
+            for i, (rep, day, status) in enumerate([("R1", "2026-05-10", "won"), ("R1", "2026-08-01", "lost"),
+                                                    ("R2", "2026-08-02", "won"), ("R2", "2025-08-02", "won")])]
+    ds = ds.with_table("opportunities", canonical({"opportunities": pd.DataFrame(rows)})["opportunities"])
+    window = habit_window(Q3)
+    kpis = metrics.rep_kpis(ds, window, Settings()).set_index("rep_id")[["won", "lost"]]
+    pd.testing.assert_frame_equal(deals_decided(ds, window).reindex(kpis.index), kpis, check_names=False)
+    assert deals_decided(ds, window).loc["R1"].tolist() == [1.0, 1.0]
+
+
 @pytest.mark.parametrize("period,start,words", [("2026-Q3", "2026-04-01", "last 6 months"),
                                                 ("2026-02", "2025-09-01", "last 6 months"),
                                                 ("2026-H1", "2026-01-01", None), ("2026", "2026-01-01", None)])
@@ -274,6 +292,38 @@ def test_lost_revenue_share_weighs_accounts_gone_by_their_rhythm_and_share_of_th
     w_c, w_other = 800 / 7400, 2700 / 8900
     assert lost["R9"] == pytest.approx(w_c * left / (w_c + 3 * w_other), rel=1e-6)
     assert lost["R9"] < 0.01
+
+
+def test_lost_revenue_share_reads_the_lines_in_any_order_and_each_period_alone():
+    """The same team with its sales lines shuffled, plus a line without a rep and one without an
+    account (neither is a rep's account), gives the same shares; and one Dataset asked for Q3, then
+    Q2, then a custom range gives what a fresh Dataset gives for each (its lines are read once)."""
+    from core.diagnostic.causes.customer_retention import lost_revenue_share
+
+    ordered = _retention_team()
+    extra = pd.DataFrame({"date": pd.Timestamp("2026-08-10"), "rep_id": [None, "R10"], "account_id": ["R1-A", None],
+                          "product": "Stent", "revenue": 5000.0})
+    sales = pd.concat([ordered.table("sales").sample(frac=1, random_state=7), canonical({"sales": extra})["sales"]],
+                      ignore_index=True)
+    shuffled = ordered.with_table("sales", sales)
+    expected = lost_revenue_share(ordered, Q3)
+    assert lost_revenue_share(shuffled, Q3).sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy())
+    for period in (Q3, parse_period("2026-Q2"), custom(date(2025, 11, 17), date(2026, 2, 3))):
+        fresh = lost_revenue_share(_retention_team(), period)
+        pd.testing.assert_series_equal(lost_revenue_share(ordered, period), fresh)
+
+
+def test_incentive_sales_window_holds_the_lines_dated_in_it_in_date_order_or_not():
+    from core.diagnostic.causes.incentive_misalignment import period_sales
+
+    ordered = _retention_team()
+    shuffled = ordered.with_table("sales", ordered.table("sales").sample(frac=1, random_state=3))
+    start, end = pd.Timestamp("2025-02-10"), pd.Timestamp("2025-09-30")
+    for ds in (ordered, shuffled):
+        s = ds.table("sales")
+        inside = s.loc[(s["date"] >= start) & (s["date"] <= end), ["date", "rep_id", "product", "revenue"]]
+        pd.testing.assert_frame_equal(period_sales(ds, start, end)[inside.columns], inside)
+    assert len(inside) == 8 * 4 * 8 + (3 * 8 + 3) + 4 * 8       # Feb–Sep: R1–R8, R9 (C every third month), R10
 
 
 def test_customer_retention_flags_the_rep_who_lost_customers_not_the_steady_ones():

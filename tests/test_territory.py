@@ -141,6 +141,22 @@ def test_overlap_counts_activities_on_other_territories_accounts():
     assert ov["T1"] == pytest.approx(1 / 3) and ov["T2"] == 0.0 and np.isnan(ov["T3"])
 
 
+def test_each_period_slices_the_activities_read_once():
+    """One Dataset asked for January, February and 11–14 January gives what a fresh Dataset gives
+    for each (its activities, out of date order here, are sorted once per Dataset). February: r1's
+    one visit is to its own a3 (overlap 0); coverage to 28 Feb reaches back to 1 Dec (a1 and c1
+    seen, b2 not). 11–14 January: r1's only placed visit is T2's b1 (overlap 1)."""
+    ds = Dataset(tables())
+    periods = (JAN, month(2025, 2), custom("2025-01-11", "2025-01-14"))
+    shared = [territory_balance(ds, p, Settings()) for p in periods]
+    for period, b in zip(periods, shared, strict=True):
+        pd.testing.assert_frame_equal(b, territory_balance(Dataset(tables()), period, Settings()))
+    feb, narrow = shared[1].set_index("territory_id"), shared[2].set_index("territory_id")
+    assert feb.loc["T1", "overlap"] == 0.0 and feb[["overlap"]].loc[["T2", "T3"]].isna().all().all()
+    assert feb["coverage"].tolist() == [1.0, 0.0, 1.0]
+    assert narrow.loc["T1", "overlap"] == 1.0
+
+
 def test_geography_from_zip_and_coordinates():
     """T1: two Cambridge ZIPs + the same given point (bad ZIP ignored) → spread 0;
     T2: 40°N and 42°N on one meridian → centroid 41°N, each 1° away."""

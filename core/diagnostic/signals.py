@@ -83,8 +83,9 @@ def _as_series(v: object, index: pd.Index) -> pd.Series:
     return pd.Series(v, index=index, dtype="float64")
 
 
-def _reading_frame(cause: Cause, r: Reading, index: pd.Index, good: pd.Series) -> pd.DataFrame:
-    """One reading as rows of the long table (before flags and shortfalls)."""
+def _reading_columns(cause: Cause, r: Reading, index: pd.Index, good: pd.Series) -> dict[str, Any]:
+    """One reading as the columns of its rows of the long table (before flags and shortfalls): an
+    array per rep, or one value for every rep."""
     m = next(m for m in cause.measures if m.key == r.key)
     value = _as_series(r.value, index)
     target = _as_series(r.target, index)
@@ -93,14 +94,32 @@ def _reading_frame(cause: Cause, r: Reading, index: pd.Index, good: pd.Series) -
          else _as_series(np.nan if r.p_value is None else r.p_value, index))
     gate = (pd.Series(True, index=index) if r.gate is None
             else r.gate.reindex(index).astype("boolean").fillna(False))
-    return pd.DataFrame({
+    return {
         "rep_id": index, "cause": cause.key, "signal": m.key, "unit": m.unit,
         "label": m.label if r.over is None else f"{m.label} ({r.over})",
         "value": value.to_numpy(), "target": target.to_numpy(),
         "benchmark": benchmark(value, good, target.median()),
         "threshold": threshold.to_numpy(), "p_value": p.to_numpy(), "driver": m.driver,
         "test": np.where(p.notna(), m.test or "rule", "rule"), "_gate": gate.to_numpy(bool),
-        "_informational": not cause.blamed})
+        "_informational": not cause.blamed}
+
+
+def _stacked(readings: list[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
+    """The readings' rows one under the other, as one frame (text columns as text)."""
+    n = len(index)
+
+    def column(name: str) -> Any:
+        first = readings[0][name]
+        if isinstance(first, pd.Index):
+            return first.take(np.tile(np.arange(n), len(readings)))
+        if isinstance(first, np.ndarray) and first.dtype.kind == "U":      # np.where of text
+            return pd.array(np.concatenate([r[name] for r in readings]).astype(object), dtype="str")
+        if isinstance(first, np.ndarray):
+            return np.concatenate([r[name] for r in readings])
+        values = np.repeat(np.array([r[name] for r in readings], dtype=object), n)
+        return pd.array(values, dtype="str") if isinstance(first, str) else values.astype(type(first))
+
+    return pd.DataFrame({name: column(name) for name in readings[0]})
 
 
 def _empty_table() -> pd.DataFrame:
@@ -114,13 +133,14 @@ def _long(ctx: Context) -> pd.DataFrame:
     settings = ctx.settings
     index = ctx.rep_ids
     good = pd.Series(ctx.good.to_numpy(), index=index)
-    frames = []
+    columns = []
     for cause in CAUSES.values():
         readings = {r.key: r for r in cause.read(ctx)} if cause.read else {}
-        frames += [_reading_frame(cause, readings[m.key], index, good) for m in cause.measures if m.key in readings]
-    if not frames:
+        columns += [_reading_columns(cause, readings[m.key], index, good) for m in cause.measures
+                    if m.key in readings]
+    if not columns:
         return _empty_table()
-    out = pd.concat(frames, ignore_index=True)
+    out = _stacked(columns, index)
     spec = measures()
     hib = out["signal"].map({k: s.higher_is_better for k, s in spec.items()}).astype(bool)
     beyond = np.where(hib, out["value"] < out["threshold"], out["value"] > out["threshold"])

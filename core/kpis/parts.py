@@ -132,6 +132,15 @@ def _opportunity_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
             "cycle": (r[timed], a["cycle"][timed]), "pipeline_at_start": pipeline_at_start(ds, period)}
 
 
+def deals_decided(ds: Dataset, period: Period) -> pd.DataFrame:
+    """Deals won and lost in `period` per rep of the whole roster (indexed by rep_id): the parts of
+    the won and lost KPIs alone, for a reader that needs nothing else of the period (the
+    diagnostic's win rate over its habit window)."""
+    n_all = len(whole_roster(ds))
+    parts = _opportunity_parts(ds, period, n_all)
+    return pd.DataFrame({"won": parts["won"], "lost": parts["lost"]}, index=pd.Index(whole_roster(ds)["rep_id"]))
+
+
 def _pipeline_parts(prefix: str, r: np.ndarray, is_open: np.ndarray, value: np.ndarray, n_all: int) -> Parts:
     valued = is_open & ~np.isnan(value)
     return {f"{prefix}_deals": per_rep(r, is_open, n_all), f"{prefix}_valued": per_rep(r, valued, n_all),

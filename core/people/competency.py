@@ -125,10 +125,9 @@ def competency_table(ds: Dataset, settings: Settings, as_of: date) -> pd.DataFra
 
 
 def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:
-    a = ds.table("assessments")
-    a = a[(a["date"] <= pd.Timestamp(as_of)) & a["rating"].notna() & a["rep_id"].notna()
-          & a["competency"].notna()]
-    a = a.assign(assessor=_assessor(a), t=_steps(a["date"], as_of))
+    a = _ratings(ds)
+    a = a[a["date"] <= pd.Timestamp(as_of)]
+    a = a.assign(t=_steps(a["date"], as_of))
     manager = a[a["assessor"] == "manager"]
     if manager.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("rep_id", "rep_name", "role",
@@ -148,6 +147,17 @@ def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:
     table = table.merge(_trends(manager), on=keys, how="left")
     return (table[COMPETENCY_COLUMNS].sort_values(["rep_id", "competency"])
             .reset_index(drop=True))
+
+
+def _ratings(ds: Dataset) -> pd.DataFrame:
+    """The assessments with a rep, a competency and a rating, each assessor named (_assessor):
+    once per Dataset (a date then only picks the ratings up to it)."""
+    def build() -> pd.DataFrame:
+        a = ds.table("assessments")
+        a = a[a["rating"].notna() & a["rep_id"].notna() & a["competency"].notna()]
+        return a.assign(assessor=_assessor(a))
+
+    return ds.memo(("dataset.competency_ratings",), build)
 
 
 def _latest(ratings: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -170,12 +180,24 @@ def _trends(manager: pd.DataFrame) -> pd.DataFrame:
     mixed = [_mixed_slopes(sums.loc[c], c) for c in chosen]
     if mixed:
         m = pd.concat(mixed, ignore_index=True)
-        out = out.set_index(keys)
-        out.update(m.set_index(keys))
-        out = out.reset_index()
+        out = _update(out, m, keys)
     too_few = ols["slope"].isna()
     out.loc[too_few, ["trend_per_90d", "trend_low", "trend_high"]] = np.nan
     out.loc[too_few, "method"] = METHOD_FEW
+    return out
+
+
+def _update(table: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`table` with the known values of `new` in the rows of the same keys (DataFrame.update by
+    position: the rows are found once, not aligned column by column)."""
+    at = pd.MultiIndex.from_frame(table[keys]).get_indexer(pd.MultiIndex.from_frame(new[keys]))
+    out = table.copy()
+    for col in new.columns.drop(keys):
+        values = out[col].to_numpy(copy=True)
+        given = new[col].to_numpy()
+        known = pd.notna(given) & (at >= 0)
+        values[at[known]] = given[known]
+        out[col] = values
     return out
 
 
@@ -233,23 +255,47 @@ def _det2(m: np.ndarray) -> np.ndarray:
 
 def _inv2(m: np.ndarray) -> np.ndarray:
     """Inverse of a stack of 2×2 matrices in closed form (far faster than np.linalg.inv here)."""
-    adj = np.stack([np.stack([m[..., 1, 1], -m[..., 0, 1]], -1),
-                    np.stack([-m[..., 1, 0], m[..., 0, 0]], -1)], -2)
-    inverse: np.ndarray = adj / _det2(m)[..., None, None]
+    det = _det2(m)
+    inverse = np.empty_like(m)
+    inverse[..., 0, 0] = m[..., 1, 1] / det
+    inverse[..., 0, 1] = -m[..., 0, 1] / det
+    inverse[..., 1, 0] = -m[..., 1, 0] / det
+    inverse[..., 1, 1] = m[..., 0, 0] / det
     return inverse
+
+
+def _stack_times(stack: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """stack @ m for a stack of 2×2 matrices and one 2×2 matrix, as one matrix product over the
+    stack's rows: the same products summed in the same order as the stacked product (which
+    multiplies matrix by matrix), in one call instead of one per matrix."""
+    product: np.ndarray = (np.ascontiguousarray(stack).reshape(-1, 2) @ m).reshape(stack.shape)
+    return product
+
+
+def _times_stack(m: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """m @ stack for one 2×2 matrix and a stack of them, as one matrix product of m with the
+    stack's matrices side by side (see _stack_times)."""
+    n = stack.shape[0]
+    wide = np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(2, 2 * n)
+    return np.ascontiguousarray((m @ wide).reshape(2, n, 2).transpose(1, 0, 2))
 
 
 def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndarray,
                     n_obs: int) -> float:
-    """−2 × profiled REML log-likelihood (up to a constant) for G = σ² L L', from group sums."""
+    """−2 × profiled REML log-likelihood (up to a constant) for G = σ² L L', from group sums.
+    Evaluated some 200 times a fit: every product of a stack with one matrix is one matrix product
+    (_stack_times) and the per-rep sums over two terms are written out."""
     lower = np.array([[chol[0], 0.0], [chol[1], chol[2]]])
     psi = lower @ lower.T
-    ip = np.eye(2) + s @ psi                                   # I + S Ψ (its det = det(I + ZΨZ'))
-    k = psi @ _inv2(ip)                                        # Ψ (I + S Ψ)^-1
+    ip = np.eye(2) + _stack_times(s, psi)                       # I + S Ψ (its det = det(I + ZΨZ'))
+    k = _times_stack(psi, _inv2(ip))                           # Ψ (I + S Ψ)^-1
     sk = s @ k
     a = (s - sk @ s).sum(0)                                    # Σ X'W^-1 X
-    c = (zy - np.einsum("gij,gj->gi", sk, zy)).sum(0)          # Σ X'W^-1 y
-    q = (yy - np.einsum("gi,gij,gj->g", zy, k, zy)).sum()      # Σ y'W^-1 y
+    z0, z1 = zy[:, 0], zy[:, 1]
+    skzy = np.stack([sk[:, 0, 0] * z0 + sk[:, 0, 1] * z1, sk[:, 1, 0] * z0 + sk[:, 1, 1] * z1], -1)
+    c = (zy - skzy).sum(0)                                     # Σ X'W^-1 y
+    zkz = z0 * k[:, 0, 0] * z0 + z0 * k[:, 0, 1] * z1 + z1 * k[:, 1, 0] * z0 + z1 * k[:, 1, 1] * z1
+    q = (yy - zkz).sum()                                       # Σ y'W^-1 y
     det_a = _det2(a)
     rss = q - c @ _inv2(a) @ c
     if det_a <= 0 or rss <= 0:

@@ -5,6 +5,8 @@ Every measure is NaN where the table it needs is missing, never 0.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -88,26 +90,81 @@ def _attainment(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame
     return metrics.rollup(ds, period, settings, "territory").set_index("territory_id")[["quota", "attainment"]]
 
 
-def _coverage(acc: pd.DataFrame, ds: Dataset, period: Period) -> pd.Series:
-    """Share of each territory's top-quartile accounts with an activity in the 90 days to period end."""
+def _coverage(v: Visits, top: pd.DataFrame, period: Period) -> pd.Series:
+    """Share of each territory's top-quartile accounts (`top`: their territory_id and `code`, see
+    Visits) with an activity in the 90 days to period end."""
     since = period.end_ts - pd.Timedelta(days=COVERAGE_DAYS - 1)
-    act = ds.table("activities")
-    recent = act.loc[(act["date"] >= since) & (act["date"] <= period.end_ts), "account_id"].dropna().unique()
-    top = acc[acc["top_quartile"]]
-    return top["account_id"].isin(recent).groupby(top["territory_id"]).mean()
+    lo, hi = v.rows(since, period.end_ts)
+    seen = np.zeros(len(v.accounts) + 1, dtype=bool)       # the last slot: no account
+    seen[v.account[lo:hi]] = True
+    seen[-1] = False
+    return pd.Series(seen[top["code"].to_numpy()], index=top.index).groupby(top["territory_id"]).mean()
 
 
-def _overlap(acc: pd.DataFrame, ds: Dataset, period: Period, rep_territory: pd.Series) -> pd.Series:
+def _overlap(ds: Dataset, period: Period) -> pd.Series:
     """Per territory: its reps' period activities on accounts aligned elsewhere / their activities.
 
     Only activities on a known account count (an activity without an account cannot be placed).
     """
-    act = ds.table("activities")
-    act = act.loc[period.contains(act["date"]), ["rep_id", "account_id"]].astype("str")
-    act = act.assign(own=act["rep_id"].map(rep_territory),
-                     aligned=act["account_id"].map(acc.set_index("account_id")["territory_id"]))
-    act = act.dropna(subset=["own", "aligned"])
-    return (act["own"] != act["aligned"]).groupby(act["own"]).mean()
+    v = visits(ds)
+    own_at, aligned_at, territories = _alignment(ds)
+    lo, hi = v.rows(period.start_ts, period.end_ts)
+    own, aligned = own_at[v.rep[lo:hi]], aligned_at[v.account[lo:hi]]
+    placed = (own >= 0) & (aligned >= 0)
+    own, elsewhere = own[placed], own[placed] != aligned[placed]
+    count = np.bincount(own, minlength=len(territories))
+    share = np.bincount(own, weights=elsewhere, minlength=len(territories))[count > 0] / count[count > 0]
+    return pd.Series(share, index=territories[count > 0], dtype="float64")
+
+
+@dataclass(frozen=True)
+class Visits:
+    """The activities sorted by date, once per Dataset, as territory balance reads them: per row
+    its rep and its account, as codes into `reps` and `accounts` (len(reps) or len(accounts) for
+    none). A period then only slices the rows between two dates."""
+
+    day: np.ndarray             # int64 nanoseconds, ascending (a missing date first)
+    rep: np.ndarray
+    account: np.ndarray
+    reps: pd.Index
+    accounts: pd.Index
+
+    def rows(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
+        """The first and one past the last sorted row dated start .. end."""
+        bounds = np.array([start, end], dtype="datetime64[ns]").view(np.int64)
+        return int(np.searchsorted(self.day, bounds[0], "left")), int(np.searchsorted(self.day, bounds[1], "right"))
+
+
+def visits(ds: Dataset) -> Visits:
+    """The Visits of the Dataset's activities (computed once per Dataset)."""
+    def build() -> Visits:
+        act = ds.table("activities")
+        day = act["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)    # NaT sorts first
+        order = np.argsort(day, kind="stable")
+        (rep, reps), (account, accounts) = pd.factorize(act["rep_id"]), pd.factorize(act["account_id"])
+        rep = np.where(rep < 0, len(reps), rep).astype(np.int32)
+        account = np.where(account < 0, len(accounts), account).astype(np.int32)
+        return Visits(day[order], rep[order], account[order], pd.Index(np.asarray(reps, dtype=object)),
+                      pd.Index(np.asarray(accounts, dtype=object)))
+
+    return ds.memo(("dataset.territory_visits",), build)
+
+
+def _alignment(ds: Dataset) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Per rep of visits(ds) the position of its territory, per account the position of the
+    territory it is aligned to (-1: none, also in the last slot, for a visit without one) and the
+    territories they are positions in: once per Dataset."""
+    def build() -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        v = visits(ds)
+        rep_territory = ds.table("reps").set_index("rep_id")["territory_id"].fillna(UNASSIGNED)
+        own = pd.Series(v.reps, dtype=object).astype("str").map(rep_territory)
+        aligned = pd.Series(v.accounts, dtype=object).astype("str").map(
+            located_accounts(ds).set_index("account_id")["territory_id"])
+        territories = pd.Index(pd.concat([own, aligned]).dropna().unique())
+        return (np.append(territories.get_indexer(own), -1), np.append(territories.get_indexer(aligned), -1),
+                territories)
+
+    return ds.memo(("dataset.territory_alignment",), build)
 
 
 def _geography(acc: pd.DataFrame) -> pd.DataFrame:
@@ -150,6 +207,27 @@ def territory_balance(ds: Dataset, period: Period, settings: Settings) -> pd.Dat
 
 
 def _territory_balance(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame:
+    out = _static_balance(ds).copy()
+    ids = out.index
+    att = _attainment(ds, period, settings).reindex(ids)
+    out["quota"] = att["quota"]
+    out["quota_per_potential"] = out["quota"] / out["potential"].where(out["potential"] > 0)
+    has_acc, has_act = ds.has("accounts"), ds.has("activities")
+    out["coverage"] = (_coverage(visits(ds), _top_accounts(ds), period).reindex(ids) if has_act and has_acc
+                       else np.nan)
+    out["overlap"] = (_overlap(ds, period).reindex(ids)
+                      if has_act and has_acc and ds.has("reps") else np.nan)
+    out["attainment"] = att["attainment"]
+    return out.reset_index()[BALANCE_COLUMNS]
+
+
+def _static_balance(ds: Dataset) -> pd.DataFrame:
+    """The balance measures no period changes (names, reps, potential, workload, geography), one
+    row per territory (indexed by territory_id): once per Dataset."""
+    return ds.memo(("dataset.territory_static",), lambda: _static(ds))
+
+
+def _static(ds: Dataset) -> pd.DataFrame:
     terr = territory_frame(ds)
     ids = terr.index
     out = pd.DataFrame(index=ids)
@@ -162,26 +240,27 @@ def _territory_balance(ds: Dataset, period: Period, settings: Settings) -> pd.Da
     out["potential"] = terr["market_potential"].astype("float64").fillna(account_potential)
     out["potential_index"] = _index(out["potential"])
 
-    reps = ds.table("reps")
-    rep_territory = reps.set_index("rep_id")["territory_id"].fillna(UNASSIGNED)
-    att = _attainment(ds, period, settings).reindex(ids)
-    out["quota"] = att["quota"]
-    out["quota_per_potential"] = out["quota"] / out["potential"].where(out["potential"] > 0)
-
     counts = acc.groupby("territory_id").size().reindex(ids)
     needed = np.where(acc["top_quartile"], VISITS_PER_YEAR_TOP, VISITS_PER_YEAR_OTHER)
     needed = pd.Series(needed, index=acc.index, dtype="float64").groupby(acc["territory_id"]).sum().reindex(ids)
     out["accounts"] = counts.fillna(0).astype("float64") if has_acc else np.nan
     out["activities_needed"] = needed.fillna(0.0) if has_acc else np.nan
     out["workload_index"] = _index(out["activities_needed"])
-
-    has_act = ds.has("activities")
-    out["coverage"] = _coverage(acc, ds, period).reindex(ids) if has_act and has_acc else np.nan
-    out["overlap"] = (_overlap(acc, ds, period, rep_territory).reindex(ids)
-                      if has_act and has_acc and ds.has("reps") else np.nan)
-    out["attainment"] = att["attainment"]
     out[["lat", "lon", "spread_km"]] = _geography(acc).reindex(ids)
-    return out.reset_index()[BALANCE_COLUMNS]
+    return out
+
+
+def _top_accounts(ds: Dataset) -> pd.DataFrame:
+    """The top-quartile accounts: territory_id and `code`, the account's code in visits(ds)
+    (once per Dataset)."""
+    def build() -> pd.DataFrame:
+        acc = located_accounts(ds)
+        top = acc.loc[acc["top_quartile"], ["territory_id", "account_id"]]
+        known = visits(ds).accounts
+        code = known.get_indexer(top["account_id"])
+        return top.assign(code=np.where(code < 0, len(known), code))[["territory_id", "code"]]
+
+    return ds.memo(("dataset.territory_top_accounts",), build)
 
 
 def gini(values: pd.Series | np.ndarray) -> float:

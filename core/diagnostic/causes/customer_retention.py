@@ -6,6 +6,8 @@ the period and the period) and account churn, both against the team.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -51,36 +53,112 @@ def lost_revenue_share(ds: Dataset, period: Period) -> pd.Series:
     rep's revenue in those months): an account lost while the rep was ramping or the market was
     smaller weighs what it was to the rep then, not its small amounts in money. The value is the
     accounts' weights times their chance of having left, over the sum of the weights."""
-    s = metrics.sales_table(ds)
+    rows = _bought(ds)
     first = period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS)
-    keep = s["account_id"].notna() & (s["revenue"] > 0) & (s["date"] >= first) & (s["date"] <= period.end_ts)
-    w = s.loc[keep, ["date", "rep_id", "account_id", "revenue"]]      # one copy, of the columns read
-    if w.empty:
+    lo, hi = _ns(first), _ns(period.end_ts)
+    window = (rows.day >= lo) & (rows.day <= hi)
+    if not window.any():
         return pd.Series(dtype="float64")
-    months = w["date"].dt.year * 12 + w["date"].dt.month
-    m0 = int(months.min())
+    m0 = int(rows.month[window].min())
     n_months = period.end_ts.year * 12 + period.end_ts.month - m0 + 1
-    w = w.assign(k=(months - m0).astype(int))
-    acc = w.groupby(["rep_id", "account_id"]).agg(start=("k", "min"), last=("k", "max"), bought=("k", "nunique"),
-                                                   revenue=("revenue", "sum"))
+    acc, pairs = _accounts(rows, window, (lo, hi), m0)
+    if acc.empty:
+        return pd.Series(dtype="float64")
     span = (acc["last"] - acc["start"] + 1).clip(lower=MIN_SPAN_MONTHS)
     quiet = n_months - 1 - acc["last"]
     rhythm = (acc["bought"] / span).clip(upper=0.97)          # never certain to buy every month
     stay_quiet = (1 - rhythm) ** quiet                      # chance of this quiet run while still a customer
     left = (PRIOR_LEFT / (PRIOR_LEFT + (1 - PRIOR_LEFT) * stay_quiet)).where(quiet >= MIN_QUIET_MONTHS, 0.0)
-    weight = acc["revenue"] / _rep_revenue_over(w, acc["start"], span, n_months)
+    weight = acc["revenue"] / _rep_revenue_over(rows, window, m0, pairs, acc["start"], span, n_months)
     total = weight.groupby(level="rep_id").sum()
     gone = (weight * left).groupby(level="rep_id").sum().reindex(total.index).fillna(0.0)
     return gone / total
 
 
-def _rep_revenue_over(w: pd.DataFrame, start: pd.Series, span: pd.Series, n_months: int) -> np.ndarray:
-    """Per (rep, account) of `start`'s index: the rep's revenue over months start .. start + span − 1
-    (month numbers `k` of `w`, cut at n_months)."""
-    by_month = (w.groupby(["rep_id", "k"])["revenue"].sum().unstack(fill_value=0.0)
-                .reindex(columns=range(n_months), fill_value=0.0))
-    cum = np.concatenate([np.zeros((len(by_month), 1)), by_month.to_numpy().cumsum(axis=1)], axis=1)
-    row = by_month.index.get_indexer(start.index.get_level_values("rep_id"))
+@dataclass(frozen=True)
+class _Bought:
+    """The sales lines with an account and revenue > 0, once per Dataset, in the sales table's
+    order: day (int64 ns), month (year × 12 + month), revenue, each line's (rep, account) pair (a
+    position in `pairs`, ordered as a groupby on the two columns orders them; -1 without a rep)
+    and rep (its rep's position among the pairs' reps, -1 without one), the rep's position of each
+    pair (`pair_rep`); and the day, pair and month of the lines with a rep sorted by pair then
+    month (`by_pair`)."""
+
+    day: np.ndarray
+    month: np.ndarray
+    revenue: np.ndarray
+    pair: np.ndarray
+    rep: np.ndarray
+    pairs: pd.MultiIndex
+    pair_rep: np.ndarray
+    by_pair: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _ns(ts: pd.Timestamp) -> np.int64:
+    return np.datetime64(ts, "ns").view(np.int64)
+
+
+def _bought(ds: Dataset) -> _Bought:
+    """The _Bought lines of the Dataset's sales (computed once per Dataset: a period then only
+    selects the lines of its window)."""
+    def build() -> _Bought:
+        s = metrics.sales_table(ds)
+        w = s.loc[s["account_id"].notna() & (s["revenue"] > 0), ["date", "rep_id", "account_id", "revenue"]]
+        grouped = w.groupby(["rep_id", "account_id"])
+        pairs = grouped.size().index
+        pair = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int32)        # -1: a line without a rep
+        reps = pairs.get_level_values("rep_id")
+        pair_rep = pd.Index(reps.unique()).get_indexer(reps).astype(np.int32)
+        month = (w["date"].dt.year * 12 + w["date"].dt.month).to_numpy(dtype=np.int32)
+        day = w["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        order = np.lexsort((month, pair))
+        order = order[pair[order] >= 0]                             # a line without a rep is no rep's account
+        rep = np.append(pair_rep, np.int32(-1))[pair]
+        return _Bought(day, month, w["revenue"].to_numpy(dtype="float64"), pair, rep, pairs, pair_rep,
+                       (day[order], pair[order], month[order]))
+
+    return ds.memo(("dataset.retention_lines",), build)
+
+
+def _accounts(rows: _Bought, window: np.ndarray, bounds: tuple[np.int64, np.int64],
+              m0: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per (rep, account) pair with lines in the window (its lines `window`, its first and last
+    day `bounds`): start, last (first and last month bought, counted from month m0), bought
+    (months with a purchase) and revenue; and the pairs' positions."""
+    day, pair, month = rows.by_pair
+    inside = (day >= bounds[0]) & (day <= bounds[1])
+    pair, month = pair[inside], month[inside]
+    if not len(pair):
+        return pd.DataFrame(), pair
+    first = np.r_[True, pair[1:] != pair[:-1]]
+    last = np.r_[first[1:], True]
+    new_month = first | np.r_[True, month[1:] != month[:-1]]
+    lines = window & (rows.pair >= 0)
+    revenue = pd.Series(rows.revenue[lines]).groupby(_codes(rows.pair[lines], len(rows.pairs)), observed=True).sum()
+    return pd.DataFrame({"start": month[first].astype(np.int64) - m0, "last": month[last].astype(np.int64) - m0,
+                         "bought": np.add.reduceat(new_month.astype(np.int64), np.flatnonzero(first)),
+                         "revenue": revenue.to_numpy()}, index=rows.pairs[pair[first]]), pair[first]
+
+
+def _codes(codes: np.ndarray, n: int) -> pd.Categorical:
+    """Codes 0 … n − 1 as a categorical key (a groupby on it needs no hashing); a groupby sums
+    each group's values in row order, as a groupby on the columns they stand for does."""
+    return pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n))
+
+
+def _rep_revenue_over(rows: _Bought, window: np.ndarray, m0: int, pairs: np.ndarray, start: pd.Series,
+                      span: pd.Series, n_months: int) -> np.ndarray:
+    """Per (rep, account) pair of `pairs`: the rep's revenue over months start .. start + span − 1
+    (counted from month m0, cut at n_months) in the window."""
+    lines = window & (rows.rep >= 0)
+    n_reps = int(rows.pair_rep.max()) + 1
+    cell = rows.rep[lines].astype(np.int64) * n_months + (rows.month[lines] - m0)
+    sums = pd.Series(rows.revenue[lines]).groupby(_codes(cell, n_reps * n_months), observed=True).sum()
+    cells = np.zeros(n_reps * n_months)
+    cells[sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy()
+    by_month = cells.reshape(n_reps, n_months)
+    cum = np.concatenate([np.zeros((n_reps, 1)), by_month.cumsum(axis=1)], axis=1)
+    row = rows.pair_rep[pairs]
     lo = start.to_numpy(dtype=int)
     hi = np.minimum(lo + span.to_numpy(dtype=int), n_months)
     return np.asarray(cum[row, hi] - cum[row, lo], dtype="float64")

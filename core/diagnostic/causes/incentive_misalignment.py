@@ -73,9 +73,28 @@ def read(ctx: Context) -> list[Reading]:
 
 
 def period_sales(ds: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """The sales lines dated start .. end, with the columns the incentive signals read."""
-    s = metrics.sales_table(ds)
-    return s.loc[(s["date"] >= start) & (s["date"] <= end), ["date", "rep_id", "product", "revenue"]]
+    """The sales lines dated start .. end, with the columns the incentive signals read (and
+    `late`: the revenue booked in the last QUARTER_END_DAYS of its quarter, else 0)."""
+    s, sorted_days = _dated_sales(ds)
+    if sorted_days is not None:           # lines in date order: the window is one run of them
+        bounds = np.array([start, end], dtype="datetime64[ns]")
+        return s.iloc[int(np.searchsorted(sorted_days, bounds[0], "left")):
+                      int(np.searchsorted(sorted_days, bounds[1], "right"))]
+    return s.loc[(s["date"] >= start) & (s["date"] <= end)]
+
+
+def _dated_sales(ds: Dataset) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The sales lines with the columns period_sales gives, and their days when the lines are in
+    date order (none missing), else None: once per Dataset."""
+    def build() -> tuple[pd.DataFrame, np.ndarray | None]:
+        s = metrics.sales_table(ds)[["date", "rep_id", "product", "revenue"]]
+        days_left = (s["date"] + pd.offsets.QuarterEnd(0) - s["date"]).dt.days
+        s = s.assign(late=s["revenue"].where(days_left < QUARTER_END_DAYS, 0.0))
+        days = s["date"].to_numpy(dtype="datetime64[ns]")
+        ordered = not np.isnat(days).any() and bool((days[1:] >= days[:-1]).all())
+        return s, days if ordered else None
+
+    return ds.memo(("dataset.incentive_sales",), build)
 
 
 def mix_window(period: Period) -> Period:
@@ -189,17 +208,19 @@ def plan_rates(ds: Dataset, period: Period) -> pd.Series | None:
 
 def quarter_end_share(ds: Dataset, period: Period) -> pd.Series:
     """Share of each rep's revenue booked in the last 3 weeks of its quarter, over the last
-    WINDOW_QUARTERS complete quarters up to the period end."""
+    WINDOW_QUARTERS complete quarters up to the period end (the same quarters for every period
+    ending in one quarter: computed once per Dataset and last quarter)."""
     end = period.end_ts
     q_end = end if (end + pd.Timedelta(days=1)).is_quarter_start else end - pd.offsets.QuarterEnd(1)
+    return ds.memo(("diagnostic.quarter_end_share", q_end), lambda: _quarter_end_share(ds, q_end)).copy()
+
+
+def _quarter_end_share(ds: Dataset, q_end: pd.Timestamp) -> pd.Series:
     start = q_end - pd.offsets.QuarterEnd(WINDOW_QUARTERS) + pd.Timedelta(days=1)
     s = period_sales(ds, start, q_end)
-    days_left = (s["date"] + pd.offsets.QuarterEnd(0) - s["date"]).dt.days
-    late = s["revenue"].where(days_left < QUARTER_END_DAYS, 0.0).groupby(s["rep_id"]).sum()
+    late = s["late"].groupby(s["rep_id"]).sum()
     total = s.groupby("rep_id")["revenue"].sum()
     return late / total.where(total > 0)
-
-
 
 
 def actions(v: pd.DataFrame, k: pd.DataFrame, inp: Inputs, t: Targets) -> list[str]:

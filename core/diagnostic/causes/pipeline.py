@@ -21,7 +21,7 @@ from core.diagnostic.cause import (
     habit_window,
 )
 from core.fmt import fmt_money, fmt_num, fmt_pct, is_missing
-from core.kpis import metrics
+from core.kpis.parts import deals_decided
 from core.settings import Targets
 
 KEY = "pipeline"
@@ -38,7 +38,7 @@ def read(ctx: Context) -> list[Reading]:
     t, th = ctx.settings.targets, ctx.settings.thresholds
     ptq = k["open_pipeline"] / k["quota"].where(k["quota"] > 0)
     ptq_target = benchmark(ptq, ctx.good, ptq.median())
-    deals = metrics.rep_kpis(ctx.ds, habit_window(ctx.period), ctx.settings).set_index("rep_id").reindex(ctx.rep_ids)
+    deals = deals_decided(ctx.ds, habit_window(ctx.period)).reindex(ctx.rep_ids)
     won, decided = deals["won"], deals["won"] + deals["lost"]
     team_win = won.sum() / decided.sum() if decided.sum() > 0 else np.nan
     cycle = k["sales_cycle_days"].median()
