@@ -59,7 +59,8 @@ def test_small_or_encoded_files_are_read_whole(monkeypatch: pytest.MonkeyPatch) 
     assert readers.text_batches("sales.csv", _text(_sales(50)), lambda label: True) is None
     _in_batches(monkeypatch)
     data = _text(_sales(1000))
-    assert readers.text_batches("sales.csv", b"\xef\xbb\xbf" + data, lambda label: True) is None
+    utf16 = b"\xff\xfe" + data.decode().encode("utf-16-le")
+    assert readers.text_batches("sales.csv", utf16, lambda label: True) is None
     assert readers.text_batches("sales.xlsx", data, lambda label: True) is None
 
 
@@ -152,3 +153,14 @@ def test_currencies_converted_batch_by_batch_are_said_once(monkeypatch: pytest.M
     note = batched.issues[batched.issues["Problem"].str.startswith("amounts converted to")]
     assert note["Value"].tolist() == ["EUR: 600 rows (ECB rate of the row's date); GBP: 300 rows (ECB rate of the "
                                       "row's date)"]
+
+
+def test_a_utf8_file_with_excels_byte_order_mark_is_read_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel's "CSV UTF-8" starts with a byte-order mark: the header still reads "date", as whole."""
+    data = b"\xef\xbb\xbf" + _text(_sales(900))
+    whole = ingest([("sales.csv", data)])
+    _in_batches(monkeypatch)
+    assert len(list(readers.text_batches("sales.csv", data, lambda label: True) or [])) > 5
+    batched = ingest([("sales.csv", data)])
+    _same(whole, batched)
+    assert len(batched.tables["sales"]) == 900

@@ -685,8 +685,9 @@ class NotInBatches(Exception):
 def text_batches(file_name: str, source: bytes | Path, known: Callable[[str], bool]) -> Iterator[RawSheet] | None:
     """A big plain UTF-8 text file as a run of sheets, one per batch of records, all with the header
     of the first and the row numbers of the file; None for a file read whole (small, a workbook,
-    a byte-order mark or NUL bytes at its start, under two columns). The run raises NotInBatches
-    when the file turns out irregular; footers are looked for in the last batch only."""
+    UTF-16 or NUL bytes at its start, under two columns; Excel's "CSV UTF-8" byte-order mark is
+    fine). The run raises NotInBatches when the file turns out irregular; footers are looked for
+    in the last batch only."""
     suffix = PurePath(file_name).suffix.lower()
     if suffix and suffix not in TEXT_TYPES:
         return None
@@ -694,10 +695,9 @@ def text_batches(file_name: str, source: bytes | Path, known: Callable[[str], bo
     if size <= STREAM_BYTES:
         return None
     start = source[:4 * 65536 + 4] if isinstance(source, bytes) else _first_bytes(source, 4 * 65536 + 4)
-    if start.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in start \
-            or not _looks_like_text(start):
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in start or not _looks_like_text(start):
         return None
-    head = start.decode("utf-8", errors="ignore")[:65536]
+    head = start.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="ignore")[:65536]   # pyarrow skips the BOM
     delimiter = "\t" if suffix in (".tsv", ".tab") else sniff_delimiter(head)
     width = len(next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), []))
     if not 2 <= width <= MAX_COLUMNS:
