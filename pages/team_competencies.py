@@ -39,8 +39,13 @@ def heatmap(table: pd.DataFrame, order: list[str]) -> go.Figure:
         hovertemplate="%{y} — %{x}<br>latest %{customdata[0]:.1f} vs %{customdata[1]:.1f} expected"
                       "<br>gap %{z:+.1f}<br>trend %{customdata[2]:+.2f} a quarter<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return style(fig, "Latest manager rating by rep and competency, coloured by gap to the role's "
-                      "expected level (↑/↓ = trend)", None, height=120 + 24 * len(order))
+    # The competency names above the columns, where the reader starts: with dozens of reps the
+    # bottom of the chart is far below the first screen.
+    fig.update_xaxes(side="top", tickangle=-25)
+    fig = style(fig, "Latest manager rating by rep and competency, coloured by gap to the role's "
+                     "expected level (↑/↓ = trend)", None, height=200 + 24 * len(order))
+    fig.update_layout(margin={"t": 130}, title={"y": 0.99, "yanchor": "top", "yref": "container"})
+    return fig
 
 
 def movers(table: pd.DataFrame, improving: bool) -> pd.DataFrame:

@@ -48,6 +48,7 @@ def test_heatmap_shows_every_rated_rep_with_gap_and_arrows(sample_tables):
     cells = [c for row in heat["text"] for c in row]
     assert any(c.endswith(("↑", "↓", "→")) for c in cells)
     assert not any("average" in m.label.lower() for m in at.metric)
+    assert _heatmap(at)["layout"]["xaxis"]["side"] == "top"    # competency names above the first rows
 
 
 def test_sort_by_name(sample_tables):
