@@ -177,8 +177,8 @@ def _row_days(sheet: RawSheet, mapping: dict[str, str]) -> pd.Series | None:
 
 
 def to_reporting(sheet: RawSheet, matches: Sequence[ColumnMatch], target: str = DEFAULT,
-                 user_rates: Mapping[str, float] | None = None) -> tuple[RawSheet, list[pd.DataFrame]]:
-    """The sheet with its money columns in the reporting currency, and one note per converted column.
+                 user_rates: Mapping[str, float] | None = None) -> tuple[RawSheet, list[Conversion]]:
+    """The sheet with its money columns in the reporting currency, and what was converted per column.
 
     A sheet whose amounts name no currency other than `target` comes back as it is. Raises
     UserError when a currency has no rate."""
@@ -206,43 +206,46 @@ def to_reporting(sheet: RawSheet, matches: Sequence[ColumnMatch], target: str = 
         data = sheet.data.copy() if data is None else data
         data[col] = raw.astype(object).where(amount.isna(), converted.astype(object))
         counts = codes[foreign].value_counts()
-        notes.append(_note(sheet.source, col, target, counts, user_rates or {}))
+        notes.append(Conversion(sheet.source, col, target, counts, dict(user_rates or {})))
     if data is None:
         return sheet, []
     return dataclasses.replace(sheet, data=data), notes
 
 
-def _note(source: str, col: str, target: str, counts: pd.Series, user: Mapping[str, float]) -> pd.DataFrame:
-    how = {c: "your rate" if c.upper() in {k.upper() for k in user} else "ECB rate of the row's date"
-           for c in counts.index}
-    value = "; ".join(f"{c}: {n:,} rows ({how[c]})" for c, n in counts.items())
-    row = {"Table": "", "Source": source, "Row": pd.NA, "Column": col,
-           "Problem": f"{CONVERTED} {target}", "Value": value, "Kind": "info"}
-    return pd.DataFrame([row])[ISSUE_COLUMNS].astype({c: "str" for c in ISSUE_COLUMNS if c != "Row"}) \
-        .astype({"Row": "Int64"})
+@dataclasses.dataclass(frozen=True)
+class Conversion:
+    """The amounts of one column converted to the reporting currency: rows per source currency."""
+
+    source: str
+    column: str
+    target: str
+    counts: pd.Series               # currency code -> rows, most rows first
+    user: Mapping[str, float]       # the user's own rates, by currency
+
+    def note(self) -> pd.DataFrame:
+        """The validation report's line for it."""
+        mine = {k.upper() for k in self.user}
+        how = {c: "your rate" if c.upper() in mine else "ECB rate of the row's date" for c in self.counts.index}
+        value = "; ".join(f"{c}: {n:,} rows ({how[c]})" for c, n in self.counts.items())
+        row = {"Table": "", "Source": self.source, "Row": pd.NA, "Column": self.column,
+               "Problem": f"{CONVERTED} {self.target}", "Value": value, "Kind": "info"}
+        return pd.DataFrame([row])[ISSUE_COLUMNS].astype({c: "str" for c in ISSUE_COLUMNS if c != "Row"}) \
+            .astype({"Row": "Int64"})
 
 
 CONVERTED = "amounts converted to"
-_COUNT = re.compile(r"([A-Z]{3}): ([\d,]+) rows \(([^)]*)\)")
 
 
-def merged_notes(issues: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """`issues` with the conversion notes of one file's batches made one note per column, the rows
-    of each currency added up (each batch converts its own rows and says so)."""
-    notes = [i for i in issues if len(i) == 1 and str(i["Problem"].iat[0]).startswith(CONVERTED)]
-    if len(notes) < 2:
-        return issues
-    counts: dict[tuple[str, str, str], dict[tuple[str, str], int]] = {}
-    for note in notes:
-        key = (str(note["Source"].iat[0]), str(note["Column"].iat[0]), str(note["Problem"].iat[0]))
-        for code, n, how in _COUNT.findall(str(note["Value"].iat[0])):
-            counts.setdefault(key, {})
-            counts[key][(code, how)] = counts[key].get((code, how), 0) + int(n.replace(",", ""))
-    merged = [notes[0].assign(Source=src, Column=col, Problem=problem,
-                              Value="; ".join(f"{c}: {n:,} rows ({how})" for (c, how), n in
-                                              sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))))
-              for (src, col, problem), found in counts.items()]
-    return [i for i in issues if not any(i is n for n in notes)] + merged
+def combined(conversions: Sequence[Conversion]) -> list[Conversion]:
+    """One conversion per source and column, the rows of each currency added up: each batch of a
+    big file converts its own rows."""
+    out: dict[tuple[str, str], Conversion] = {}
+    for c in conversions:
+        seen = out.get((c.source, c.column))
+        counts = c.counts if seen is None else seen.counts.add(c.counts, fill_value=0).astype("int64")
+        ordered = counts.sort_index().sort_values(ascending=False, kind="stable")    # most rows first
+        out[(c.source, c.column)] = dataclasses.replace(c, counts=ordered)
+    return list(out.values())
 
 
 def converted_from(issues: pd.DataFrame) -> list[str]:

@@ -17,6 +17,7 @@ number as Excel shows it; every sheet gets a `SourceInfo` saying what it became 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,21 +147,37 @@ def _load_batches(batches: Iterator[RawSheet], chosen: Overrides, today: pd.Time
     found: list[pd.DataFrame] = []
     readings: dict[str, cleaning.Reading] = {}
     first = next(batches)
-    draft, fixed = _load_one(first, chosen, today, mine, found, readings)
+    converted: list[currency.Conversion] = []
+    draft, fixed = _load_one(first, chosen, today, mine, found, _Batched(readings, converted))
     if fixed is None:
         raise NotInBatches(first.file_name)
     del first
     for sheet in batches:
-        found.append(issue_rows(fixed[0], sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
-                                sheet.dropped["Value"], "info"))
+        found.append(_blank_rows(sheet, fixed[0]))
         draft.rows_read += sheet.rows_read
-        _load_rows(sheet, fixed[0], fixed[1], chosen, today, mine, found, draft, readings)
+        _load_rows(sheet, fixed[0], fixed[1], chosen, today, mine, found, draft, _Batched(readings, converted))
         del sheet
         give_back_memory()
     for table, frames in mine.items():
         pieces.setdefault(table, []).extend(frames)
-    issues.extend(currency.merged_notes(found))
+    issues.extend(c.note().assign(Table=fixed[0]) for c in currency.combined(converted))
+    issues.extend(found)
     return draft
+
+
+@dataclass(frozen=True)
+class _Batched:
+    """What the batches of one file share: each column's readings (day-first dates, decimal
+    commas) and the currency conversions, said once for the file when its last batch is loaded."""
+
+    readings: dict[str, cleaning.Reading]
+    converted: list[currency.Conversion]
+
+
+def _blank_rows(sheet: RawSheet, table_name: str | None) -> pd.DataFrame:
+    """The rows the reader set apart (blank rows), as info issues."""
+    return issue_rows(table_name, sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
+                      sheet.dropped["Value"], "info")
 
 
 def give_back_memory() -> None:
@@ -189,7 +206,7 @@ _LIBC = _libc()
 
 
 def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp, pieces: dict[str, list[pd.DataFrame]],
-              issues: list[pd.DataFrame], readings: dict[str, cleaning.Reading] | None = None
+              issues: list[pd.DataFrame], batched: _Batched | None = None
               ) -> tuple[SourceDraft, tuple[str, list[ColumnMatch]] | None]:
     """Recognise a sheet and load its rows. Returns what became of it and, when its rows were loaded
     as they are (not reshaped as a wide quota sheet), its table and column matches."""
@@ -198,8 +215,7 @@ def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp, pieces: d
     sheet, table_name, matches, how = quota_shapes(sheet, table_name, matches, how, chosen, issues)
     draft = SourceDraft(True, sheet.source, table_name, tuple(matches), sheet.header_row,
                         sheet.rows_read, how, columns=tuple(sheet.columns))
-    issues.append(issue_rows(table_name, sheet.source, sheet.dropped["Row"], None, sheet.dropped["Problem"],
-                             sheet.dropped["Value"], "info"))
+    issues.append(_blank_rows(sheet, table_name))
     if sheet.duplicate_columns:
         issues.append(issue_rows(table_name, sheet.source, sheet.header_row, ", ".join(sheet.duplicate_columns),
                                  "column name appears more than once; later copies renamed "
@@ -222,19 +238,23 @@ def _load_one(sheet: RawSheet, chosen: Overrides, today: pd.Timestamp, pieces: d
                                  ", ".join(sheet.columns[:12]), "rejected"))
         draft.notes.append(f"not loaded as {table_name}: required column(s) {', '.join(missing)} not found")
         return draft, None
-    _load_rows(sheet, table_name, matches, chosen, today, pieces, issues, draft, readings)
+    _load_rows(sheet, table_name, matches, chosen, today, pieces, issues, draft, batched)
     return draft, ((table_name, matches) if sheet is original else None)
 
 
 def _load_rows(sheet: RawSheet, table_name: str, matches: Sequence[ColumnMatch], chosen: Overrides,
                today: pd.Timestamp, pieces: dict[str, list[pd.DataFrame]], issues: list[pd.DataFrame],
-               draft: SourceDraft, readings: dict[str, cleaning.Reading] | None) -> None:
+               draft: SourceDraft, batched: _Batched | None) -> None:
     """The rows of a recognised sheet in the reporting currency, parsed and checked (core.ingest.loading),
-    compacted and added to the table's pieces."""
-    sheet, notes = currency.to_reporting(sheet, matches, chosen.currency.get("reporting", currency.DEFAULT),
-                                         chosen.currency.get("rates"))
-    issues.extend(n.assign(Table=table_name) for n in notes)
-    loaded = load_sheet(sheet, TABLES[table_name], matches, today, readings)
+    compacted and added to the table's pieces. A batch of a big file keeps its conversions with the
+    file's (`batched`), to be said once."""
+    sheet, converted = currency.to_reporting(sheet, matches, chosen.currency.get("reporting", currency.DEFAULT),
+                                             chosen.currency.get("rates"))
+    if batched is None:
+        issues.extend(c.note().assign(Table=table_name) for c in converted)
+    else:
+        batched.converted.extend(converted)
+    loaded = load_sheet(sheet, TABLES[table_name], matches, today, None if batched is None else batched.readings)
     issues.extend(loaded.issues)
     draft.notes.extend(loaded.notes)
     frame = loaded.frame if table_name in _REWRITTEN else compact(table_name, loaded.frame)
