@@ -27,6 +27,7 @@ from core.dataset import ColumnMatch, Dataset, empty_issues
 from core.errors import UserError
 from core.ingest import cleaning, currency
 from core.ingest.duplicates import combine
+from core.ingest.forked import load_each
 from core.ingest.linking import DERIVED_REPS_SOURCE, DERIVED_SALES_SOURCE, has_rows, link
 from core.ingest.loading import load_sheet
 from core.ingest.readers import NotInBatches, RawSheet, ReadError, read_file, text_batches
@@ -100,40 +101,60 @@ def _ingest(files: Iterable[tuple[str, bytes | Path]], overrides: dict[str, Any]
 
 def _load_files(files: Iterable[tuple[str, bytes | Path]], chosen: Overrides, today: pd.Timestamp,
                 pieces: dict[str, list[pd.DataFrame]]) -> tuple[list[SourceDraft], list[pd.DataFrame]]:
-    """Read and load one file at a time, so only one file's raw cells are alive at once; a big text
-    file one batch of records at a time (core.ingest.readers.text_batches). A file given as a path
-    is read only when its turn comes.
-
-    Files that cannot be read come first in the drafts and issues, as they are listed first.
-    """
+    """Read and load each file (core.ingest.forked: in two processes where the read was given
+    two), adding its rows to `pieces` in the files' order. Files that cannot be read come first in
+    the drafts and issues, as they are listed first."""
     failed: list[SourceDraft] = []
     drafts: list[SourceDraft] = []
     failed_issues: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
-    for name, data in files:
-        batches = text_batches(name, data, is_known)
-        if batches is not None:
-            try:
-                drafts.append(_load_batches(batches, chosen, today, pieces, issues))
-                continue
-            except NotInBatches:
-                give_back_memory()          # not regular after all: read whole below
-        try:
-            read = read_file(name, data if isinstance(data, bytes) else data.read_bytes(), is_known)
-        except ReadError as err:
-            failed_issues.append(issue_rows(None, name, None, None, str(err), "", "rejected"))
-            failed.append(SourceDraft(False, name, None, notes=[str(err)]))
-            continue
-        finally:
-            del data                        # the sheets hold their own copy of the cells
-        count = len(read)
-        while read:
-            sheet = read.pop(0)
-            sheet.sheet_count = count
-            drafts.append(_load_one(sheet, chosen, today, pieces, issues)[0])
-            del sheet                       # its raw cells: freed before the next file is read
-        give_back_memory()
+    for loaded in load_each(list(files), lambda name, data: _load_file(name, data, chosen, today)):
+        (failed if loaded.failed else drafts).extend(loaded.drafts)
+        (failed_issues if loaded.failed else issues).extend(loaded.issues)
+        for table, frames in loaded.pieces.items():
+            pieces.setdefault(table, []).extend(frames)
     return failed + drafts, failed_issues + issues
+
+
+@dataclass
+class _Loaded:
+    """What one file became: what each of its sheets became, its issues and its tables' rows;
+    `failed` when the file could not be read at all."""
+
+    failed: bool
+    drafts: list[SourceDraft]
+    issues: list[pd.DataFrame]
+    pieces: dict[str, list[pd.DataFrame]]
+
+
+def _load_file(name: str, data: bytes | Path, chosen: Overrides, today: pd.Timestamp) -> _Loaded:
+    """Read one file and load its sheets one at a time, so only one sheet's raw cells are alive at
+    once; a big text file one batch of records at a time (core.ingest.readers.text_batches). A file
+    given as a path is read only now."""
+    pieces: dict[str, list[pd.DataFrame]] = {}
+    issues: list[pd.DataFrame] = []
+    batches = text_batches(name, data, is_known)
+    if batches is not None:
+        try:
+            return _Loaded(False, [_load_batches(batches, chosen, today, pieces, issues)], issues, pieces)
+        except NotInBatches:
+            give_back_memory()          # not regular after all: read whole below
+    try:
+        read = read_file(name, data if isinstance(data, bytes) else data.read_bytes(), is_known)
+    except ReadError as err:
+        return _Loaded(True, [SourceDraft(False, name, None, notes=[str(err)])],
+                       [issue_rows(None, name, None, None, str(err), "", "rejected")], {})
+    finally:
+        del data                        # the sheets hold their own copy of the cells
+    drafts = []
+    count = len(read)
+    while read:
+        sheet = read.pop(0)
+        sheet.sheet_count = count
+        drafts.append(_load_one(sheet, chosen, today, pieces, issues)[0])
+        del sheet                       # its raw cells: freed before the next sheet is loaded
+    give_back_memory()
+    return _Loaded(False, drafts, issues, pieces)
 
 
 def _load_batches(batches: Iterator[RawSheet], chosen: Overrides, today: pd.Timestamp,

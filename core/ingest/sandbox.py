@@ -33,10 +33,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from core.dataset import Dataset
 from core.errors import UserError
 
 if TYPE_CHECKING:
+    from core.dataset import Dataset
     from core.ingest.sources import TableMap
 
 MEMORY_BUDGET = 4 << 30     # bytes a read may use on top of the worker's own start-up size
@@ -75,12 +75,16 @@ class Budget:
     rather than its address space, capped inside it. An upload keeps the cap (a hostile file is
     stopped at the very allocation, whatever its pace); the owner's own data is measured by what
     it really occupies: the address space runs ~1.7 × the resident size (a 3,000-rep folder: 5.5
-    GB reserved for 3.3 GB used), so a cap at 3/4 of the machine stopped reads that fit in it."""
+    GB reserved for 3.3 GB used), so a cap at 3/4 of the machine stopped reads that fit in it.
+
+    `readers`: processes that load files at once inside the worker (core.ingest.forked); more than
+    one only with a resident budget, which counts the worker's children too."""
 
     memory_bytes: int = MEMORY_BUDGET
     seconds: float | None = None
     advice: str = UPLOAD_ADVICE
     resident: bool = False
+    readers: int = 1
 
     @classmethod
     def for_machine(cls) -> Budget:
@@ -88,7 +92,7 @@ class Budget:
         share of the machine's memory rather than one web upload's 4 GB, which a 3,000-rep CSV
         folder already needs; never less than the upload budget; resident memory."""
         return cls(max(MEMORY_BUDGET, int(MACHINE_SHARE * _machine_memory())), advice=MACHINE_ADVICE,
-                   resident=True)
+                   resident=True, readers=2 if (os.cpu_count() or 1) > 1 else 1)
 
     def seconds_for(self, size_bytes: int) -> float:
         if self.seconds is not None:
@@ -142,7 +146,8 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
     ctx = _get_context()
     receiver, sender = ctx.Pipe(duplex=False)
     cap = None if budget.resident else budget.memory_bytes
-    worker = ctx.Process(target=_work, args=(sender, fn, args, cap, seconds), daemon=True)
+    readers = budget.readers if budget.resident else 1
+    worker = ctx.Process(target=_work, args=(sender, fn, args, cap, seconds, readers), daemon=True)
     with _slots:
         with _without_main():
             worker.start()
@@ -167,7 +172,7 @@ def run_isolated(fn: Callable[..., Dataset], args: tuple[Any, ...], names: Seque
             raise OutOfTime(_too_slow(names, seconds, budget.advice))
         kind = "memory"             # died in native code past its address-space limit
     if kind == "ok":
-        return cast(Dataset, value)         # what the worker sent: fn's result
+        return cast("Dataset", value)       # what the worker sent: fn's result
     if kind == "user":
         raise UserError(value)
     if kind == "memory":
@@ -184,9 +189,19 @@ def _wait(receiver: Connection, pid: int | None, wall_s: float, resident_bytes: 
     while not receiver.poll(min(WATCH_S, max(0.0, deadline - time.monotonic()))):
         if time.monotonic() >= deadline:
             return "time"
-        if pid is not None and (_memory(pid, "VmRSS") or 0) > resident_bytes:
+        if pid is not None and _resident_tree(pid) > resident_bytes:
             return "memory"
     return "ok"
+
+
+def _resident_tree(pid: int) -> int:
+    """Resident bytes of a process and its children (a worker's forked reader, core.ingest.forked)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except OSError:
+        children = []
+    return sum(_memory(p, "VmRSS") or 0 for p in (pid, *children))
 
 
 def _memory(pid: int, field: str) -> int | None:
@@ -219,6 +234,13 @@ def _without_main() -> Iterator[None]:
             sys.modules["__main__"] = real
 
 
+def start_readers() -> None:
+    """Start the forkserver now, so that it imports the readers (pandas, ~1 s) while the caller does
+    other work: the command line imports its own modules meanwhile. Importing this module does
+    not import pandas."""
+    _get_context()
+
+
 def _get_context() -> Any:
     """The forkserver context, its server started with the readers imported. Python 3.11's
     forkserver does not take the caller's sys.path, so the project's root is put on its
@@ -244,14 +266,20 @@ def _get_context() -> Any:
 
 
 def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int | None,
-          seconds: float) -> None:
-    """The worker: limit its own memory (None: watched from outside) and CPU time, run fn, send
-    ("ok", result) or why not."""
+          seconds: float, readers: int) -> None:
+    """The worker: limit its own memory (None: watched from outside) and CPU time, run fn with
+    `readers` processes loading files, send ("ok", result) or why not."""
+    from core.ingest.forked import ChildStopped, set_readers
+
     if memory_bytes is not None:
         _limit_memory(memory_bytes)
     _limit_cpu(seconds)
+    set_readers(readers)
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
+    except ChildStopped as err:     # its reader was stopped (CPU limit, killed): the worker ends the same way
+        os.kill(os.getpid(), err.signal_number)
+        raise
     except UserError as err:
         result = ("user", str(err))
     except MemoryError:
@@ -272,6 +300,8 @@ def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memor
 def _tables_apart(value: Any) -> tuple[Any, dict[str, Any]]:
     """A Dataset as its shell (issues, sources) and its tables, so that each table can be sent and
     freed in turn; anything else as it is."""
+    from core.dataset import Dataset
+
     if isinstance(value, Dataset):
         return value.replace(tables={}), dict(value.tables)
     return value, {}
