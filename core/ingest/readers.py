@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -41,7 +41,11 @@ MAX_COLUMNS = 1_000                # fields of one record of a text file, checke
 # before the next is read: held whole as text, a file needs several times its size (a 4.2 GB
 # activities file passed an 18 GB budget before a single cell was typed).
 STREAM_BYTES = 96 << 20
-BATCH_BYTES = 48 << 20
+BATCH_BYTES = 32 << 20
+# pyarrow's streaming reader keeps about a dozen blocks read ahead of the one it gives out: blocks
+# of BATCH_BYTES held 280 MB at 48 MB before the first batch was typed. Blocks of this size,
+# gathered into batches of BATCH_BYTES, hold ~30 MB ahead at the same speed.
+READ_BLOCK_BYTES = 4 << 20
 # A notes cell can be long; Python's csv module refuses fields over 131,072 characters by default.
 csv.field_size_limit(2**31 - 1)
 _MULTIBYTE_UTF8 = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
@@ -721,13 +725,14 @@ def _batches(file_name: str, stem: str, source: bytes | Path, delimiter: str, wi
     ragged: list[object] = []
     stream = pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source))
     try:
-        reader = pacsv.open_csv(stream, **_as_text_grid(width, delimiter, BATCH_BYTES, ragged))
+        block = min(READ_BLOCK_BYTES, BATCH_BYTES)
+        reader = pacsv.open_csv(stream, **_as_text_grid(width, delimiter, block, ragged))
         batches = _Batches(file_name, stem, known)
-        for batch in reader:
+        for gathered in _gathered(reader, BATCH_BYTES):
             if ragged:
                 raise NotInBatches(file_name)
-            grid = pa.Table.from_batches([batch]).to_pandas(use_threads=False)
-            del batch
+            grid = pa.Table.from_batches(gathered).to_pandas(use_threads=False)
+            del gathered
             grid.columns = range(width)
             ready = batches.add(grid)
             if ready is not None:
@@ -741,6 +746,20 @@ def _batches(file_name: str, stem: str, source: bytes | Path, delimiter: str, wi
         raise NotInBatches(file_name) from err
     finally:
         stream.close()
+
+
+def _gathered(reader: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """The reader's record batches in groups of at least `size` bytes (the last group: the rest)."""
+    group: list[Any] = []
+    held = 0
+    for batch in reader:
+        group.append(batch)
+        held += batch.nbytes
+        if held >= size:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 class _Batches:

@@ -1,0 +1,197 @@
+"""Files loaded in two processes (core.ingest.forked) give exactly what one process gives, in the
+same order; errors come out as they would one file after the other; a stopped reader stops its
+worker with the same plain message, and no reader outlives its worker."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.errors import UserError
+from core.ingest import forked, sandbox
+from core.ingest.forked import ChildStopped, load_each, split
+from core.ingest.pipeline import ingest
+from core.ingest.sandbox import Budget, OutOfTime
+from tests.ingest_helpers import assert_rows_accounted
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "goalgap_sample.xlsx"
+
+
+@pytest.fixture
+def two_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two readers from the first byte on, as the worker of a machine owner's read has."""
+    monkeypatch.setattr(forked, "_readers", 2)
+    monkeypatch.setattr(forked, "FORK_BYTES", 0)
+
+
+def _where(name: str, data: object) -> tuple[str, int]:
+    return name, os.getpid()
+
+
+def test_split_balances_bytes_and_keeps_the_biggest_file_here():
+    assert split([200, 113, 15, 18, 7, 2]) == ([0], [1, 2, 3, 4, 5])
+    assert split([10, 10, 10, 10]) == ([0, 2], [1, 3])
+    assert split([5]) == ([0], [])
+
+
+def test_half_of_the_files_load_in_another_process_and_come_back_in_order(two_readers: None):
+    files = [(f"f{i}.csv", b"x" * (100 - i)) for i in range(5)]
+    loaded = load_each(files, _where)
+    assert [name for name, _ in loaded] == [name for name, _ in files]
+    pids = {pid for _, pid in loaded}
+    assert os.getpid() in pids and len(pids) == 2
+
+
+def test_one_reader_or_little_input_stays_in_this_process(monkeypatch: pytest.MonkeyPatch):
+    files = [(f"f{i}.csv", b"x" * 10) for i in range(3)]
+    assert {pid for _, pid in load_each(files, _where)} == {os.getpid()}     # one reader: the default
+    monkeypatch.setattr(forked, "_readers", 2)
+    assert {pid for _, pid in load_each(files, _where, min_bytes=1000)} == {os.getpid()}
+
+
+def _fail_on(names: set[str]):
+    def load(name: str, data: object) -> str:
+        if name in names:
+            raise UserError(f"{name} cannot be read")
+        return name
+    return load
+
+
+def test_the_first_files_error_is_raised_whichever_process_met_it(two_readers: None):
+    files = [(f"f{i}.csv", b"x" * (100 - i)) for i in range(4)]      # here: f0, f3; the child: f1, f2
+    with pytest.raises(UserError, match="f1.csv"):
+        load_each(files, _fail_on({"f1.csv", "f3.csv"}))
+    with pytest.raises(UserError, match="f0.csv"):
+        load_each(files, _fail_on({"f0.csv", "f2.csv"}))
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("not picklable")
+
+
+def _raise_unpicklable(name: str, data: object) -> None:
+    if name == "b.csv":
+        raise _Unpicklable("deep inside a reader")
+
+
+def test_an_error_that_cannot_travel_comes_back_with_its_traceback(two_readers: None):
+    with pytest.raises(RuntimeError, match="deep inside a reader"):
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _raise_unpicklable)
+
+
+def _killed_in_child(name: str, data: object) -> None:
+    if name == "b.csv":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_reader_that_dies_without_answering_is_said(two_readers: None):
+    with pytest.raises(ChildStopped) as stopped:
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _killed_in_child)
+    assert stopped.value.signal_number == signal.SIGKILL
+
+
+def _sample_as_csv_files() -> list[tuple[str, bytes]]:
+    """The sample workbook's sheets as CSV files, plus a second sales file that repeats rows of the
+    first (duplicates across files) and a file that cannot be read."""
+    sheets = pd.read_excel(SAMPLE, sheet_name=None, dtype=str, engine="calamine")
+    files = [(f"{name}.csv", frame.to_csv(index=False).encode()) for name, frame in sheets.items()]
+    sales = next(frame for name, frame in sheets.items() if name.lower().startswith("sales"))
+    files.insert(2, ("sales_again.csv", sales.head(500).to_csv(index=False).encode()))
+    files.insert(4, ("broken.xlsx", b"PK\x03\x04 not a workbook at all"))
+    return files
+
+
+def test_a_dataset_loaded_by_two_readers_is_the_one_one_reader_loads(monkeypatch: pytest.MonkeyPatch):
+    files = _sample_as_csv_files()
+    one = ingest(files)
+    monkeypatch.setattr(forked, "_readers", 2)
+    monkeypatch.setattr(forked, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "_in_two", _counting(forked._in_two))
+    two = ingest(files)
+    assert _counting.calls == 1
+    assert two.fingerprint == one.fingerprint
+    for name, table in one.tables.items():
+        pd.testing.assert_frame_equal(two.tables[name], table, obj=name)
+    pd.testing.assert_frame_equal(two.issues, one.issues)
+    assert two.sources == one.sources
+    assert_rows_accounted(two)
+    assert (two.issues["Kind"] == "duplicate").any() and "broken.xlsx" in set(two.issues["Source"])
+
+
+def _counting(fn):
+    _counting.calls = 0
+
+    def wrapped(*args, **kwargs):
+        _counting.calls += 1
+        return fn(*args, **kwargs)
+    return wrapped
+
+
+def _spin_in_child() -> list[int]:
+    """Two files; the second, loaded by the forked reader, never finishes computing."""
+    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _spin_on_b, min_bytes=0)
+
+
+def _spin_on_b(name: str, data: object) -> int:
+    return sum(range(10**12)) if name == "b.csv" else 0
+
+
+def test_a_reader_past_its_cpu_budget_stops_the_worker_with_the_plain_message(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sandbox, "WALL_FACTOR", 1_000.0)     # only the CPU limit can stop it
+    with pytest.raises(OutOfTime, match="1 seconds of computing"):
+        sandbox.run_isolated(_spin_in_child, (), ["busy.csv"], 0, Budget(seconds=1, resident=True, readers=2))
+
+
+def _sleep_in_child(pid_file: str) -> list[int]:
+    return load_each([("a.csv", b"xx"), (pid_file, b"x")], _sleep_on_pid_file, min_bytes=0)
+
+
+def _sleep_on_pid_file(name: str, data: object) -> int:
+    if name.endswith(".pid"):
+        Path(name).write_text(str(os.getpid()))
+        time.sleep(60)
+    return 0
+
+
+def test_no_reader_outlives_a_worker_stopped_at_its_deadline(tmp_path: Path):
+    pid_file = tmp_path / "reader.pid"
+    with pytest.raises(OutOfTime):
+        sandbox.run_isolated(_sleep_in_child, (str(pid_file),), ["slow.csv"], 0,
+                             Budget(seconds=0.5, resident=True, readers=2))
+    reader = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(reader) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(reader)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
+    except OSError:
+        return False
+
+
+def test_a_resident_budget_counts_the_workers_children():
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; x = bytearray(300 << 20); "
+                              "x[::4096] = b'1' * len(x[::4096]); print(1, flush=True); time.sleep(30)"],
+                             stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline()
+        own = sandbox._memory(os.getpid(), "VmRSS") or 0
+        assert sandbox._resident_tree(os.getpid()) >= own + (300 << 20)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_machine_owners_read_has_two_readers_an_upload_one():
+    assert Budget.for_machine().readers == (2 if (os.cpu_count() or 1) > 1 else 1)
+    assert Budget().readers == 1
