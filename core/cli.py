@@ -321,11 +321,9 @@ def report(argv: list[str], deck: bool = False) -> int:
     try:
         _check_out(Path(args.out))
         from core.ingest.sandbox import start_readers
-        from core.report.ahead import DECK, REPORT, imports_ahead
 
         start_readers()             # the worker's pandas imported beside this process's own
-        with imports_ahead(DECK if deck else REPORT):
-            job = _job(args)
+        job = _job(args)
         from core.report.summary import collect
         from core.report.workbook import build_workbook
 

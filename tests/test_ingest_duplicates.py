@@ -41,3 +41,12 @@ def test_equal_rows_looks_only_at_the_candidates():
     assert len(at) == 0
     at, _ = equal_rows(frame, np.array([], dtype=np.int64), ["a", "b", "d"])
     assert len(at) == 0
+
+
+def test_repeated_gives_every_position_of_a_value_seen_twice_or_more():
+    from core.ingest.duplicates import repeated
+
+    values = np.array([5, 1, 5, 7, 1, 1, 9], dtype=np.uint64)
+    assert repeated(values).tolist() == [0, 1, 2, 4, 5]
+    assert repeated(np.array([3, 2, 1], dtype=np.uint64)).tolist() == []
+    assert repeated(np.array([], dtype=np.uint64)).tolist() == []
