@@ -78,6 +78,16 @@ def test_run_child_counts_the_processes_it_leaves_behind(tmp_path):
     assert run.cpu > 0
 
 
+def test_pss_counts_pages_a_forked_process_shares_once(tmp_path):
+    """A process that forks after filling 200 MB: both hold the pages (RSS summed ~400 MB), the
+    machine holds them once (PSS summed ~200 MB)."""
+    child = ("import os, time; b = bytearray(200 << 20); b[::4096] = b'\\x01' * len(b[::4096]); "
+             "pid = os.fork(); time.sleep(1.5); os._exit(0) if pid == 0 else os.waitpid(pid, 0)")
+    run = honest.run_child([sys.executable, "-c", child], tmp_path / "log")
+    assert run.peak_mb >= 400
+    assert 200 <= run.pss_mb <= run.peak_mb - 150
+
+
 def test_descendants_rss_counts_a_running_child():
     """The sampler sees a child's resident memory; a process without children has none."""
     proc = subprocess.Popen([sys.executable, "-c", "b = b'\\x01' * (100 << 20); import time; time.sleep(5)"])

@@ -25,10 +25,12 @@ def _text(lines: list[str]) -> bytes:
     return ("\n".join([HEADER, *lines]) + "\n").encode()
 
 
-def _in_batches(monkeypatch: pytest.MonkeyPatch, batch_bytes: int = 4096) -> None:
-    """Read every text file over 1 KB in batches of about `batch_bytes`."""
+def _in_batches(monkeypatch: pytest.MonkeyPatch, batch_bytes: int = 4096, block_bytes: int = 4096) -> None:
+    """Read every text file over 1 KB in batches of about `batch_bytes`, gathered from pyarrow's
+    blocks of `block_bytes`."""
     monkeypatch.setattr(readers, "STREAM_BYTES", 1024)
     monkeypatch.setattr(readers, "BATCH_BYTES", batch_bytes)
+    monkeypatch.setattr(readers, "READ_BLOCK_BYTES", block_bytes)
 
 
 def _issues(ds: object) -> pd.DataFrame:
@@ -64,9 +66,11 @@ def test_small_or_encoded_files_are_read_whole(monkeypatch: pytest.MonkeyPatch) 
     assert readers.text_batches("sales.xlsx", data, lambda label: True) is None
 
 
-def test_a_file_in_batches_loads_what_the_whole_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("block_bytes", [4096, 1024], ids=["one block a batch", "blocks gathered"])
+def test_a_file_in_batches_loads_what_the_whole_file_loads(monkeypatch: pytest.MonkeyPatch, block_bytes: int) -> None:
     """Bad cells in later batches, duplicates far apart, blank rows inside and at the end, a
-    footer: the same tables, the same issues on the same rows, the same source line."""
+    footer: the same tables, the same issues on the same rows, the same source line; whether a
+    batch is one block of pyarrow's reader or several gathered."""
     lines = _sales(1500)
     lines[700] = "2024-13-45,R1,A1,GTX,10"            # not a date
     lines[1200] = "2024-02-03,R2,A2,GTX,n/a"          # not an amount
@@ -75,7 +79,7 @@ def test_a_file_in_batches_loads_what_the_whole_file_loads(monkeypatch: pytest.M
     lines += ["Grand Totals,,,,", ",,,,"]             # footer, then a blank row at the end
     data = _text(lines)
     whole = ingest([("sales.csv", data)])
-    _in_batches(monkeypatch)
+    _in_batches(monkeypatch, block_bytes=block_bytes)
     assert len(list(readers.text_batches("sales.csv", data, lambda label: True) or [])) > 5
     batched = ingest([("sales.csv", data)])
     _same(whole, batched)
@@ -159,8 +163,19 @@ def test_a_utf8_file_with_excels_byte_order_mark_is_read_in_batches(monkeypatch:
     """Excel's "CSV UTF-8" starts with a byte-order mark: the header still reads "date", as whole."""
     data = b"\xef\xbb\xbf" + _text(_sales(900))
     whole = ingest([("sales.csv", data)])
-    _in_batches(monkeypatch)
+    _in_batches(monkeypatch, block_bytes=1024)
     assert len(list(readers.text_batches("sales.csv", data, lambda label: True) or [])) > 5
     batched = ingest([("sales.csv", data)])
     _same(whole, batched)
     assert len(batched.tables["sales"]) == 900
+
+
+def test_blocks_are_gathered_into_batches_of_at_least_the_batch_size() -> None:
+    class Block:
+        def __init__(self, nbytes: int) -> None:
+            self.nbytes = nbytes
+
+    blocks = [Block(n) for n in (3, 3, 3, 5, 1, 1)]
+    groups = [[b.nbytes for b in g] for g in readers._gathered(blocks, 6)]
+    assert groups == [[3, 3], [3, 5], [1, 1]]
+    assert list(readers._gathered([], 6)) == []
