@@ -28,6 +28,7 @@ def two_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two readers from the first byte on, as the worker of a machine owner's read has."""
     monkeypatch.setattr(forked, "_readers", 2)
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "_alone", lambda: True)     # pytest's own threads: see the worker test
 
 
 def _where(name: str, data: object) -> tuple[str, int]:
@@ -53,6 +54,23 @@ def test_one_reader_or_little_input_stays_in_this_process(monkeypatch: pytest.Mo
     assert {pid for _, pid in load_each(files, _where)} == {os.getpid()}     # one reader: the default
     monkeypatch.setattr(forked, "_readers", 2)
     assert {pid for _, pid in load_each(files, _where, min_bytes=1000)} == {os.getpid()}
+
+
+def test_a_process_with_other_threads_loads_alone(monkeypatch: pytest.MonkeyPatch):
+    """A thread of another library could hold a lock a forked child would wait on forever."""
+    import threading
+
+    monkeypatch.setattr(forked, "_readers", 2)
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        files = [(f"f{i}.csv", b"x" * 10) for i in range(3)]
+        assert {pid for _, pid in load_each(files, _where, min_bytes=0)} == {os.getpid()}
+    finally:
+        stop.set()
+        other.join()
 
 
 def _fail_on(names: set[str]):
@@ -108,11 +126,25 @@ def _sample_as_csv_files() -> list[tuple[str, bytes]]:
     return files
 
 
+def _pids_of_two_files() -> list[tuple[str, int]]:
+    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _where, min_bytes=0)
+
+
+def test_a_machine_owners_worker_loads_in_two_processes():
+    """The worker the command line and an administrator's source read in is single-threaded when
+    it loads, so it does fork its second reader; an upload's worker does not."""
+    own = sandbox.run_isolated(_pids_of_two_files, (), ["a.csv"], 0, Budget(resident=True, readers=2))
+    assert len({pid for _, pid in own}) == 2
+    upload = sandbox.run_isolated(_pids_of_two_files, (), ["a.csv"], 0, Budget())
+    assert len({pid for _, pid in upload}) == 1
+
+
 def test_a_dataset_loaded_by_two_readers_is_the_one_one_reader_loads(monkeypatch: pytest.MonkeyPatch):
     files = _sample_as_csv_files()
     one = ingest(files)
     monkeypatch.setattr(forked, "_readers", 2)
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "_alone", lambda: True)
     monkeypatch.setattr(forked, "_in_two", _counting(forked._in_two))
     two = ingest(files)
     assert _counting.calls == 1

@@ -50,10 +50,20 @@ def load_each(files: Sequence[tuple[str, Source]], load: Callable[[str, Source],
     raised by load is raised here as it would be one file after the other: the first file's."""
     sizes = [len(data) if isinstance(data, bytes) else data.stat().st_size for _, data in files]
     enough = sum(sizes) >= (FORK_BYTES if min_bytes is None else min_bytes)
-    if _readers < 2 or len(files) < 2 or not enough or not hasattr(os, "fork"):
+    if _readers < 2 or len(files) < 2 or not enough or not _alone():
         return [load(name, data) for name, data in files]
     mine, theirs = split(sizes)
     return _in_two(files, load, mine, theirs)
+
+
+def _alone() -> bool:
+    """Can this process fork safely: it has fork, and one thread (a thread of another library,
+    such as a DuckDB connection's or pyarrow's pool, could hold a lock the child would wait on
+    forever). Linux only: elsewhere the files load one after the other."""
+    try:
+        return hasattr(os, "fork") and len(os.listdir(f"/proc/{os.getpid()}/task")) == 1
+    except OSError:
+        return False
 
 
 def split(sizes: Sequence[int]) -> tuple[list[int], list[int]]:
