@@ -328,7 +328,9 @@ class _TreeSampler:
             rss_mb = sum(table[pid][1] for pid in below) * page / 2**20
             if rss_mb > self.peak_mb:
                 self.peak_mb = rss_mb
-                self.pss_mb = sum(_pss_kb(pid) for pid in below) / 1024
+                pss = [_pss_kb(pid) for pid in below]
+                if None not in pss:     # a process gone meanwhile: its share unknown, keep the last
+                    self.pss_mb = sum(p or 0 for p in pss) / 1024
 
 
 def descendants_rss(root: int, others: Collection[int] = ()) -> int:
@@ -350,13 +352,13 @@ def descendants(root: int, table: dict[int, tuple[int, int]], others: Collection
     return found
 
 
-def _pss_kb(pid: int) -> int:
-    """A process's proportional set size in kB (Linux smaps_rollup; 0 where it cannot be read)."""
+def _pss_kb(pid: int) -> int | None:
+    """A process's proportional set size in kB (Linux smaps_rollup; None where it cannot be read)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), None)
     except OSError:
-        return 0
+        return None
 
 
 def _processes() -> dict[int, tuple[int, int]]:
