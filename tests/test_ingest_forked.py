@@ -115,6 +115,15 @@ def test_a_reader_that_dies_without_answering_is_said(two_readers: None):
     assert stopped.value.signal_number == signal.SIGKILL
 
 
+def _unpicklable_on_b(name: str, data: object) -> object:
+    return (lambda: name) if name == "b.csv" else name
+
+
+def test_a_reader_that_cannot_send_what_it_read_is_said(two_readers: None):
+    with pytest.raises(RuntimeError, match="without sending what it read"):
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _unpicklable_on_b)
+
+
 def _sample_as_csv_files() -> list[tuple[str, bytes]]:
     """The sample workbook's sheets as CSV files, plus a second sales file that repeats rows of the
     first (duplicates across files) and a file that cannot be read."""

@@ -95,7 +95,7 @@ def _in_two(files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T
         with os.fdopen(read_end, "rb") as answer:
             try:
                 their_done, their_error = pickle.load(answer)
-            except EOFError:
+            except (EOFError, pickle.UnpicklingError):      # it died, or could not pickle its answer
                 their_done, their_error = None, None
     except BaseException:
         os.kill(pid, signal.SIGKILL)
@@ -103,7 +103,10 @@ def _in_two(files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T
     finally:
         _, status = os.waitpid(pid, 0)
     if their_done is None:
-        raise ChildStopped(os.WTERMSIG(status) if os.WIFSIGNALED(status) else signal.SIGKILL)
+        if os.WIFSIGNALED(status):
+            raise ChildStopped(os.WTERMSIG(status))
+        raise RuntimeError("the second reading process ended without sending what it read "
+                           f"(exit status {os.waitstatus_to_exitcode(status)})")
     errors = [e for e in (error, their_error) if e is not None]
     if errors:
         raise min(errors, key=lambda e: e[0])[1]
@@ -126,7 +129,8 @@ def _load_all(files: Sequence[tuple[str, Source]], load: Callable[[str, Source],
 def _child(parent: int, write_end: int, files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T],
            indices: list[int]) -> None:
     """Load the files at `indices`, send the outcome to the parent, exit (never returns into the
-    parent's code)."""
+    parent's code): 0 once sent, 1 when it could not be."""
+    code = 1
     try:
         _die_with(parent)
         done, error = _load_all(files, load, indices)
@@ -134,8 +138,9 @@ def _child(parent: int, write_end: int, files: Sequence[tuple[str, Source]], loa
             error = (error[0], _picklable(error[1]))
         with os.fdopen(write_end, "wb") as out:
             pickle.dump((done, error), out, protocol=pickle.HIGHEST_PROTOCOL)
+        code = 0
     finally:
-        os._exit(0)
+        os._exit(code)
 
 
 def _picklable(err: BaseException) -> BaseException:
