@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,7 @@ import pytest
 
 from core.errors import UserError
 from core.ingest import forked, sandbox
-from core.ingest.forked import ChildStopped, load_each, split
+from core.ingest.forked import ChildStopped, biggest_first, load_each
 from core.ingest.pipeline import ingest
 from core.ingest.sandbox import Budget, OutOfTime
 from tests.ingest_helpers import assert_rows_accounted
@@ -35,15 +37,35 @@ def _where(name: str, data: object) -> tuple[str, int]:
     return name, os.getpid()
 
 
-def test_split_balances_bytes_and_keeps_the_biggest_file_here():
-    assert split([200, 113, 15, 18, 7, 2]) == ([0], [1, 2, 3, 4, 5])
-    assert split([10, 10, 10, 10]) == ([0, 2], [1, 3])
-    assert split([5]) == ([0], [])
+def _named(name: str) -> tuple[str, int]:
+    return name, os.getpid()
 
 
-def test_half_of_the_files_load_in_another_process_and_come_back_in_order(two_readers: None):
+def _in_reader(in_reader: Callable[[str], object], here: Callable[[str], object] = _named):
+    """A load that, in the forked reader, gives in_reader(name); in the process that made it,
+    waits until the reader has taken a file (so each takes one, however busy the machine), then
+    gives here(name)."""
+    me = os.getpid()
+    taken = Path(tempfile.mkdtemp()) / "taken"
+
+    def load(name: str, data: object) -> object:
+        if os.getpid() != me:
+            taken.touch()
+            return in_reader(name)
+        deadline = time.monotonic() + 30
+        while not taken.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return here(name)
+    return load
+
+
+def test_biggest_files_are_taken_first():
+    assert biggest_first([15, 200, 113, 15, 2]) == [1, 2, 0, 3, 4]
+
+
+def test_files_load_in_another_process_too_and_come_back_in_order(two_readers: None):
     files = [(f"f{i}.csv", b"x" * (100 - i)) for i in range(5)]
-    loaded = load_each(files, _where)
+    loaded = load_each(files, _in_reader(_named))
     assert [name for name, _ in loaded] == [name for name, _ in files]
     pids = {pid for _, pid in loaded}
     assert os.getpid() in pids and len(pids) == 2
@@ -73,8 +95,8 @@ def test_a_process_with_other_threads_loads_alone(monkeypatch: pytest.MonkeyPatc
         other.join()
 
 
-def _fail_on(names: set[str]):
-    def load(name: str, data: object) -> str:
+def _fail_on(names: set[str]) -> Callable[[str], str]:
+    def load(name: str) -> str:
         if name in names:
             raise UserError(f"{name} cannot be read")
         return name
@@ -82,11 +104,13 @@ def _fail_on(names: set[str]):
 
 
 def test_the_first_files_error_is_raised_whichever_process_met_it(two_readers: None):
-    files = [(f"f{i}.csv", b"x" * (100 - i)) for i in range(4)]      # here: f0, f3; the child: f1, f2
+    files = [(f"f{i}.csv", b"x" * (100 - i)) for i in range(4)]      # here: f0; the reader: the rest
+    fail = _fail_on({"f1.csv", "f3.csv"})
     with pytest.raises(UserError, match="f1.csv"):
-        load_each(files, _fail_on({"f1.csv", "f3.csv"}))
+        load_each(files, _in_reader(fail, fail))
+    fail = _fail_on({"f0.csv", "f2.csv"})
     with pytest.raises(UserError, match="f0.csv"):
-        load_each(files, _fail_on({"f0.csv", "f2.csv"}))
+        load_each(files, _in_reader(fail, fail))
 
 
 class _Unpicklable(Exception):
@@ -94,34 +118,28 @@ class _Unpicklable(Exception):
         raise TypeError("not picklable")
 
 
-def _raise_unpicklable(name: str, data: object) -> None:
-    if name == "b.csv":
-        raise _Unpicklable("deep inside a reader")
+def _raise_unpicklable(name: str) -> None:
+    raise _Unpicklable("deep inside a reader")
 
 
 def test_an_error_that_cannot_travel_comes_back_with_its_traceback(two_readers: None):
     with pytest.raises(RuntimeError, match="deep inside a reader"):
-        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _raise_unpicklable)
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(_raise_unpicklable))
 
 
-def _killed_in_child(name: str, data: object) -> None:
-    if name == "b.csv":
-        os.kill(os.getpid(), signal.SIGKILL)
+def _killed(name: str) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_a_reader_that_dies_without_answering_is_said(two_readers: None):
     with pytest.raises(ChildStopped) as stopped:
-        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _killed_in_child)
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(_killed))
     assert stopped.value.signal_number == signal.SIGKILL
-
-
-def _unpicklable_on_b(name: str, data: object) -> object:
-    return (lambda: name) if name == "b.csv" else name
 
 
 def test_a_reader_that_cannot_send_what_it_read_is_said(two_readers: None):
     with pytest.raises(RuntimeError, match="without sending what it read"):
-        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _unpicklable_on_b)
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(lambda name: (lambda: name)))
 
 
 def _sample_as_csv_files() -> list[tuple[str, bytes]]:
@@ -135,17 +153,17 @@ def _sample_as_csv_files() -> list[tuple[str, bytes]]:
     return files
 
 
-def _pids_of_two_files() -> list[tuple[str, int]]:
-    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _where, min_bytes=0)
+def _pids_of_two_files(forking: bool) -> list[object]:
+    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(_named) if forking else _where, min_bytes=0)
 
 
 def test_a_machine_owners_worker_loads_in_two_processes():
     """The worker the command line and an administrator's source read in is single-threaded when
     it loads, so it does fork its second reader; an upload's worker does not."""
-    own = sandbox.run_isolated(_pids_of_two_files, (), ["a.csv"], 0, Budget(resident=True, readers=2))
-    assert len({pid for _, pid in own}) == 2
-    upload = sandbox.run_isolated(_pids_of_two_files, (), ["a.csv"], 0, Budget())
-    assert len({pid for _, pid in upload}) == 1
+    own = sandbox.run_isolated(_pids_of_two_files, (True,), ["a.csv"], 0, Budget(resident=True, readers=2))
+    assert len({pid for _, pid in own}) == 2        # type: ignore[attr-defined]
+    upload = sandbox.run_isolated(_pids_of_two_files, (False,), ["a.csv"], 0, Budget())
+    assert len({pid for _, pid in upload}) == 1     # type: ignore[attr-defined]
 
 
 def test_a_dataset_loaded_by_two_readers_is_the_one_one_reader_loads(monkeypatch: pytest.MonkeyPatch):
@@ -175,13 +193,10 @@ def _counting(fn):
     return wrapped
 
 
-def _spin_in_child() -> list[int]:
-    """Two files; the second, loaded by the forked reader, never finishes computing."""
-    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _spin_on_b, min_bytes=0)
-
-
-def _spin_on_b(name: str, data: object) -> int:
-    return sum(range(10**12)) if name == "b.csv" else 0
+def _spin_in_child() -> list[object]:
+    """Two files; the one the forked reader takes never finishes computing."""
+    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(lambda name: sum(range(10**12))),
+                     min_bytes=0)
 
 
 def test_a_reader_past_its_cpu_budget_stops_the_worker_with_the_plain_message(monkeypatch: pytest.MonkeyPatch):
@@ -190,15 +205,12 @@ def test_a_reader_past_its_cpu_budget_stops_the_worker_with_the_plain_message(mo
         sandbox.run_isolated(_spin_in_child, (), ["busy.csv"], 0, Budget(seconds=1, resident=True, readers=2))
 
 
-def _sleep_in_child(pid_file: str) -> list[int]:
-    return load_each([("a.csv", b"xx"), (pid_file, b"x")], _sleep_on_pid_file, min_bytes=0)
-
-
-def _sleep_on_pid_file(name: str, data: object) -> int:
-    if name.endswith(".pid"):
-        Path(name).write_text(str(os.getpid()))
+def _sleep_in_child(pid_file: str) -> list[object]:
+    """Two files; the forked reader writes its process id to `pid_file` and sleeps a minute."""
+    def sleep(name: str) -> None:
+        Path(pid_file).write_text(str(os.getpid()))
         time.sleep(60)
-    return 0
+    return load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(sleep), min_bytes=0)
 
 
 def test_no_reader_outlives_a_worker_stopped_at_its_deadline(tmp_path: Path):
