@@ -42,20 +42,19 @@ def _named(name: str) -> tuple[str, int]:
 
 
 def _in_reader(in_reader: Callable[[str], object], here: Callable[[str], object] = _named):
-    """A load that, in the forked reader, gives in_reader(name); in the process that made it,
-    waits until the reader has taken a file (so each takes one, however busy the machine), then
-    gives here(name)."""
+    """A load that gives in_reader(name) in the forked reader and here(name) in the process that
+    made it. Each process, at the file it takes, waits until the other has taken one too: however
+    the two are scheduled, neither takes every file."""
     me = os.getpid()
-    taken = Path(tempfile.mkdtemp()) / "taken"
+    folder = Path(tempfile.mkdtemp())
 
     def load(name: str, data: object) -> object:
-        if os.getpid() != me:
-            taken.touch()
-            return in_reader(name)
+        mine, other = ("here", "reader") if os.getpid() == me else ("reader", "here")
+        (folder / mine).touch()
         deadline = time.monotonic() + 30
-        while not taken.exists() and time.monotonic() < deadline:
+        while not (folder / other).exists() and time.monotonic() < deadline:
             time.sleep(0.01)
-        return here(name)
+        return here(name) if mine == "here" else in_reader(name)
     return load
 
 
