@@ -84,11 +84,10 @@ def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames one under the other, a column at a time (each frame's column let go once stacked;
     `frames` is emptied). A column categorical in every frame stays categorical, over the union of
     their categories in sorted order, as one astype("category") gives: pd.concat would give one
-    Python object per row (the batches of a big file
-    are compacted as they load, core.ingest.pipeline.compact)."""
+    Python object per row (the batches of a big file are compacted as they load,
+    core.ingest.pipeline.compact)."""
     if len(frames) == 1:
-        frame = frames.pop().reset_index(drop=True)
-        return frame
+        return frames.pop().reset_index(drop=True)
     names = list(dict.fromkeys(c for f in frames for c in f.columns))
     if any(list(f.columns) != names for f in frames):
         frame = pd.concat(frames, ignore_index=True)

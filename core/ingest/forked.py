@@ -65,7 +65,7 @@ def _alone() -> bool:
     such as a DuckDB connection's or pyarrow's pool, could hold a lock the child would wait on
     forever). Linux only: elsewhere the files load one after the other."""
     try:
-        return hasattr(os, "fork") and len(os.listdir(f"/proc/{os.getpid()}/task")) == 1
+        return hasattr(os, "fork") and len(os.listdir("/proc/self/task")) == 1
     except OSError:
         return False
 

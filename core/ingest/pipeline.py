@@ -137,8 +137,9 @@ def _load_file(name: str, data: bytes | Path, chosen: Overrides, today: pd.Times
     if batches is not None:
         try:
             return _Loaded(False, [_load_batches(batches, chosen, today, pieces, issues)], issues, pieces)
-        except NotInBatches:
-            give_back_memory()          # not regular after all: read whole below
+        except NotInBatches:            # not regular after all: read whole below, its batches dropped
+            pieces, issues = {}, []
+            give_back_memory()
     try:
         read = read_file(name, data if isinstance(data, bytes) else data.read_bytes(), is_known)
     except ReadError as err:
@@ -159,30 +160,24 @@ def _load_file(name: str, data: bytes | Path, chosen: Overrides, today: pd.Times
 
 def _load_batches(batches: Iterator[RawSheet], chosen: Overrides, today: pd.Timestamp,
                   pieces: dict[str, list[pd.DataFrame]], issues: list[pd.DataFrame]) -> SourceDraft:
-    """Load a big text file batch by batch with the table, column matches and readings (day-first
-    dates, decimal commas) its first batch settled, so every batch reads the same way; its rows
-    go to `pieces` and `issues` only once the whole file is loaded. Raises NotInBatches when the
-    file must be read whole: irregular, or not loaded as a table as it is (not recognised, or a
-    wide quota sheet), where the message counts the whole file's rows."""
-    mine: dict[str, list[pd.DataFrame]] = {}
-    found: list[pd.DataFrame] = []
-    readings: dict[str, cleaning.Reading] = {}
+    """Load a big text file batch by batch into this file's `pieces` and `issues`, with the table,
+    column matches and readings (day-first dates, decimal commas) its first batch settled, so every
+    batch reads the same way. Raises NotInBatches when the file must be read whole: irregular, or
+    not loaded as a table as it is (not recognised, or a wide quota sheet), where the message
+    counts the whole file's rows; the caller then drops what the batches loaded."""
+    batched = _Batched({}, [])
     first = next(batches)
-    converted: list[currency.Conversion] = []
-    draft, fixed = _load_one(first, chosen, today, mine, found, _Batched(readings, converted))
+    draft, fixed = _load_one(first, chosen, today, pieces, issues, batched)
     if fixed is None:
         raise NotInBatches(first.file_name)
     del first
     for sheet in batches:
-        found.append(_blank_rows(sheet, fixed[0]))
+        issues.append(_blank_rows(sheet, fixed[0]))
         draft.rows_read += sheet.rows_read
-        _load_rows(sheet, fixed[0], fixed[1], chosen, today, mine, found, draft, _Batched(readings, converted))
+        _load_rows(sheet, fixed[0], fixed[1], chosen, today, pieces, issues, draft, batched)
         del sheet
         give_back_memory()
-    for table, frames in mine.items():
-        pieces.setdefault(table, []).extend(frames)
-    issues.extend(c.note().assign(Table=fixed[0]) for c in currency.combined(converted))
-    issues.extend(found)
+    issues[:0] = [c.note().assign(Table=fixed[0]) for c in currency.combined(batched.converted)]
     return draft
 
 
