@@ -7,6 +7,7 @@ answers at once.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,13 +165,24 @@ def deck_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What building the summary imports on first use: ~1 s, paid while the worker stacks its tables
+# alone instead of after it (core.ingest.sandbox.run_isolated's `ahead`).
+REPORT_MODULES = ("core.report.summary", "core.report.workbook", "statsmodels.tsa.holtwinters",
+                  "statsmodels.regression.linear_model", "scipy.stats", "scipy.optimize")
+
+
+def _import_report() -> None:
+    for name in REPORT_MODULES:
+        importlib.import_module(name)
+
+
 def _read_inputs(inputs: list[str], table_map: TableMap | None, options: dict[str, Any]) -> Dataset:
     """Files, folders, DuckDB files and connection URLs read in a worker process within a memory and time budget,
     so a bad file stops its own worker in seconds (core.ingest.sandbox); the memory budget is the
     machine's (Budget.for_machine), not one web upload's."""
     from core.ingest.sandbox import Budget, ingest_inputs_isolated
 
-    return ingest_inputs_isolated(inputs, table_map, options, Budget.for_machine())
+    return ingest_inputs_isolated(inputs, table_map, options, Budget.for_machine(), ahead=_import_report)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from core.sample.team import generate, write_workbook
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "goalgap_sample.xlsx"
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,20 @@ def test_unreadable_file_in_a_real_process_has_no_traceback(tmp_path):
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert "Traceback" not in run.stderr and len(lines) == 1, run.stderr
+
+
+def test_a_real_process_leaves_its_output_whole_and_no_temporary_folder(tmp_path):
+    """core.__main__ skips the interpreter's teardown: the exit code, every line and the workbook
+    still come out, and multiprocessing's exit handler still removes its temporary folder."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "summary.xlsx"
+    run = subprocess.run([sys.executable, "-m", "core", "report", str(SAMPLE), "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(scratch)})
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines()[-1].startswith(f"done: {out}")
+    assert openpyxl.load_workbook(out, read_only=True).sheetnames[0] == "Summary"
+    assert list(scratch.iterdir()) == []
 
 
 def test_help_is_quick_and_lists_the_options():

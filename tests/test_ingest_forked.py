@@ -247,3 +247,47 @@ def test_a_resident_budget_counts_the_workers_children():
 def test_the_machine_owners_read_has_two_readers_an_upload_one():
     assert Budget.for_machine().readers == (2 if (os.cpu_count() or 1) > 1 else 1)
     assert Budget().readers == 1
+
+
+def test_the_caller_hears_once_when_two_readers_are_done(two_readers: None, monkeypatch: pytest.MonkeyPatch):
+    heard: list[int] = []
+    monkeypatch.setattr(forked, "_when_read", lambda: heard.append(1))
+    files = [("a.csv", b"xx"), ("b.csv", b"x")]
+    assert len({pid for _, pid in load_each(files, _in_reader(_named), min_bytes=0)}) == 2
+    assert heard == [1]
+    load_each(files, _in_reader(_named), min_bytes=0)
+    assert heard == [1]                     # the first time only
+
+
+def test_one_reader_never_says_it_is_done(monkeypatch: pytest.MonkeyPatch):
+    heard: list[int] = []
+    forked.set_readers(1, lambda: heard.append(1))
+    try:
+        load_each([("a.csv", b"xx"), ("b.csv", b"x")], _where, min_bytes=0)
+    finally:
+        forked.set_readers(1)
+    assert heard == []
+
+
+def _read_then_wait_for(flag: str, seconds: float) -> bool:
+    """Two files (in two readers if the worker has them), then up to `seconds` for `flag` to appear:
+    whether it did."""
+    load_each([("a.csv", b"xx"), ("b.csv", b"x")], _in_reader(_named), min_bytes=0)
+    deadline = time.monotonic() + seconds
+    while not Path(flag).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return Path(flag).exists()
+
+
+def test_the_caller_works_ahead_while_the_worker_finishes_alone(tmp_path: Path):
+    """run_isolated's `ahead` runs in the caller once the readers are done, before the answer."""
+    flag = tmp_path / "ahead"
+    seen = sandbox.run_isolated(_read_then_wait_for, (str(flag), 20.0), ["a.csv"], 0,
+                                Budget(resident=True, readers=2), ahead=flag.touch)
+    assert seen is True
+
+
+def test_an_uploads_caller_is_never_called_ahead(tmp_path: Path):
+    flag = tmp_path / "ahead"
+    seen = sandbox.run_isolated(_read_then_wait_for, (str(flag), 1.0), ["a.csv"], 0, Budget(), ahead=flag.touch)
+    assert seen is False and not flag.exists()

@@ -31,6 +31,7 @@ MAX_QUEUED = 8192           # file numbers the queue's pipe holds (4 bytes each)
 _NUMBER = struct.Struct("<I")
 _PR_SET_PDEATHSIG = 1
 _readers = 1
+_when_read: Callable[[], None] | None = None
 
 
 class ChildStopped(Exception):
@@ -41,10 +42,13 @@ class ChildStopped(Exception):
         self.signal_number = signal_number
 
 
-def set_readers(count: int) -> None:
-    """How many processes load files at once in this process from now on (1 or 2)."""
-    global _readers
+def set_readers(count: int, when_read: Callable[[], None] | None = None) -> None:
+    """How many processes load files at once in this process from now on (1 or 2), and what to call
+    once, the first time two of them have loaded their files (from then on this process works alone
+    and a core is free: core.ingest.sandbox tells the caller, who may use it)."""
+    global _readers, _when_read
     _readers = max(1, min(2, count))
+    _when_read = when_read
 
 
 def load_each(files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T],
@@ -105,11 +109,20 @@ def _in_two(files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T
             raise ChildStopped(os.WTERMSIG(status))
         raise RuntimeError("the second reading process ended without sending what it read "
                            f"(exit status {os.waitstatus_to_exitcode(status)})")
+    _read()
     errors = [e for e in (error, their_error) if e is not None]
     if errors:
         raise min(errors, key=lambda e: e[0])[1]
     done.update(their_done)
     return [done[i] for i in range(len(files))]
+
+
+def _read() -> None:
+    """Call the when_read of set_readers, the first time only."""
+    global _when_read
+    hook, _when_read = _when_read, None
+    if hook is not None:
+        hook()
 
 
 def _queue(order: list[int]) -> int:
