@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.ingest.duplicates import equal_rows, row_hash
 
@@ -50,3 +52,13 @@ def test_repeated_gives_every_position_of_a_value_seen_twice_or_more():
     assert repeated(values).tolist() == [0, 1, 2, 4, 5]
     assert repeated(np.array([3, 2, 1], dtype=np.uint64)).tolist() == []
     assert repeated(np.array([], dtype=np.uint64)).tolist() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1) | st.sampled_from([0, 2**63, 2**64 - 1]), max_size=60))
+def test_repeated_agrees_with_pandas_duplicated(values):
+    from core.ingest.duplicates import repeated
+
+    array = np.array(values, dtype=np.uint64)
+    expected = np.flatnonzero(pd.Series(array).duplicated(keep=False).to_numpy())
+    assert repeated(array).tolist() == expected.tolist()

@@ -73,11 +73,15 @@ def combine(name: str, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[p
 
 
 def repeated(values: np.ndarray) -> np.ndarray:
-    """The positions of the values that occur more than once, in order. Sorted, not hashed: on 3 M
-    row hashes 0.2 s against 0.4 s for pandas' duplicated(keep=False)."""
+    """The positions of the values that occur more than once, in order. The repeated values are
+    found by sorting (on 3 M row hashes 0.2 s against 0.4 s for pandas' duplicated(keep=False)),
+    their positions by hashing the few found (np.isin sorts every value again: 0.37 s against
+    0.05 s on 2.3 M sales lines with 68,000 repeated values)."""
     ordered = np.sort(values)
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    return np.flatnonzero(np.isin(values, twice))
+    if not len(twice):
+        return np.flatnonzero(np.zeros(len(values), dtype=bool))
+    return np.flatnonzero(pd.Index(np.unique(twice)).get_indexer(values) >= 0)
 
 
 def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
