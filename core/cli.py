@@ -332,15 +332,18 @@ def report(argv: list[str], deck: bool = False) -> int:
 
     try:
         _check_out(Path(args.out))
-        from core.ingest.sandbox import start_readers
+        from core.ingest.sandbox import start_readers, stop_readers
 
         start_readers()             # the worker's pandas imported beside this process's own
         job = _job(args)
-        from core.report.summary import collect
+        stop_readers()              # read once: its memory is the report's now
+        from core.report.beside import computed_beside
+        from core.report.summary import beside_tasks, collect
         from core.report.workbook import build_workbook
 
-        data = collect(job.ds, job.period, job.settings, job.scope, progress=_say,
-                       compare=_compare_period(args.compare, job.period), book=job.book)
+        with computed_beside(job.ds, beside_tasks(job.ds, job.period)):
+            data = collect(job.ds, job.period, job.settings, job.scope, progress=_say,
+                           compare=_compare_period(args.compare, job.period), book=job.book)
         out = Path(args.out)
         _say(f"writing {out.name}…")
         if deck:

@@ -25,6 +25,8 @@ import pandas as pd
 from core.schema import UNASSIGNED, empty_table
 
 T = TypeVar("T")
+# A memoized result as a Memo key and the computation that gives it (core.report.beside).
+Task = tuple[tuple[Hashable, ...], Callable[[], Any]]
 MEMO_PER_NAME = 32       # results kept per memoized computation (e.g. 32 periods)
 ISSUE_COLUMNS = ["Table", "Source", "Row", "Column", "Problem", "Value", "Kind"]
 # Kind: rejected (row not used) | orphan | duplicate | ambiguous | warning | info
@@ -86,17 +88,36 @@ class Memo:
             with flight:        # computed by another thread: wait, then read it (or compute it, if it failed)
                 pass
         try:
-            value = compute()   # outside the memo's lock: a slow computation never blocks other keys
-            with self._lock:
-                value = self._results.setdefault(key, value)
-                same = [k for k in self._results if k[0] == key[0]]
-                for old in same[:max(len(same) - MEMO_PER_NAME, 0)]:
-                    del self._results[old]
-            return value
+            return self._store(key, compute())   # outside the memo's lock: a slow computation never blocks other keys
         finally:
-            with self._lock:
-                del self._computing[key]
-            flight.release()
+            self._land(key, flight)
+
+    def _store(self, key: tuple[Hashable, ...], value: T) -> T:
+        """Keep `value` for `key` (the first value kept wins), at most MEMO_PER_NAME of its name."""
+        with self._lock:
+            value = self._results.setdefault(key, value)
+            same = [k for k in self._results if k[0] == key[0]]
+            for old in same[:max(len(same) - MEMO_PER_NAME, 0)]:
+                del self._results[old]
+        return value
+
+    def _land(self, key: tuple[Hashable, ...], flight: threading.Lock) -> None:
+        """End `key`'s computation: whoever waits for it reads its result (or computes it)."""
+        with self._lock:
+            del self._computing[key]
+        flight.release()
+
+    def promise(self, keys: Sequence[tuple[Hashable, ...]]) -> Promise:
+        """Reserve `keys` for results computed elsewhere (core.report.beside: another process):
+        until each is kept or given up, get() of it waits, as for a key another thread computes.
+        Keys already kept or being computed are left as they are."""
+        flights = {}
+        with self._lock:
+            for key in keys:
+                if key not in self._results and key not in self._computing and key not in flights:
+                    flights[key] = self._computing[key] = threading.Lock()
+                    flights[key].acquire()
+        return Promise(self, flights)
 
     def clear(self, *names: str) -> None:
         """Forget the results of the computations `names` (the first element of their keys), or
@@ -104,6 +125,42 @@ class Memo:
         with self._lock:
             for key in [k for k in self._results if not names or k[0] in names]:
                 del self._results[key]
+
+
+class Promise:
+    """Keys of a Memo reserved by Memo.promise: each is kept (its result stored) or given up (a
+    get() waiting for it then computes it), once."""
+
+    def __init__(self, memo: Memo, flights: dict[tuple[Hashable, ...], threading.Lock]) -> None:
+        self._memo = memo
+        self._flights = flights
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> list[tuple[Hashable, ...]]:
+        """The keys neither kept nor given up yet."""
+        with self._lock:
+            return list(self._flights)
+
+    def keep(self, key: tuple[Hashable, ...], value: Any) -> None:
+        """Store `value` for the reserved `key`; a key not reserved (or no longer) is ignored."""
+        flight = self._take(key)
+        if flight is not None:
+            try:
+                self._memo._store(key, value)
+            finally:
+                self._memo._land(key, flight)
+
+    def give_up(self) -> None:
+        """Release every key still open: get() computes them as if never promised."""
+        for key in self.open:
+            flight = self._take(key)
+            if flight is not None:
+                self._memo._land(key, flight)
+
+    def _take(self, key: tuple[Hashable, ...]) -> threading.Lock | None:
+        with self._lock:
+            return self._flights.pop(key, None)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,10 +1,11 @@
 """Dataset: absent tables, fingerprints over every row, scope filtering."""
 import dataclasses
+import threading
 
 import pandas as pd
 import pytest
 
-from core.dataset import Dataset, Scope, SourceInfo, empty_issues
+from core.dataset import Dataset, Memo, Scope, SourceInfo, empty_issues
 from core.schema import empty_table
 
 
@@ -65,7 +66,6 @@ def test_memo_a_key_being_computed_is_waited_for_not_computed_twice():
     """Two threads asking for one key at once (a page and the background work on loading): one
     computes, the other waits and gets the same object; a failed computation leaves the key free
     for the next caller; another key never waits."""
-    import threading
 
     ds = Dataset({"sales": _sales([1, 2])})
     started, release, calls = threading.Event(), threading.Event(), []
@@ -166,3 +166,27 @@ def test_pickle_carries_the_tables_not_the_memo():
     assert again.fingerprint == ds.fingerprint and again == ds
     with pytest.raises(TypeError):
         again.tables["sales"] = _sales([5])                               # still read-only
+
+
+def test_a_promised_result_is_waited_for_not_computed():
+    memo = Memo()
+    promise = memo.promise([("x",), ("y",)])
+    got: list[object] = []
+    reader = threading.Thread(target=lambda: got.append(memo.get(("x",), lambda: "computed")))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive() and promise.open == [("x",), ("y",)]     # waiting for the promise
+    promise.keep(("x",), "kept")
+    reader.join(5)
+    assert got == ["kept"] and promise.open == [("y",)]
+    promise.give_up()
+    assert memo.get(("y",), lambda: "computed") == "computed" and promise.open == []
+
+
+def test_a_promise_leaves_results_already_kept_alone():
+    memo = Memo()
+    memo.get(("x",), lambda: 1)
+    promise = memo.promise([("x",)])
+    assert promise.open == []
+    promise.keep(("x",), 2)
+    assert memo.get(("x",), lambda: 3) == 1

@@ -30,7 +30,7 @@ def two_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two readers from the first byte on, as the worker of a machine owner's read has."""
     monkeypatch.setattr(forked, "_readers", 2)
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
-    monkeypatch.setattr(forked, "_alone", lambda: True)     # pytest's own threads: see the worker test
+    monkeypatch.setattr(forked, "alone", lambda: True)     # pytest's own threads: see the worker test
 
 
 def _where(name: str, data: object) -> tuple[str, int]:
@@ -89,6 +89,25 @@ def test_a_process_with_other_threads_loads_alone(monkeypatch: pytest.MonkeyPatc
     try:
         files = [(f"f{i}.csv", b"x" * 10) for i in range(3)]
         assert {pid for _, pid in load_each(files, _where, min_bytes=0)} == {os.getpid()}
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_only_a_thread_known_to_survive_fork_lets_a_process_fork(monkeypatch: pytest.MonkeyPatch):
+    """jemalloc's background thread (pyarrow's allocator) is safe across a fork; any other is not."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, name="some-pool")
+    other.start()
+    try:
+        names = {}
+        monkeypatch.setattr(forked, "_thread_name", lambda task: names.get(int(task), "some-pool"))
+        assert not forked.alone()
+        others = [int(t) for t in os.listdir("/proc/self/task") if int(t) != threading.get_native_id()]
+        names.update(dict.fromkeys(others, "jemalloc_bg_thd"))
+        assert forked.alone()
     finally:
         stop.set()
         other.join()
@@ -170,7 +189,7 @@ def test_a_dataset_loaded_by_two_readers_is_the_one_one_reader_loads(monkeypatch
     one = ingest(files)
     monkeypatch.setattr(forked, "_readers", 2)
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
-    monkeypatch.setattr(forked, "_alone", lambda: True)
+    monkeypatch.setattr(forked, "alone", lambda: True)
     monkeypatch.setattr(forked, "_in_two", _counting(forked._in_two))
     two = ingest(files)
     assert _counting.calls == 1

@@ -244,3 +244,14 @@ def test_command_line_ends_within_seconds_on_the_attack_workbook(tmp_path):
     assert done.returncode == 1 and len(errors) == 1 and "too big to read" in errors[0]
     assert "Traceback" not in done.stderr
     assert took < 30
+
+
+def test_stopping_the_readers_ends_their_server_and_a_later_read_starts_another():
+    from multiprocessing import forkserver
+
+    sandbox.start_readers()
+    pid = forkserver._forkserver._forkserver_pid     # type: ignore[attr-defined]
+    assert pid is not None and Path(f"/proc/{pid}").exists()
+    sandbox.stop_readers()
+    assert not Path(f"/proc/{pid}").exists()        # killed and reaped
+    assert sandbox.run_isolated(sum, ([1, 2],), ["x.csv"], 0, Budget()) == 3

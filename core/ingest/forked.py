@@ -19,6 +19,7 @@ import os
 import pickle
 import signal
 import struct
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -59,19 +60,33 @@ def load_each(files: Sequence[tuple[str, Source]], load: Callable[[str, Source],
     here as it would be one file after the other: the first file's."""
     sizes = [len(data) if isinstance(data, bytes) else data.stat().st_size for _, data in files]
     enough = sum(sizes) >= (FORK_BYTES if min_bytes is None else min_bytes)
-    if _readers < 2 or not 2 <= len(files) <= MAX_QUEUED or not enough or not _alone():
+    if _readers < 2 or not 2 <= len(files) <= MAX_QUEUED or not enough or not alone():
         return [load(name, data) for name, data in files]
     return _in_two(files, load, biggest_first(sizes))
 
 
-def _alone() -> bool:
-    """Can this process fork safely: it has fork, and one thread (a thread of another library,
-    such as a DuckDB connection's or pyarrow's pool, could hold a lock the child would wait on
-    forever). Linux only: elsewhere the files load one after the other."""
+# Threads fork cannot hurt: jemalloc's (pyarrow's allocator) takes its own locks across a fork and
+# starts its background thread again in the child when needed.
+FORK_SAFE_THREADS = frozenset({"jemalloc_bg_thd"})
+
+
+def alone() -> bool:
+    """Can this process fork safely: it has fork, and no thread but this one and those of
+    FORK_SAFE_THREADS (a thread of another library, such as a DuckDB connection's, pyarrow's
+    pool or BLAS's, could hold a lock the child would wait on forever). Linux only: elsewhere the
+    files load one after the other."""
+    if not hasattr(os, "fork"):
+        return False
     try:
-        return hasattr(os, "fork") and len(os.listdir("/proc/self/task")) == 1
+        others = [t for t in os.listdir("/proc/self/task") if int(t) != threading.get_native_id()]
+        return all(_thread_name(t) in FORK_SAFE_THREADS for t in others)
     except OSError:
         return False
+
+
+def _thread_name(task: str) -> str:
+    with open(f"/proc/self/task/{task}/comm") as f:
+        return f.read().strip()
 
 
 def biggest_first(sizes: Sequence[int]) -> list[int]:
@@ -165,7 +180,7 @@ def _child(parent: int, write_end: int, files: Sequence[tuple[str, Source]], loa
     into the parent's code): 0 once sent, 1 when it could not be."""
     code = 1
     try:
-        _die_with(parent)
+        die_with(parent)
         done, error = _load_all(files, load, queue)
         if error is not None:
             error = (error[0], _picklable(error[1]))
@@ -185,7 +200,7 @@ def _picklable(err: BaseException) -> BaseException:
         return RuntimeError("".join(traceback.format_exception(err)))
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Ask Linux to kill this process when its parent ends; exit now if the parent has gone."""
     try:
         import ctypes

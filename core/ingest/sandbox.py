@@ -278,6 +278,24 @@ def start_readers() -> None:
     _get_context()
 
 
+def stop_readers() -> None:
+    """Stop the forkserver once no read is coming (the command line reads once): it would otherwise
+    stay resident (~115 MB) while the report is built, and then tear pandas down on exit. Python
+    has no public way to stop it: where its private handle is missing, the server runs until this
+    process ends, as it always did. A later read starts a new one."""
+    global _context
+    from multiprocessing import forkserver
+
+    with _context_lock:
+        server: Any = getattr(forkserver, "_forkserver", None)
+        pid = getattr(server, "_forkserver_pid", None)
+        if _context is None or pid is None or not hasattr(server, "_stop"):
+            return
+        os.kill(pid, signal.SIGKILL)    # nothing of its own to save; its exit would cost a core ~0.2 s
+        server._stop()                  # reaps it and forgets its address
+        _context = None
+
+
 def _get_context() -> Any:
     """The forkserver context, its server started with the readers imported. Python 3.11's
     forkserver does not take the caller's sys.path, so the project's root is put on its

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset
+from core.dataset import Dataset, Task
 from core.periods import Period
 from core.schema import DEFAULT_EXPECTED_RATING, DEFAULT_ROLE, UNASSIGNED
 from core.settings import Settings
@@ -120,8 +120,12 @@ def competency_table(ds: Dataset, settings: Settings, as_of: date) -> pd.DataFra
     Computed once per Dataset and date (the diagnostic and the summary both read it; the mixed
     models are the costly part); each caller gets its own copy.
     """
-    key = ("people.competency_table", as_of)
-    return ds.memo(key, lambda: _competency_table(ds, as_of)).copy()
+    return ds.memo(*table_task(ds, as_of)).copy()
+
+
+def table_task(ds: Dataset, as_of: date) -> Task:
+    """competency_table's memo key and computation (the command line computes it beside the rest)."""
+    return ("people.competency_table", as_of), lambda: _competency_table(ds, as_of)
 
 
 def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset
+from core.dataset import Dataset, Task
 from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading
 from core.fmt import fmt_pct
 from core.kpis import metrics
@@ -53,6 +53,16 @@ def lost_revenue_share(ds: Dataset, period: Period) -> pd.Series:
     rep's revenue in those months): an account lost while the rep was ramping or the market was
     smaller weighs what it was to the rep then, not its small amounts in money. The value is the
     accounts' weights times their chance of having left, over the sum of the weights."""
+    return ds.memo(*lost_share_task(ds, period)).copy()
+
+
+def lost_share_task(ds: Dataset, period: Period) -> Task:
+    """lost_revenue_share's memo key and computation, once per Dataset and period (the command line
+    computes it beside the rest)."""
+    return ("diagnostic.lost_revenue_share", period.start, period.end), lambda: _lost_revenue_share(ds, period)
+
+
+def _lost_revenue_share(ds: Dataset, period: Period) -> pd.Series:
     rows = _bought(ds)
     first = period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS)
     lo, hi = _ns(first), _ns(period.end_ts)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset
+from core.dataset import Dataset, Task
 from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, TeamView, benchmark, column, team_finding
 from core.fmt import fmt_num, fmt_pct, is_missing
 from core.kpis import metrics
@@ -210,9 +210,14 @@ def quarter_end_share(ds: Dataset, period: Period) -> pd.Series:
     """Share of each rep's revenue booked in the last 3 weeks of its quarter, over the last
     WINDOW_QUARTERS complete quarters up to the period end (the same quarters for every period
     ending in one quarter: computed once per Dataset and last quarter)."""
+    return ds.memo(*quarter_end_task(ds, period)).copy()
+
+
+def quarter_end_task(ds: Dataset, period: Period) -> Task:
+    """quarter_end_share's memo key and computation (the command line computes it beside the rest)."""
     end = period.end_ts
     q_end = end if (end + pd.Timedelta(days=1)).is_quarter_start else end - pd.offsets.QuarterEnd(1)
-    return ds.memo(("diagnostic.quarter_end_share", q_end), lambda: _quarter_end_share(ds, q_end)).copy()
+    return ("diagnostic.quarter_end_share", q_end), lambda: _quarter_end_share(ds, q_end)
 
 
 def _quarter_end_share(ds: Dataset, q_end: pd.Timestamp) -> pd.Series:
