@@ -65,8 +65,8 @@ def load_each(files: Sequence[tuple[str, Source]], load: Callable[[str, Source],
     return _in_two(files, load, biggest_first(sizes))
 
 
-# Threads fork cannot hurt: jemalloc's (pyarrow's allocator) takes its own locks across a fork and
-# starts its background thread again in the child when needed.
+# Threads fork cannot hurt: jemalloc (pyarrow's allocator) takes its own locks across a fork and
+# resets its background thread's state in the child, which runs without one.
 FORK_SAFE_THREADS = frozenset({"jemalloc_bg_thd"})
 
 
