@@ -73,6 +73,24 @@ def test_ratings_after_as_of_are_ignored_and_single_rating_has_no_trend():
     assert np.isnan(row["trend_per_90d"]) and row["method"] == METHOD_FEW
 
 
+def test_the_dates_between_two_assessments_share_one_table(monkeypatch: pytest.MonkeyPatch):
+    """Every date from one assessment to the day before the next has the same ratings, so the same
+    table, computed once; a date before any rating has an empty table."""
+    from core.people import competency
+
+    ds = Dataset({"assessments": ratings("R1", "Pitch", [2.0, 2.5, 3.5])})      # 2025-01-01, 04-01, 06-30
+    calls: list[object] = []
+    real = competency._competency_table
+    monkeypatch.setattr(competency, "_competency_table", lambda ds, rated: calls.append(rated) or real(ds, rated))
+    april, may, june = (competency_table(ds, Settings(), date(2025, m, d)) for m, d in ((4, 1), (5, 31), (6, 29)))
+    pd.testing.assert_frame_equal(april, may)
+    pd.testing.assert_frame_equal(april, june)
+    assert calls == [pd.Timestamp("2025-04-01")]
+    july = competency_table(ds, Settings(), date(2025, 7, 31)).iloc[0]
+    assert july["latest_rating"] == 3.5 and july["assessments"] == 3 and len(calls) == 2
+    assert competency_table(ds, Settings(), date(2024, 12, 31)).empty
+
+
 def test_gap_uses_expected_level_of_role():
     levels = frame("expected_levels", role=["Senior Sales Rep", "Sales Rep"],
                    competency=["Negotiation", "Negotiation"], expected_rating=[4.0, 3.5])

@@ -117,21 +117,35 @@ def competency_table(ds: Dataset, settings: Settings, as_of: date) -> pd.DataFra
     trend_high) come from the mixed model or a per-rep fit (see module docstring); method says
     which. self_minus_manager compares the latest self rating with the latest manager rating.
 
-    Computed once per Dataset and date (the diagnostic and the summary both read it; the mixed
-    models are the costly part); each caller gets its own copy.
+    Computed once per Dataset and set of ratings (the diagnostic and the summary both read it; the
+    mixed models are the costly part): every date up to the next assessment has the same table,
+    so stepping through the months between two quarterly reviews computes it once. Each caller
+    gets its own copy.
     """
     return ds.memo(*table_task(ds, as_of)).copy()
 
 
 def table_task(ds: Dataset, as_of: date) -> Task:
-    """competency_table's memo key and computation (the command line computes it beside the rest)."""
-    return ("people.competency_table", as_of), lambda: _competency_table(ds, as_of)
+    """competency_table's memo key and computation (the command line computes it beside the rest):
+    keyed by the last date rated up to `as_of`, which decides the table."""
+    rated = _last_rated(ds, as_of)
+    return ("people.competency_table", rated), lambda: _competency_table(ds, rated)
 
 
-def _competency_table(ds: Dataset, as_of: date) -> pd.DataFrame:
+def _last_rated(ds: Dataset, as_of: date) -> pd.Timestamp | None:
+    """The last date with a rating up to `as_of` (None: no rating by then)."""
+    dates = ds.memo(("dataset.competency_dates",),
+                    lambda: np.unique(_ratings(ds)["date"].dropna().to_numpy(dtype="datetime64[ns]")))
+    at = int(np.searchsorted(dates, np.datetime64(pd.Timestamp(as_of), "ns"), side="right"))
+    return pd.Timestamp(dates[at - 1]) if at else None
+
+
+def _competency_table(ds: Dataset, rated: pd.Timestamp | None) -> pd.DataFrame:
+    """The table of the ratings up to `rated`; time is measured from it (a slope does not depend
+    on where time starts; the table then depends on the ratings alone)."""
     a = _ratings(ds)
-    a = a[a["date"] <= pd.Timestamp(as_of)]
-    a = a.assign(t=_steps(a["date"], as_of))
+    a = a[a["date"] <= rated] if rated is not None else a.iloc[:0]
+    a = a.assign(t=_steps(a["date"], rated) if rated is not None else np.nan)
     manager = a[a["assessor"] == "manager"]
     if manager.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("rep_id", "rep_name", "role",
