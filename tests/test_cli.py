@@ -117,6 +117,17 @@ def test_a_real_process_leaves_its_output_whole_and_no_temporary_folder(tmp_path
     assert left == []
 
 
+def test_a_temporary_folder_too_long_for_the_reading_process_is_said_plainly(tmp_path):
+    deep = tmp_path / ("a" * 60) / ("b" * 60)
+    deep.mkdir(parents=True)
+    run = subprocess.run([sys.executable, "-m", "core", "report", str(SAMPLE), "--out", str(tmp_path / "x.xlsx")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(deep)})
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        f"error: GoalGap could not start the process that reads files: the temporary folder's path ({deep}) is too "
+        "long for it. Set TMPDIR to a short folder, such as /tmp, and try again."]
+
+
 def test_help_is_quick_and_lists_the_options():
     run = subprocess.run([sys.executable, "-m", "core", "report", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)

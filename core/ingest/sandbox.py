@@ -311,6 +311,8 @@ def _get_context() -> Any:
             os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), before]))
             try:
                 forkserver.ensure_running()
+            except OSError as err:
+                raise UserError(_cannot_start(err)) from err
             finally:
                 if before is None:
                     del os.environ["PYTHONPATH"]
@@ -318,6 +320,18 @@ def _get_context() -> Any:
                     os.environ["PYTHONPATH"] = before
             _context = ctx
         return _context
+
+
+def _cannot_start(err: OSError) -> str:
+    """Why the reading process could not start, in the user's words. Its socket lives in the
+    temporary folder, and a socket's path holds at most ~100 characters."""
+    import tempfile
+
+    if "too long" in str(err):
+        return (f"GoalGap could not start the process that reads files: the temporary folder's path "
+                f"({tempfile.gettempdir()}) is too long for it. Set TMPDIR to a short folder, such as /tmp, "
+                "and try again.")
+    return f"GoalGap could not start the process that reads files ({err}). Please try again."
 
 
 def _work(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int | None,
