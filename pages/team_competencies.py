@@ -85,10 +85,10 @@ if table.empty:
 summary = cached_call(comp.rep_summary, table, ctx.settings)
 short = int((summary["clearly_below"] > 0).sum())
 c1, c2, c3 = st.columns(3)
-c1.metric("Reps rated", f"{len(summary):,}")
-c2.metric("Reps clearly below expected somewhere", f"{short:,}",
+c1.metric("Reps rated", fmt_num(len(summary), 0))
+c2.metric("Reps clearly below expected somewhere", fmt_num(short, 0),
           help="At least one competency more than the threshold (Settings) below the role's level.")
-c3.metric("Reps with a clearly slipping competency", f"{int((summary['slipping'] > 0).sum()):,}",
+c3.metric("Reps with a clearly slipping competency", fmt_num((summary["slipping"] > 0).sum(), 0),
           help="The whole 80 % interval of the trend is below zero.")
 
 sort = st.radio("Sort reps", list(SORTS), horizontal=True, key="team_comp_sort")

@@ -23,7 +23,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 T = TypeVar("T")
 Source = bytes | Path
@@ -97,15 +97,30 @@ def biggest_first(sizes: Sequence[int]) -> list[int]:
 Outcome = tuple[dict[int, Any], tuple[int, BaseException] | None]
 
 
-def _in_two(files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T], order: list[int]) -> list[T]:
-    queue = _queue(order)
+def fork_writer(write: Callable[[BinaryIO], None]) -> tuple[int, int]:
+    """Fork a child that dies with this process, runs write(out) on a pipe and exits without ever
+    returning into the caller's code: status 0 once write is done, 1 when it raised. Returns the
+    child's process id and the pipe's read end (the caller's to close)."""
     read_end, write_end = os.pipe()
     parent = os.getpid()
     pid = os.fork()
-    if pid == 0:                                        # the child: never returns
+    if pid == 0:
         os.close(read_end)
-        _child(parent, write_end, files, load, queue)
+        code = 1
+        try:
+            die_with(parent)
+            with os.fdopen(write_end, "wb") as out:
+                write(out)
+            code = 0
+        finally:
+            os._exit(code)
     os.close(write_end)
+    return pid, read_end
+
+
+def _in_two(files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T], order: list[int]) -> list[T]:
+    queue = _queue(order)
+    pid, read_end = fork_writer(lambda out: _send_outcome(out, files, load, queue))
     try:
         done, error = _load_all(files, load, queue)
         with os.fdopen(read_end, "rb") as answer:
@@ -174,21 +189,13 @@ def _load_all(files: Sequence[tuple[str, Source]], load: Callable[[str, Source],
     return done, error
 
 
-def _child(parent: int, write_end: int, files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T],
-           queue: int) -> None:
-    """Load the files it takes from the queue, send the outcome to the parent, exit (never returns
-    into the parent's code): 0 once sent, 1 when it could not be."""
-    code = 1
-    try:
-        die_with(parent)
-        done, error = _load_all(files, load, queue)
-        if error is not None:
-            error = (error[0], _picklable(error[1]))
-        with os.fdopen(write_end, "wb") as out:
-            pickle.dump((done, error), out, protocol=pickle.HIGHEST_PROTOCOL)
-        code = 0
-    finally:
-        os._exit(code)
+def _send_outcome(out: BinaryIO, files: Sequence[tuple[str, Source]], load: Callable[[str, Source], T],
+                  queue: int) -> None:
+    """The forked reader's work: load the files it takes from the queue, send the outcome."""
+    done, error = _load_all(files, load, queue)
+    if error is not None:
+        error = (error[0], _picklable(error[1]))
+    pickle.dump((done, error), out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _picklable(err: BaseException) -> BaseException:

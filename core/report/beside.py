@@ -20,9 +20,10 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import BinaryIO
 
 from core.dataset import Dataset, Promise, Task
-from core.ingest.forked import alone, die_with
+from core.ingest.forked import alone, fork_writer
 
 
 @contextmanager
@@ -32,13 +33,7 @@ def computed_beside(ds: Dataset, tasks: Sequence[Task]) -> Iterator[None]:
     if not tasks or not alone():
         yield
         return
-    read_end, write_end = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:                                        # the child: never returns
-        os.close(read_end)
-        _child(parent, write_end, ds, tasks)
-    os.close(write_end)
+    pid, read_end = fork_writer(lambda out: _send(out, ds, tasks))
     # Promised after the fork: the child's own memo must not wait for itself.
     promise = ds.cache.promise([key for key, _ in tasks])
     receiver = threading.Thread(target=_receive, args=(read_end, promise), name="goalgap-beside", daemon=True)
@@ -52,19 +47,12 @@ def computed_beside(ds: Dataset, tasks: Sequence[Task]) -> Iterator[None]:
         os.waitpid(pid, 0)
 
 
-def _child(parent: int, write_end: int, ds: Dataset, tasks: Sequence[Task]) -> None:
-    """Compute each task and send (key, result) as soon as it is done; exit without returning:
-    0 once all are sent, 1 when one could not be computed or sent (the parent computes the rest)."""
-    code = 1
-    try:
-        die_with(parent)
-        with os.fdopen(write_end, "wb") as out:
-            for key, compute in tasks:
-                pickle.dump((key, ds.memo(key, compute)), out, protocol=pickle.HIGHEST_PROTOCOL)
-                out.flush()
-        code = 0
-    finally:
-        os._exit(code)
+def _send(out: BinaryIO, ds: Dataset, tasks: Sequence[Task]) -> None:
+    """The child's work: compute each task and send (key, result) as soon as it is done (a task
+    that raises ends it; the parent computes the rest)."""
+    for key, compute in tasks:
+        pickle.dump((key, ds.memo(key, compute)), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
 
 
 def _receive(read_end: int, promise: Promise) -> None:
