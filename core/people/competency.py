@@ -14,6 +14,7 @@ follow in closed form for all reps at once: 1,000 reps × 7 competencies take we
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -282,68 +283,76 @@ def _inv2(m: np.ndarray) -> np.ndarray:
     return inverse
 
 
-def _stack_times(stack: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """stack @ m for a stack of 2×2 matrices and one 2×2 matrix, as one matrix product over the
-    stack's rows: the same products summed in the same order as the stacked product (which
-    multiplies matrix by matrix), in one call instead of one per matrix."""
-    product: np.ndarray = (np.ascontiguousarray(stack).reshape(-1, 2) @ m).reshape(stack.shape)
-    return product
+class _RemlSums(NamedTuple):
+    """The per-rep sums of one competency arranged for the REML objective (built once a fit).
+
+    With S = [[a, b], [b, c]] = Z'Z, z = Z'y per rep and Ψ = [[p, q], [q, r]], d = det Ψ:
+    det(I + SΨ) = 1 + a p + 2 b q + c r + (ac − b²) d, and K = Ψ (I + SΨ)⁻¹ is symmetric with
+    k00 = (p + c d) / det, k01 = (q − b d) / det, k11 = (r + a d) / det. Every team sum the
+    likelihood needs (Σ S K S, Σ S K z, Σ z'K z) is linear in each rep's (k00, k01, k11), so one
+    evaluation is a few vector operations and one matrix product with `linear`.
+    """
+    det_terms: np.ndarray      # n × 4: a, 2b, c, ac − b²
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    linear: np.ndarray         # 3n × 6: Σ S K S (00, 01, 11), Σ S K z (0, 1), Σ z'K z per k
+    totals: np.ndarray         # Σ a, Σ b, Σ c, Σ z0, Σ z1, Σ y'y
+    n_obs: int
 
 
-def _times_stack(m: np.ndarray, stack: np.ndarray) -> np.ndarray:
-    """m @ stack for one 2×2 matrix and a stack of them, as one matrix product of m with the
-    stack's matrices side by side (see _stack_times)."""
-    n = stack.shape[0]
-    wide = np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(2, 2 * n)
-    return np.ascontiguousarray((m @ wide).reshape(2, n, 2).transpose(1, 0, 2))
+def _reml_sums(g: pd.DataFrame) -> _RemlSums:
+    a, b, c = (g[col].to_numpy(float) for col in ("n", "st", "stt"))
+    z0, z1, yy = (g[col].to_numpy(float) for col in ("sy", "sty", "syy"))
+    per_k = [  # rows: k00, k01, k11; columns: (SKS)00, (SKS)01, (SKS)11, (SKz)0, (SKz)1, z'Kz
+        [a * a, a * b, b * b, a * z0, b * z0, z0 * z0],
+        [2 * a * b, a * c + b * b, 2 * b * c, b * z0 + a * z1, c * z0 + b * z1, 2 * z0 * z1],
+        [b * b, b * c, c * c, b * z1, c * z1, z1 * z1]]
+    linear = np.stack([np.stack(row, -1) for row in per_k], 1).reshape(-1, 6)
+    return _RemlSums(np.stack([a, 2 * b, c, a * c - b * b], -1), a, b, c, linear,
+                     np.array([a.sum(), b.sum(), c.sum(), z0.sum(), z1.sum(), yy.sum()]), int(a.sum()))
 
 
-def _reml_objective(chol: np.ndarray, s: np.ndarray, zy: np.ndarray, yy: np.ndarray,
-                    n_obs: int) -> float:
-    """−2 × profiled REML log-likelihood (up to a constant) for G = σ² L L', from group sums.
-    Evaluated some 200 times a fit: every product of a stack with one matrix is one matrix product
-    (_stack_times) and the per-rep sums over two terms are written out."""
-    lower = np.array([[chol[0], 0.0], [chol[1], chol[2]]])
-    psi = lower @ lower.T
-    ip = np.eye(2) + _stack_times(s, psi)                       # I + S Ψ (its det = det(I + ZΨZ'))
-    k = _times_stack(psi, _inv2(ip))                           # Ψ (I + S Ψ)^-1
-    sk = s @ k
-    a = (s - sk @ s).sum(0)                                    # Σ X'W^-1 X
-    z0, z1 = zy[:, 0], zy[:, 1]
-    skzy = np.stack([sk[:, 0, 0] * z0 + sk[:, 0, 1] * z1, sk[:, 1, 0] * z0 + sk[:, 1, 1] * z1], -1)
-    c = (zy - skzy).sum(0)                                     # Σ X'W^-1 y
-    zkz = z0 * k[:, 0, 0] * z0 + z0 * k[:, 0, 1] * z1 + z1 * k[:, 1, 0] * z0 + z1 * k[:, 1, 1] * z1
-    q = (yy - zkz).sum()                                       # Σ y'W^-1 y
-    det_a = _det2(a)
-    rss = q - c @ _inv2(a) @ c
-    if det_a <= 0 or rss <= 0:
+def _reml_terms(chol: np.ndarray, r: _RemlSums) -> tuple[float, float, float]:
+    """(residual sum of squares, Σ log det(I + SΨ), det Σ X'W⁻¹X) for Ψ = L L'."""
+    l0, l1, l2 = chol
+    p, q, rr = l0 * l0, l0 * l1, l1 * l1 + l2 * l2
+    d = p * rr - q * q
+    det = 1.0 + r.det_terms @ np.array([p, q, rr, d])
+    k = np.stack([p + d * r.c, q - d * r.b, rr + d * r.a], -1) / det[:, None]
+    t = r.totals - k.reshape(-1) @ r.linear
+    det_a = t[0] * t[2] - t[1] * t[1]
+    rss = t[5] - (t[2] * t[3] * t[3] - 2 * t[1] * t[3] * t[4] + t[0] * t[4] * t[4]) / det_a
+    return float(rss), float(np.log(det).sum()), float(det_a)
+
+
+def _reml_objective(chol: np.ndarray, r: _RemlSums) -> float:
+    """−2 × profiled REML log-likelihood (up to a constant) for G = σ² L L', from group sums
+    (σ² profiled out): evaluated some 200 times a fit, so it is written out (see _RemlSums)."""
+    rss, logdet, det_a = _reml_terms(chol, r)
+    if not (det_a > 0 and rss > 0):
         return np.inf
-    return float((n_obs - 2) * np.log(rss) + np.log(_det2(ip)).sum() + np.log(det_a))
+    return float((r.n_obs - 2) * np.log(rss) + logdet + np.log(det_a))
 
 
 def _variance_components(g: pd.DataFrame) -> tuple[np.ndarray, float] | None:
     """(G, σ²) of the random intercept + slope model by REML on every rep, or None.
 
-    The likelihood is evaluated from per-rep sums with batched 2×2 algebra (σ² profiled out), so
-    each evaluation costs one pass over the reps; statsmodels' MixedLM gives the same estimates
+    The likelihood is evaluated from per-rep sums in closed form (σ² profiled out), so each
+    evaluation costs one pass over the reps; statsmodels' MixedLM gives the same estimates
     (tests check it) but was measured at 0.2–1.2 s per competency on 40 reps and often stopped
     short of convergence on ratings in half points.
     """
     from scipy.optimize import minimize  # lazy: only when a mixed model is fitted
 
-    s, zy, yy = _design(g)
-    n_obs = int(g["n"].sum())
-    fit = minimize(_reml_objective, x0=np.array([1.0, 0.0, 0.3]), args=(s, zy, yy, n_obs),
+    sums = _reml_sums(g)
+    fit = minimize(_reml_objective, x0=np.array([1.0, 0.0, 0.3]), args=(sums,),
                    method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 2000})
     if not (fit.success and np.isfinite(fit.fun)):
         return None
     lower = np.array([[fit.x[0], 0.0], [fit.x[1], fit.x[2]]])
-    psi = lower @ lower.T
-    k = psi @ _inv2(np.eye(2) + s @ psi)
-    a = (s - s @ k @ s).sum(0)
-    c = (zy - np.einsum("gij,gj->gi", s @ k, zy)).sum(0)
-    scale = float((yy - np.einsum("gi,gij,gj->g", zy, k, zy)).sum() - c @ np.linalg.solve(a, c)) / (n_obs - 2)
-    return scale * psi, scale
+    scale = _reml_terms(fit.x, sums)[0] / (sums.n_obs - 2)
+    return scale * (lower @ lower.T), scale
 
 
 def clearly_short(shortfall: pd.Series, settings: Settings) -> pd.Series:
