@@ -25,6 +25,7 @@ from core.schema import DEFAULT_EXPECTED_RATING, DEFAULT_ROLE, UNASSIGNED
 from core.settings import Settings
 
 DAYS_PER_STEP = 90.0
+DAY_NS = 86_400 * 10**9
 INTERVAL_LEVEL = 0.80                  # trend_low / trend_high form an 80 % interval
 MIXED_MIN_REPS = 5
 MIXED_MIN_ASSESSMENTS = 3
@@ -90,15 +91,23 @@ def _ols_by_group(frame: pd.DataFrame, keys: list[str], x: str, y: str) -> pd.Da
          .groupby(keys, as_index=False)
          .agg(n=(y, "size"), sx=(x, "sum"), sy=(y, "sum"), sxx=("_xx", "sum"), sxy=("_xy", "sum"),
               syy=("_yy", "sum")))
-    stt = g["sxx"] - g["sx"] ** 2 / g["n"]
-    sty = g["sxy"] - g["sx"] * g["sy"] / g["n"]
-    syy = g["syy"] - g["sy"] ** 2 / g["n"]
-    varies = stt > 1e-12 * (1 + g["sxx"])
-    slope = (sty / stt).where(varies)
-    df = g["n"] - 2
-    ssr = (syy - slope * sty).clip(lower=0)
-    se = np.sqrt(ssr / df.where(df > 0) / stt.where(varies))
-    return g[keys + ["n"]].assign(slope=slope, se=se, df=df)
+    slope, se, df = _ols_fit(*(g[c].to_numpy("float64") for c in ("n", "sx", "sy", "sxx", "sxy", "syy")))
+    return g[keys + ["n"]].assign(slope=slope, se=se, df=df.astype(g["n"].dtype))
+
+
+def _ols_fit(n: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
+             syy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """slope, se and df (n − 2) of the least-squares line of each group from its sums (n > 0)."""
+    stt = sxx - sx ** 2 / n
+    sty = sxy - sx * sy / n
+    syy = syy - sy ** 2 / n
+    varies = stt > 1e-12 * (1 + sxx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(varies, sty / stt, np.nan)
+        df = n - 2
+        ssr = np.clip(syy - slope * sty, 0, None)
+        se = np.sqrt(ssr / np.where(df > 0, df, np.nan) / np.where(varies, stt, np.nan))
+    return slope, se, df
 
 
 def _t_quantile(df: pd.Series) -> pd.Series:
@@ -143,29 +152,56 @@ def _last_rated(ds: Dataset, as_of: date) -> pd.Timestamp | None:
 
 def _competency_table(ds: Dataset, rated: pd.Timestamp | None) -> pd.DataFrame:
     """The table of the ratings up to `rated`; time is measured from it (a slope does not depend
-    on where time starts; the table then depends on the ratings alone)."""
-    a = _ratings(ds)
-    a = a[a["date"] <= rated] if rated is not None else a.iloc[:0]
-    a = a.assign(t=_steps(a["date"], rated) if rated is not None else np.nan)
-    manager = a[a["assessor"] == "manager"]
-    if manager.empty:
+    on where time starts; the table then depends on the ratings alone). Computed on the ratings'
+    arrays (_rated), every sum per (rep, competency) pair at once."""
+    r = _rated(ds)
+    upto = r.when <= (rated.value if rated is not None else np.iinfo(np.int64).min)
+    manager = np.flatnonzero(upto & r.manager)
+    if rated is None or not len(manager):
         return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("rep_id", "rep_name", "role",
                                                                          "competency", "method")
                                           else "str") for c in COMPETENCY_COLUMNS})
-    keys = ["rep_id", "competency"]
-    latest = _latest(manager, keys).rename("latest_rating")
-    latest_self = _latest(a[a["assessor"] == "self"], keys).rename("latest_self")
-    table = (latest.reset_index()
-             .merge(latest_self.reset_index(), on=keys, how="left")
-             .merge(manager.groupby(keys).size().rename("assessments").reset_index(), on=keys))
+    n = len(r.pairs)
+    assessments = np.bincount(r.pair[manager], minlength=n)
+    shown = assessments > 0
+    table = r.pairs[shown].reset_index(drop=True).assign(
+        latest_rating=_latest_mean(r, manager, n)[shown],
+        latest_self=_latest_mean(r, np.flatnonzero(upto & r.self_rated), n)[shown],
+        assessments=assessments[shown])
     table = table.merge(roster(ds, table["rep_id"])[["rep_id", "rep_name", "role"]], on="rep_id",
                         how="left")
     table["expected"] = _expected(ds, table)
     table["gap"] = table["latest_rating"] - table["expected"]
     table["self_minus_manager"] = table["latest_self"] - table["latest_rating"]
-    table = table.merge(_trends(manager), on=keys, how="left")
-    return (table[COMPETENCY_COLUMNS].sort_values(["rep_id", "competency"])
-            .reset_index(drop=True))
+    steps = (r.when - rated.value) // DAY_NS / DAYS_PER_STEP       # _steps on the arrays
+    trends = _trends(r, manager, steps, np.flatnonzero(shown))
+    return table.assign(**trends)[COMPETENCY_COLUMNS]
+
+
+class _Rated(NamedTuple):
+    """The dated ratings as arrays, once per Dataset (a date then only picks the rows up to it)."""
+    pairs: pd.DataFrame          # rep_id, competency: each pair once, sorted
+    competencies: pd.Index       # sorted
+    competency: np.ndarray       # per pair: its position in competencies
+    pair: np.ndarray             # per rating: its row in pairs
+    when: np.ndarray             # per rating: nanoseconds since the epoch
+    rating: np.ndarray
+    manager: np.ndarray          # per rating: by the rep's manager
+    self_rated: np.ndarray       # per rating: by the rep
+
+
+def _rated(ds: Dataset) -> _Rated:
+    def build() -> _Rated:
+        a = _ratings(ds)
+        a = a[a["date"].notna()]
+        grouped = a.groupby(["rep_id", "competency"], sort=True)
+        pairs = grouped.size().index.to_frame(index=False)
+        codes, competencies = pd.factorize(pairs["competency"], sort=True)
+        return _Rated(pairs, pd.Index(competencies), codes, grouped.ngroup().to_numpy(),
+                      a["date"].to_numpy("datetime64[ns]").view("int64"), a["rating"].to_numpy("float64"),
+                      (a["assessor"] == "manager").to_numpy(bool), (a["assessor"] == "self").to_numpy(bool))
+
+    return ds.memo(("dataset.competency_arrays",), build)
 
 
 def _ratings(ds: Dataset) -> pd.DataFrame:
@@ -179,52 +215,63 @@ def _ratings(ds: Dataset) -> pd.DataFrame:
     return ds.memo(("dataset.competency_ratings",), build)
 
 
-def _latest(ratings: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Mean rating on the latest date, per keys."""
-    last = ratings.groupby(keys)["date"].transform("max")
-    return ratings[ratings["date"] == last].groupby(keys)["rating"].mean()
+def _latest_mean(r: _Rated, rows: np.ndarray, n: int) -> np.ndarray:
+    """Per pair: the mean rating of `rows` on the pair's latest date among them (NaN: none)."""
+    pair, when = r.pair[rows], r.when[rows]
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last, pair, when)
+    on = when == last[pair]
+    count = np.bincount(pair[on], minlength=n)
+    total = np.bincount(pair[on], weights=r.rating[rows][on], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
-def _trends(manager: pd.DataFrame) -> pd.DataFrame:
-    """rep_id, competency, trend_per_90d, trend_low, trend_high, method."""
-    keys = ["rep_id", "competency"]
-    ols = _ols_by_group(manager, keys, "t", "rating")
-    half = _t_quantile(ols["df"]) * ols["se"]
-    out = ols[keys].assign(trend_per_90d=ols["slope"], trend_low=ols["slope"] - half,
-                           trend_high=ols["slope"] + half, method=METHOD_OLS)
-    chosen = _mixed_competencies(ols)
-    centred = manager[manager["competency"].isin(chosen)]
-    centred = centred.assign(t=centred["t"] - centred.groupby("competency")["t"].transform("mean"))
-    sums = _group_sums(centred, ["competency", "rep_id"])    # centred time: a stabler fit
-    mixed = [_mixed_slopes(sums.loc[c], c) for c in chosen]
-    if mixed:
-        m = pd.concat(mixed, ignore_index=True)
-        out = _update(out, m, keys)
-    too_few = ols["slope"].isna()
-    out.loc[too_few, ["trend_per_90d", "trend_low", "trend_high"]] = np.nan
-    out.loc[too_few, "method"] = METHOD_FEW
+def _pair_sums(pair: np.ndarray, t: np.ndarray, y: np.ndarray, n: int) -> pd.DataFrame:
+    """Per pair (0 … n − 1): n, Σt, Σt², Σy, Σty, Σy² (everything a line or the random-slope
+    model needs)."""
+    def total(w: np.ndarray | None) -> np.ndarray:
+        return np.bincount(pair, weights=w, minlength=n).astype("float64")
+
+    return pd.DataFrame({"n": total(None), "st": total(t), "stt": total(t * t), "sy": total(y),
+                         "sty": total(t * y), "syy": total(y * y)})
+
+
+def _trends(r: _Rated, manager: np.ndarray, steps: np.ndarray, shown: np.ndarray) -> dict[str, np.ndarray]:
+    """trend_per_90d, trend_low, trend_high and method of the pairs `shown` (those rated by their
+    manager): each pair's own line, replaced by the mixed model where its competency has one."""
+    n = len(r.pairs)
+    pair, t, y = r.pair[manager], steps[manager], r.rating[manager]
+    sums = _pair_sums(pair, t, y, n).iloc[shown]
+    slope, se, df = _ols_fit(*(sums[c].to_numpy() for c in ("n", "st", "sy", "stt", "sty", "syy")))
+    half = _t_quantile(pd.Series(df)).to_numpy() * se
+    out = {"trend_per_90d": slope.copy(), "trend_low": slope - half, "trend_high": slope + half,
+           "method": np.full(len(shown), METHOD_OLS, dtype=object)}
+    competency = r.competency[shown]
+    for c in _mixed_competencies(competency, sums["n"].to_numpy(), slope):
+        at = np.flatnonzero(competency == c)                     # rows of out
+        rows = np.flatnonzero(r.competency[pair] == c)
+        centred = t[rows] - t[rows].mean()                      # centred time: a stabler fit
+        g = _pair_sums(pair[rows], centred, y[rows], n).iloc[shown[at]]
+        fit = _mixed_slopes(g.set_axis(r.pairs["rep_id"].to_numpy()[shown[at]]), str(r.competencies[c]))
+        for col, values in fit.drop(columns=["rep_id", "competency"]).items():
+            given = values.to_numpy()
+            known = pd.notna(given)
+            out[col][at[known]] = given[known]
+    too_few = np.isnan(slope)
+    for col in ("trend_per_90d", "trend_low", "trend_high"):
+        out[col][too_few] = np.nan
+    out["method"][too_few] = METHOD_FEW
+    out["method"] = pd.array(out["method"], dtype="str")
     return out
 
 
-def _update(table: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """`table` with the known values of `new` in the rows of the same keys (DataFrame.update by
-    position: the rows are found once, not aligned column by column)."""
-    at = pd.MultiIndex.from_frame(table[keys]).get_indexer(pd.MultiIndex.from_frame(new[keys]))
-    out = table.copy()
-    for col in new.columns.drop(keys):
-        values = out[col].to_numpy(copy=True)
-        given = new[col].to_numpy()
-        known = pd.notna(given) & (at >= 0)
-        values[at[known]] = given[known]
-        out[col] = values
-    return out
-
-
-def _mixed_competencies(ols: pd.DataFrame) -> list[str]:
-    """Competencies with at least MIXED_MIN_REPS reps holding MIXED_MIN_ASSESSMENTS ratings."""
-    enough = ols[(ols["n"] >= MIXED_MIN_ASSESSMENTS) & ols["slope"].notna()]
-    counts = enough.groupby("competency").size()
-    return sorted(counts[counts >= MIXED_MIN_REPS].index)
+def _mixed_competencies(competency: np.ndarray, n: np.ndarray, slope: np.ndarray) -> list[int]:
+    """Competencies (codes) with at least MIXED_MIN_REPS reps holding MIXED_MIN_ASSESSMENTS
+    ratings."""
+    enough = (n >= MIXED_MIN_ASSESSMENTS) & ~np.isnan(slope)
+    counts = np.bincount(competency[enough], minlength=int(competency.max(initial=-1)) + 1)
+    return [int(c) for c in np.flatnonzero(counts >= MIXED_MIN_REPS)]
 
 
 def _mixed_slopes(g: pd.DataFrame, competency: str) -> pd.DataFrame:
@@ -251,14 +298,6 @@ def _mixed_slopes(g: pd.DataFrame, competency: str) -> pd.DataFrame:
     return pd.DataFrame({"rep_id": g.index, "competency": competency, "trend_per_90d": slope,
                          "trend_low": slope - half, "trend_high": slope + half,
                          "method": METHOD_MIXED})
-
-
-def _group_sums(ratings: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per group: n, Σt, Σt², Σy, Σty, Σy² (everything the random-slope model needs)."""
-    return (ratings.assign(_tt=ratings["t"] ** 2, _ty=ratings["t"] * ratings["rating"],
-                           _yy=ratings["rating"] ** 2)
-            .groupby(keys).agg(n=("rating", "size"), st=("t", "sum"), stt=("_tt", "sum"),
-                                   sy=("rating", "sum"), sty=("_ty", "sum"), syy=("_yy", "sum")))
 
 
 def _design(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
