@@ -476,3 +476,39 @@ def test_people_who_left_carry_no_quota_after_their_end_date():
     assert k.loc["E1", ["revenue", "quota", "gap"]].isna().all()
     assert k.loc["E5", "quota"] == 60.0
     assert m.team_kpis(ds, Q1, S)["quota"] == 60.0 + 50.0 + 60.0      # E2, E4, E5
+
+
+def test_monthly_series_from_the_cube_equal_those_read_from_the_rows(monkeypatch):
+    """Monthly series slice a per-Dataset rep × month cube; with the cube refused (too many
+    months, as a stray date decades away would make it) they are read from the rows instead, and
+    both give the same numbers, inside and around the data, for a scope too."""
+    from core.kpis import monthly as monthly_module
+
+    line = {"rep_id": "R2", "date": _t("1931-05-02"), "account_id": "A1", "product": "P1", "revenue": 7.0}
+    stray = pd.concat([SALES, _table("sales", [line])], ignore_index=True)
+    tables = dict(ALL) | {"sales": stray}
+    windows = [(date(2024, 1, 1), date(2025, 6, 30)), (date(2025, 2, 1), date(2025, 2, 28)),
+               (date(1931, 1, 1), date(1931, 12, 31))]
+    scopes = [Scope(), Scope(region=REPS["region"].iloc[0])]
+
+    def series(ds):
+        return [(m.monthly(ds, lo, hi, S, scope, by="rep_id"), m.monthly_activity(ds, lo, hi, scope))
+                for lo, hi in windows for scope in scopes]
+
+    sliced = Dataset(dict(ALL))
+    assert monthly_module._cube(sliced, "sales") is not None
+    from_cube = series(sliced)
+    monkeypatch.setattr(monthly_module, "MAX_CUBE_CELLS", 0)
+    from_rows = series(Dataset(dict(ALL)))
+    for (a, b), (c, d) in zip(from_cube, from_rows, strict=True):
+        pd.testing.assert_frame_equal(a, c)
+        pd.testing.assert_frame_equal(b, d)
+    monkeypatch.undo()
+    far = Dataset(tables)
+    assert monthly_module._cube(far, "sales") is not None        # 95 years × 3 reps is still small
+    monkeypatch.setattr(monthly_module, "MAX_CUBE_CELLS", 1000)
+    refused = Dataset(tables)
+    assert monthly_module._cube(refused, "sales") is None
+    old = m.monthly(refused, date(1931, 1, 1), date(1931, 12, 31), S, by="rep_id")
+    assert old.loc[(old["rep_id"] == "R2") & (old["month"] == _t("1931-05-01")), "revenue"].tolist() == [7.0]
+    pd.testing.assert_frame_equal(old, m.monthly(far, date(1931, 1, 1), date(1931, 12, 31), S, by="rep_id"))

@@ -2,15 +2,17 @@
 activity and follow-up counts)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.arrays import rows_of
+from core.kpis.arrays import Arrays, rows_of
 from core.kpis.grouping import Grouping, group_reps, ratio
-from core.kpis.inputs import data_end, day, has_sales, month_number, month_start, sales_table
+from core.kpis.inputs import data_end, day, has_sales, month_number, month_start, sales_table, whole_roster
 from core.kpis.quota import quota_by_month
 from core.schema import FACE_TO_FACE
 from core.settings import Settings
@@ -62,6 +64,100 @@ def _rep_month(cells: np.ndarray, n_reps: int, n_months: int,
     return np.bincount(cells, weights=w, minlength=n_reps * n_months).reshape(n_reps, n_months).astype("float64")
 
 
+# The dated tables summed per rep × month: the day column, and the parts (name → weights of the
+# rows given, None for a count). One rule for a window read from the rows and for the whole-data cube.
+Weights = Callable[[Arrays, np.ndarray], dict[str, np.ndarray | None]]
+MAX_CUBE_CELLS = 20_000_000          # rep × month cells a cube part holds (160 MB); beyond, windows read rows
+
+
+def _sales_weights(a: Arrays, rows: np.ndarray) -> dict[str, np.ndarray | None]:
+    return {"revenue": a["revenue"][rows]}
+
+
+def _activity_weights(a: Arrays, rows: np.ndarray) -> dict[str, np.ndarray | None]:
+    kind, planned = a["kind"][rows], a["planned"][rows]
+    return {"meetings": (kind >= 1) & (kind <= len(FACE_TO_FACE)), "planned": planned == 2,
+            "planned_known": planned > 0}
+
+
+def _follow_up_weights(a: Arrays, rows: np.ndarray) -> dict[str, np.ndarray | None]:
+    return {"follow_ups_due": None, "follow_ups_on_time": a["done"][rows] <= a["due"][rows]}
+
+
+DATED: dict[str, tuple[str, Weights]] = {"sales": ("date", _sales_weights),
+                                          "activities": ("date", _activity_weights),
+                                          "follow_ups": ("due", _follow_up_weights)}
+
+
+def _counted(ds: Dataset, table: str, a: Arrays) -> np.ndarray | None:
+    """Which rows count (None: all): a follow-up counts once it is due by the data's last day."""
+    if table != "follow_ups":
+        return None
+    end_day = data_end(ds)
+    return None if end_day is None else np.asarray(a["due"] <= day(end_day))
+
+
+def _rep_month_parts(ds: Dataset, table: str, grouping: Grouping, first: int,
+                     n_months: int) -> dict[str, np.ndarray]:
+    """Each part (DATED) of `table` per rep in scope × month of the axis, as (reps, months) arrays
+    (reps grouped each on its own): a slice of the Dataset's cube, else summed from the rows."""
+    cube = _cube(ds, table)
+    if cube is not None:
+        return cube.window(grouping.pos, first, n_months)
+    day_col, weights = DATED[table]
+    a = rows_of(ds, table)
+    rows, cells = _rep_month_cells(grouping, a["r"], None, a[day_col], first, n_months, _counted(ds, table, a))
+    return {name: _rep_month(cells, len(grouping.reps), n_months, w) for name, w in weights(a, rows).items()}
+
+
+@dataclass(frozen=True)
+class Cube:
+    """Every part of a dated table per whole-roster rep × month of its data (months from `first`).
+    A cell sums its rows in row order, as a sum over a window's rows does, so a slice of the cube
+    gives a window's numbers exactly."""
+
+    first: int
+    parts: dict[str, np.ndarray]
+
+    def window(self, pos: np.ndarray, first: int, n_months: int) -> dict[str, np.ndarray]:
+        """The parts of the reps at roster positions `pos` over months first … first + n_months − 1
+        (0 outside the data)."""
+        lo = first - self.first
+        out = {}
+        for name, part in self.parts.items():
+            w = np.zeros((len(pos), n_months))
+            a, b = max(lo, 0), min(lo + n_months, part.shape[1])
+            if a < b:
+                w[:, a - lo:b - lo] = part[pos, a:b]
+            out[name] = w
+        return out
+
+
+def _cube(ds: Dataset, table: str) -> Cube | None:
+    """`table`'s Cube, once per Dataset (each page and period then slices it instead of reading
+    millions of rows again); None when its months × reps exceed MAX_CUBE_CELLS (e.g. a stray date
+    decades away)."""
+    def build() -> Cube | None:
+        day_col, weights = DATED[table]
+        a = rows_of(ds, table)
+        days = a[day_col]
+        keep = (a["r"] >= 0) & ~np.isnat(days)
+        counted = _counted(ds, table, a)
+        rows = np.flatnonzero(keep if counted is None else keep & counted)
+        n_all = len(whole_roster(ds))
+        if not len(rows):
+            return Cube(0, {name: np.zeros((n_all, 0)) for name in weights(a, rows)})
+        months = month_number(days[rows])
+        first = int(months.min())
+        n_months = int(months.max()) - first + 1
+        if n_all * n_months > MAX_CUBE_CELLS:
+            return None
+        cells = a["r"][rows].astype(np.int64) * n_months + (months - first)
+        return Cube(first, {name: _rep_month(cells, n_all, n_months, w) for name, w in weights(a, rows).items()})
+
+    return ds.memo(("dataset.month_cube", table), build)
+
+
 def _by_grouping(reps: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.Index]:
     if by is None:
         return np.zeros(len(reps), dtype=np.int64), pd.Index(["all"])
@@ -101,9 +197,7 @@ def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scop
     n_reps = len(reps)
     revenue = np.full((n_reps, n_months), np.nan)
     if has_sales(ds):
-        a = rows_of(ds, "sales")
-        rows, cells = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
-        revenue = _rep_month(cells, n_reps, n_months, a["revenue"][rows])
+        revenue = _rep_month_parts(ds, "sales", grouping, first, n_months)["revenue"]
     quota = np.full((n_reps, n_months), np.nan)
     if ds.has("quotas"):
         a = rows_of(ds, "quotas")
@@ -129,15 +223,25 @@ def monthly(ds: Dataset, start: date, end: date, settings: Settings, scope: Scop
 def _sales_months_known(ds: Dataset, first: int, n_months: int) -> np.ndarray:
     """Which months of the axis the sales data covers (from the month of its first sale to the
     month of its last, whole team): outside it revenue is unknown (a gap), not $0."""
-    if not has_sales(ds):
+    span = _sales_months(ds) if has_sales(ds) else None
+    if span is None:
         return np.zeros(n_months, dtype=bool)
-    days = rows_of(ds, "sales")["date"]
-    days = days[~np.isnat(days)]
-    if not len(days):
-        return np.zeros(n_months, dtype=bool)
-    lo, hi = month_number(np.array([days.min(), days.max()]))
+    lo, hi = span
     axis = first + np.arange(n_months)
     return np.asarray((axis >= lo) & (axis <= hi))
+
+
+def _sales_months(ds: Dataset) -> tuple[int, int] | None:
+    """The month numbers of the first and the last sale (None: no dated sale), once per Dataset."""
+    def build() -> tuple[int, int] | None:
+        days = rows_of(ds, "sales")["date"]
+        days = days[~np.isnat(days)]
+        if not len(days):
+            return None
+        lo, hi = month_number(np.array([days.min(), days.max()]))
+        return int(lo), int(hi)
+
+    return ds.memo(("dataset.sales_months",), build)
 
 
 def _monthly_by_product(ds: Dataset, grouping: Grouping, first: int, n_months: int) -> pd.DataFrame:
@@ -173,24 +277,13 @@ def monthly_activity(ds: Dataset, start: date, end: date, scope: Scope = Scope()
     grouping, _ = group_reps(ds, scope)
     reps = grouping.reps
     first, n_months = _month_axis(start, end)
-    n_reps = len(reps)
     codes, keys = _by_grouping(reps, by)
     nan = np.full((len(keys), n_months), np.nan)
     parts = dict.fromkeys(("meetings", "planned", "planned_known", "follow_ups_due", "follow_ups_on_time"), nan)
-    if ds.has("activities"):
-        a = rows_of(ds, "activities")
-        rows, cells = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
-        kind, planned = a["kind"][rows], a["planned"][rows]
-        for name, w in (("meetings", (kind >= 1) & (kind <= len(FACE_TO_FACE))),
-                        ("planned", planned == 2), ("planned_known", planned > 0)):
-            parts[name] = _group_sum(_rep_month(cells, n_reps, n_months, w), codes, len(keys))
-    if ds.has("follow_ups"):
-        a = rows_of(ds, "follow_ups")
-        end_day = data_end(ds)
-        due_known = None if end_day is None else a["due"] <= day(end_day)
-        rows, cells = _rep_month_cells(grouping, a["r"], None, a["due"], first, n_months, due_known)
-        for name, w in (("follow_ups_due", None), ("follow_ups_on_time", a["done"][rows] <= a["due"][rows])):
-            parts[name] = _group_sum(_rep_month(cells, n_reps, n_months, w), codes, len(keys))
+    for table in ("activities", "follow_ups"):
+        if ds.has(table):
+            for name, sums in _rep_month_parts(ds, table, grouping, first, n_months).items():
+                parts[name] = _group_sum(sums, codes, len(keys))
     month_days = pd.DatetimeIndex(month_start(first + np.arange(n_months))).days_in_month.to_numpy()
     rep_weeks = np.outer(np.bincount(codes, minlength=len(keys)), month_days / 7)
     parts["meetings_per_week"] = ratio(parts["meetings"], rep_weeks)
