@@ -1,18 +1,21 @@
 """The KPI arrays and series built without whole-table copies give what the plain computations
 give: categorical ids read through their own codes, the plan flag, opportunity statuses, the
-forecast's monthly history, and the rep x month cells of the monthly series."""
+forecast's monthly history, the rep x month cells of the monthly series, and the dates inside a
+window."""
 from __future__ import annotations
 
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.dataset import Dataset, Scope
 from core.kpis import forecast
 from core.kpis.arrays import positions, rows_of
 from core.kpis.grouping import group_reps
-from core.kpis.inputs import opportunity_status, opportunity_statuses
+from core.kpis.inputs import day, opportunity_status, opportunity_statuses, within
 from core.kpis.monthly import _rep_month_cells, monthly
 from core.schema import TABLES, pandas_dtype
 from core.settings import Settings
@@ -115,3 +118,19 @@ def test_rep_month_cells_keep_reps_in_scope_inside_the_months():
     assert rows.tolist() == [0, 1, 2] and cells.tolist() == [0, 3 + 1, 2]
     team = monthly(ds, date(2025, 1, 1), date(2025, 3, 31), Settings())
     assert team["revenue"].tolist() == [1.0, 2.0, 4.0]
+
+
+_NS = st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1)        # every datetime64[ns] but NaT
+_DAYS = st.dates(min_value=date(1678, 1, 1), max_value=date(2262, 4, 11))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NS | st.sampled_from([-(2**63), -(2**63) + 1, 2**63 - 1, 0]), max_size=40), _DAYS, _DAYS)
+def test_within_agrees_with_two_comparisons(values, start, end):
+    """The one-comparison window (offsets modulo 2⁶⁴) keeps exactly the days start ≤ d ≤ end: never
+    NaT (the smallest int64), whatever the days and the window, however far apart."""
+    lo, hi = int(day(start).view(np.int64)), int(day(end).view(np.int64))
+    edges = [v for v in (lo - 1, lo, lo + 1, hi - 1, hi, hi + 1) if -(2**63) < v < 2**63]
+    days = np.array(values + edges, dtype=np.int64).view("datetime64[ns]")
+    plain = (days >= day(start)) & (days <= day(end))
+    assert within(days, start, end).tolist() == plain.tolist()

@@ -219,8 +219,14 @@ def day(d: date | pd.Timestamp) -> np.datetime64:
 
 
 def within(days: np.ndarray, start: date, end: date) -> np.ndarray:
-    """days inside [start, end] (NaT is not)."""
-    return (days >= day(start)) & (days <= day(end))
+    """days inside [start, end] (NaT is not): one subtraction and one comparison on the offsets
+    from start taken modulo 2⁶⁴, where a day before start (or NaT, the smallest int64) lands above
+    any span of int64 days."""
+    lo, hi = int(day(start).view(np.int64)), int(day(end).view(np.int64))
+    if hi < lo:
+        return np.zeros(len(days), dtype=bool)
+    offset = days.view(np.int64) - np.int64(lo)
+    return np.asarray(offset.view(np.uint64) <= np.uint64(hi - lo))
 
 
 def data_end(ds: Dataset) -> pd.Timestamp | None:
