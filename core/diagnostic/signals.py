@@ -142,7 +142,23 @@ def _long(ctx: Context) -> pd.DataFrame:
         return _empty_table()
     out = _stacked(columns, index)
     spec = measures()
-    hib = out["signal"].map({k: s.higher_is_better for k, s in spec.items()}).astype(bool)
+    n = len(index)
+
+    def per_row(values: list[Any], dtype: str) -> np.ndarray:
+        """One value per reading, repeated over its n rows (the readings are stacked one after another)."""
+        return np.repeat(np.asarray(values, dtype=dtype), n)
+
+    hib = per_row([spec[c["signal"]].higher_is_better for c in columns], "bool")
+    # Each row's (cause, rep) as one integer: the sums over a rep's signals of a cause by bincount.
+    causes = {key: i for i, key in enumerate(CAUSES)}
+    group = per_row([causes[c["cause"]] for c in columns], "int64") * n + np.tile(np.arange(n), len(columns))
+
+    def others(flags: pd.Series) -> np.ndarray:
+        """How many other rows of each row's (rep, cause) are `flags`."""
+        f = flags.to_numpy(dtype="int64")
+        count: np.ndarray = np.bincount(group, weights=f, minlength=len(causes) * n).astype("int64")
+        return np.asarray(count[group] - f)
+
     beyond = np.where(hib, out["value"] < out["threshold"], out["value"] > out["threshold"])
     # Benjamini–Hochberg over every test run (all reps, all tested signals), not only the values
     # past their threshold; a signal without a test is a rule and says so in "test".
@@ -157,15 +173,13 @@ def _long(ctx: Context) -> pd.DataFrame:
     out.loc[out["_informational"], "flagged"] = False   # e.g. ramping: read from the KPIs, never blamed
     # A driver past its threshold whose own test does not survive the correction still counts when
     # another tested or driver signal of its cause is flagged for the rep: two readings agree.
-    vouches = out["flagged"] & (tested | out["driver"])
-    sibling = vouches.groupby([out["rep_id"], out["cause"]]).transform("sum") - vouches.astype(int) > 0
+    sibling = others(out["flagged"] & (tested | out["driver"])) > 0
     corroborated = out["driver"] & pd.Series(beyond, index=out.index) & out["_gate"] & sibling
     out["flagged"] = out["flagged"] | corroborated
     # A rule alone names no cause: a driver flagged by a rule (no test) needs another signal of
     # its cause flagged for the rep.
-    others = out.groupby(["rep_id", "cause"])["flagged"].transform("sum") - out["flagged"].astype(int)
-    out.loc[out["driver"] & ~tested & (others == 0), "flagged"] = False
-    scale = out["signal"].map({k: s.scale for k, s in spec.items()}).astype("float64")
+    out.loc[out["driver"] & ~tested & (others(out["flagged"]) == 0), "flagged"] = False
+    scale = pd.Series(per_row([spec[c["signal"]].scale for c in columns], "float64"), index=out.index)
     ref = out["benchmark"]
     gap = np.where(hib, ref - out["value"], out["value"] - ref)
     denom = scale.fillna(ref.abs().where(ref.abs() > 0))
