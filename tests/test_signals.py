@@ -341,3 +341,25 @@ def test_customer_retention_flags_the_rep_who_lost_customers_not_the_steady_ones
     assert t.loc[("R9", "churn_rate"), "value"] == pytest.approx(0.25)
     _, cause_flagged = drivers(table, pd.Index([f"R{i}" for i in range(1, 11)]))
     assert set(cause_flagged.index[cause_flagged["customer_retention"]]) == {"R10"}
+
+
+def test_incentive_revenue_per_rep_and_product_and_the_other_products():
+    """Revenue per rep and goal product, summed through the labels' codes, is what a group-by
+    gives (plain or categorical columns; reps without a line get 0), and "other" holds only the
+    lines on other products or none: exactly 0 for a rep selling goal products only, where the
+    rep's total minus its product sums would leave 4.4e-16."""
+    from core.diagnostic.causes.incentive_misalignment import _product_revenue, _revenue_by
+
+    sales = pd.DataFrame({"rep_id": ["R1", "R1", "R1", "R1", "R2", "R2", None, "R3"],
+                          "product": ["A", "B", "A", "B", "A", None, "A", "C"],
+                          "revenue": [0.5, 0.45, 0.65, 0.79, 0.3, 2.0, 5.0, 0.7]})
+    reps, products = pd.Index(["R1", "R2", "R4"]), pd.Index(["A", "B"])
+    assert sales.loc[:3, "revenue"].sum() - (0.5 + 0.65) - (0.45 + 0.79) > 0          # the residue
+    for frame in (sales, sales.astype({"rep_id": "category", "product": "category"})):
+        rev = _revenue_by(frame, reps, products, other=True)
+        expected = sales[sales["rep_id"].isin(reps) & sales["product"].isin(products)].groupby(
+            ["rep_id", "product"])["revenue"].sum().unstack().reindex(index=reps, columns=products).fillna(0.0)
+        pd.testing.assert_frame_equal(rev[list(products)], expected, check_names=False)
+        assert rev["other"].tolist() == [0.0, 2.0, 0.0]
+        by_product = _product_revenue(frame)
+        assert dict(zip(by_product.index, by_product, strict=True)) == pytest.approx({"A": 6.45, "B": 1.24, "C": 0.7})

@@ -117,10 +117,8 @@ def product_mix_vs_goals(ds: Dataset, reps: pd.Index, sales: pd.DataFrame,
     pq = quota_in_period(qm, period).groupby([qm["rep_id"], qm["product"]]).sum().unstack()
     products = list(pq.columns)
     pq = pq.reindex(reps)
-    rev = (sales.groupby(["rep_id", "product"])["revenue"].sum().unstack()
-           .reindex(index=reps).reindex(columns=products).fillna(0.0))
-    total_rev = sales.groupby("rep_id")["revenue"].sum().reindex(reps).fillna(0.0)
-    rev["other"] = (total_rev - rev.sum(axis=1)).clip(lower=0)
+    rev = _revenue_by(sales, reps, pd.Index(products), other=True)
+    rev["other"] = rev["other"].clip(lower=0)
     pq["other"] = (total_quota - pq.sum(axis=1)).clip(lower=0)
     has = pq[products].notna().any(axis=1)
     if not (rev["other"] > 0).any() and not (pq["other"] > 0).any():
@@ -157,11 +155,57 @@ def _bucket_rates(rates: pd.Series, buckets: pd.Index, sales: pd.DataFrame) -> p
     of the products without a product quota."""
     out = rates.reindex(buckets)
     if "other" in buckets:
-        rest = sales[~sales["product"].isin(buckets)].groupby("product")["revenue"].sum()
+        rest = _product_revenue(sales)
+        rest = rest[~rest.index.isin(buckets)]
         r = rates.reindex(rest.index)
         ok = r.notna() & rest.gt(0)
         out["other"] = float((r[ok] * rest[ok]).sum() / rest[ok].sum()) if ok.any() else float(rates.median())
     return out.fillna(float(rates.median()))
+
+
+def _categories(column: pd.Series) -> pd.Index:
+    """The values a sales column can take: its categories (ingest leaves ids and labels as
+    categoricals), else its distinct values."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Index(column.cat.categories)
+    return pd.Index(column.dropna().unique())
+
+
+def _positions(column: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each line's value as its position in `index` (-1: missing or not in it), read through the
+    column's category codes when it has them (no hashing of a million labels)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        at = np.append(index.get_indexer(column.cat.categories), -1)
+        return np.asarray(at[column.cat.codes.to_numpy()])
+    return np.asarray(index.get_indexer(column))
+
+
+def _sum_at(at: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Σ values per position 0 … n − 1 (a missing value adds nothing, as in a group-by sum)."""
+    return np.bincount(at, weights=np.nan_to_num(values, nan=0.0), minlength=n)
+
+
+def _revenue_by(sales: pd.DataFrame, reps: pd.Index, products: pd.Index, other: bool = False) -> pd.DataFrame:
+    """Revenue per rep of `reps` (rows, 0 without a line) and product of `products` (columns), and
+    with `other` the revenue on every other product or none ("other")."""
+    rep, product = _positions(sales["rep_id"], reps), _positions(sales["product"], products)
+    n = len(products) + 1
+    on = rep >= 0
+    cells = _sum_at(rep[on] * n + np.where(product[on] >= 0, product[on], len(products)),
+                    sales["revenue"].to_numpy()[on], len(reps) * n).reshape(len(reps), n)
+    out = pd.DataFrame(cells[:, :-1], index=reps, columns=products)
+    if other:
+        out["other"] = cells[:, -1]
+    return out
+
+
+def _product_revenue(sales: pd.DataFrame) -> pd.Series:
+    """Σ revenue per product sold (a product with at least one line, as a group-by gives them)."""
+    products = _categories(sales["product"])
+    at = _positions(sales["product"], products)
+    inside = at >= 0
+    sold = np.bincount(at[inside], minlength=len(products)) > 0
+    return pd.Series(_sum_at(at[inside], sales["revenue"].to_numpy()[inside], len(products)), index=products)[sold]
 
 
 def _quarter(dates: pd.Series) -> pd.Series:
@@ -177,11 +221,12 @@ def plan_rates(ds: Dataset, period: Period) -> pd.Series | None:
     end = period.end_ts
     start = (end - pd.offsets.QuarterBegin(PAY_QUARTERS, startingMonth=1)).normalize()
     sales = period_sales(ds, start, end)
-    products = sales["product"].dropna().unique()
+    product_revenue = _product_revenue(sales)
+    products = product_revenue.index
     named = inc[inc["component"].isin(products)]
     if named["component"].nunique() >= 2:
         paid = named.groupby("component")["payout"].sum()
-        revenue = sales.groupby("product")["revenue"].sum().reindex(paid.index)
+        revenue = product_revenue.reindex(paid.index)
         rate = paid / revenue.where(revenue > 0)
         return None if rate.isna().all() else rate.dropna()
     # The plan's rate line is its largest component (commission); bonuses and SPIFs paid on
@@ -223,8 +268,12 @@ def quarter_end_task(ds: Dataset, period: Period) -> Task:
 def _quarter_end_share(ds: Dataset, q_end: pd.Timestamp) -> pd.Series:
     start = q_end - pd.offsets.QuarterEnd(WINDOW_QUARTERS) + pd.Timedelta(days=1)
     s = period_sales(ds, start, q_end)
-    late = s["late"].groupby(s["rep_id"]).sum()
-    total = s.groupby("rep_id")["revenue"].sum()
+    reps = _categories(s["rep_id"])
+    at = _positions(s["rep_id"], reps)
+    inside = at >= 0
+    sold = np.bincount(at[inside], minlength=len(reps)) > 0           # the reps with a line
+    late, total = (pd.Series(_sum_at(at[inside], s[col].to_numpy()[inside], len(reps)), index=reps)[sold]
+                   for col in ("late", "revenue"))
     return late / total.where(total > 0)
 
 
