@@ -7,9 +7,10 @@ Trends are slopes in rating points per 90 days. With enough data for a competenc
 `MIXED_MIN_REPS` reps with `MIXED_MIN_ASSESSMENTS` manager ratings) the slope of each rep comes
 from a linear mixed model with a random intercept and slope per rep, which pulls noisy short
 series towards the team's trend; otherwise each rep's slope is its own least-squares fit.
-The mixed model is fitted per competency by REML computed from per-rep sums (batched 2×2
-algebra), then the fixed effects (GLS) and every rep's slope (BLUP, with its prediction error)
-follow in closed form for all reps at once: 1,000 reps × 7 competencies take well under a second.
+The mixed model is fitted per competency by REML computed from per-rep sums (the 2×2 algebra
+written out, _RemlSums), then the fixed effects (GLS) and every rep's slope (BLUP, with its
+prediction error) follow in closed form for all reps at once: 1,000 reps × 7 competencies take
+about 0.1 s.
 """
 from __future__ import annotations
 
@@ -194,7 +195,7 @@ def _rated(ds: Dataset) -> _Rated:
     def build() -> _Rated:
         a = _ratings(ds)
         a = a[a["date"].notna()]
-        grouped = a.groupby(["rep_id", "competency"], sort=True)
+        grouped = a.groupby(["rep_id", "competency"], sort=True, observed=True)
         pairs = grouped.size().index.to_frame(index=False)
         codes, competencies = pd.factorize(pairs["competency"], sort=True)
         return _Rated(pairs, pd.Index(competencies), codes, grouped.ngroup().to_numpy(),
