@@ -479,9 +479,10 @@ def test_people_who_left_carry_no_quota_after_their_end_date():
 
 
 def test_monthly_series_from_the_cube_equal_those_read_from_the_rows(monkeypatch):
-    """Monthly series slice a per-Dataset rep × month cube; with the cube refused (too many
-    months, as a stray date decades away would make it) they are read from the rows instead, and
-    both give the same numbers, inside and around the data, for a scope too."""
+    """Monthly series slice a per-Dataset rep × month cube (built in one pass or a few rows at a
+    time); with the cube refused (too many months, as a stray date decades away would make it)
+    they are read from the rows instead, and all give the same numbers, inside and around the
+    data, for a scope too."""
     from core.kpis import monthly as monthly_module
 
     line = {"rep_id": "R2", "date": _t("1931-05-02"), "account_id": "A1", "product": "P1", "revenue": 7.0}
@@ -498,11 +499,15 @@ def test_monthly_series_from_the_cube_equal_those_read_from_the_rows(monkeypatch
     sliced = Dataset(dict(ALL))
     assert monthly_module._cube(sliced, "sales") is not None
     from_cube = series(sliced)
+    monkeypatch.setattr(monthly_module, "CUBE_CHUNK", 2)          # built two rows at a time
+    from_chunks = series(Dataset(dict(ALL)))
     monkeypatch.setattr(monthly_module, "MAX_CUBE_CELLS", 0)
     from_rows = series(Dataset(dict(ALL)))
-    for (a, b), (c, d) in zip(from_cube, from_rows, strict=True):
+    for (a, b), (c, d), (e, f) in zip(from_cube, from_rows, from_chunks, strict=True):
         pd.testing.assert_frame_equal(a, c)
         pd.testing.assert_frame_equal(b, d)
+        pd.testing.assert_frame_equal(e, c)
+        pd.testing.assert_frame_equal(f, d)
     monkeypatch.undo()
     far = Dataset(tables)
     assert monthly_module._cube(far, "sales") is not None        # 95 years × 3 reps is still small

@@ -67,7 +67,8 @@ def _rep_month(cells: np.ndarray, n_reps: int, n_months: int,
 # The dated tables summed per rep × month: the day column, and the parts (name → weights of the
 # rows given, None for a count). One rule for a window read from the rows and for the whole-data cube.
 Weights = Callable[[Arrays, np.ndarray], dict[str, np.ndarray | None]]
-MAX_CUBE_CELLS = 20_000_000          # rep × month cells a cube part holds (160 MB); beyond, windows read rows
+MAX_CUBE_CELLS = 5_000_000           # rep × month cells a cube part holds (40 MB); beyond, windows read rows
+CUBE_CHUNK = 4_000_000               # rows summed at a time building a cube
 
 
 def _sales_weights(a: Arrays, rows: np.ndarray) -> dict[str, np.ndarray | None]:
@@ -136,24 +137,36 @@ class Cube:
 def _cube(ds: Dataset, table: str) -> Cube | None:
     """`table`'s Cube, once per Dataset (each page and period then slices it instead of reading
     millions of rows again); None when its months × reps exceed MAX_CUBE_CELLS (e.g. a stray date
-    decades away)."""
+    decades away). Read CUBE_CHUNK rows at a time, so that 60 M activities need no row-sized
+    temporaries (a table of one chunk sums exactly as a window of it does)."""
     def build() -> Cube | None:
         day_col, weights = DATED[table]
         a = rows_of(ds, table)
-        days = a[day_col]
-        keep = (a["r"] >= 0) & ~np.isnat(days)
-        counted = _counted(ds, table, a)
-        rows = np.flatnonzero(keep if counted is None else keep & counted)
+        days, counted = a[day_col], _counted(ds, table, a)
         n_all = len(whole_roster(ds))
-        if not len(rows):
-            return Cube(0, {name: np.zeros((n_all, 0)) for name in weights(a, rows)})
-        months = month_number(days[rows])
-        first = int(months.min())
-        n_months = int(months.max()) - first + 1
+
+        def kept(at: slice) -> np.ndarray:
+            """The rows of chunk `at` with a rep on the roster and a date, that count."""
+            keep = (a["r"][at] >= 0) & ~np.isnat(days[at])
+            return np.asarray(np.flatnonzero(keep if counted is None else keep & counted[at]) + at.start)
+
+        chunks = [slice(i, i + CUBE_CHUNK) for i in range(0, len(days), CUBE_CHUNK)]
+        ends = [month_number(np.array([days[rows].min(), days[rows].max()]))
+                for rows in (kept(c) for c in chunks) if len(rows)]
+        if not ends:
+            return Cube(0, {name: np.zeros((n_all, 0)) for name in weights(a, np.arange(0))})
+        first = int(min(lo for lo, _ in ends))
+        n_months = int(max(hi for _, hi in ends)) - first + 1
         if n_all * n_months > MAX_CUBE_CELLS:
             return None
-        cells = a["r"][rows].astype(np.int64) * n_months + (months - first)
-        return Cube(first, {name: _rep_month(cells, n_all, n_months, w) for name, w in weights(a, rows).items()})
+        parts: dict[str, np.ndarray] = {}
+        for chunk in chunks:
+            rows = kept(chunk)
+            cells = a["r"][rows].astype(np.int64) * n_months + (month_number(days[rows]) - first)
+            for name, w in weights(a, rows).items():
+                sums = _rep_month(cells, n_all, n_months, w)
+                parts[name] = parts[name] + sums if name in parts else sums
+        return Cube(first, parts)
 
     return ds.memo(("dataset.month_cube", table), build)
 
