@@ -356,7 +356,7 @@ def test_incentive_revenue_per_rep_and_product_and_the_other_products():
     reps, products = pd.Index(["R1", "R2", "R4"]), pd.Index(["A", "B"])
     assert sales.loc[:3, "revenue"].sum() - (0.5 + 0.65) - (0.45 + 0.79) > 0          # the residue
     for frame in (sales, sales.astype({"rep_id": "category", "product": "category"})):
-        rev = _revenue_by(frame, reps, products, other=True)
+        rev = _revenue_by(frame, reps, products)
         expected = sales[sales["rep_id"].isin(reps) & sales["product"].isin(products)].groupby(
             ["rep_id", "product"])["revenue"].sum().unstack().reindex(index=reps, columns=products).fillna(0.0)
         pd.testing.assert_frame_equal(rev[list(products)], expected, check_names=False)

@@ -283,7 +283,7 @@ def _mixed_slopes(g: pd.DataFrame, competency: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["rep_id", "competency"])
     cov_re, scale = params
     # Per rep: S = Z'Z and Z'y with Z = [1, t]; M^-1 = G (σ² I + S G)^-1 (safe when G is singular).
-    s, zy, _ = _design(g)
+    s, zy = _design(g)
     minv = cov_re @ _inv2(scale * np.eye(2) + s @ cov_re)
     reduce = np.eye(2) - minv @ s                                    # I − M^-1 S
     info = (s @ reduce).sum(0) / scale                               # Σ X'V^-1 X
@@ -301,10 +301,10 @@ def _mixed_slopes(g: pd.DataFrame, competency: str) -> pd.DataFrame:
                          "method": METHOD_MIXED})
 
 
-def _design(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per rep S = Z'Z, Z'y and y'y with Z = [1, t]."""
+def _design(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per rep S = Z'Z and Z'y with Z = [1, t]."""
     s = np.stack([np.stack([g["n"], g["st"]], -1), np.stack([g["st"], g["stt"]], -1)], 1).astype(float)
-    return s, np.stack([g["sy"], g["sty"]], -1).astype(float), g["syy"].to_numpy(float)
+    return s, np.stack([g["sy"], g["sty"]], -1).astype(float)
 
 
 def _det2(m: np.ndarray) -> np.ndarray:

@@ -117,7 +117,7 @@ def product_mix_vs_goals(ds: Dataset, reps: pd.Index, sales: pd.DataFrame,
     pq = quota_in_period(qm, period).groupby([qm["rep_id"], qm["product"]]).sum().unstack()
     products = list(pq.columns)
     pq = pq.reindex(reps)
-    rev = _revenue_by(sales, reps, pd.Index(products), other=True)
+    rev = _revenue_by(sales, reps, pd.Index(products))
     rev["other"] = rev["other"].clip(lower=0)
     pq["other"] = (total_quota - pq.sum(axis=1)).clip(lower=0)
     has = pq[products].notna().any(axis=1)
@@ -185,17 +185,16 @@ def _sum_at(at: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(at, weights=np.nan_to_num(values, nan=0.0), minlength=n)
 
 
-def _revenue_by(sales: pd.DataFrame, reps: pd.Index, products: pd.Index, other: bool = False) -> pd.DataFrame:
+def _revenue_by(sales: pd.DataFrame, reps: pd.Index, products: pd.Index) -> pd.DataFrame:
     """Revenue per rep of `reps` (rows, 0 without a line) and product of `products` (columns), and
-    with `other` the revenue on every other product or none ("other")."""
+    the revenue on every other product or none ("other")."""
     rep, product = _positions(sales["rep_id"], reps), _positions(sales["product"], products)
     n = len(products) + 1
     on = rep >= 0
     cells = _sum_at(rep[on] * n + np.where(product[on] >= 0, product[on], len(products)),
                     sales["revenue"].to_numpy()[on], len(reps) * n).reshape(len(reps), n)
     out = pd.DataFrame(cells[:, :-1], index=reps, columns=products)
-    if other:
-        out["other"] = cells[:, -1]
+    out["other"] = cells[:, -1]
     return out
 
 
