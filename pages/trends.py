@@ -79,7 +79,7 @@ st.caption(f"Sold to date {fmt_money(fc.actual_to_date)} · {fc.remaining_workin
 # ------------------------------------------------------------------ revenue vs quota with forecast
 months_back = HISTORY[st.radio("History shown", list(HISTORY), index=1, horizontal=True, key="trends_history")]
 end = period.end
-start = (pd.Period(end, "M") - (months_back - 1)).start_time.date()
+start = forecast.history_start(ds, end, months_back)      # from the data's first month at the earliest
 team = cached_call(forecast.monthly_forecast, ds, start, end, settings, scope, HORIZON)
 
 

@@ -275,3 +275,11 @@ def test_interval_covers_truth_about_80_percent_of_rolling_origins():
             hits.append(fc.low <= revenue[end:end + 3].sum() <= fc.high)
     assert len(hits) == 48
     assert 0.70 <= np.mean(hits) <= 0.90, f"80 % band held the truth in {np.mean(hits):.0%}"
+
+
+def test_history_starts_at_the_data_not_before_it():
+    """A history of 24 months up to 2025-06 over data from 2024-09-17 starts in 2024-09 (no empty
+    months before the data on the axis); one of 6 months starts 6 months back."""
+    ds = Dataset(tables={"sales": _sales(date(2024, 9, 17), date(2025, 6, 30), _flat(100.0))})
+    assert F.history_start(ds, date(2025, 6, 30), 24) == date(2024, 9, 1)
+    assert F.history_start(ds, date(2025, 6, 30), 6) == date(2025, 1, 1)

@@ -153,6 +153,17 @@ def rep_forecasts(ds: Dataset, period: Period, settings: Settings, scope: Scope 
     return out[REP_COLUMNS]
 
 
+def history_start(ds: Dataset, end: date, months: int) -> date:
+    """The first day of a history of `months` months up to `end`, never before the month of the
+    data's first day (months before the data would only draw an empty stretch of axis)."""
+    start = (pd.Timestamp(end).to_period("M") - (months - 1)).to_timestamp()
+    span = ds.date_span()
+    if span is not None:
+        start = max(start, pd.Timestamp(span[0]).to_period("M").to_timestamp())
+    first: date = start.date()
+    return first
+
+
 def monthly_forecast(ds: Dataset, start: date, end: date, settings: Settings, scope: Scope = Scope(),
                      horizon: int = 6) -> pd.DataFrame:
     """Month by month: actual revenue, quota, attainment (as core.kpis.monthly) and the

@@ -317,12 +317,9 @@ def _diagnosis_columns(reps: pd.DataFrame) -> dict[str, str]:
 def _trends(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> pd.DataFrame:
     """The last TREND_MONTHS months to the period end (from the first month with data) and the
     forecast months after it."""
-    start = (pd.Timestamp(period.end).to_period("M") - (TREND_MONTHS - 1)).to_timestamp()
-    span = ds.date_span()
-    if span is not None:
-        start = max(start, pd.Timestamp(span[0]).to_period("M").to_timestamp())
+    start = forecast.history_start(ds, period.end, TREND_MONTHS)
     # attainment as core.kpis.monthly computes it (revenue of the reps with a quota / their quota)
-    return _shape(forecast.monthly_forecast(ds, start.date(), period.end, settings, scope), TRENDS)
+    return _shape(forecast.monthly_forecast(ds, start, period.end, settings, scope), TRENDS)
 
 
 def _territories(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> tuple[pd.DataFrame, str]:
