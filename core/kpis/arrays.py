@@ -24,12 +24,12 @@ Arrays = dict[str, np.ndarray]
 def positions(index: pd.Index, values: pd.Series, dtype: type[np.signedinteger[Any]] = np.int64) -> np.ndarray:
     """Position of each value in `index` (-1 when absent or missing), as `dtype`. Factorizing
     first means the hash lookup runs over the few distinct ids, not over millions of rows."""
-    codes, uniques = _factorized(values)
+    codes, uniques = factorized(values)
     lookup = np.append(index.get_indexer(uniques), -1).astype(dtype)
     return np.asarray(lookup[codes])
 
 
-def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Codes (-1 = missing) and the values they stand for: a categorical's own codes and
     categories (ids and labels come from ingest as categoricals), without hashing every row
     again nor an 8-byte code per row; pd.factorize for any other column."""
@@ -42,7 +42,7 @@ def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     """1 + the position of each value in `names`, len(names) + 1 for any other value, 0 for a
     missing one."""
-    codes, uniques = _factorized(values)
+    codes, uniques = factorized(values)
     at = pd.Index(names).get_indexer(uniques)
     lookup = np.append(np.where(at >= 0, at + 1, len(names) + 1), 0).astype(np.int8)
     return np.asarray(lookup[codes])

@@ -19,6 +19,7 @@ from core.dataset import Dataset, Task
 from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, TeamView, benchmark, column, team_finding
 from core.fmt import fmt_num, fmt_pct, is_missing
 from core.kpis import metrics
+from core.kpis.arrays import factorized, positions
 from core.kpis.inputs import spread_by_month
 from core.kpis.quota import quota_in_period, total_quota_by_month
 from core.periods import Period, custom
@@ -163,23 +164,6 @@ def _bucket_rates(rates: pd.Series, buckets: pd.Index, sales: pd.DataFrame) -> p
     return out.fillna(float(rates.median()))
 
 
-def _categories(column: pd.Series) -> pd.Index:
-    """The values a sales column can take: its categories (ingest leaves ids and labels as
-    categoricals), else its distinct values."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return pd.Index(column.cat.categories)
-    return pd.Index(column.dropna().unique())
-
-
-def _positions(column: pd.Series, index: pd.Index) -> np.ndarray:
-    """Each line's value as its position in `index` (-1: missing or not in it), read through the
-    column's category codes when it has them (no hashing of a million labels)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        at = np.append(index.get_indexer(column.cat.categories), -1)
-        return np.asarray(at[column.cat.codes.to_numpy()])
-    return np.asarray(index.get_indexer(column))
-
-
 def _sum_at(at: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Σ values per position 0 … n − 1 (a missing value adds nothing, as in a group-by sum)."""
     return np.bincount(at, weights=np.nan_to_num(values, nan=0.0), minlength=n)
@@ -188,7 +172,7 @@ def _sum_at(at: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 def _revenue_by(sales: pd.DataFrame, reps: pd.Index, products: pd.Index) -> pd.DataFrame:
     """Revenue per rep of `reps` (rows, 0 without a line) and product of `products` (columns), and
     the revenue on every other product or none ("other")."""
-    rep, product = _positions(sales["rep_id"], reps), _positions(sales["product"], products)
+    rep, product = positions(reps, sales["rep_id"]), positions(products, sales["product"])
     n = len(products) + 1
     on = rep >= 0
     cells = _sum_at(rep[on] * n + np.where(product[on] >= 0, product[on], len(products)),
@@ -200,8 +184,7 @@ def _revenue_by(sales: pd.DataFrame, reps: pd.Index, products: pd.Index) -> pd.D
 
 def _product_revenue(sales: pd.DataFrame) -> pd.Series:
     """Σ revenue per product sold (a product with at least one line, as a group-by gives them)."""
-    products = _categories(sales["product"])
-    at = _positions(sales["product"], products)
+    at, products = factorized(sales["product"])
     inside = at >= 0
     sold = np.bincount(at[inside], minlength=len(products)) > 0
     return pd.Series(_sum_at(at[inside], sales["revenue"].to_numpy()[inside], len(products)), index=products)[sold]
@@ -267,8 +250,7 @@ def quarter_end_task(ds: Dataset, period: Period) -> Task:
 def _quarter_end_share(ds: Dataset, q_end: pd.Timestamp) -> pd.Series:
     start = q_end - pd.offsets.QuarterEnd(WINDOW_QUARTERS) + pd.Timedelta(days=1)
     s = period_sales(ds, start, q_end)
-    reps = _categories(s["rep_id"])
-    at = _positions(s["rep_id"], reps)
+    at, reps = factorized(s["rep_id"])
     inside = at >= 0
     sold = np.bincount(at[inside], minlength=len(reps)) > 0           # the reps with a line
     late, total = (pd.Series(_sum_at(at[inside], s[col].to_numpy()[inside], len(reps)), index=reps)[sold]
