@@ -91,6 +91,32 @@ def test_the_dates_between_two_assessments_share_one_table(monkeypatch: pytest.M
     assert competency_table(ds, Settings(), date(2024, 12, 31)).empty
 
 
+def test_every_table_computes_each_rating_date_once_and_later_periods_reuse_it(monkeypatch: pytest.MonkeyPatch):
+    """every_table computes the table of each rating date (newest first), including a rating
+    taken at a time of day; any date afterwards finds its table computed and equal to one
+    computed afresh."""
+    from core.people import competency
+
+    late = ratings("R2", "Pitch", [3.0]).assign(date=pd.Timestamp("2025-05-10 15:30"))
+    data = {"assessments": pd.concat([ratings("R1", "Pitch", [2.0, 2.5, 3.5]), late], ignore_index=True)}
+    ds = Dataset(data)
+    seen: list[tuple[Dataset, object]] = []       # other tests' background work may call it too
+    real = competency._competency_table
+    monkeypatch.setattr(competency, "_competency_table",
+                        lambda d, rated: seen.append((d, rated)) or real(d, rated))
+
+    def calls() -> list[object]:
+        return [rated for d, rated in seen if d is ds]
+
+    assert competency.every_table(ds) == 4
+    assert calls() == [pd.Timestamp(t) for t in ("2025-06-30", "2025-05-10 15:30", "2025-04-01", "2025-01-01")]
+    for day in (date(2025, 1, 1), date(2025, 5, 11), date(2025, 6, 29), AS_OF):
+        fresh = competency_table(Dataset(data), Settings(), day)
+        pd.testing.assert_frame_equal(competency_table(ds, Settings(), day), fresh)
+    assert len(calls()) == 4                         # none computed again
+    assert competency.every_table(Dataset({"sales": empty_table("sales")})) == 0
+
+
 def test_gap_uses_expected_level_of_role():
     levels = frame("expected_levels", role=["Senior Sales Rep", "Sales Rep"],
                    competency=["Negotiation", "Negotiation"], expected_rating=[4.0, 3.5])

@@ -21,6 +21,7 @@ from core import periods
 from core.dataset import Scope
 from core.errors import UserError
 from core.ingest.sandbox import OutOfTime
+from core.people import competency
 from ui import sidebar
 from ui.sidebar import MINE
 
@@ -109,6 +110,19 @@ def test_without_quotas_no_whole_team_work_is_started():
     """No page shows a diagnosis or an outlook without quotas: loading such data starts nothing."""
     ds = state.uploaded_dataset([("sales.csv", SALES + b"2025-09-21,R2,Stent,50\n")], None)
     assert state.whole_team_work(ds, state.settings()) == []
+
+
+def test_assessments_add_every_competency_table_to_the_whole_team_work_last():
+    """The competency tables of every rating date are computed on loading too, after the
+    diagnoses the first screens wait for; with assessments but no quotas, they alone."""
+    assessments = b"rep_id,date,competency,rating\nR1,2025-03-31,Discovery,3\nR1,2025-06-30,Discovery,3.5\n"
+    quotas = b"rep_id,period,quota\nR1,2025-Q3,1500\nR2,2025-Q3,900\n"
+    with_quotas = state.uploaded_dataset([("sales.csv", SALES), ("quotas.csv", quotas),
+                                          ("assessments.csv", assessments)], None)
+    work = state.whole_team_work(with_quotas, state.settings())
+    assert work[0][0] is state.diagnostics.diagnose and work[-1] == (competency.every_table, ())
+    alone = state.uploaded_dataset([("sales.csv", SALES), ("assessments.csv", assessments)], None)
+    assert state.whole_team_work(alone, state.settings()) == [(competency.every_table, ())]
 
 
 def test_the_first_script_run_freezes_the_startup_objects_once(monkeypatch):

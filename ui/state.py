@@ -39,6 +39,7 @@ from core.ingest.pipeline import ingest_paths
 from core.ingest.sandbox import OutOfTime, ingest_isolated
 from core.kpis import metrics
 from core.kpis.in_progress import current_periods, outlook
+from core.people import competency
 from core.periods import Period
 from core.settings import Settings
 
@@ -300,10 +301,13 @@ def whole_team_work(ds: Dataset, settings: Settings) -> list[tuple[Callable, tup
     """The whole-team results the first screens need, as (function, arguments) for dataset_call:
     the diagnosis of the period the sidebar opens on (the latest complete quarter, which the rep
     tables and the Rep profile read) and, when a quarter is in progress, its outlook and the
-    diagnosis of the quarter before it (the Overview's first block)."""
+    diagnosis of the quarter before it (the Overview's first block); then, last, the competency
+    table of every rating date (competency.every_table: a dozen tables serve every period, so a
+    period opened later does not wait for its mixed models)."""
     span = ds.date_span()
+    ratings: list[tuple[Callable, tuple]] = [(competency.every_table, ())] if ds.has("assessments") else []
     if span is None or not ds.has("sales") or metrics.missing_inputs(ds, "attainment"):
-        return []                           # without quotas no page shows a diagnosis or an outlook
+        return ratings                      # without quotas no page shows a diagnosis or an outlook
     opening = periods.latest_complete("quarter", span[1], settings.fiscal_start_month)
     work: list[tuple[Callable, tuple]] = [(diagnostics.diagnose, (opening, settings, Scope()))]
     now = current_periods(ds)
@@ -312,7 +316,7 @@ def whole_team_work(ds: Dataset, settings: Settings) -> list[tuple[Callable, tup
         work.append((outlook, (current, settings, Scope())))
         if done != opening:
             work.append((diagnostics.diagnose, (done, settings, Scope())))
-    return work
+    return work + ratings
 
 
 def prewarm(ds: Dataset, settings: Settings) -> None:

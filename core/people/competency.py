@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset, Task
+from core.dataset import MEMO_PER_NAME, Dataset, Task
 from core.periods import Period
 from core.schema import DEFAULT_EXPECTED_RATING, DEFAULT_ROLE, UNASSIGNED
 from core.settings import Settings
@@ -145,10 +145,29 @@ def table_task(ds: Dataset, as_of: date) -> Task:
 
 def _last_rated(ds: Dataset, as_of: date) -> pd.Timestamp | None:
     """The last date with a rating up to `as_of` (None: no rating by then)."""
-    dates = ds.memo(("dataset.competency_dates",),
-                    lambda: np.unique(_ratings(ds)["date"].dropna().to_numpy(dtype="datetime64[ns]")))
+    dates = _rating_dates(ds)
     at = int(np.searchsorted(dates, np.datetime64(pd.Timestamp(as_of), "ns"), side="right"))
     return pd.Timestamp(dates[at - 1]) if at else None
+
+
+def _rating_dates(ds: Dataset) -> np.ndarray:
+    """Every date with a rating, in order (datetime64), once per Dataset."""
+    return ds.memo(("dataset.competency_dates",),
+                   lambda: np.unique(_ratings(ds)["date"].dropna().to_numpy(dtype="datetime64[ns]")))
+
+
+def every_table(ds: Dataset) -> int:
+    """Compute the competency table of each rating date, newest first (at most as many as the
+    Dataset keeps of one computation), and return how many dates there are. A period's table is
+    its last rating date's, so a dozen quarterly reviews make a dozen tables for every period of
+    three years: the app computes them once when data is loaded (ui.state.whole_team_work), and a
+    period opened later finds its table ready."""
+    if not ds.has("assessments"):
+        return 0
+    dates = _rating_dates(ds)
+    for rated in dates[::-1][:MEMO_PER_NAME]:
+        ds.memo(*table_task(ds, pd.Timestamp(rated)))
+    return len(dates)
 
 
 def _competency_table(ds: Dataset, rated: pd.Timestamp | None) -> pd.DataFrame:
