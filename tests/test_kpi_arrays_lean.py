@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from core.dataset import Dataset, Scope
 from core.kpis import forecast
-from core.kpis.arrays import positions, rows_of
+from core.kpis.arrays import dated_rows, positions, rows_of
 from core.kpis.grouping import group_reps
 from core.kpis.inputs import day, opportunity_status, opportunity_statuses, within
 from core.kpis.monthly import _rep_month_cells, monthly
@@ -134,3 +134,19 @@ def test_within_agrees_with_two_comparisons(values, start, end):
     days = np.array(values + edges, dtype=np.int64).view("datetime64[ns]")
     plain = (days >= day(start)) & (days <= day(end))
     assert within(days, start, end).tolist() == plain.tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_NS | st.sampled_from([-(2**63), -(2**63) + 1, 2**63 - 1, 0]), max_size=40), _DAYS, _DAYS,
+       st.booleans())
+def test_dated_rows_are_the_rows_within_the_window_in_row_order(values, start, end, in_order):
+    """A window's rows found by binary search (a slice when the days are in order, else the sorted
+    positions of the Dataset's date order) are exactly those `within` keeps, in row order."""
+    days = np.array(sorted(values) if in_order else values, dtype=np.int64).view("datetime64[ns]")
+    training = _table("training", [{"rep_id": "R1", "score": float(i)} for i in range(len(days))])
+    ds = Dataset({"reps": REPS, "training": training.assign(date=days)})
+    rows = dated_rows(ds, "training", "date", start, end)
+    kept = np.flatnonzero(within(rows_of(ds, "training")["date"], start, end))
+    assert np.arange(len(days))[rows].tolist() == kept.tolist()
+    keys = days.view(np.int64)
+    assert isinstance(rows, slice) == bool((keys[1:] >= keys[:-1]).all())

@@ -517,3 +517,16 @@ def test_monthly_series_from_the_cube_equal_those_read_from_the_rows(monkeypatch
     old = m.monthly(refused, date(1931, 1, 1), date(1931, 12, 31), S, by="rep_id")
     assert old.loc[(old["rep_id"] == "R2") & (old["month"] == _t("1931-05-01")), "revenue"].tolist() == [7.0]
     pd.testing.assert_frame_equal(old, m.monthly(far, date(1931, 1, 1), date(1931, 12, 31), S, by="rep_id"))
+
+
+def test_kpis_do_not_depend_on_the_order_of_the_lines(bundled_sample):
+    """A window's lines are found by binary search over the dates (core.kpis.arrays.dated_rows):
+    lines in date order (the sample) and the same lines shuffled give the same KPIs."""
+    rng = np.random.default_rng(3)
+    shuffled = bundled_sample.replace(tables={
+        **bundled_sample.tables,
+        **{name: bundled_sample.table(name).sample(frac=1.0, random_state=rng).reset_index(drop=True)
+           for name in ("sales", "activities")}})
+    for period in (quarter(2025, 4), month(2025, 11), custom(date(2025, 2, 10), date(2025, 9, 3))):
+        ordered, mixed = (m.rep_kpis(ds, period, S) for ds in (bundled_sample, shuffled))
+        pd.testing.assert_frame_equal(ordered, mixed, check_exact=False, rtol=1e-12)

@@ -6,13 +6,27 @@ database; in memory these are cheaper (measured: see its docstring).
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset
-from core.kpis.arrays import LOST, MEETING, OPEN, PRESENTATION, ROLES, WON, WORKSHOP, Arrays, accounts_table, rows_of
+from core.kpis.arrays import (
+    LOST,
+    MEETING,
+    OPEN,
+    PRESENTATION,
+    ROLES,
+    WON,
+    WORKSHOP,
+    Arrays,
+    Rows,
+    accounts_table,
+    dated_rows,
+    rows_of,
+)
 from core.kpis.grouping import pair_keys, per_rep
 from core.kpis.inputs import data_end, day, has_sales, not_employed, whole_roster, within
 from core.kpis.quota import month_weights
@@ -52,28 +66,39 @@ def _sales_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     if not has_sales(ds):
         return {}
     a = rows_of(ds, "sales")
-    r, d, rev = a["r"], a["date"], a["revenue"]
     prev, yoy = period.previous(), period.year_earlier()
     t12_start = (period.end_ts - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     lo = min(period.start, prev.start, yoy.start, t12_start)
-    on = r >= 0
-    in_p, in_prev = on & within(d, period.start, period.end), on & within(d, prev.start, prev.end)
+
+    def rows(start: date, end: date) -> tuple[np.ndarray, np.ndarray, Rows]:
+        """The reps of the lines dated start … end, which have one, and the lines' index."""
+        at = dated_rows(ds, "sales", "date", start, end)
+        r = a["r"][at]
+        return r, r >= 0, at
+
+    def revenue(start: date, end: date) -> np.ndarray:
+        r, on, at = rows(start, end)
+        return per_rep(r, on, n_all, a["revenue"][at])
+
+    r, on, at = rows(lo, period.end)
     return {
-        "revenue": per_rep(r, in_p, n_all, rev),
-        "revenue_prior_year": per_rep(r, on & within(d, yoy.start, yoy.end), n_all, rev),
-        "revenue_12m": per_rep(r, on & within(d, t12_start, period.end), n_all, rev),
-        "account_rows": per_rep(r, on & within(d, lo, period.end) & (a["acc"] >= 0), n_all),
-        "accounts_now": _rep_accounts(a, in_p), "accounts_before": _rep_accounts(a, in_prev),
+        "revenue": revenue(period.start, period.end),
+        "revenue_prior_year": revenue(yoy.start, yoy.end),
+        "revenue_12m": revenue(t12_start, period.end),
+        "account_rows": per_rep(r, on & (a["acc"][at] >= 0), n_all),
+        "accounts_now": _rep_accounts(a, dated_rows(ds, "sales", "date", period.start, period.end)),
+        "accounts_before": _rep_accounts(a, dated_rows(ds, "sales", "date", prev.start, prev.end)),
         "new_account": ~(a["first_bought"] < day(period.start)),
     }
 
 
-def _rep_accounts(a: Arrays, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """rep, account, Σ revenue of each (rep, account) pair among the rows `where`."""
+def _rep_accounts(a: Arrays, at: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """rep, account, Σ revenue of each (rep, account) pair among the lines `at`."""
     k = max(len(a["first_bought"]), 1)
-    m = where & (a["acc"] >= 0)
-    keys, inverse = np.unique(pair_keys(a["r"][m], a["acc"][m], k), return_inverse=True)
-    return keys // k, keys % k, np.bincount(inverse, weights=a["revenue"][m], minlength=len(keys))
+    r, acc = a["r"][at], a["acc"][at]
+    m = (r >= 0) & (acc >= 0)
+    keys, inverse = np.unique(pair_keys(r[m], acc[m], k), return_inverse=True)
+    return keys // k, keys % k, np.bincount(inverse, weights=a["revenue"][at][m], minlength=len(keys))
 
 
 def period_value(ds: Dataset, name: str, period: Period, n_all: int) -> np.ndarray:
@@ -161,11 +186,13 @@ def _activity_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     if not ds.has("activities"):
         return {}
     a = rows_of(ds, "activities")
-    m = (a["r"] >= 0) & within(a["date"], period.start, period.end)
-    r = a["r"][m].astype(np.int64)
+    at = dated_rows(ds, "activities", "date", period.start, period.end)
+    rep = a["r"][at]
+    m = rep >= 0
+    r = rep[m].astype(np.int64)
 
     def by_code(codes: np.ndarray, k: int) -> np.ndarray:
-        return np.bincount(r * k + codes[m], minlength=n_all * k).reshape(n_all, k).astype("float64")
+        return np.bincount(r * k + codes[at][m], minlength=n_all * k).reshape(n_all, k).astype("float64")
 
     kind = by_code(a["kind"], len(FACE_TO_FACE) + 2)
     planned = by_code(a["planned"], 3)
@@ -177,8 +204,9 @@ def _activity_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     out |= {f"role_{name}": role[:, i + 1] for i, name in enumerate(ROLES)}
     if "acc" in a:
         k = max(len(accounts_table(ds)), 1)
-        touched = m & (a["acc"] >= 0)
-        pairs = np.unique(pair_keys(a["r"][touched], a["acc"][touched], k))
+        acc = a["acc"][at]
+        touched = m & (acc >= 0)
+        pairs = np.unique(pair_keys(rep[touched], acc[touched], k))
         out["touched"] = (pairs // k, pairs % k)
     return out
 
