@@ -6,7 +6,7 @@ the period and the period) and account churn, both against the team.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -64,44 +64,54 @@ def lost_share_task(ds: Dataset, period: Period) -> Task:
 
 def _lost_revenue_share(ds: Dataset, period: Period) -> pd.Series:
     rows = _bought(ds)
-    first = period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS)
-    lo, hi = _ns(first), _ns(period.end_ts)
-    window = (rows.day >= lo) & (rows.day <= hi)
-    if not window.any():
+    cells = _window(rows, period.start_ts - pd.DateOffset(years=LOST_LOOKBACK_YEARS), period.end_ts)
+    if cells is None:
         return pd.Series(dtype="float64")
-    m0 = int(rows.month[window].min())
-    n_months = period.end_ts.year * 12 + period.end_ts.month - m0 + 1
-    acc, pairs = _accounts(rows, window, (lo, hi), m0)
+    acc, pairs = _accounts(rows, cells)
     if acc.empty:
         return pd.Series(dtype="float64")
+    n_months = period.end_ts.year * 12 + period.end_ts.month - cells.m0 + 1
     span = (acc["last"] - acc["start"] + 1).clip(lower=MIN_SPAN_MONTHS)
     quiet = n_months - 1 - acc["last"]
     rhythm = (acc["bought"] / span).clip(upper=0.97)          # never certain to buy every month
     stay_quiet = (1 - rhythm) ** quiet                      # chance of this quiet run while still a customer
     left = (PRIOR_LEFT / (PRIOR_LEFT + (1 - PRIOR_LEFT) * stay_quiet)).where(quiet >= MIN_QUIET_MONTHS, 0.0)
-    weight = acc["revenue"] / _rep_revenue_over(rows, window, m0, pairs, acc["start"], span, n_months)
+    weight = acc["revenue"] / _rep_revenue_over(rows, cells, pairs, acc["start"], span, n_months)
     total = weight.groupby(level="rep_id").sum()
     gone = (weight * left).groupby(level="rep_id").sum().reindex(total.index).fillna(0.0)
     return gone / total
 
 
 @dataclass(frozen=True)
+class _Cells:
+    """Sales lines with a rep (of _Bought) summed per (rep, account) pair × month, sorted by pair
+    then month (`pair`, `month`, `revenue`), and per rep × month (`rep_month`: a row per rep of
+    _Bought.pair_rep, a column per month from `m0`). `m0` is the first month with a line, with a
+    rep or without. Each sum adds its lines in row order."""
+
+    pair: np.ndarray
+    month: np.ndarray
+    revenue: np.ndarray
+    rep_month: np.ndarray
+    m0: int
+
+
+@dataclass(frozen=True)
 class _Bought:
     """The sales lines with an account and revenue > 0, once per Dataset, in the sales table's
     order: day (int64 ns), month (year × 12 + month), revenue, each line's (rep, account) pair (a
-    position in `pairs`, ordered as a groupby on the two columns orders them; -1 without a rep)
-    and rep (its rep's position among the pairs' reps, -1 without one), the rep's position of each
-    pair (`pair_rep`); and the day, pair and month of the lines with a rep sorted by pair then
-    month (`by_pair`)."""
+    position in `pairs`, ordered as a groupby on the two columns orders them; -1 without a rep),
+    the rep's position of each pair (`pair_rep`), the months with a line (`months`, sorted) and
+    every line's _Cells (`every`, None without lines): a window of whole months is a slice of them."""
 
     day: np.ndarray
     month: np.ndarray
     revenue: np.ndarray
     pair: np.ndarray
-    rep: np.ndarray
     pairs: pd.MultiIndex
     pair_rep: np.ndarray
-    by_pair: tuple[np.ndarray, np.ndarray, np.ndarray]
+    months: np.ndarray
+    every: _Cells | None
 
 
 def _ns(ts: pd.Timestamp) -> np.int64:
@@ -110,7 +120,7 @@ def _ns(ts: pd.Timestamp) -> np.int64:
 
 def _bought(ds: Dataset) -> _Bought:
     """The _Bought lines of the Dataset's sales (computed once per Dataset: a period then only
-    selects the lines of its window)."""
+    selects the months of its window)."""
     def build() -> _Bought:
         s = metrics.sales_table(ds)
         w = s.loc[s["account_id"].notna() & (s["revenue"] > 0), ["date", "rep_id", "account_id", "revenue"]]
@@ -121,56 +131,84 @@ def _bought(ds: Dataset) -> _Bought:
         pair_rep = pd.Index(reps.unique()).get_indexer(reps).astype(np.int32)
         month = (w["date"].dt.year * 12 + w["date"].dt.month).to_numpy(dtype=np.int32)
         day = w["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        order = np.lexsort((month, pair))
-        order = order[pair[order] >= 0]                             # a line without a rep is no rep's account
-        rep = np.append(pair_rep, np.int32(-1))[pair]
-        return _Bought(day, month, w["revenue"].to_numpy(dtype="float64"), pair, rep, pairs, pair_rep,
-                       (day[order], pair[order], month[order]))
+        rows = _Bought(day, month, w["revenue"].to_numpy(dtype="float64"), pair, pairs, pair_rep,
+                       _present(month), None)
+        return replace(rows, every=_cells(rows, slice(None)))
 
     return ds.memo(("dataset.retention_lines",), build)
 
 
-def _accounts(rows: _Bought, window: np.ndarray, bounds: tuple[np.int64, np.int64],
-              m0: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Per (rep, account) pair with lines in the window (its lines `window`, its first and last
-    day `bounds`): start, last (first and last month bought, counted from month m0), bought
-    (months with a purchase) and revenue; and the pairs' positions."""
-    day, pair, month = rows.by_pair
-    inside = (day >= bounds[0]) & (day <= bounds[1])
-    pair, month = pair[inside], month[inside]
+def _present(month: np.ndarray) -> np.ndarray:
+    """The distinct months, in order (a count per month: no sort of every line)."""
+    if not len(month):
+        return month
+    first = int(month.min())
+    return (np.flatnonzero(np.bincount(month - first)) + first).astype(month.dtype)
+
+
+def _cells(rows: _Bought, lines: slice | np.ndarray) -> _Cells | None:
+    """The _Cells of the lines `lines` (None: there are none)."""
+    month = rows.month[lines]
+    if not len(month):
+        return None
+    m0 = int(month.min())
+    n_months = int(month.max()) - m0 + 1
+    pair = rows.pair[lines]
+    with_rep = pair >= 0
+    pair, month, revenue = pair[with_rep].astype(np.int64), month[with_rep] - m0, rows.revenue[lines][with_rep]
+    key = pair * n_months + month
+    order = np.argsort(key, kind="stable")                      # a cell's lines stay in row order
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.arange(0)
+    n_reps = int(rows.pair_rep.max(initial=-1)) + 1
+    rep_month = np.bincount(rows.pair_rep[pair] * n_months + month, weights=revenue, minlength=n_reps * n_months)
+    return _Cells((key[starts] // n_months).astype(np.int32), (key[starts] % n_months + m0).astype(np.int32),
+                  np.add.reduceat(revenue[order], starts) if len(starts) else np.zeros(0),
+                  rep_month.reshape(n_reps, n_months), m0)
+
+
+def _window(rows: _Bought, first: pd.Timestamp, last: pd.Timestamp) -> _Cells | None:
+    """The _Cells of the lines dated first … last (None: none): a slice of every line's cells when
+    the window is whole months, else summed from the window's lines."""
+    whole_months = first.day == 1 and (last + pd.Timedelta(days=1)).day == 1
+    if rows.every is None or not whole_months:
+        inside = (rows.day >= _ns(first)) & (rows.day <= _ns(last))
+        return _cells(rows, inside) if inside.any() else None
+    lo, hi = first.year * 12 + first.month, last.year * 12 + last.month
+    sold = rows.months[(rows.months >= lo) & (rows.months <= hi)]
+    if not len(sold):
+        return None
+    every, m0 = rows.every, int(sold[0])
+    inside = (every.month >= lo) & (every.month <= hi)
+    return _Cells(every.pair[inside], every.month[inside], every.revenue[inside],
+                  every.rep_month[:, m0 - every.m0:hi - every.m0 + 1], m0)
+
+
+def _accounts(rows: _Bought, cells: _Cells) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per (rep, account) pair with lines in the window (its `cells`): start, last (first and last
+    month bought, counted from the window's first month m0), bought (months with a purchase) and
+    revenue; and the pairs' positions."""
+    pair, month = cells.pair, cells.month
     if not len(pair):
         return pd.DataFrame(), pair
     first = np.r_[True, pair[1:] != pair[:-1]]
     last = np.r_[first[1:], True]
-    new_month = first | np.r_[True, month[1:] != month[:-1]]
-    lines = window & (rows.pair >= 0)
-    revenue = pd.Series(rows.revenue[lines]).groupby(_codes(rows.pair[lines], len(rows.pairs)), observed=True).sum()
-    return pd.DataFrame({"start": month[first].astype(np.int64) - m0, "last": month[last].astype(np.int64) - m0,
-                         "bought": np.add.reduceat(new_month.astype(np.int64), np.flatnonzero(first)),
-                         "revenue": revenue.to_numpy()}, index=rows.pairs[pair[first]]), pair[first]
+    starts = np.flatnonzero(first)
+    return pd.DataFrame({"start": month[first].astype(np.int64) - cells.m0,
+                         "last": month[last].astype(np.int64) - cells.m0,
+                         "bought": np.diff(np.r_[starts, len(pair)]),          # a cell is one month
+                         "revenue": np.add.reduceat(cells.revenue, starts)}, index=rows.pairs[pair[first]]), pair[first]
 
 
-def _codes(codes: np.ndarray, n: int) -> pd.Categorical:
-    """Codes 0 … n − 1 as a categorical key (a groupby on it needs no hashing); a groupby sums
-    each group's values in row order, as a groupby on the columns they stand for does."""
-    return pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n))
-
-
-def _rep_revenue_over(rows: _Bought, window: np.ndarray, m0: int, pairs: np.ndarray, start: pd.Series,
-                      span: pd.Series, n_months: int) -> np.ndarray:
+def _rep_revenue_over(rows: _Bought, cells: _Cells, pairs: np.ndarray, start: pd.Series, span: pd.Series,
+                      n_months: int) -> np.ndarray:
     """Per (rep, account) pair of `pairs`: the rep's revenue over months start .. start + span − 1
-    (counted from month m0, cut at n_months) in the window."""
-    lines = window & (rows.rep >= 0)
-    n_reps = int(rows.pair_rep.max()) + 1
-    cell = rows.rep[lines].astype(np.int64) * n_months + (rows.month[lines] - m0)
-    sums = pd.Series(rows.revenue[lines]).groupby(_codes(cell, n_reps * n_months), observed=True).sum()
-    cells = np.zeros(n_reps * n_months)
-    cells[sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy()
-    by_month = cells.reshape(n_reps, n_months)
-    cum = np.concatenate([np.zeros((n_reps, 1)), by_month.cumsum(axis=1)], axis=1)
+    (counted from the window's first month, cut at n_months)."""
+    by_month = cells.rep_month[:, :n_months]
+    cum = np.concatenate([np.zeros((len(by_month), 1)), by_month.cumsum(axis=1)], axis=1)
     row = rows.pair_rep[pairs]
     lo = start.to_numpy(dtype=int)
-    hi = np.minimum(lo + span.to_numpy(dtype=int), n_months)
+    hi = np.minimum(lo + span.to_numpy(dtype=int), cum.shape[1] - 1)     # no sale after the last column
     return np.asarray(cum[row, hi] - cum[row, lo], dtype="float64")
 
 
