@@ -14,12 +14,13 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from core.schema import UNASSIGNED, empty_table
@@ -256,6 +257,21 @@ class Dataset:
     def missing(self, *names: str) -> list[str]:
         """The tables among `names` that are absent or empty."""
         return [n for n in names if not self.has(n)]
+
+
+def members(values: pd.Series, ids: Iterable[Hashable]) -> np.ndarray:
+    """values.isin(ids) as a bool array, by one hash lookup in an index of the ids. pandas' isin
+    on Arrow-backed text (the str dtype of rep ids) first makes an Arrow scalar of every id, one
+    at a time: 5 ms for 1,000 reps, on every scope filter of every page run, against ~1 ms."""
+    unique = pd.unique(np.asarray(ids if isinstance(ids, (pd.Series, pd.Index, np.ndarray)) else list(ids),
+                                  dtype=object))
+    index = pd.Index(unique, dtype=object)
+    if isinstance(values.dtype, pd.CategoricalDtype):                 # look up the categories only
+        codes = values.cat.codes.to_numpy()
+        hit = np.append(index.get_indexer(values.cat.categories) >= 0, False)[codes]
+    else:
+        hit = index.get_indexer(values) >= 0
+    return np.asarray(hit | values.isna().to_numpy() if pd.isna(unique).any() else hit)   # a missing id: as isin
 
 
 @dataclass(frozen=True)

@@ -190,3 +190,16 @@ def test_a_promise_leaves_results_already_kept_alone():
     assert promise.open == []
     promise.keep(("x",), 2)
     assert memo.get(("x",), lambda: 3) == 1
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+def test_members_is_isin(dtype):
+    """members() gives what Series.isin gives, for text, objects and categories, whatever holds
+    the ids (a set, a list, a Series, an Index), with or without a missing id."""
+    from core.dataset import members
+
+    ids = [f"R{i:03d}" for i in range(40)]
+    values = pd.Series([*ids, "X1", None] * 3, dtype=dtype)
+    for wanted in (set(ids[::3]), ids[:5], pd.Series(ids[10:20], dtype="str"), pd.Index(ids[:1]), set(),
+                   {None, "R001"}, ["X1", "X1"]):
+        assert members(values, wanted).tolist() == values.isin(wanted).tolist()

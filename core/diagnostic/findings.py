@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset, Scope
+from core.dataset import Dataset, Scope, members
 from core.diagnostic import impact
 from core.diagnostic.cause import Cause, Inputs, TeamView, at_goal, severity, team_finding
 from core.diagnostic.causes import CAUSES, blamed, measures
@@ -336,7 +336,7 @@ def cause_money(ds: Dataset, period: Period, settings: Settings, scope: Scope = 
     out["supported"] = out["cause"].map({c: mm.model.effects[c].supported for c in blamed()}).astype(bool)
     out["flagged"] = mm.flagged.stack().reindex(pd.MultiIndex.from_frame(out[["rep_id", "cause"]])).to_numpy()
     out["unexplained"] = out["rep_id"].map(mm.alloc["unexplained"])
-    return out[out["rep_id"].isin(keep)].reset_index(drop=True)
+    return out[members(out["rep_id"], keep)].reset_index(drop=True)
 
 
 def _method(model: impact.Model, table: pd.DataFrame, settings: Settings, no_quota: str) -> str:
@@ -371,9 +371,9 @@ def diagnose(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
     in_scope = set(scope.rep_ids(metrics.roster(ds)))
     every_rep, every_finding = ds.memo(("diagnostic.rep_findings", *memo_key(period, settings)),
                                        lambda: _every_rep(mm, settings))
-    reps = every_rep[every_rep["rep_id"].isin(in_scope)].reset_index(drop=True)
-    scoped_kpis = kpis[kpis["rep_id"].isin(in_scope)]
-    rep_findings = every_finding[every_finding["who"].isin(in_scope)].reset_index(drop=True)
+    reps = every_rep[members(every_rep["rep_id"], in_scope)].reset_index(drop=True)
+    scoped_kpis = kpis[members(kpis["rep_id"], in_scope)]
+    rep_findings = every_finding[members(every_finding["who"], in_scope)].reset_index(drop=True)
     team = pd.DataFrame(_team_findings(reps, scoped_kpis, inp, alloc, settings), columns=FINDING_COLUMNS)
     findings = _rank(pd.concat([f for f in (rep_findings, team) if len(f)], ignore_index=True)
                      if len(rep_findings) or len(team) else pd.DataFrame(columns=FINDING_COLUMNS))
@@ -396,7 +396,7 @@ def monthly_evidence(ds: Dataset, period: Period, settings: Settings, rep_id: st
     good = kpis.loc[at_goal(kpis), "rep_id"]
     charts = monthly_charts()
     sigs = [s for s, _ in charts.values()]
-    bench = act[act["rep_id"].isin(good)].groupby("month")[sigs].median()
+    bench = act[members(act["rep_id"], good)].groupby("month")[sigs].median()
     mine = act[act["rep_id"] == rep_id].set_index("month")[sigs]
     spec = measures()
     frames = [pd.DataFrame({"month": mine.index, "cause": cause, "signal": sig, "label": spec[sig].label,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset
+from core.dataset import Dataset, members
 from core.diagnostic.causes import blamed
 from core.kpis import metrics
 from core.kpis.quota import attainment
@@ -87,8 +87,8 @@ def panel(ds: Dataset, period: Period, settings: Settings, rep_drivers: pd.DataF
         end = min(end, last)
     start = (end - pd.DateOffset(months=PANEL_MONTHS - 1)).replace(day=1)
     m = metrics.monthly(ds, start.date(), end.date(), settings, by="rep_id")
-    m = m[m["quota"].gt(0) & m["attainment"].notna() & ~m["rep_id"].isin(exclude)
-          & m["rep_id"].isin(rep_drivers.index)]
+    m = m[m["quota"].gt(0).to_numpy() & m["attainment"].notna().to_numpy() & ~members(m["rep_id"], exclude)
+          & members(m["rep_id"], rep_drivers.index)]
     out = m[["rep_id", "month"]].assign(attainment=m["attainment"].clip(upper=ATTAINMENT_CLIP))
     return out.join(rep_drivers, on="rep_id").reset_index(drop=True)
 

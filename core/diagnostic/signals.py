@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset, Scope
+from core.dataset import Dataset, Scope, members
 from core.diagnostic.cause import PEER_TEST, Cause, Context, Inputs, Reading, at_goal, benchmark
 from core.diagnostic.causes import CAUSES, blamed, measures
 from core.kpis import metrics
@@ -220,4 +220,4 @@ def signals(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scop
     always taken over the whole team."""
     table = gather(ds, period, settings).table
     keep = scope.rep_ids(metrics.roster(ds))
-    return table[table["rep_id"].isin(keep)].reset_index(drop=True)
+    return table[members(table["rep_id"], keep)].reset_index(drop=True)

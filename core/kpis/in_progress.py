@@ -13,7 +13,7 @@ from collections.abc import Collection
 import pandas as pd
 
 from core import periods
-from core.dataset import Dataset, Scope
+from core.dataset import Dataset, Scope, members
 from core.diagnostic import findings as diagnostics
 from core.kpis import forecast
 from core.kpis.inputs import roster
@@ -46,7 +46,7 @@ def outlook(ds: Dataset, period: Period, settings: Settings,
 
 def top_causes(diagnosis: diagnostics.Diagnosis, rep_ids: Collection[str]) -> pd.DataFrame:
     """cause, label, money: the causes costing the reps `rep_ids` the most in `diagnosis`."""
-    reps = diagnosis.reps[diagnosis.reps["rep_id"].isin(set(rep_ids))]
+    reps = diagnosis.reps[members(diagnosis.reps["rep_id"], rep_ids)]
     keys = [c for c in diagnostics.CAUSES if c in reps.columns]
     total = reps[keys].sum(min_count=1).dropna()
     total = total[total > 0].sort_values(ascending=False).head(TOP_CAUSES)

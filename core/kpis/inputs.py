@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from core.dataset import Dataset, Scope
+from core.dataset import Dataset, Scope, members
 from core.kpis.registry import KPIS
 from core.periods import Period, PeriodError, parse_period
 from core.schema import DEFAULT_ROLE, OPPORTUNITY_STATUSES, UNASSIGNED
@@ -60,7 +60,7 @@ def in_scope(whole: pd.DataFrame, scope: Scope) -> np.ndarray:
     """Boolean mask of the whole roster's reps inside `scope`."""
     if scope == Scope():
         return np.ones(len(whole), dtype=bool)
-    return np.asarray(whole["rep_id"].isin(scope.rep_ids(whole)).to_numpy(), dtype=bool)
+    return members(whole["rep_id"], scope.rep_ids(whole))
 
 
 def territories_in_scope(ds: Dataset, scope: Scope, territory_ids: pd.Series, regions: pd.Series) -> np.ndarray:
