@@ -93,6 +93,15 @@ class Memo:
         finally:
             self._land(key, flight)
 
+    def peek(self, key: tuple[Hashable, ...]) -> tuple[bool, Any]:
+        """(True, the result) when `key`'s result is kept (it counts as used), else (False, None):
+        for a caller that does something around a computation only when it has to compute."""
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return True, self._results[key]
+            return False, None
+
     def _store(self, key: tuple[Hashable, ...], value: T) -> T:
         """Keep `value` for `key` (the first value kept wins), at most MEMO_PER_NAME of its name."""
         with self._lock:

@@ -156,6 +156,18 @@ def test_memo_keeps_a_bounded_number_of_results_per_name():
     assert ds.memo(("other",), lambda: "lost") == "kept"
 
 
+def test_memo_peek_reads_a_kept_result_without_computing_and_counts_as_a_use():
+    from core.dataset import MEMO_PER_NAME
+
+    ds = Dataset({})
+    assert ds.cache.peek(("period", 0)) == (False, None)
+    for i in range(MEMO_PER_NAME):
+        ds.memo(("period", i), lambda i=i: i)
+    assert ds.cache.peek(("period", 0)) == (True, 0)                     # used: now the newest
+    ds.memo(("period", MEMO_PER_NAME), lambda: MEMO_PER_NAME)             # evicts 1, not 0
+    assert ds.cache.peek(("period", 0)) == (True, 0) and ds.cache.peek(("period", 1)) == (False, None)
+
+
 def test_pickle_carries_the_tables_not_the_memo():
     import pickle
 

@@ -16,10 +16,16 @@ from ui.text import plot_text
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f", "#d62728")
 GOOD, WARN, BAD, NEUTRAL = "#2ca02c", "#f0a202", "#d62728", "#7f7f7f"
-# The quiet template, as every figure's default: plotly then writes it into the figure's JSON
-# (the same bytes) instead of validating a deep copy of it into each figure on every rerun —
-# half of a period change's CPU on the Overview (bench/load.py).
-pio.templates.default = "plotly_white"
+# The quiet template with GoalGap's title, margins and legend, as every figure's default: plotly
+# then writes it into the figure's JSON (the same bytes) instead of validating a deep copy of it
+# into each figure on every rerun — half of a period change's CPU on the Overview once
+# (bench/load.py) — and `style` only sets a figure's own texts (plotly validates every property
+# set through update_layout: ~4 ms a figure for the same layout each time).
+_TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+_TEMPLATE.layout.update(title={"x": 0, "xanchor": "left"}, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+                        legend={"title": {"text": ""}}, hoverlabel={"namelength": -1})
+pio.templates["goalgap"] = _TEMPLATE
+pio.templates.default = "goalgap"
 
 
 def region_colors(regions: Iterable[str]) -> dict[str, str]:
@@ -32,15 +38,15 @@ def style(fig: go.Figure, title: str, y_title: str | None = None, x_title: str |
     """A title that says what the chart shows, labelled axes, a quiet template; every text the
     figure carries is made literal (escape_text), so call it once the traces are added."""
     escape_text(fig)
-    fig.update_layout(title={"text": plot_text(title), "x": 0, "xanchor": "left"},
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10}, legend_title_text="",
-                      hoverlabel={"namelength": -1})
+    fig.layout.title.text = plot_text(title)
     if y_title is not None:
-        fig.update_yaxes(title_text=plot_text(y_title))
+        for axis in fig.select_yaxes():
+            axis.title.text = plot_text(y_title)
     if x_title is not None:
-        fig.update_xaxes(title_text=plot_text(x_title))
+        for axis in fig.select_xaxes():
+            axis.title.text = plot_text(x_title)
     if height:
-        fig.update_layout(height=height)
+        fig.layout.height = height
     return fig
 
 

@@ -267,6 +267,9 @@ def dataset_call(fn: Callable, ds: Dataset, *args: Any, **kwargs: Any) -> Any:
     recomputes them. A caller that asks while the same result is being computed (by prewarm or
     another session) waits for it instead of computing it a second time."""
     key = _call_key(fn, args, kwargs)
+    kept, result = ds.cache.peek(("ui.dataset_call", key))
+    if kept:                    # computed already: no spinner (an element and a timer thread a call)
+        return result
     # The background prewarm thread has no script run to draw a spinner in.
     busy = st.spinner(BUSY_TEXT) if get_script_run_ctx() is not None else nullcontext()
     with busy, _computing(f"{ds.fingerprint}|{key}"):

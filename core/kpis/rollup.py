@@ -5,6 +5,8 @@ another grouping of the same per-rep parts, so a roll-up is always computed from
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -53,13 +55,14 @@ def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
     key = _LEVEL_KEYS[level]
     grouping, keys = group_reps(ds, scope, key)
     reps, codes = grouping.reps, grouping.group
-    head = pd.DataFrame({key: pd.Series(keys, dtype="str")})
+    head: dict[str, Any] = {key: pd.Series(keys, dtype="str")}
     if level == "territory":
         head["region"] = reps.groupby(codes)["region"].first().reindex(range(len(keys))).to_numpy()
     head["reps"] = np.bincount(codes, minlength=len(keys))
     head["ramping_reps"] = np.bincount(codes, weights=ramping(reps, period, settings),
                                        minlength=len(keys)).astype(np.int64)
-    return pd.concat([head, compute(ds, period, settings, grouping)], axis=1)
+    # One frame from the columns: a column added to a frame copies its text column labels (Arrow)
+    return pd.concat([pd.DataFrame(head), compute(ds, period, settings, grouping)], axis=1)
 
 
 def team_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> pd.Series:
