@@ -15,7 +15,15 @@ from core.kpis import forecast, metrics
 from ui.charts import BAD, GOOD, WARN, fmt_pct, range_metric, region_colors, style
 from ui.charts import fmt_money as _fmt_money
 from ui.in_progress import in_progress_block
-from ui.state import cached_call, context, diagnose_neighbours, not_available, page_caption, team_diagnosis, view_memo
+from ui.state import (
+    cached_call,
+    context,
+    diagnose_neighbours,
+    not_available,
+    page_caption,
+    team_rep_diagnosis,
+    view_memo,
+)
 
 BAND_COLORS = dict(zip(metrics.BANDS, (BAD, BAD, WARN, GOOD, GOOD), strict=False))
 SPARK_MONTHS = 12
@@ -134,8 +142,7 @@ def _rep_table() -> pd.DataFrame:
     if no_quota:                  # no gap, so no cause of one: the column is not shown
         primary = pd.Series(dtype=object)
     else:
-        diagnosis = team_diagnosis(ctx)
-        primary = diagnosis.reps.set_index("rep_id")["primary_cause"].map(
+        primary = team_rep_diagnosis(ctx).set_index("rep_id")["primary_cause"].map(
             lambda c: "—" if c == "none" else cause_label(c))
     table = reps[["rep_name", "region", "territory_id", "revenue", "quota"]].assign(
         attainment=reps["attainment"] * 100, gap=reps["gap"], primary_cause=reps["rep_id"].map(primary),

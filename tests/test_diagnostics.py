@@ -200,3 +200,18 @@ def test_the_team_diagnosis_is_not_recomputed_for_another_scope(monkeypatch):
     diagnose(ds, Q3, Settings(), Scope(region="East"))
     findings.signals(ds, Q3, Settings(), Scope(rep_id="R4"))
     assert calls == []
+
+
+def test_every_reps_diagnosis_alone_is_the_diagnosis_reps_and_is_computed_once(monkeypatch):
+    """rep_diagnosis (what the Overview lists) is the whole team's Diagnosis.reps without the
+    findings' texts; a diagnosis asked for afterwards reuses it rather than building it again."""
+    from core.diagnostic import findings
+
+    ds = small_team()
+    reps = findings.rep_diagnosis(ds, Q3, Settings())
+    built = []
+    real = findings._rep_table
+    monkeypatch.setattr(findings, "_rep_table", lambda *a: built.append(a) or real(*a))
+    pd.testing.assert_frame_equal(diagnose(ds, Q3, Settings()).reps, reps)
+    pd.testing.assert_frame_equal(diagnose(small_team(), Q3, Settings()).reps, reps)
+    assert len(built) == 1                                   # the fresh copy's only

@@ -370,6 +370,13 @@ def team_diagnosis(ctx: Ctx) -> diagnostics.Diagnosis:
     return dataset_call(diagnostics.diagnose, ctx.ds, ctx.period, ctx.settings, Scope())
 
 
+def team_rep_diagnosis(ctx: Ctx) -> pd.DataFrame:
+    """Every rep's diagnosis of the period shown (primary cause, causes, money), without the
+    findings' texts that only the Diagnostic shows: as team_diagnosis, once per dataset, period
+    and settings (the full diagnosis includes it)."""
+    return dataset_call(diagnostics.rep_diagnosis, ctx.ds, ctx.period, ctx.settings)
+
+
 def diagnose_neighbours(ctx: Ctx) -> None:
     """Start, in the background, the whole team's diagnosis of the periods next to the one shown
     (neighbours), once per dataset, settings and period shown: stepping to the period before or

@@ -144,8 +144,9 @@ def at_goal(kpis: pd.DataFrame) -> pd.Series:
 
 def benchmark(values: pd.Series, good: pd.Series, fallback: float) -> float:
     """Median of the reps at goal; `fallback` (the target) with fewer than MIN_AT_GOAL of them."""
-    v = values[good.to_numpy()].dropna()
-    return float(v.median()) if len(v) >= MIN_AT_GOAL else float(fallback)
+    v = values.to_numpy(dtype="float64", na_value=np.nan)[good.to_numpy(dtype=bool)]
+    v = v[~np.isnan(v)]
+    return float(np.median(v)) if len(v) >= MIN_AT_GOAL else float(fallback)
 
 
 def habit_window(period: Period) -> Period:

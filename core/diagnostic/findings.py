@@ -376,11 +376,16 @@ def _method(model: impact.Model, table: pd.DataFrame, settings: Settings, no_quo
             "Findings are associations in the data, not proof of cause.")
 
 
-def _every_rep(mm: MoneyModel, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The diagnosis of every rep of the team and their findings (each row is the rep's own: a
-    scope keeps its reps' rows)."""
-    reps = _rep_table(mm.inputs, mm.alloc, mm.flagged)
-    return reps, _rep_findings(reps, mm.alloc, mm.flagged, mm.inputs, mm.model, settings)
+def rep_diagnosis(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame:
+    """The diagnosis of every rep of the team (rep_columns(): primary cause, causes, the money of
+    each cause), without the findings and their texts: what a page listing reps needs (the
+    Overview's primary cause). Once per Dataset, period and settings, shared with `diagnose`;
+    read-only."""
+    def build() -> pd.DataFrame:
+        mm = money_model(ds, period, settings)
+        return _rep_table(mm.inputs, mm.alloc, mm.flagged)
+
+    return ds.memo(("diagnostic.rep_table", *memo_key(period, settings)), build)
 
 
 def diagnose(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope()) -> Diagnosis:
@@ -390,8 +395,10 @@ def diagnose(ds: Dataset, period: Period, settings: Settings, scope: Scope = Sco
     inp, model, alloc = mm.inputs, mm.model, mm.alloc
     kpis = inp.kpis
     in_scope = set(scope.rep_ids(metrics.roster(ds)))
-    every_rep, every_finding = ds.memo(("diagnostic.rep_findings", *memo_key(period, settings)),
-                                       lambda: _every_rep(mm, settings))
+    every_rep = rep_diagnosis(ds, period, settings)
+    # Each finding row is the rep's own: a scope keeps its reps' rows.
+    every_finding = ds.memo(("diagnostic.rep_findings", *memo_key(period, settings)),
+                            lambda: _rep_findings(every_rep, alloc, mm.flagged, inp, model, settings))
     reps = every_rep[members(every_rep["rep_id"], in_scope)].reset_index(drop=True)
     scoped_kpis = kpis[members(kpis["rep_id"], in_scope)]
     rep_findings = every_finding[members(every_finding["who"], in_scope)].reset_index(drop=True)

@@ -60,17 +60,21 @@ def _peer_test(values: pd.Series, higher_is_better: bool, log: bool = False) -> 
     scale). NaN (a rule, no test) with fewer than PEER_Z_MIN_REPS values or no spread."""
     from scipy import stats
 
+    x = values.to_numpy(dtype="float64", na_value=np.nan)
     if log:
-        values = np.log(values.where(values > 0))
-    v = values.dropna()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.log(np.where(x > 0, x, np.nan))
+    v = x[~np.isnan(x)]
+    if len(v) < PEER_Z_MIN_REPS:
+        return pd.Series(np.nan, index=values.index)
+    centre = np.median(v)
     # Robust spread, floored at half the standard deviation: with most reps at one value (no lost
     # accounts, say) the MAD is near 0 and would make any difference "significant".
-    spread = max(1.4826 * (v - v.median()).abs().median(), 0.5 * v.std()) if len(v) > 1 else 0.0
-    if len(v) < PEER_Z_MIN_REPS or not spread > 0:
+    spread = max(1.4826 * np.median(np.abs(v - centre)), 0.5 * np.std(v, ddof=1))
+    if not spread > 0:
         return pd.Series(np.nan, index=values.index)
-    z = (values - v.median()) / spread
+    z = (x - centre) / spread
     return pd.Series(stats.norm.sf(-z if higher_is_better else z), index=values.index)
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,8 +82,8 @@ def _peer_test(values: pd.Series, higher_is_better: bool, log: bool = False) -> 
 
 def _as_series(v: object, index: pd.Index) -> pd.Series:
     """A reading's value, target or threshold (one number, an array or a Series) per rep of `index`."""
-    if isinstance(v, pd.Series):
-        return v.reindex(index).astype("float64")
+    if isinstance(v, pd.Series):                 # most readings are indexed by the reps already
+        return (v if v.index is index else v.reindex(index)).astype("float64")
     return pd.Series(v, index=index, dtype="float64")
 
 
