@@ -129,11 +129,12 @@ def _evidence(table: pd.DataFrame) -> pd.Series:
 def _values_wide(table: pd.DataFrame) -> pd.DataFrame:
     """Each signal's value per rep (rows: rep_id, columns: signal; the first known value of a
     rep's signal), as pivot_table(aggfunc="first") gives them but at a tenth of its cost."""
-    known = table[table["value"].notna()]
-    r, reps = pd.factorize(known["rep_id"])
-    s, names = pd.factorize(known["signal"])
+    value = table["value"].to_numpy(dtype="float64")
+    known = ~np.isnan(value)
+    r, reps = pd.factorize(table["rep_id"][known])
+    s, names = pd.factorize(table["signal"][known])
     wide = np.full((len(reps), len(names)), np.nan)
-    wide[r[::-1], s[::-1]] = known["value"].to_numpy(dtype="float64")[::-1]     # the first row written last
+    wide[r[::-1], s[::-1]] = value[known][::-1]                           # the first row written last
     return pd.DataFrame(wide, index=pd.Index(reps, name="rep_id"), columns=pd.Index(names, name="signal"))
 
 

@@ -33,8 +33,9 @@ def _shares(keys: pd.Series, given: Mapping[str, float] | None) -> np.ndarray:
     """The share of the shortfall closed per row: `given[key]` clipped to 0–1, 1 where not given."""
     if not given:
         return np.ones(len(keys))
-    shares: np.ndarray = keys.map(lambda k: given.get(k, 1.0)).astype("float64").clip(0.0, 1.0).to_numpy()
-    return shares
+    values = pd.Series(list(given.values()), index=pd.Index(list(given), dtype=object), dtype="float64")
+    at = values.index.get_indexer(keys)                 # one lookup per row, not a Python call per row
+    return np.clip(np.where(at >= 0, values.to_numpy()[at], 1.0), 0.0, 1.0)
 
 
 def rep_what_if(diagnosis: Diagnosis, cause_share: Mapping[str, float] | None = None,
