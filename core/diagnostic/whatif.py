@@ -55,7 +55,8 @@ def rep_what_if(diagnosis: Diagnosis, cause_share: Mapping[str, float] | None = 
     point = rows["impact"].to_numpy(dtype="float64")
     low = rows["impact_low"].to_numpy(dtype="float64")
     high = rows["impact_high"].to_numpy(dtype="float64")
-    total = pd.Series(point).groupby(out["rep_id"].to_numpy()).transform("sum").to_numpy()
+    rep, _ = pd.factorize(out["rep_id"])
+    total = np.bincount(rep, weights=point)[rep] if len(rep) else point        # Σ money of the rep's causes
     scale = np.where(total > out["gap"].to_numpy(), out["gap"].to_numpy() / np.where(total > 0, total, 1.0), 1.0)
     out["gap_closed"] = point * scale * share
     out["low"] = np.minimum(low * scale, point * scale) * share
