@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -80,8 +81,11 @@ class Context:
     balance: pd.DataFrame        # core.territory.balance.territory_balance (empty without territories)
     competency: pd.DataFrame     # core.people.competency.competency_table as of the period end
 
-    @property
+    @cached_property
     def rep_ids(self) -> pd.Index:
+        """The reps, one Index object for every cause: pandas builds an index's hash table once per
+        object (for text held in Arrow, after copying it out), and a reading already indexed by
+        it is used as it is (signals._as_series)."""
         return pd.Index(self.kpis["rep_id"])
 
 
