@@ -314,9 +314,10 @@ def test_lost_revenue_share_reads_the_lines_in_any_order_and_each_period_alone()
 
 
 def test_a_window_of_whole_months_slices_the_cells_of_every_line_as_its_own_lines_sum_them():
-    """The retention cells of a window of whole months are cut from every line's cells (once per
-    Dataset); they equal the cells summed from the window's own lines, the window's first month
-    included when only a line without a rep was sold in it."""
+    """The first window is summed from its own lines; from the second window of whole months on, the
+    retention cells are cut from every line's cells (built once per Dataset). They equal the cells
+    summed from the window's own lines, the window's first month included when only a line without
+    a rep was sold in it."""
     from core.diagnostic.causes import customer_retention as cr
 
     team = _retention_team()
@@ -324,9 +325,11 @@ def test_a_window_of_whole_months_slices_the_cells_of_every_line_as_its_own_line
                                                "account_id": ["R1-A"], "product": "Stent", "revenue": 10.0})})
     ds = team.with_table("sales", pd.concat([team.table("sales"), no_rep["sales"]], ignore_index=True))
     rows = cr._bought(ds)
+    cr._window(ds, rows, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-31"))
+    assert ds.cache.peek(("dataset.retention_cells",)) == (False, None)         # one period: its own lines
     for first, last in (("2024-04-01", "2026-09-30"), ("2025-01-01", "2025-03-31"), ("2019-01-01", "2019-12-31")):
         start, end = pd.Timestamp(first), pd.Timestamp(last)
-        cut = cr._window(rows, start, end)
+        cut = cr._window(ds, rows, start, end)
         own = cr._cells(rows, (rows.day >= cr._ns(start)) & (rows.day <= cr._ns(end)))
         if own is None:
             assert cut is None
@@ -334,7 +337,8 @@ def test_a_window_of_whole_months_slices_the_cells_of_every_line_as_its_own_line
         assert cut is not None and cut.m0 == own.m0
         for field in ("pair", "month", "revenue", "rep_month"):
             np.testing.assert_array_equal(getattr(cut, field), getattr(own, field))
-    assert cr._window(rows, pd.Timestamp("2024-04-01"), pd.Timestamp("2026-09-30")).m0 == 2024 * 12 + 5
+    assert ds.cache.peek(("dataset.retention_cells",))[0]
+    assert cr._window(ds, rows, pd.Timestamp("2024-04-01"), pd.Timestamp("2026-09-30")).m0 == 2024 * 12 + 5
 
 
 def test_incentive_sales_window_holds_the_lines_dated_in_it_in_date_order_or_not():
