@@ -169,7 +169,7 @@ def _window(ds: Dataset, rows: _Bought, first: pd.Timestamp, last: pd.Timestamp)
     once, ~0.2 s at 1,000 reps: worth it for a user going through periods, not for the one
     period of a report)."""
     whole_months = first.day == 1 and (last + pd.Timedelta(days=1)).day == 1
-    asked = ds.memo(("dataset.retention_windows",), list)          # whole-month windows asked so far
+    asked: list[None] = ds.memo(("dataset.retention_windows",), list)         # whole-month windows asked so far
     if whole_months:
         asked.append(None)
     if not whole_months or len(asked) < 2:
