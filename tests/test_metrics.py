@@ -530,3 +530,18 @@ def test_kpis_do_not_depend_on_the_order_of_the_lines(bundled_sample):
     for period in (quarter(2025, 4), month(2025, 11), custom(date(2025, 2, 10), date(2025, 9, 3))):
         ordered, mixed = (m.rep_kpis(ds, period, S) for ds in (bundled_sample, shuffled))
         pd.testing.assert_frame_equal(ordered, mixed, check_exact=False, rtol=1e-12)
+
+
+def test_attainment_alone_equals_the_kpi_tables_before_and_after_the_full_parts():
+    """rep_attainment reads only revenue and quota (the movers' period before): the same attainment
+    as rep_kpis, whether the period's full parts were computed first or not, for a scope too."""
+    from core.kpis.rollup import rep_attainment
+
+    for period in (Q1, month(2025, 2), custom(date(2025, 1, 10), date(2025, 3, 3))):
+        for scope in (Scope(), Scope(region="West")):
+            alone = rep_attainment(Dataset(dict(ALL)), period, scope)
+            ds = Dataset(dict(ALL))
+            full = m.rep_kpis(ds, period, S, scope)["attainment"].to_numpy()
+            np.testing.assert_array_equal(alone, full)
+            np.testing.assert_array_equal(rep_attainment(ds, period, scope), full)
+    assert np.isnan(rep_attainment(Dataset({"sales": SALES}), Q1)).all()

@@ -13,7 +13,7 @@ from core.kpis.grouping import group_reps, ratio
 from core.kpis.inputs import has_sales, sales_table, within
 from core.kpis.quota import month_shares, quota_by_month, quota_in_period
 from core.kpis.registry import KPIS
-from core.kpis.rollup import rep_kpis
+from core.kpis.rollup import rep_attainment, rep_kpis
 from core.periods import Period
 from core.settings import Settings
 
@@ -76,12 +76,11 @@ def product_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataF
 def biggest_movers(ds: Dataset, period: Period, settings: Settings, scope: Scope = Scope(),
                    n: int = 5) -> pd.DataFrame:
     """rep_id, rep_name, region, attainment, attainment_previous, change: the n reps whose
-    attainment changed most (either way) since period.previous(). Both periods' parts are
-    memoized on the Dataset, so the previous period is computed once, not per scope."""
+    attainment changed most (either way) since period.previous(). The previous period's
+    attainment comes from its revenue and quota parts alone (rep_attainment)."""
     now = rep_kpis(ds, period, settings, scope)
-    before = rep_kpis(ds, period.previous(), settings, scope)
     out = now[["rep_id", "rep_name", "region", "attainment"]].assign(
-        attainment_previous=before["attainment"].to_numpy())
+        attainment_previous=rep_attainment(ds, period.previous(), scope))
     out["change"] = out["attainment"] - out["attainment_previous"]
     order = out["change"].abs().sort_values(ascending=False).dropna().index
     return out.loc[order].head(n).reset_index(drop=True)

@@ -96,6 +96,11 @@ def _quota_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
             "gap": gap(revenue_q, quota), "remaining_quota": remaining}
 
 
+def group_attainment(parts: Parts, grouping: Grouping) -> np.ndarray:
+    """Attainment of each group from the revenue and quota parts alone (as compute gives it)."""
+    return _quota_kpis(parts, grouping)["attainment"]
+
+
 def _opportunity_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     n = grouping.n
     if "won" not in parts:

@@ -56,7 +56,11 @@ def period_parts(ds: Dataset, period: Period) -> Parts:
                 parts[name] = np.asarray(values, dtype="float64")
         return parts
 
-    return ds.memo(("metrics.period", period.start, period.end, tuple(name for name, _ in extra)), build)
+    return ds.memo(_memo_key(period), build)
+
+
+def _memo_key(period: Period) -> tuple[Any, ...]:
+    return ("metrics.period", period.start, period.end, tuple(name for name, _ in extra_parts()))
 
 
 def _sales_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
@@ -76,20 +80,36 @@ def _sales_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
         r = a["r"][at]
         return r, r >= 0, at
 
-    def revenue(start: date, end: date) -> np.ndarray:
-        r, on, at = rows(start, end)
-        return per_rep(r, on, n_all, a["revenue"][at])
-
     r, on, at = rows(lo, period.end)
     return {
-        "revenue": revenue(period.start, period.end),
-        "revenue_prior_year": revenue(yoy.start, yoy.end),
-        "revenue_12m": revenue(t12_start, period.end),
+        "revenue": revenue_per_rep(ds, period.start, period.end, n_all),
+        "revenue_prior_year": revenue_per_rep(ds, yoy.start, yoy.end, n_all),
+        "revenue_12m": revenue_per_rep(ds, t12_start, period.end, n_all),
         "account_rows": per_rep(r, on & (a["acc"][at] >= 0), n_all),
         "accounts_now": _rep_accounts(a, dated_rows(ds, "sales", "date", period.start, period.end)),
         "accounts_before": _rep_accounts(a, dated_rows(ds, "sales", "date", prev.start, prev.end)),
         "new_account": ~(a["first_bought"] < day(period.start)),
     }
+
+
+def revenue_per_rep(ds: Dataset, start: date, end: date, n_all: int) -> np.ndarray:
+    """Σ revenue of the sales lines dated start … end per whole-roster rep."""
+    a = rows_of(ds, "sales")
+    at = dated_rows(ds, "sales", "date", start, end)
+    r = a["r"][at]
+    return per_rep(r, r >= 0, n_all, a["revenue"][at])
+
+
+def attainment_parts(ds: Dataset, period: Period) -> Parts:
+    """Only the parts attainment reads (revenue and quota per rep): for a reader that needs no other
+    KPI of the period (the Overview's movers read the period before the one shown), a few ms
+    instead of every part. The period's full parts when they are computed already."""
+    kept, parts = ds.cache.peek(_memo_key(period))
+    if kept:
+        return {k: parts[k] for k in ("revenue", "rep_quota") if k in parts}
+    n_all = len(whole_roster(ds))
+    out: Parts = {"revenue": revenue_per_rep(ds, period.start, period.end, n_all)} if has_sales(ds) else {}
+    return out | _quota_parts(ds, period, n_all)
 
 
 def _rep_accounts(a: Arrays, at: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.formulas import compute, family_kpis, point_counts, ramping
+from core.kpis.formulas import compute, family_kpis, group_attainment, point_counts, ramping
 from core.kpis.grouping import group_reps
 from core.kpis.inputs import ROSTER_COLUMNS, not_employed
+from core.kpis.parts import attainment_parts
 from core.kpis.points import point_components, total_points
 from core.kpis.registry import KPIS, kpi_columns
 from core.periods import Period
@@ -45,6 +46,13 @@ def _rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> 
     return out[[*ROSTER_COLUMNS, "ramping", *kpi_columns()]]
 
 
+def rep_attainment(ds: Dataset, period: Period, scope: Scope = Scope()) -> np.ndarray:
+    """Attainment of each rep in scope, in rep_kpis' order, from the revenue and quota parts
+    alone: what a reader of a period's attainment only (the movers' period before) computes."""
+    grouping, _ = group_reps(ds, scope)
+    return group_attainment(attainment_parts(ds, period), grouping)
+
+
 def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
            scope: Scope = Scope()) -> pd.DataFrame:
     """KPIs per territory, region, first-line manager or the whole team: key column(s), reps, ramping_reps, then
@@ -57,7 +65,9 @@ def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
     reps, codes = grouping.reps, grouping.group
     head: dict[str, Any] = {key: pd.Series(keys, dtype="str")}
     if level == "territory":
-        head["region"] = reps.groupby(codes)["region"].first().reindex(range(len(keys))).to_numpy()
+        # Each territory's region: its first rep's (regions are filled, never missing, on the roster)
+        _, first = np.unique(codes, return_index=True)
+        head["region"] = reps["region"].to_numpy()[first]
     head["reps"] = np.bincount(codes, minlength=len(keys))
     head["ramping_reps"] = np.bincount(codes, weights=ramping(reps, period, settings),
                                        minlength=len(keys)).astype(np.int64)
