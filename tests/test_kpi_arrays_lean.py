@@ -150,3 +150,16 @@ def test_dated_rows_are_the_rows_within_the_window_in_row_order(values, start, e
     assert np.arange(len(days))[rows].tolist() == kept.tolist()
     keys = days.view(np.int64)
     assert isinstance(rows, slice) == bool((keys[1:] >= keys[:-1]).all())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=-(2**62), max_value=2**62), max_size=60))
+def test_distinct_keys_are_numpys_unique(values):
+    """The hashed distinct keys (and each key's position among them) equal np.unique's."""
+    from core.kpis.grouping import distinct, distinct_inverse
+
+    keys = np.array(values, dtype=np.int64)
+    want, inverse = np.unique(keys, return_inverse=True)
+    got, got_inverse = distinct_inverse(keys)
+    assert distinct(keys).tolist() == want.tolist() == got.tolist()
+    assert got_inverse.tolist() == inverse.tolist()

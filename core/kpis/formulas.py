@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.dataset import Dataset
 from core.kpis.arrays import ROLES, account_territories
-from core.kpis.grouping import Grouping, count_by, nan_array, pair_keys, ratio, sum_by
+from core.kpis.grouping import Grouping, count_by, distinct, distinct_inverse, nan_array, pair_keys, ratio, sum_by
 from core.kpis.inputs import territory_potential
 from core.kpis.parts import Parts, period_parts
 from core.kpis.points import PointCounts, point_components, total_points
@@ -81,7 +81,7 @@ def _active_pairs(rep_accounts: AccountRevenue, group_of: GroupOfPair, k: int) -
     rep, acc, revenue = rep_accounts
     g = group_of(rep, acc)
     inside = g >= 0
-    keys, inverse = np.unique(pair_keys(g[inside], acc[inside], k), return_inverse=True)
+    keys, inverse = distinct_inverse(pair_keys(g[inside], acc[inside], k))
     return keys[np.bincount(inverse, weights=revenue[inside], minlength=len(keys)) > 0]
 
 
@@ -175,7 +175,7 @@ def _reach(ds: Dataset, parts: Parts, grouping: Grouping) -> np.ndarray:
     k_t, k_a = max(len(territories), 1), max(len(territory_of), 1)
     mine = (g >= 0) & (terr >= 0) & np.isin(pair_keys(g, terr, k_t),
                                             pair_keys(own["g"].to_numpy(), own["t"].to_numpy(), k_t))
-    reached = np.unique(pair_keys(g[mine], acc[mine], k_a))
+    reached = distinct(pair_keys(g[mine], acc[mine], k_a))
     return ratio(count_by(reached // k_a, n), denominator)
 
 

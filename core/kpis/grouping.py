@@ -103,6 +103,18 @@ def nan_array(n: int) -> np.ndarray:
     return np.full(n, np.nan)
 
 
+def distinct(keys: np.ndarray) -> np.ndarray:
+    """np.unique(keys): the distinct keys hashed first, then only they sorted (2.5 × faster on the
+    60,000 (rep, account) keys of a month at 1,000 reps)."""
+    return np.sort(pd.unique(keys))
+
+
+def distinct_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True) by hashing (pd.factorize with sorted uniques)."""
+    inverse, uniques = pd.factorize(keys, sort=True)
+    return np.asarray(uniques), inverse
+
+
 def pair_keys(g: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(g.astype(np.int64) * k + codes)
 

@@ -27,7 +27,7 @@ from core.kpis.arrays import (
     dated_rows,
     rows_of,
 )
-from core.kpis.grouping import pair_keys, per_rep
+from core.kpis.grouping import distinct, distinct_inverse, pair_keys, per_rep
 from core.kpis.inputs import data_end, day, has_sales, not_employed, whole_roster, within
 from core.kpis.quota import month_weights
 from core.kpis.registry import extra_parts
@@ -117,7 +117,7 @@ def _rep_accounts(a: Arrays, at: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarr
     k = max(len(a["first_bought"]), 1)
     r, acc = a["r"][at], a["acc"][at]
     m = (r >= 0) & (acc >= 0)
-    keys, inverse = np.unique(pair_keys(r[m], acc[m], k), return_inverse=True)
+    keys, inverse = distinct_inverse(pair_keys(r[m], acc[m], k))
     return keys // k, keys % k, np.bincount(inverse, weights=a["revenue"][at][m], minlength=len(keys))
 
 
@@ -226,7 +226,7 @@ def _activity_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
         k = max(len(accounts_table(ds)), 1)
         acc = a["acc"][at]
         touched = m & (acc >= 0)
-        pairs = np.unique(pair_keys(rep[touched], acc[touched], k))
+        pairs = distinct(pair_keys(rep[touched], acc[touched], k))
         out["touched"] = (pairs // k, pairs % k)
     return out
 
