@@ -545,3 +545,13 @@ def test_attainment_alone_equals_the_kpi_tables_before_and_after_the_full_parts(
             np.testing.assert_array_equal(alone, full)
             np.testing.assert_array_equal(rep_attainment(ds, period, scope), full)
     assert np.isnan(rep_attainment(Dataset({"sales": SALES}), Q1)).all()
+
+
+def test_quota_rollup_is_the_rollups_quota_and_attainment():
+    """quota_rollup (revenue and quota parts only; territory balance reads it) equals rollup's quota
+    and attainment per territory, region and team, for a scope too."""
+    for level in ("territory", "region", "team"):
+        for scope in (Scope(), Scope(region="East")):
+            alone = m.quota_rollup(Dataset(dict(ALL)), Q1, level, scope)
+            full = m.rollup(Dataset(dict(ALL)), Q1, S, level, scope)[alone.columns]
+            pd.testing.assert_frame_equal(alone, full)

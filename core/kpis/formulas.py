@@ -85,7 +85,7 @@ def _active_pairs(rep_accounts: AccountRevenue, group_of: GroupOfPair, k: int) -
     return keys[np.bincount(inverse, weights=revenue[inside], minlength=len(keys)) > 0]
 
 
-def _quota_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
+def quota_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     """Quota, attainment, gap and remaining quota. A group's attainment is Σ revenue / Σ quota
     over its reps that have a quota (revenue of reps without one would inflate it)."""
     rep_quota = parts.get("rep_quota", nan_array(grouping.n_all))
@@ -94,11 +94,6 @@ def _quota_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
     remaining = grouping.to_groups(np.clip(quota_q - rep_rev, 0, None))
     return {"quota": grouping.to_groups(rep_quota), "attainment": attainment(revenue_q, quota),
             "gap": gap(revenue_q, quota), "remaining_quota": remaining}
-
-
-def group_attainment(parts: Parts, grouping: Grouping) -> np.ndarray:
-    """Attainment of each group from the revenue and quota parts alone (as compute gives it)."""
-    return _quota_kpis(parts, grouping)["attainment"]
 
 
 def _opportunity_kpis(parts: Parts, grouping: Grouping) -> dict[str, np.ndarray]:
@@ -240,7 +235,7 @@ def family_kpis(ds: Dataset, period: Period, grouping: Grouping) -> dict[str, np
     """The built-in KPIs of each group (and the _-prefixed counts points need), family by family."""
     parts = period_parts(ds, period)
     kpis = _sales_kpis(ds, parts, grouping)
-    kpis |= _quota_kpis(parts, grouping)
+    kpis |= quota_kpis(parts, grouping)
     kpis |= _opportunity_kpis(parts, grouping)
     kpis["pipeline_coverage"] = _pipeline_coverage(parts, grouping, kpis)
     kpis |= _activity_kpis(ds, period, parts, grouping)

@@ -35,12 +35,12 @@ from core.kpis.monthly import monthly, monthly_activity
 from core.kpis.parts import period_quota, pipeline_at_start
 from core.kpis.quota import quota_by_month
 from core.kpis.registry import KPIS, UNITS, Kpi
-from core.kpis.rollup import KPI_COLUMNS, REP_KPI_COLUMNS, rep_kpis, rollup, team_kpis
+from core.kpis.rollup import KPI_COLUMNS, REP_KPI_COLUMNS, quota_rollup, rep_kpis, rollup, team_kpis
 
 __all__ = [
     "BANDS", "BAND_EDGES", "KPIS", "KPI_COLUMNS", "REP_KPI_COLUMNS", "ROSTER_COLUMNS", "UNITS", "Kpi",
     "attainment_distribution", "biggest_movers", "data_end", "has_sales", "missing_inputs", "monthly",
     "monthly_activity", "not_employed", "opportunity_status", "opportunity_value", "pay_for_performance",
     "peer_percentiles", "period_quota", "pipeline_at_start", "product_mix", "quota_by_month", "rep_kpis",
-    "rollup", "roster", "sales_table", "stage_funnel", "team_kpis", "territory_potential",
+    "quota_rollup", "rollup", "roster", "sales_table", "stage_funnel", "team_kpis", "territory_potential",
 ]

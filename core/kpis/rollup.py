@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.formulas import compute, family_kpis, group_attainment, point_counts, ramping
+from core.kpis.formulas import compute, family_kpis, point_counts, quota_kpis, ramping
 from core.kpis.grouping import group_reps
 from core.kpis.inputs import ROSTER_COLUMNS, not_employed
 from core.kpis.parts import attainment_parts
@@ -50,7 +50,16 @@ def rep_attainment(ds: Dataset, period: Period, scope: Scope = Scope()) -> np.nd
     """Attainment of each rep in scope, in rep_kpis' order, from the revenue and quota parts
     alone: what a reader of a period's attainment only (the movers' period before) computes."""
     grouping, _ = group_reps(ds, scope)
-    return group_attainment(attainment_parts(ds, period), grouping)
+    return quota_kpis(attainment_parts(ds, period), grouping)["attainment"]
+
+
+def quota_rollup(ds: Dataset, period: Period, level: str, scope: Scope = Scope()) -> pd.DataFrame:
+    """The key column of `level` (as rollup), quota and attainment per group, from the revenue and
+    quota parts alone: rollup's numbers for a reader that needs no other KPI (territory balance)."""
+    key = _LEVEL_KEYS[level]
+    grouping, keys = group_reps(ds, scope, key)
+    kpis = quota_kpis(attainment_parts(ds, period), grouping)
+    return pd.DataFrame({key: pd.Series(keys, dtype="str"), "quota": kpis["quota"], "attainment": kpis["attainment"]})
 
 
 def rollup(ds: Dataset, period: Period, settings: Settings, level: str,

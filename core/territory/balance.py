@@ -87,7 +87,7 @@ def _rep_columns(ds: Dataset, ids: pd.Index) -> pd.DataFrame:
 def _attainment(ds: Dataset, period: Period, settings: Settings) -> pd.DataFrame:
     """Quota and attainment per territory: core.kpis' territory roll-up (the sums of its reps;
     revenue of reps without a quota does not count, as everywhere)."""
-    return metrics.rollup(ds, period, settings, "territory").set_index("territory_id")[["quota", "attainment"]]
+    return metrics.quota_rollup(ds, period, "territory").set_index("territory_id")
 
 
 def _coverage(v: Visits, top: pd.DataFrame, period: Period) -> pd.Series:
