@@ -151,7 +151,7 @@ def _rep_table() -> pd.DataFrame:
     return table.sort_values("revenue", ascending=False) if no_quota else table.sort_values("attainment")
 
 
-money = {"format": "dollar", "step": 1, "width": 88}
+money = {"format": "dollar", "step": 1, "width": 82}
 # Widths in pixels that add up to the main column at 1366 px (about 900), so nothing is cut off on the
 # right; the rep's name stays pinned when the table is narrower. Role, ramping and growth are on the
 # Rep profile.
@@ -159,18 +159,19 @@ shown_columns = ["rep_name", "region", "territory_id", "revenue", *([] if no_quo
                                                                                        "primary_cause"]), "trend"]
 st.dataframe(view_memo(ctx, "overview.reps", _rep_table), hide_index=True, width="stretch", column_order=shown_columns,
              column_config={
-                 "rep_name": st.column_config.TextColumn("Rep", width=130, pinned=True),
-                 "region": st.column_config.TextColumn("Region", width=80),
-                 "territory_id": st.column_config.TextColumn("Territory", width=70),
+                 "rep_name": st.column_config.TextColumn("Rep", width=128, pinned=True),
+                 "region": st.column_config.TextColumn("Region", width=78),
+                 "territory_id": st.column_config.TextColumn("Territory", width=66),
                  "revenue": st.column_config.NumberColumn("Revenue", **money),
                  "quota": st.column_config.NumberColumn("Quota", **money),
                  "attainment": st.column_config.ProgressColumn(
-                     "Attainment", format="%.0f%%", min_value=0.0, max_value=150.0, width=105,
+                     "Attainment", format="%.0f%%", min_value=0.0, max_value=150.0, width=100,
                      help=f"Revenue ÷ quota; target {fmt_pct(target)}"),
                  "gap": st.column_config.NumberColumn("Gap to goal", **money, help="Quota − revenue"),
                  "primary_cause": st.column_config.TextColumn(
-                     "Primary cause", width=140, help="The cause explaining most of the rep's gap (Diagnostic page)"),
-                 "trend": st.column_config.LineChartColumn(f"Revenue, last {SPARK_MONTHS} months", width=95),
+                     "Primary cause", width=165, help="The cause explaining most of the rep's gap (Diagnostic page)"),
+                 "trend": st.column_config.LineChartColumn(
+                     "Revenue trend", width=108, help=f"Revenue per month, the last {SPARK_MONTHS} months"),
              }, placeholder=NA)
 
 # ------------------------------------------------------------------ biggest gaps and movers

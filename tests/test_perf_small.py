@@ -35,7 +35,7 @@ def counted(monkeypatch):
     return calls
 
 
-def test_each_period_is_computed_once_for_every_scope_and_level(counted):
+def test_each_period_is_computed_once_for_every_scope_and_level(counted, monkeypatch):
     ds = Dataset(dict(ALL))
     m.rep_kpis(ds, Q1, S)
     for scope in (Scope(), Scope(region="East"), Scope(territory_id="T3"), Scope(rep_id="R2")):
@@ -44,9 +44,14 @@ def test_each_period_is_computed_once_for_every_scope_and_level(counted):
             m.rollup(ds, Q1, S, level, scope)
     m.team_kpis(ds, Q1, S, Scope(region="West"))
     assert counted == {"sales rows": 1, "periods": ["2025-Q1"]}
-    m.biggest_movers(ds, Q1, S, Scope(region="East"))              # needs 2024-Q4 as well
+    windows = []
+    real = parts.revenue_per_rep
+    monkeypatch.setattr(parts, "revenue_per_rep",
+                        lambda d, start, end, n: windows.append(start) or real(d, start, end, n))
+    m.biggest_movers(ds, Q1, S, Scope(region="East"))              # needs 2024-Q4's attainment as well
     m.biggest_movers(ds, Q1, S, Scope(region="West"))
-    assert counted == {"sales rows": 1, "periods": ["2025-Q1", "2024-Q4"]}
+    # 2024-Q4's revenue and quota alone, once: not every part of it
+    assert counted == {"sales rows": 1, "periods": ["2025-Q1"]} and windows == [quarter(2024, 4).start]
 
 
 def test_another_dataset_computes_its_own(counted):

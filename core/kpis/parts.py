@@ -107,9 +107,13 @@ def attainment_parts(ds: Dataset, period: Period) -> Parts:
     kept, parts = ds.cache.peek(_memo_key(period))
     if kept:
         return {k: parts[k] for k in ("revenue", "rep_quota") if k in parts}
-    n_all = len(whole_roster(ds))
-    out: Parts = {"revenue": revenue_per_rep(ds, period.start, period.end, n_all)} if has_sales(ds) else {}
-    return out | _quota_parts(ds, period, n_all)
+
+    def build() -> Parts:
+        n_all = len(whole_roster(ds))
+        out: Parts = {"revenue": revenue_per_rep(ds, period.start, period.end, n_all)} if has_sales(ds) else {}
+        return out | _quota_parts(ds, period, n_all)
+
+    return ds.memo(("metrics.period_attainment", period.start, period.end), build)
 
 
 def _rep_accounts(a: Arrays, at: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
