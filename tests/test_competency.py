@@ -79,9 +79,10 @@ def test_the_dates_between_two_assessments_share_one_table(monkeypatch: pytest.M
     from core.people import competency
 
     ds = Dataset({"assessments": ratings("R1", "Pitch", [2.0, 2.5, 3.5])})      # 2025-01-01, 04-01, 06-30
-    calls: list[object] = []
+    calls: list[object] = []              # this Dataset's only: other tests' background work may call it too
     real = competency._competency_table
-    monkeypatch.setattr(competency, "_competency_table", lambda ds, rated: calls.append(rated) or real(ds, rated))
+    monkeypatch.setattr(competency, "_competency_table",
+                        lambda d, rated: (d is ds and calls.append(rated)) or real(d, rated))
     april, may, june = (competency_table(ds, Settings(), date(2025, m, d)) for m, d in ((4, 1), (5, 31), (6, 29)))
     pd.testing.assert_frame_equal(april, may)
     pd.testing.assert_frame_equal(april, june)
