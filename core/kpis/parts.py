@@ -73,19 +73,13 @@ def _sales_parts(ds: Dataset, period: Period, n_all: int) -> Parts:
     prev, yoy = period.previous(), period.year_earlier()
     t12_start = (period.end_ts - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     lo = min(period.start, prev.start, yoy.start, t12_start)
-
-    def rows(start: date, end: date) -> tuple[np.ndarray, np.ndarray, Rows]:
-        """The reps of the lines dated start … end, which have one, and the lines' index."""
-        at = dated_rows(ds, "sales", "date", start, end)
-        r = a["r"][at]
-        return r, r >= 0, at
-
-    r, on, at = rows(lo, period.end)
+    since_lo = dated_rows(ds, "sales", "date", lo, period.end)
+    r = a["r"][since_lo]
     return {
         "revenue": revenue_per_rep(ds, period.start, period.end, n_all),
         "revenue_prior_year": revenue_per_rep(ds, yoy.start, yoy.end, n_all),
         "revenue_12m": revenue_per_rep(ds, t12_start, period.end, n_all),
-        "account_rows": per_rep(r, on & (a["acc"][at] >= 0), n_all),
+        "account_rows": per_rep(r, (r >= 0) & (a["acc"][since_lo] >= 0), n_all),
         "accounts_now": _rep_accounts(a, dated_rows(ds, "sales", "date", period.start, period.end)),
         "accounts_before": _rep_accounts(a, dated_rows(ds, "sales", "date", prev.start, prev.end)),
         "new_account": ~(a["first_bought"] < day(period.start)),
