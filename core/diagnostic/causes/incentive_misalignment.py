@@ -19,7 +19,7 @@ from core.dataset import Dataset, Task
 from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, TeamView, benchmark, column, team_finding
 from core.fmt import fmt_num, fmt_pct, is_missing
 from core.kpis import metrics
-from core.kpis.arrays import factorized, positions
+from core.kpis.arrays import dated_rows, factorized, positions
 from core.kpis.inputs import spread_by_month
 from core.kpis.quota import quota_in_period, total_quota_by_month
 from core.periods import Period, custom
@@ -74,26 +74,18 @@ def read(ctx: Context) -> list[Reading]:
 
 
 def period_sales(ds: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """The sales lines dated start .. end, with the columns the incentive signals read (and
-    `late`: the revenue booked in the last QUARTER_END_DAYS of its quarter, else 0)."""
-    s, sorted_days = _dated_sales(ds)
-    if sorted_days is not None:           # lines in date order: the window is one run of them
-        bounds = np.array([start, end], dtype="datetime64[ns]")
-        return s.iloc[int(np.searchsorted(sorted_days, bounds[0], "left")):
-                      int(np.searchsorted(sorted_days, bounds[1], "right"))]
-    return s.loc[(s["date"] >= start) & (s["date"] <= end)]
+    """The sales lines dated start .. end, in their order, with the columns the incentive signals
+    read (and `late`: the revenue booked in the last QUARTER_END_DAYS of its quarter, else 0)."""
+    return _dated_sales(ds).iloc[dated_rows(ds, "sales", "date", start, end)]
 
 
-def _dated_sales(ds: Dataset) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The sales lines with the columns period_sales gives, and their days when the lines are in
-    date order (none missing), else None: once per Dataset."""
-    def build() -> tuple[pd.DataFrame, np.ndarray | None]:
+def _dated_sales(ds: Dataset) -> pd.DataFrame:
+    """The sales lines with the columns period_sales gives, in the order of the KPIs' arrays (so a
+    window's rows are core.kpis.arrays.dated_rows'): once per Dataset."""
+    def build() -> pd.DataFrame:
         s = metrics.sales_table(ds)[["date", "rep_id", "product", "revenue"]]
         days_left = (s["date"] + pd.offsets.QuarterEnd(0) - s["date"]).dt.days
-        s = s.assign(late=s["revenue"].where(days_left < QUARTER_END_DAYS, 0.0))
-        days = s["date"].to_numpy(dtype="datetime64[ns]")
-        ordered = not np.isnat(days).any() and bool((days[1:] >= days[:-1]).all())
-        return s, days if ordered else None
+        return s.assign(late=s["revenue"].where(days_left < QUARTER_END_DAYS, 0.0))
 
     return ds.memo(("dataset.incentive_sales",), build)
 
