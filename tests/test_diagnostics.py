@@ -216,3 +216,19 @@ def test_every_reps_diagnosis_alone_is_the_diagnosis_reps_and_is_computed_once(m
     pd.testing.assert_frame_equal(diagnose(ds, Q3, Settings()).reps, reps)
     pd.testing.assert_frame_equal(diagnose(small_team(), Q3, Settings()).reps, reps)
     assert not any(a is inputs for a in built) and built                # only the fresh copy built one
+
+
+def test_the_diagnosis_does_not_depend_on_the_order_of_the_lines(bundled_sample):
+    """Windows are found by binary search over dates (a slice for lines in date order, positions
+    otherwise): the sample with its dated tables shuffled gets the same diagnosis, texts included."""
+    from core.periods import quarter
+
+    rng = np.random.default_rng(11)
+    shuffled = bundled_sample.replace(tables={
+        **bundled_sample.tables,
+        **{name: bundled_sample.table(name).sample(frac=1.0, random_state=rng).reset_index(drop=True)
+           for name in ("sales", "activities", "follow_ups", "training", "opportunities")}})
+    for period in (quarter(2026, 2), quarter(2025, 4)):
+        ordered, mixed = (diagnose(ds, period, Settings()) for ds in (bundled_sample, shuffled))
+        for got, want in ((mixed.findings, ordered.findings), (mixed.reps, ordered.reps)):
+            pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6)
