@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from core.dataset import Dataset, Scope
 from core.kpis import forecast
-from core.kpis.arrays import dated_rows, positions, rows_of
+from core.kpis.arrays import dated_rows, positions, rows_of, source_rows
 from core.kpis.grouping import group_reps
 from core.kpis.inputs import day, opportunity_status, opportunity_statuses, within
 from core.kpis.monthly import _rep_month_cells, monthly
@@ -112,10 +112,11 @@ def test_rep_month_cells_keep_reps_in_scope_inside_the_months():
     first = int(np.datetime64("2025-01", "M").astype(np.int64))
     west, _ = group_reps(ds, Scope(region="West"))
     rows, cells = _rep_month_cells(west, a["r"], None, a["date"], first, 3)
-    assert rows.tolist() == [1] and cells.tolist() == [1]     # R2 (the only rep in West), February
+    # rows of the arrays (held in date order); source_rows gives the table's rows behind them
+    assert source_rows(a, rows).tolist() == [1] and cells.tolist() == [1]     # R2 (the only rep in West), February
     everyone, _ = group_reps(ds, Scope())
     rows, cells = _rep_month_cells(everyone, a["r"], None, a["date"], first, 3)
-    assert rows.tolist() == [0, 1, 2] and cells.tolist() == [0, 3 + 1, 2]
+    assert dict(zip(source_rows(a, rows).tolist(), cells.tolist(), strict=True)) == {0: 0, 1: 3 + 1, 2: 2}
     team = monthly(ds, date(2025, 1, 1), date(2025, 3, 31), Settings())
     assert team["revenue"].tolist() == [1.0, 2.0, 4.0]
 
@@ -139,17 +140,20 @@ def test_within_agrees_with_two_comparisons(values, start, end):
 @settings(max_examples=80, deadline=None)
 @given(st.lists(_NS | st.sampled_from([-(2**63), -(2**63) + 1, 2**63 - 1, 0]), max_size=40), _DAYS, _DAYS,
        st.booleans())
-def test_dated_rows_are_the_rows_within_the_window_in_row_order(values, start, end, in_order):
-    """A window's rows found by binary search (a slice when the days are in order, else the sorted
-    positions of the Dataset's date order) are exactly those `within` keeps, in row order."""
+def test_dated_rows_are_the_rows_within_the_window(values, start, end, in_order):
+    """Sales arrays are held in date order whatever the file's order: a window is one slice of
+    them, and the table's rows behind it (source_rows) are exactly those `within` keeps."""
     days = np.array(sorted(values) if in_order else values, dtype=np.int64).view("datetime64[ns]")
-    training = _table("training", [{"rep_id": "R1", "score": float(i)} for i in range(len(days))])
-    ds = Dataset({"reps": REPS, "training": training.assign(date=days)})
-    rows = dated_rows(ds, "training", "date", start, end)
-    kept = np.flatnonzero(within(rows_of(ds, "training")["date"], start, end))
-    assert np.arange(len(days))[rows].tolist() == kept.tolist()
-    keys = days.view(np.int64)
-    assert isinstance(rows, slice) == bool((keys[1:] >= keys[:-1]).all())
+    sales = _table("sales", [{"rep_id": "R1", "revenue": float(i)} for i in range(len(days))])
+    ds = Dataset({"reps": REPS, "sales": sales.assign(date=days)})
+    a = rows_of(ds, "sales")
+    rows = dated_rows(ds, "sales", "date", start, end)
+    assert isinstance(rows, slice)
+    behind = np.sort(np.arange(len(days))[source_rows(a, rows)])
+    assert behind.tolist() == np.flatnonzero(within(days, start, end)).tolist()
+    keys = a["date"].view(np.int64)
+    assert bool((keys[1:] >= keys[:-1]).all())
+    assert a["revenue"].tolist() == [float(i) for i in np.arange(len(days))[source_rows(a, slice(None))]]
 
 
 @settings(max_examples=60, deadline=None)

@@ -58,50 +58,50 @@ def _floats(frame: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def rows_of(ds: Dataset, name: str) -> Arrays:
-    """The arrays of table `name` (see BUILDERS); `r` is each row's roster position (-1 = none)."""
+    """The arrays of table `name` (see BUILDERS); `r` is each row's roster position (-1 = none).
+    Sales and activities are held in date order (DATE_ORDER), whatever the file's order."""
     def build() -> Arrays:
         frame = _source(ds, name)
         ids = pd.Index(whole_roster(ds)["rep_id"])
-        return {"r": positions(ids, frame["rep_id"], np.int32)} | BUILDERS[name](ds, frame)
+        return _in_date_order(name, {"r": positions(ids, frame["rep_id"], np.int32)} | BUILDERS[name](ds, frame))
 
     return ds.memo(("metrics.rows", name), build)
 
 
-# The rows of a window: a slice when the table's days are in order, else their positions in order.
-Rows = slice | np.ndarray
+# The tables whose arrays are held in date order (by this column), so that a period's rows are one
+# run of them (dated_rows); PER_ACCOUNT arrays are indexed by account code, not by row.
+DATE_ORDER = {"sales": "date", "activities": "date"}
+PER_ACCOUNT = ("first_bought", "account_ids")
 
 
-def dated_rows(ds: Dataset, name: str, col: str, start: date, end: date) -> Rows:
-    """The rows of table `name` whose day `col` is in [start, end] (NaT is not), in row order,
-    as an index into rows_of(ds, name)'s arrays: what `within` selects, found by two binary
-    searches instead of a comparison of every row. Files are usually in date order; then the
-    window is one run of rows (a slice, nothing copied). Otherwise the Dataset keeps the rows'
-    date order once (4 bytes a row) and a window is its rows' positions, sorted back into row
-    order so that sums add in the same order as over a mask."""
-    keys, order = _day_order(ds, name, col)
+def _in_date_order(name: str, arrays: Arrays) -> Arrays:
+    """`arrays` with their rows in date order (stable; NaT first) when the table has a DATE_ORDER
+    column and its file is not in date order already; then `row` gives each array row's row in
+    the table's frame (source_rows). Files are usually in date order: nothing is copied then."""
+    col = DATE_ORDER.get(name)
+    keys = arrays[col].view(np.int64) if col else None
+    if keys is None or len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all()):
+        return arrays
+    order = np.argsort(keys, kind="stable").astype(np.int32 if len(keys) < 2**31 else np.int64)
+    return {k: v if k in PER_ACCOUNT else v[order] for k, v in arrays.items()} | {"row": order}
+
+
+def dated_rows(ds: Dataset, name: str, col: str, start: date, end: date) -> slice:
+    """The rows of table `name` (a DATE_ORDER table) whose day `col` is in [start, end] (NaT is
+    not), as a slice of rows_of(ds, name)'s arrays: what `within` selects, found by two binary
+    searches instead of a comparison of every row."""
+    if DATE_ORDER.get(name) != col:
+        raise ValueError(f"{name}'s arrays are not in {col} order")
+    keys = rows_of(ds, name)[col].view(np.int64)
     lo, hi = int(day(start).view(np.int64)), int(day(end).view(np.int64))
     a, b = int(np.searchsorted(keys, lo, "left")), int(np.searchsorted(keys, hi, "right"))
-    if order is None:
-        return slice(a, max(a, b))
-    rows = order[a:max(a, b)]
-    if len(rows) * 16 < len(order):                    # a few rows: sorting them is cheaper
-        return np.sort(rows)
-    inside = np.zeros(len(order), dtype=bool)           # many (a year of 3): one pass, no sort
-    inside[rows] = True
-    return np.flatnonzero(inside)
+    return slice(a, max(a, b))
 
 
-def _day_order(ds: Dataset, name: str, col: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Table `name`'s days `col` as sorted int64 keys (NaT, the smallest int64, first) and the
-    order that sorts them (None when the rows are in date order already), once per Dataset."""
-    def build() -> tuple[np.ndarray, np.ndarray | None]:
-        keys = rows_of(ds, name)[col].view(np.int64)
-        if len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all()):
-            return keys, None
-        order = np.argsort(keys, kind="stable").astype(np.int32 if len(keys) < 2**31 else np.int64)
-        return keys[order], order
-
-    return ds.memo(("metrics.day_order", name, col), build)
+def source_rows(a: Arrays, rows: slice | np.ndarray) -> slice | np.ndarray:
+    """The rows of the table's frame (sales_table for sales) behind the arrays' rows `rows` (a
+    slice, positions or a mask): for a reader of the frame's other columns."""
+    return a["row"][rows] if "row" in a else rows
 
 
 def _source(ds: Dataset, name: str) -> pd.DataFrame:

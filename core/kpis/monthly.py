@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.arrays import Arrays, rows_of
+from core.kpis.arrays import Arrays, rows_of, source_rows
 from core.kpis.grouping import Grouping, group_reps, ratio
 from core.kpis.inputs import data_end, day, has_sales, month_number, month_start, sales_table, whole_roster
 from core.kpis.quota import quota_by_month
@@ -263,7 +263,7 @@ def _monthly_by_product(ds: Dataset, grouping: Grouping, first: int, n_months: i
     if has_sales(ds):
         a = rows_of(ds, "sales")
         rows, _ = _rep_month_cells(grouping, a["r"], None, a["date"], first, n_months)
-        lines = sales_table(ds).take(rows)
+        lines = sales_table(ds).take(source_rows(a, rows))
         frames.append(lines.assign(month=month_start(month_number(a["date"][rows])))
                       .groupby(["product", "month"])["revenue"].sum())
     qm = quota_by_month(ds)

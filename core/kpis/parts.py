@@ -22,7 +22,6 @@ from core.kpis.arrays import (
     WON,
     WORKSHOP,
     Arrays,
-    Rows,
     accounts_table,
     dated_rows,
     rows_of,
@@ -110,7 +109,7 @@ def attainment_parts(ds: Dataset, period: Period) -> Parts:
     return ds.memo(("metrics.period_attainment", period.start, period.end), build)
 
 
-def _rep_accounts(a: Arrays, at: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rep_accounts(a: Arrays, at: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """rep, account, Σ revenue of each (rep, account) pair among the lines `at`."""
     k = max(len(a["first_bought"]), 1)
     r, acc = a["r"][at], a["acc"][at]

@@ -19,7 +19,7 @@ from core.dataset import Dataset, Task
 from core.diagnostic.cause import Cause, Context, Inputs, Measure, Reading, TeamView, benchmark, column, team_finding
 from core.fmt import fmt_num, fmt_pct, is_missing
 from core.kpis import metrics
-from core.kpis.arrays import dated_rows, factorized, positions
+from core.kpis.arrays import dated_rows, factorized, positions, rows_of, source_rows
 from core.kpis.inputs import spread_by_month
 from core.kpis.quota import quota_in_period, total_quota_by_month
 from core.periods import Period, custom
@@ -74,14 +74,14 @@ def read(ctx: Context) -> list[Reading]:
 
 
 def period_sales(ds: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """The sales lines dated start .. end, in their order, with the columns the incentive signals
+    """The sales lines dated start .. end (in date order), with the columns the incentive signals
     read (and `late`: the revenue booked in the last QUARTER_END_DAYS of its quarter, else 0)."""
-    return _dated_sales(ds).iloc[dated_rows(ds, "sales", "date", start, end)]
+    return _dated_sales(ds).iloc[source_rows(rows_of(ds, "sales"), dated_rows(ds, "sales", "date", start, end))]
 
 
 def _dated_sales(ds: Dataset) -> pd.DataFrame:
-    """The sales lines with the columns period_sales gives, in the order of the KPIs' arrays (so a
-    window's rows are core.kpis.arrays.dated_rows'): once per Dataset."""
+    """The sales lines with the columns period_sales gives, in the sales table's order: once per
+    Dataset."""
     def build() -> pd.DataFrame:
         s = metrics.sales_table(ds)[["date", "rep_id", "product", "revenue"]]
         days_left = (s["date"] + pd.offsets.QuarterEnd(0) - s["date"]).dt.days
