@@ -76,14 +76,15 @@ def read(ctx: Context) -> list[Reading]:
 def period_sales(ds: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The sales lines dated start .. end (in date order), with the columns the incentive signals
     read (and `late`: the revenue booked in the last QUARTER_END_DAYS of its quarter, else 0)."""
-    return _dated_sales(ds).iloc[source_rows(rows_of(ds, "sales"), dated_rows(ds, "sales", "date", start, end))]
+    return _dated_sales(ds).iloc[dated_rows(ds, "sales", "date", start, end)]
 
 
 def _dated_sales(ds: Dataset) -> pd.DataFrame:
-    """The sales lines with the columns period_sales gives, in the sales table's order: once per
-    Dataset."""
+    """The sales lines with the columns period_sales gives, in the order of the KPIs' arrays (date
+    order: a window is one slice of them, core.kpis.arrays.dated_rows): once per Dataset."""
     def build() -> pd.DataFrame:
         s = metrics.sales_table(ds)[["date", "rep_id", "product", "revenue"]]
+        s = s.iloc[source_rows(rows_of(ds, "sales"), slice(None))]          # taken only when out of order
         days_left = (s["date"] + pd.offsets.QuarterEnd(0) - s["date"]).dt.days
         return s.assign(late=s["revenue"].where(days_left < QUARTER_END_DAYS, 0.0))
 
