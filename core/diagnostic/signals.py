@@ -80,17 +80,10 @@ def _peer_test(values: pd.Series, higher_is_better: bool, log: bool = False) -> 
 # ---------------------------------------------------------------------------------------------
 # Assembly
 
-def _as_series(v: object, index: pd.Index) -> pd.Series:
-    """A reading's value (one number, an array or a Series) per rep of `index`."""
-    if isinstance(v, pd.Series):                 # most readings are indexed by the reps already
-        return (v if v.index is index else v.reindex(index)).astype("float64")
-    return pd.Series(v, index=index, dtype="float64")
-
-
 def _as_array(v: object, index: pd.Index) -> np.ndarray:
-    """A reading's target, threshold or p-value (one number, an array or a Series) per rep of
-    `index`, as an array (a Series of one repeated number costs ~0.1 ms, some 50 a period)."""
-    if isinstance(v, pd.Series):
+    """A reading's value, target, threshold or p-value (one number, an array or a Series) per rep
+    of `index`, as an array (a Series of one repeated number costs ~0.1 ms, some 50 a period)."""
+    if isinstance(v, pd.Series):                 # most readings are indexed by the reps already
         return np.asarray((v if v.index is index else v.reindex(index)).to_numpy(dtype="float64", na_value=np.nan))
     values = np.asarray(v, dtype="float64")
     return np.full(len(index), values) if values.ndim == 0 else values
@@ -106,7 +99,7 @@ def _reading_columns(cause: Cause, r: Reading, index: pd.Index, good: pd.Series)
     """One reading as the columns of its rows of the long table (before flags and shortfalls): an
     array per rep, or one value for every rep."""
     m = next(m for m in cause.measures if m.key == r.key)
-    value = _as_series(r.value, index)
+    value = pd.Series(_as_array(r.value, index), index=index)
     target = _as_array(r.target, index)
     p = (_peer_test(value, m.higher_is_better, log=m.log or m.unit == "ratio").to_numpy() if m.test == PEER_TEST
          else _as_array(np.nan if r.p_value is None else r.p_value, index))

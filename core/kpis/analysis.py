@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from core.dataset import Dataset, Scope
-from core.kpis.arrays import rows_of, source_rows
+from core.kpis.arrays import dated_rows, rows_of, source_rows
 from core.kpis.grouping import group_reps, ratio
-from core.kpis.inputs import has_sales, sales_table, within
+from core.kpis.inputs import has_sales, sales_table
 from core.kpis.quota import month_shares, quota_by_month, quota_in_period
 from core.kpis.registry import KPIS
 from core.kpis.rollup import rep_attainment, rep_kpis
@@ -58,8 +58,9 @@ def product_mix(ds: Dataset, period: Period, scope: Scope = Scope()) -> pd.DataF
         return pd.DataFrame(columns=cols)
     grouping, _ = group_reps(ds, scope)
     a = rows_of(ds, "sales")
-    inside = (grouping.of_rep[a["r"]] >= 0) & within(a["date"], period.start, period.end)
-    revenue = sales_table(ds).iloc[source_rows(a, inside)].groupby("product")["revenue"].sum()
+    at = dated_rows(ds, "sales", "date", period.start, period.end)
+    rows = np.flatnonzero(grouping.of_rep[a["r"][at]] >= 0) + at.start
+    revenue = sales_table(ds).iloc[source_rows(a, rows)].groupby("product")["revenue"].sum()
     qm = quota_by_month(ds)
     qm = qm[qm["product"].notna() & qm["rep_id"].isin(grouping.reps["rep_id"])]
     inside_period = quota_in_period(qm, period).where(month_shares(qm["month"], period) > 0)

@@ -49,17 +49,22 @@ def _rep_kpis(ds: Dataset, period: Period, settings: Settings, scope: Scope) -> 
 def rep_attainment(ds: Dataset, period: Period, scope: Scope = Scope()) -> np.ndarray:
     """Attainment of each rep in scope, in rep_kpis' order, from the revenue and quota parts
     alone: what a reader of a period's attainment only (the movers' period before) computes."""
-    grouping, _ = group_reps(ds, scope)
-    return quota_kpis(attainment_parts(ds, period), grouping)["attainment"]
+    return _quota_kpis_of(ds, period, scope, None)[1]["attainment"]
 
 
 def quota_rollup(ds: Dataset, period: Period, level: str, scope: Scope = Scope()) -> pd.DataFrame:
     """The key column of `level` (as rollup), quota and attainment per group, from the revenue and
     quota parts alone: rollup's numbers for a reader that needs no other KPI (territory balance)."""
     key = _LEVEL_KEYS[level]
-    grouping, keys = group_reps(ds, scope, key)
-    kpis = quota_kpis(attainment_parts(ds, period), grouping)
+    keys, kpis = _quota_kpis_of(ds, period, scope, key)
     return pd.DataFrame({key: pd.Series(keys, dtype="str"), "quota": kpis["quota"], "attainment": kpis["attainment"]})
+
+
+def _quota_kpis_of(ds: Dataset, period: Period, scope: Scope,
+                   key: str | None) -> tuple[pd.Index, dict[str, np.ndarray]]:
+    """The groups of `key` (each rep its own: None) and their quota KPIs from attainment_parts."""
+    grouping, keys = group_reps(ds, scope, key)
+    return keys, quota_kpis(attainment_parts(ds, period), grouping)
 
 
 def rollup(ds: Dataset, period: Period, settings: Settings, level: str,
