@@ -57,6 +57,22 @@ def test_trend_chains_periods_backwards(tables):
     assert trend.loc[1, "retention_rate"] == pytest.approx(q2["retention_rate"])
 
 
+def test_trend_starts_no_earlier_than_the_data(tables):
+    """A CRM export that starts mid-history (Maven's starts in 2017) draws no periods before its
+    first day: the trend keeps the periods that reach the data."""
+    from datetime import timedelta
+
+    from core.dataset import Dataset
+    from core.periods import period_of
+    from core.settings import Settings
+
+    ds = Dataset(tables=tables)
+    first = period_of("quarter", ds.date_span()[0])
+    second = period_of("quarter", first.end + timedelta(days=1))
+    trend = customers.customer_trend(ds, second, Settings(), periods=6)
+    assert trend["period"].tolist() == [first.label, second.label]
+
+
 def test_page_without_sales_says_what_to_upload(tables):
     at = run_page(PAGE, {k: v for k, v in tables.items() if k not in ("sales", "opportunities")})
     assert not at.exception

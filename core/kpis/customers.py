@@ -34,10 +34,16 @@ def customer_table(ds: Dataset, period: Period, settings: Settings, level: str =
 def customer_trend(ds: Dataset, period: Period, settings: Settings, level: str = "team",
                    scope: Scope = Scope(), periods: int = TREND_PERIODS) -> pd.DataFrame:
     """The customer KPIs of `period` and the `periods` − 1 periods of the same kind before it,
-    oldest first: period label, the level's key columns and MEASURES."""
+    oldest first, none that ends before the data's first day (it would only draw an empty stretch
+    of axis, as forecast.history_start keeps months): period label, the level's key columns and
+    MEASURES."""
+    span = ds.date_span()
     chain = [period]
     for _ in range(periods - 1):
-        chain.append(chain[-1].previous())
+        before = chain[-1].previous()
+        if span is not None and before.end < span[0]:
+            break
+        chain.append(before)
     frames = []
     for p in reversed(chain):        # a handful of periods, each computed once and memoized
         if level == "team":
